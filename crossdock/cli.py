@@ -1,0 +1,12 @@
+"""The `crossdock` command line: one typer app, sub-commands added by the modules that own them."""
+
+from __future__ import annotations
+
+import typer
+
+from crossdock.commands import config as config_cmd
+from crossdock.commands import schema as schema_cmd
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossdock integration hub.")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(schema_cmd.app, name="schema")

@@ -1,0 +1,1 @@
+"""Sub-commands of the `crossdock` CLI, one module per command group."""
