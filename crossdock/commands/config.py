@@ -1,7 +1,90 @@
-"""`crossdock config` commands."""
+"""`crossdock config` commands: `check` a configuration file and `show` the effective one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="config commands.")
+from crossdock.config import (
+    CONFIG_ENV_VAR,
+    Config,
+    ConfigError,
+    config_path,
+    dump_config,
+    load_config,
+)
+
+app = typer.Typer(no_args_is_help=True, help="Check and show the configuration.")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar=CONFIG_ENV_VAR,
+        help="Configuration file (default: ./crossdock.yaml, or the built-in demo defaults).",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+
+def _source(path: Path | None) -> str:
+    file, explicit = config_path(path)
+    if not explicit and not file.exists():
+        return f"built-in defaults ({file} not found)"
+    return str(file)
+
+
+def _load(path: Path | None, *, check_secrets: bool) -> Config:
+    try:
+        return load_config(path, check_secrets=check_secrets)
+    except ConfigError as exc:
+        # The same text the server prints when it refuses to start.
+        typer.echo(str(exc))
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def check(config: ConfigOption = None) -> None:
+    """Validate the configuration and resolve every secret reference; exit 1 on any problem."""
+    cfg = _load(config, check_secrets=True)
+    typer.echo(f"OK: {_source(config)}")
+    for line in summary(cfg):
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def show(config: ConfigOption = None) -> None:
+    """Print the effective configuration (defaults filled in) as YAML; secrets stay references."""
+    cfg = _load(config, check_secrets=False)
+    typer.echo(f"# source: {_source(config)}")
+    typer.echo(dump_config(cfg), nl=False)
+
+
+def summary(cfg: Config) -> list[str]:
+    """A few lines describing ``cfg``, safe to print (no secret values)."""
+    db = cfg.database
+    backend = db.backend
+    where = str(db.sqlite_path() or ":memory:") if backend == "sqlite" else db.url
+    systems = ", ".join(
+        f"{name} ({s.kind}{', sandbox' if s.sandbox else ''})" for name, s in cfg.systems.items()
+    )
+    owners = ", ".join(f"{domain}={owner}" for domain, owner in cfg.ownership.owners().items())
+    lanes = ", ".join(
+        f"{name} (priority {lane.priority}, concurrency {lane.concurrency})"
+        for name, lane in sorted(cfg.lanes.items(), key=lambda item: -item[1].priority)
+    )
+    sync = ", ".join(
+        f"{name}={p.mode}" + (f" '{p.cron}'" if p.cron else "") for name, p in cfg.sync.items()
+    )
+    return [
+        f"database: {backend} {where}",
+        f"systems: {systems or '(none)'}",
+        f"ownership: {owners}",
+        f"sync: {sync or '(none)'}",
+        f"lanes: {lanes}",
+        f"api: {cfg.api.host}:{cfg.api.port}",
+    ]

@@ -1,0 +1,107 @@
+"""What a consumer group declares (`Subscription`), what its handler receives (`Batch`), and how
+failures are retried (`Backoff`, `Reject`).
+
+A handler is `async def handle(batch: Batch) -> None`. Returning means every event in the batch was
+handled. Raising means the batch failed: the engine then hands the events over one at a time to find
+the failing ones, parks each failing event (and the later events of its subject) for a retry with
+backoff, and lets every other subject move on. `batch.fail(event, error)` fails a single event
+without failing the batch. Raising `Reject` marks the failure as permanent: no retry, straight to
+the dead letters.
+
+Writes to the hub's own database go through `batch.write(fn)`: `fn(conn)` runs in the transaction
+that acknowledges the batch, so the writes and the acknowledgement commit together or not at all.
+Events emitted with `batch.emit(...)` are appended in that same transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import translate
+
+from sqlalchemy import Connection
+
+from crossdock.engine.envelope import Event, NewEvent
+
+Handler = Callable[["Batch"], Awaitable[None]]
+WriteFn = Callable[[Connection], None]
+
+
+class Reject(Exception):
+    """A permanent failure: the event goes to the dead letters without further attempts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with jitter: base * factor^(attempt-1), capped, then +/- jitter."""
+
+    base_s: float = 1.0
+    factor: float = 2.0
+    max_s: float = 3600.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        raw = min(self.max_s, self.base_s * self.factor ** max(0, attempt - 1))
+        spread = raw * self.jitter
+        return max(0.0, raw + (rng or random).uniform(-spread, spread))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: which event types it takes, its handler, lane and failure policy."""
+
+    group: str
+    types: Sequence[str]
+    handler: Handler
+    lane: str = "default"
+    batch_size: int = 100
+    max_attempts: int = 8
+    backoff: Backoff = field(default_factory=Backoff)
+    start_at: str = "beginning"  # or "latest": skip what was appended before the group existed
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.group:
+            raise ValueError("group: must not be empty")
+        if not self.types:
+            raise ValueError(f"{self.group}: subscribe to at least one event type")
+        if self.batch_size < 1 or self.max_attempts < 1:
+            raise ValueError(f"{self.group}: batch_size and max_attempts must be >= 1")
+        if self.start_at not in ("beginning", "latest"):
+            raise ValueError(f"{self.group}: start_at must be 'beginning' or 'latest'")
+        pattern = "|".join(translate(t) for t in self.types)
+        object.__setattr__(self, "_pattern", re.compile(pattern))
+
+    def matches(self, event_type: str) -> bool:
+        """`order.*` matches `order.accepted`; `*` matches every type."""
+        return self._pattern.match(event_type) is not None
+
+
+@dataclass
+class Batch:
+    """Events of one consumer group handed to its handler, in log order per subject."""
+
+    group: str
+    events: list[Event]
+    attempt: int = 1
+    writes: list[WriteFn] = field(default_factory=list)
+    emitted: list[NewEvent] = field(default_factory=list)
+    failed: dict[int, BaseException] = field(default_factory=dict)
+
+    def write(self, fn: WriteFn) -> None:
+        """Run `fn(conn)` in the transaction that acknowledges this batch."""
+        self.writes.append(fn)
+
+    def emit(self, *new_events: NewEvent) -> None:
+        """Append events atomically with this batch's acknowledgement."""
+        for new in new_events:
+            new.validate()
+        self.emitted.extend(new_events)
+
+    def fail(self, event: Event, error: BaseException | str) -> None:
+        """Fail one event: it (and later events of its subject) will be retried, the rest commit."""
+        self.failed[event.position] = (
+            error if isinstance(error, BaseException) else RuntimeError(error)
+        )

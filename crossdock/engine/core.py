@@ -1,0 +1,329 @@
+"""`Engine`: the event log and its workers behind one object.
+
+    engine = Engine("sqlite:///var/crossdock.db", lanes=[Lane("orders", 10, 4)])
+    engine.subscribe(Subscription("flows.orders", ["order.*"], handle, lane="orders"))
+    async with engine:
+        await engine.append([NewEvent("order.accepted", "webshop", "order:WS-1", {...})])
+
+The schema must exist (`crossdock.migrations.upgrade`). A process may run the workers, or only
+append (`workers=False`, as an API-only node), or both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, func, inspect, select
+
+from crossdock.engine import deadletters
+from crossdock.engine import log as eventlog
+from crossdock.engine.consumers import Subscription
+from crossdock.engine.database import Database
+from crossdock.engine.deadletters import DeadLetter
+from crossdock.engine.dispatch import Dispatcher, Lane, Stats
+from crossdock.engine.envelope import Event, NewEvent
+from crossdock.engine.limits import Limiter
+from crossdock.engine.progress import ensure_cursors, insert_ignore
+from crossdock.engine.schedules import Schedule, fire_due
+from crossdock.engine.tables import cursors, engine_meta, events, parked_events
+from crossdock.engine.wakeup import Notifier, listen_postgres
+from crossdock.engine.writer import NOTIFY_CHANNEL, Writer
+
+logger = structlog.get_logger(__name__)
+
+DEFAULT_LANES = (Lane("default", priority=0, concurrency=2),)
+
+
+class SchemaMissing(RuntimeError):
+    """The database has no engine tables: run `crossdock db upgrade` (or start `serve`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    partitions: int = 32
+    lease_seconds: float = 30.0
+    poll_interval_s: float = 0.1
+    sqlite_synchronous: str = "FULL"
+    readers: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBacklog:
+    group: str
+    unread: int
+    parked: int
+    oldest_unread_age_s: float
+
+
+def node_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Engine:
+    def __init__(
+        self,
+        url: str,
+        *,
+        settings: EngineSettings | None = None,
+        lanes: Iterable[Lane] = DEFAULT_LANES,
+        node: str | None = None,
+    ) -> None:
+        self.url = url
+        self.settings = settings or EngineSettings()
+        self.lanes: dict[str, Lane] = {lane.name: lane for lane in lanes}
+        self.node = node or node_name()
+        self.subscriptions: dict[str, Subscription] = {}
+        self.schedules: list[Schedule] = []
+        self.limiters: dict[str, Limiter] = {}
+        self.notifier = Notifier()
+        self.stats = Stats()
+        self.partitions = self.settings.partitions
+        self._db: Database | None = None
+        self._writer: Writer | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def subscribe(self, subscription: Subscription) -> Subscription:
+        if subscription.group in self.subscriptions:
+            raise ValueError(f"consumer group {subscription.group!r} is already subscribed")
+        if subscription.lane not in self.lanes:
+            raise ValueError(
+                f"{subscription.group}: unknown lane {subscription.lane!r} "
+                f"(lanes: {', '.join(sorted(self.lanes))})"
+            )
+        if self._dispatcher is not None:
+            raise RuntimeError("subscribe before start()")
+        self.subscriptions[subscription.group] = subscription
+        return subscription
+
+    def schedule(self, schedule: Schedule) -> Schedule:
+        if any(s.name == schedule.name for s in self.schedules):
+            raise ValueError(f"schedule {schedule.name!r} exists")
+        self.schedules.append(schedule)
+        return schedule
+
+    def add_limiter(self, limiter: Limiter) -> Limiter:
+        self.limiters[limiter.name] = limiter
+        return limiter
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("engine not started")
+        return self._db
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            raise RuntimeError("engine not started")
+        return self._writer
+
+    async def start(self, *, workers: bool = True, scheduler: bool = True) -> None:
+        self._db = Database(
+            self.url,
+            sqlite_synchronous=self.settings.sqlite_synchronous,
+            readers=self.settings.readers,
+        )
+        self.partitions = await self._db.write(self._agree_partitions)
+        self._writer = Writer(self._db, self.partitions, on_commit=self._committed)
+        self._writer.start()
+        for sub in self.subscriptions.values():
+            await self._writer.submit(
+                lambda c, s=sub: ensure_cursors(  # type: ignore[misc]
+                    c, self.db.dialect, s.group, self.partitions, s.start_at
+                )
+            )
+        if workers and self.subscriptions:
+            self._dispatcher = Dispatcher(
+                db=self._db,
+                writer=self._writer,
+                notifier=self.notifier,
+                subscriptions=self.subscriptions,
+                lanes=self.lanes,
+                partitions=self.partitions,
+                lease_seconds=self.settings.lease_seconds,
+                poll_interval_s=self.settings.poll_interval_s,
+                owner=self.node,
+                stats=self.stats,
+            )
+            self._dispatcher.start()
+            if self._db.is_postgres:
+                conninfo = self._db.write_engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False
+                )
+                self._background.append(
+                    asyncio.create_task(listen_postgres(conninfo, NOTIFY_CHANNEL, self.notifier))
+                )
+        if scheduler and self.schedules:
+            self._background.append(asyncio.create_task(self._run_schedules()))
+        logger.info(
+            "engine.started",
+            node=self.node,
+            backend=self._db.dialect,
+            partitions=self.partitions,
+            groups=sorted(self.subscriptions),
+            workers=workers,
+        )
+
+    def _agree_partitions(self, conn: Connection) -> int:
+        if not inspect(conn).has_table("engine_meta"):
+            raise SchemaMissing("the database has no Crossdock schema: run `crossdock db upgrade`")
+        conn.execute(
+            insert_ignore(
+                self.db.dialect,
+                engine_meta,
+                [{"key": "partitions", "value": str(self.settings.partitions)}],
+            )
+        )
+        stored = int(
+            conn.execute(
+                select(engine_meta.c.value).where(engine_meta.c.key == "partitions")
+            ).scalar_one()
+        )
+        if stored != self.settings.partitions:
+            logger.warning(
+                "engine.partitions_fixed", configured=self.settings.partitions, stored=stored
+            )
+        return stored
+
+    def _committed(self, appended: bool) -> None:
+        if appended:
+            self.notifier.notify()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._dispatcher is not None:
+            await self._dispatcher.stop()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        if self._writer is not None:
+            await self._writer.stop()
+        if self._db is not None:
+            await asyncio.to_thread(self._db.close)
+        self._dispatcher = None
+        self._writer = None
+        self._db = None
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- appending -----------------------------------------------------------------------------
+
+    async def append(self, new_events: Sequence[NewEvent]) -> list[Event]:
+        """Append events; returns once committed. A duplicate (same source and idempotency key)
+        returns the event stored first."""
+        return [a.event for a in await self.writer.append(new_events)]
+
+    async def append_one(self, new_event: NewEvent) -> Event:
+        return (await self.append([new_event]))[0]
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    async def fire_schedules(self, now: float | None = None) -> list[Event]:
+        """Fire every schedule whose latest tick has not fired yet (idempotent across nodes)."""
+        moment = time.time() if now is None else now
+        return await self.writer.submit(
+            lambda c: fire_due(c, self.db.dialect, self.schedules, moment, self.partitions),
+            appends=True,
+        )
+
+    async def _run_schedules(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.fire_schedules()
+            except Exception:
+                logger.exception("engine.schedule_failed")
+            now = time.time()
+            wake = min(s.next_tick(now) for s in self.schedules)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=max(0.01, wake - now))
+
+    # -- inspection and repair -----------------------------------------------------------------
+
+    async def backlog(self) -> list[GroupBacklog]:
+        """Per consumer group: events not yet read (any type), parked events, age of the oldest."""
+        groups = sorted(self.subscriptions)
+        return await self.db.read(lambda c: _backlog(c, groups))
+
+    async def idle(self) -> bool:
+        return all(b.unread == 0 and b.parked == 0 for b in await self.backlog())
+
+    async def dead_letters(self, **filters: Any) -> list[DeadLetter]:
+        return await self.db.read(lambda c: deadletters.list_dead(c, **filters))
+
+    async def dead_letter(self, dead_id: int) -> DeadLetter | None:
+        return await self.db.read(lambda c: deadletters.get_dead(c, dead_id))
+
+    async def replay(self, dead_id: int) -> bool:
+        done = await self.writer.submit(
+            lambda c: deadletters.replay(c, self.db.dialect, dead_id, time.time())
+        )
+        self.notifier.notify()
+        return done
+
+    async def replay_group(self, group: str, since: float | None = None) -> int:
+        count = await self.writer.submit(
+            lambda c: deadletters.replay_many(
+                c, self.db.dialect, group=group, since=since, now=time.time()
+            )
+        )
+        self.notifier.notify()
+        return count
+
+    async def events_after(
+        self, after: int, limit: int = 100, *, types: Sequence[str] = (), subject: str | None = None
+    ) -> list[Event]:
+        return await self.db.read(
+            lambda c: eventlog.read_after(c, after, limit, types=types, subject=subject)
+        )
+
+
+def _backlog(conn: Connection, groups: Sequence[str]) -> list[GroupBacklog]:
+    now = time.time()
+    out: list[GroupBacklog] = []
+    for group in groups:
+        unread_query = (
+            select(func.count(), func.min(events.c.recorded_at))
+            .select_from(events.join(cursors, events.c.partition == cursors.c.partition))
+            .where(cursors.c.group_name == group, events.c.seq > cursors.c.position)
+        )
+        unread, oldest = conn.execute(unread_query).one()
+        parked = conn.execute(
+            select(func.count())
+            .select_from(parked_events)
+            .where(parked_events.c.group_name == group)
+        ).scalar_one()
+        out.append(GroupBacklog(group, int(unread), int(parked), now - oldest if oldest else 0.0))
+    return out
+
+
+def lanes_from(mapping: Mapping[str, Mapping[str, Any]]) -> list[Lane]:
+    """Lanes from configuration: `{name: {priority, concurrency}}`."""
+    return [
+        Lane(name, int(spec.get("priority", 0)), int(spec.get("concurrency", 1)))
+        for name, spec in mapping.items()
+    ]

@@ -1,0 +1,535 @@
+"""The workers: each lane runs `concurrency` tasks that lease work and call handlers.
+
+A task leases either a (consumer group, partition) with unread events, or a parked subject whose
+retry is due, alternating so neither starves the other. A partition lease is kept across several
+batches while work keeps coming (fewer lease round trips), then released for fairness. A heartbeat
+renews leases while a slow handler runs; a worker that dies simply stops renewing, and after
+`lease_seconds` another worker carries on from the last acknowledged position.
+
+Per-subject order: all events of a subject fall into one partition, read in log order by one lease
+holder at a time; once a subject is parked, its later events queue behind the parked head.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection
+
+from crossdock.engine.consumers import Batch, Reject, Subscription
+from crossdock.engine.database import Database
+from crossdock.engine.envelope import Event, format_time, utcnow
+from crossdock.engine.log import insert_events, read_partition
+from crossdock.engine.progress import (
+    Lease,
+    LeaseLost,
+    PartitionClaim,
+    SubjectClaim,
+    advance_partition,
+    bury,
+    claim_partition,
+    claim_subject,
+    has_work,
+    park,
+    parked_among,
+    read_parked,
+    record_retry,
+    renew_partition,
+    renew_subject,
+    settle_subject,
+    unpark,
+)
+from crossdock.engine.wakeup import Notifier
+from crossdock.engine.writer import Writer
+
+log = structlog.get_logger(__name__)
+
+MAX_ROUNDS_PER_LEASE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """A named share of the workers: its own tasks, so a burst elsewhere cannot starve it."""
+
+    name: str
+    priority: int = 0
+    concurrency: int = 1
+
+
+@dataclass
+class Stats:
+    """Counters a process keeps; exported as metrics by the operations layer."""
+
+    handled: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    lease_lost: int = 0
+    per_group: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Failure:
+    event: Event
+    attempt: int
+    errors: list[dict[str, Any]]
+    next_at: float | None  # None: bury now
+
+
+@dataclass
+class _Plan:
+    """What a delivery decided, applied in the acknowledging transaction."""
+
+    done: list[Batch] = field(default_factory=list)
+    isolated: bool = False
+    behind: list[Event] = field(default_factory=list)
+    failures: list[_Failure] = field(default_factory=list)
+
+    @property
+    def emits(self) -> bool:
+        return any(batch.emitted for batch in self.done)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        writer: Writer,
+        notifier: Notifier,
+        subscriptions: Mapping[str, Subscription],
+        lanes: Mapping[str, Lane],
+        partitions: int,
+        lease_seconds: float,
+        poll_interval_s: float,
+        owner: str,
+        stats: Stats | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._writer = writer
+        self._notifier = notifier
+        self._subs = subscriptions
+        self._lanes = lanes
+        self._partitions = partitions
+        self._lease_s = lease_seconds
+        self._poll_s = poll_interval_s
+        self._owner = owner
+        self._clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self.stats = stats or Stats()
+
+    def start(self) -> None:
+        for lane in self._lanes.values():
+            groups = [s.group for s in self._subs.values() if s.lane == lane.name]
+            if not groups:
+                continue
+            for slot in range(lane.concurrency):
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._lane_loop(lane, groups, slot), name=f"lane-{lane.name}-{slot}"
+                    )
+                )
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Let running batches finish (up to `grace_s`), then cancel."""
+        self._stopping.set()
+        self._notifier.notify()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _lane_loop(self, lane: Lane, groups: list[str], slot: int) -> None:
+        prefer_parked = slot % 2 == 1
+        busy = False
+        while not self._stopping.is_set():
+            token = self._notifier.token()
+            try:
+                busy = await self._work_once(lane, groups, prefer_parked, busy)
+            except Exception:
+                log.exception("engine.worker_error", lane=lane.name)
+                busy = False
+            prefer_parked = not prefer_parked
+            if not busy:
+                await self._notifier.wait(token, self._poll_s)
+
+    async def _work_once(
+        self, lane: Lane, groups: list[str], prefer_parked: bool, busy: bool
+    ) -> bool:
+        now = self._clock()
+        if not busy and not await self._db.read(
+            lambda c: has_work(c, groups, now), priority=lane.priority
+        ):
+            return False
+        lease = Lease(self._owner, str(uuid.uuid4()), now + self._lease_s)
+        dialect = self._db.dialect
+        claimers = (
+            (claim_subject, claim_partition)
+            if prefer_parked
+            else (
+                claim_partition,
+                claim_subject,
+            )
+        )
+        for claimer in claimers:
+            claim = await self._writer.submit(
+                lambda c, f=claimer: f(c, dialect, groups, lease, now),  # type: ignore[misc]
+                priority=lane.priority,
+            )
+            if isinstance(claim, PartitionClaim):
+                await self._run_partition(claim, lane)
+                return True
+            if isinstance(claim, SubjectClaim):
+                await self._run_subject(claim, lane)
+                return True
+        return False
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(
+        self, renew: Callable[[Connection, float], None], lane: Lane
+    ) -> AsyncIterator[None]:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self._lease_s / 3)
+                until = self._clock() + self._lease_s
+                try:
+
+                    def renewal(conn: Connection, until: float = until) -> None:
+                        renew(conn, until)
+
+                    await self._writer.submit(renewal, priority=lane.priority)
+                except LeaseLost:
+                    return
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- partitions ---------------------------------------------------------------------------
+
+    async def _run_partition(self, claim: PartitionClaim, lane: Lane) -> None:
+        sub = self._subs[claim.group]
+        scan_limit = max(sub.batch_size * 4, 500)
+        position = claim.position
+        async with self._heartbeat(lambda c, until: renew_partition(c, claim, until), lane):
+            for round_no in range(1, MAX_ROUNDS_PER_LEASE + 1):
+                after = position
+                scanned = await self._db.read(
+                    partial(
+                        read_partition, partition=claim.partition, after=after, limit=scan_limit
+                    ),
+                    priority=lane.priority,
+                )
+                matching: list[Event] = []
+                new_position = position
+                for event in scanned:
+                    if sub.matches(event.type):
+                        if len(matching) == sub.batch_size:
+                            break
+                        matching.append(event)
+                    new_position = event.position
+                drained = len(scanned) < scan_limit and (
+                    not scanned or new_position == scanned[-1].position
+                )
+                parked: set[str] = set()
+                if matching:
+                    subjects = {e.subject for e in matching}
+                    parked = await self._db.read(
+                        partial(parked_among, group=claim.group, subjects=subjects),
+                        priority=lane.priority,
+                    )
+                plan = await self._deliver(sub, matching, parked)
+                keep = (
+                    not drained and round_no < MAX_ROUNDS_PER_LEASE and not self._stopping.is_set()
+                )
+                try:
+                    await self._ack_partition(claim, sub, new_position, keep, plan, lane)
+                except LeaseLost:
+                    self.stats.lease_lost += 1
+                    log.warning("engine.lease_lost", group=claim.group, partition=claim.partition)
+                    return
+                position = new_position
+                if not keep:
+                    return
+
+    async def _ack_partition(
+        self,
+        claim: PartitionClaim,
+        sub: Subscription,
+        position: int,
+        keep: bool,
+        plan: _Plan,
+        lane: Lane,
+    ) -> None:
+        until = self._clock() + self._lease_s if keep else None
+
+        def ack(conn: Connection) -> None:
+            advance_partition(conn, claim, position, until)
+            self._apply(conn, sub, plan)
+
+        try:
+            await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            if plan.isolated:
+                raise
+            # A write of the batch failed: find the event it belongs to, one event at a time.
+            log.warning("engine.batch_write_failed", group=sub.group, error=repr(exc))
+            events = [e for batch in plan.done for e in batch.events]
+            isolated = await self._isolate(sub, events, _Plan(behind=plan.behind))
+
+            def ack_isolated(conn: Connection) -> None:
+                advance_partition(conn, claim, position, until)
+                self._apply(conn, sub, isolated)
+
+            await self._writer.submit(ack_isolated, priority=lane.priority, appends=isolated.emits)
+            plan = isolated
+        self._count(sub, plan)
+
+    async def _deliver(self, sub: Subscription, events: list[Event], parked: set[str]) -> _Plan:
+        plan = _Plan(behind=[e for e in events if e.subject in parked])
+        ready = [e for e in events if e.subject not in parked]
+        if not ready:
+            return plan
+        batch = Batch(sub.group, ready)
+        try:
+            await sub.handler(batch)
+        except Exception as exc:
+            if len(ready) > 1:
+                return await self._isolate(sub, ready, plan)
+            self._fail(plan, sub, ready[0], 1, [], exc)
+            return plan
+        self._settle_batch(plan, sub, batch, set())
+        return plan
+
+    async def _isolate(self, sub: Subscription, events: list[Event], plan: _Plan) -> _Plan:
+        """Hand events over one at a time so only the failing ones (and their subjects) wait."""
+        plan.isolated = True
+        blocked: set[str] = set()
+        for event in events:
+            if event.subject in blocked:
+                plan.behind.append(event)
+                continue
+            single = Batch(sub.group, [event])
+            try:
+                await sub.handler(single)
+            except Exception as exc:
+                if self._fail(plan, sub, event, 1, [], exc):
+                    blocked.add(event.subject)
+                continue
+            self._settle_batch(plan, sub, single, blocked)
+        return plan
+
+    def _settle_batch(
+        self, plan: _Plan, sub: Subscription, batch: Batch, blocked: set[str]
+    ) -> None:
+        """Split a returned batch into done events and those `batch.fail` marked."""
+        if batch.failed:
+            for event in batch.events:
+                if event.subject in blocked:
+                    plan.behind.append(event)
+                elif (error := batch.failed.get(event.position)) is not None and self._fail(
+                    plan, sub, event, batch.attempt, [], error
+                ):
+                    blocked.add(event.subject)
+            batch.events = [
+                e
+                for e in batch.events
+                if e.position not in batch.failed and e.subject not in blocked
+            ]
+        plan.done.append(batch)
+
+    def _fail(
+        self,
+        plan: _Plan,
+        sub: Subscription,
+        event: Event,
+        attempt: int,
+        history: list[dict[str, Any]],
+        error: BaseException,
+    ) -> bool:
+        """Record a failed attempt; True when the event will be retried (its subject waits)."""
+        errors = [*history, self._error_record(attempt, error)]
+        permanent = isinstance(error, Reject) or attempt >= sub.max_attempts
+        next_at = None if permanent else self._clock() + sub.backoff.delay(attempt)
+        plan.failures.append(_Failure(event, attempt, errors, next_at))
+        log.warning(
+            "engine.handler_failed",
+            group=sub.group,
+            event_id=event.id,
+            type=event.type,
+            subject=event.subject,
+            attempt=attempt,
+            error=errors[-1]["error"],
+            dead_letter=permanent,
+        )
+        return not permanent
+
+    def _error_record(self, attempt: int, error: BaseException) -> dict[str, Any]:
+        return {
+            "attempt": attempt,
+            "at": format_time(utcnow()),
+            "node": self._owner,
+            "error": f"{type(error).__name__}: {error}"[:2000],
+        }
+
+    def _apply(self, conn: Connection, sub: Subscription, plan: _Plan) -> None:
+        """Apply a delivery's outcome inside the acknowledging transaction."""
+        dialect = self._db.dialect
+        now = self._clock()
+        # Subjects whose writes fail here: their later events wait behind (earlier failures were
+        # already sorted out by the delivery).
+        blocked: set[str] = set()
+        for batch in plan.done:
+            if not plan.isolated:
+                self._apply_batch(conn, batch)
+                continue
+            event = batch.events[0] if batch.events else None
+            if event is not None and event.subject in blocked:
+                plan.behind.append(event)
+                continue
+            savepoint = conn.begin_nested()
+            try:
+                self._apply_batch(conn, batch)
+            except Exception as exc:
+                savepoint.rollback()
+                if event is not None:
+                    errors = [self._error_record(batch.attempt, exc)]
+                    retry = not (isinstance(exc, Reject) or batch.attempt >= sub.max_attempts)
+                    next_at = now + sub.backoff.delay(batch.attempt) if retry else None
+                    plan.failures.append(_Failure(event, batch.attempt, errors, next_at))
+                    if retry:
+                        blocked.add(event.subject)
+            else:
+                savepoint.commit()
+        for failure in plan.failures:
+            if failure.next_at is None:
+                bury(conn, sub.group, failure.event, failure.attempt, failure.errors, now)
+            else:
+                park(
+                    conn,
+                    dialect,
+                    sub.group,
+                    failure.event,
+                    attempts=failure.attempt,
+                    errors=failure.errors,
+                    next_at=failure.next_at,
+                    now=now,
+                )
+        for event in plan.behind:
+            park(conn, dialect, sub.group, event, attempts=0, errors=[], next_at=now, now=now)
+
+    def _apply_batch(self, conn: Connection, batch: Batch) -> None:
+        for fn in batch.writes:
+            fn(conn)
+        if batch.emitted:
+            insert_events(conn, batch.emitted, self._partitions)
+
+    def _count(self, sub: Subscription, plan: _Plan) -> None:
+        handled = sum(len(b.events) for b in plan.done)
+        self.stats.batches += 1
+        self.stats.handled += handled
+        self.stats.per_group[sub.group] = self.stats.per_group.get(sub.group, 0) + handled
+        for failure in plan.failures:
+            self.stats.failed += 1
+            if failure.next_at is None:
+                self.stats.dead_lettered += 1
+        if plan.failures or plan.behind:
+            self._notifier.notify()
+
+    # -- parked subjects ----------------------------------------------------------------------
+
+    async def _run_subject(self, claim: SubjectClaim, lane: Lane) -> None:
+        """Retry a parked subject: its queued events in order, until one fails again."""
+        sub = self._subs.get(claim.group)
+        if sub is None:
+            return
+        async with self._heartbeat(lambda c, until: renew_subject(c, claim, until), lane):
+            queue = await self._db.read(
+                lambda c: read_parked(c, claim.group, claim.subject, sub.batch_size),
+                priority=lane.priority,
+            )
+            outcomes: list[Batch | _Failure] = []
+            history: dict[int, list[dict[str, Any]]] = {}
+            for parked in queue:
+                attempt = parked.attempts + 1
+                history[parked.event.position] = parked.errors
+                single = Batch(sub.group, [parked.event], attempt=attempt)
+                error: BaseException | None
+                try:
+                    await sub.handler(single)
+                    error = single.failed.get(parked.event.position)
+                except Exception as exc:
+                    error = exc
+                if error is None:
+                    outcomes.append(single)
+                    continue
+                scratch = _Plan()
+                retrying = self._fail(scratch, sub, parked.event, attempt, parked.errors, error)
+                outcomes.append(scratch.failures[0])
+                if retrying:
+                    break
+            self.stats.retried += len(outcomes)
+            plan = _Plan(
+                done=[o for o in outcomes if isinstance(o, Batch)],
+                failures=[o for o in outcomes if isinstance(o, _Failure)],
+            )
+
+            def ack(conn: Connection) -> None:
+                now = self._clock()
+                settled: list[int] = []
+                next_at = now
+                for outcome in outcomes:
+                    if isinstance(outcome, Batch):
+                        event = outcome.events[0]
+                        savepoint = conn.begin_nested()
+                        try:
+                            self._apply_batch(conn, outcome)
+                        except Exception as exc:
+                            savepoint.rollback()
+                            scratch = _Plan()
+                            self._fail(
+                                scratch, sub, event, outcome.attempt, history[event.position], exc
+                            )
+                            outcome = scratch.failures[0]
+                        else:
+                            savepoint.commit()
+                            settled.append(event.position)
+                            continue
+                    if outcome.next_at is None:
+                        bury(conn, sub.group, outcome.event, outcome.attempt, outcome.errors, now)
+                        settled.append(outcome.event.position)
+                        continue
+                    record_retry(
+                        conn, sub.group, outcome.event.position, outcome.attempt, outcome.errors
+                    )
+                    next_at = outcome.next_at
+                    break
+                unpark(conn, sub.group, settled)
+                settle_subject(conn, claim, next_at)
+
+            try:
+                await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
+            except LeaseLost:
+                self.stats.lease_lost += 1
+                return
+            self._count(sub, plan)

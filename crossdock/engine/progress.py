@@ -1,0 +1,336 @@
+"""Where each consumer group stands, as SQL on an open connection: partition cursors and their
+leases, parked subjects waiting for a retry, and dead letters.
+
+Every state change is fenced by a lease token: a worker whose lease expired (it was paused, or
+another node took over after a crash) finds its token gone, its transaction is rolled back, and
+nothing it did in the hub's database survives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crossdock.engine.database import Dialect
+from crossdock.engine.envelope import Event
+from crossdock.engine.log import last_position, read_positions
+from crossdock.engine.tables import cursors, dead_letters, events, parked_events, parked_subjects
+
+
+class LeaseLost(Exception):
+    """Another worker holds the lease now; this worker's transaction must not commit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    owner: str
+    token: str
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionClaim:
+    group: str
+    partition: int
+    position: int
+    lease: Lease
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectClaim:
+    group: str
+    subject: str
+    lease: Lease
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedEvent:
+    event: Event
+    attempts: int
+    errors: list[dict[str, Any]]
+
+
+def insert_ignore(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> Any:
+    """An INSERT that skips rows whose primary key exists (both backends)."""
+    if dialect == "postgresql":
+        return pg_insert(table).values(rows).on_conflict_do_nothing()
+    return sqlite_insert(table).values(rows).on_conflict_do_nothing()
+
+
+def ensure_cursors(
+    conn: Connection, dialect: Dialect, group: str, partitions: int, start_at: str
+) -> None:
+    start = last_position(conn) if start_at == "latest" else 0
+    rows = [{"group_name": group, "partition": p, "position": start} for p in range(partitions)]
+    conn.execute(insert_ignore(dialect, cursors, rows))
+
+
+def _free(table: Table, now: float) -> Any:
+    return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+
+
+def _pending_partition_filter(groups: Sequence[str], now: float) -> Any:
+    has_events = (
+        select(events.c.seq)
+        .where(events.c.partition == cursors.c.partition, events.c.seq > cursors.c.position)
+        .exists()
+    )
+    return and_(cursors.c.group_name.in_(groups), _free(cursors, now), has_events)
+
+
+def has_work(conn: Connection, groups: Sequence[str], now: float) -> bool:
+    """Read-only check before trying a claim, so idle workers do not take the write lock."""
+    partition = conn.execute(
+        select(cursors.c.partition).where(_pending_partition_filter(groups, now)).limit(1)
+    ).first()
+    if partition is not None:
+        return True
+    subject = conn.execute(
+        select(parked_subjects.c.subject)
+        .where(
+            parked_subjects.c.group_name.in_(groups),
+            parked_subjects.c.next_at <= now,
+            _free(parked_subjects, now),
+        )
+        .limit(1)
+    ).first()
+    return subject is not None
+
+
+def claim_partition(
+    conn: Connection, dialect: Dialect, groups: Sequence[str], lease: Lease, now: float
+) -> PartitionClaim | None:
+    """Lease one (group, partition) that has unread events, picked at random for fairness."""
+    candidate = (
+        select(cursors.c.group_name, cursors.c.partition)
+        .where(_pending_partition_filter(groups, now))
+        .order_by(func.random())
+        .limit(1)
+    )
+    if dialect == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    row = conn.execute(
+        update(cursors)
+        .where(tuple_(cursors.c.group_name, cursors.c.partition).in_(candidate))
+        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
+        .returning(cursors.c.group_name, cursors.c.partition, cursors.c.position)
+    ).first()
+    if row is None:
+        return None
+    return PartitionClaim(row.group_name, row.partition, row.position, lease)
+
+
+def claim_subject(
+    conn: Connection, dialect: Dialect, groups: Sequence[str], lease: Lease, now: float
+) -> SubjectClaim | None:
+    """Lease the parked subject whose retry is most overdue."""
+    candidate = (
+        select(parked_subjects.c.group_name, parked_subjects.c.subject)
+        .where(
+            parked_subjects.c.group_name.in_(groups),
+            parked_subjects.c.next_at <= now,
+            _free(parked_subjects, now),
+        )
+        .order_by(parked_subjects.c.next_at)
+        .limit(1)
+    )
+    if dialect == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    row = conn.execute(
+        update(parked_subjects)
+        .where(tuple_(parked_subjects.c.group_name, parked_subjects.c.subject).in_(candidate))
+        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
+        .returning(parked_subjects.c.group_name, parked_subjects.c.subject)
+    ).first()
+    if row is None:
+        return None
+    return SubjectClaim(row.group_name, row.subject, lease)
+
+
+def renew_partition(conn: Connection, claim: PartitionClaim, until: float) -> None:
+    result = conn.execute(
+        update(cursors)
+        .where(
+            cursors.c.group_name == claim.group,
+            cursors.c.partition == claim.partition,
+            cursors.c.lease_token == claim.lease.token,
+        )
+        .values(lease_until=until)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"{claim.group}/{claim.partition}")
+
+
+def renew_subject(conn: Connection, claim: SubjectClaim, until: float) -> None:
+    result = conn.execute(
+        update(parked_subjects)
+        .where(
+            parked_subjects.c.group_name == claim.group,
+            parked_subjects.c.subject == claim.subject,
+            parked_subjects.c.lease_token == claim.lease.token,
+        )
+        .values(lease_until=until)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"{claim.group}/{claim.subject}")
+
+
+def advance_partition(
+    conn: Connection, claim: PartitionClaim, position: int, keep_until: float | None
+) -> None:
+    """Move the cursor and keep (renew) or release the lease; fenced by the lease token."""
+    values: dict[str, Any] = {"position": position, "lease_until": keep_until}
+    if keep_until is None:
+        values.update(lease_owner=None, lease_token=None)
+    result = conn.execute(
+        update(cursors)
+        .where(
+            cursors.c.group_name == claim.group,
+            cursors.c.partition == claim.partition,
+            cursors.c.lease_token == claim.lease.token,
+        )
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"{claim.group}/{claim.partition}")
+
+
+def parked_among(conn: Connection, group: str, subjects: Iterable[str]) -> set[str]:
+    wanted = sorted(set(subjects))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 400):
+        rows = conn.execute(
+            select(parked_subjects.c.subject).where(
+                parked_subjects.c.group_name == group,
+                parked_subjects.c.subject.in_(wanted[start : start + 400]),
+            )
+        )
+        found.update(row.subject for row in rows)
+    return found
+
+
+def park(
+    conn: Connection,
+    dialect: Dialect,
+    group: str,
+    event: Event,
+    *,
+    attempts: int,
+    errors: list[dict[str, Any]],
+    next_at: float,
+    now: float,
+) -> None:
+    """Queue an event behind its subject's retry; creates the parked subject if needed.
+
+    An existing subject keeps its schedule; a new one is due at `next_at`.
+    """
+    conn.execute(
+        insert_ignore(
+            dialect,
+            parked_subjects,
+            [{"group_name": group, "subject": event.subject, "next_at": next_at}],
+        )
+    )
+    conn.execute(
+        insert_ignore(
+            dialect,
+            parked_events,
+            [
+                {
+                    "group_name": group,
+                    "seq": event.position,
+                    "subject": event.subject,
+                    "attempts": attempts,
+                    "errors": json.dumps(errors),
+                    "parked_at": now,
+                }
+            ],
+        )
+    )
+
+
+def read_parked(conn: Connection, group: str, subject: str, limit: int) -> list[ParkedEvent]:
+    rows = conn.execute(
+        select(parked_events.c.seq, parked_events.c.attempts, parked_events.c.errors)
+        .where(parked_events.c.group_name == group, parked_events.c.subject == subject)
+        .order_by(parked_events.c.seq)
+        .limit(limit)
+    ).all()
+    by_seq = read_positions(conn, [row.seq for row in rows])
+    return [
+        ParkedEvent(by_seq[row.seq], row.attempts, json.loads(row.errors))
+        for row in rows
+        if row.seq in by_seq
+    ]
+
+
+def unpark(conn: Connection, group: str, positions: Sequence[int]) -> None:
+    if positions:
+        conn.execute(
+            delete(parked_events).where(
+                parked_events.c.group_name == group, parked_events.c.seq.in_(list(positions))
+            )
+        )
+
+
+def record_retry(
+    conn: Connection, group: str, position: int, attempts: int, errors: list[dict[str, Any]]
+) -> None:
+    conn.execute(
+        update(parked_events)
+        .where(parked_events.c.group_name == group, parked_events.c.seq == position)
+        .values(attempts=attempts, errors=json.dumps(errors))
+    )
+
+
+def settle_subject(conn: Connection, claim: SubjectClaim, next_at: float) -> None:
+    """Release the subject's lease; drop it when its queue is empty, else schedule the head."""
+    remaining = conn.execute(
+        select(func.count())
+        .select_from(parked_events)
+        .where(parked_events.c.group_name == claim.group, parked_events.c.subject == claim.subject)
+    ).scalar_one()
+    fence = and_(
+        parked_subjects.c.group_name == claim.group,
+        parked_subjects.c.subject == claim.subject,
+        parked_subjects.c.lease_token == claim.lease.token,
+    )
+    if remaining:
+        result = conn.execute(
+            update(parked_subjects)
+            .where(fence)
+            .values(next_at=next_at, lease_owner=None, lease_token=None, lease_until=None)
+        )
+    else:
+        result = conn.execute(delete(parked_subjects).where(fence))
+    if result.rowcount != 1:
+        raise LeaseLost(f"{claim.group}/{claim.subject}")
+
+
+def bury(
+    conn: Connection,
+    group: str,
+    event: Event,
+    attempts: int,
+    errors: list[dict[str, Any]],
+    now: float,
+) -> None:
+    """Move an event to the dead letters with its whole history of attempts."""
+    conn.execute(
+        dead_letters.insert().values(
+            group_name=group,
+            seq=event.position,
+            event_id=event.id,
+            event_type=event.type,
+            subject=event.subject,
+            attempts=attempts,
+            errors=json.dumps(errors),
+            dead_at=now,
+        )
+    )

@@ -1,0 +1,98 @@
+"""Cron schedules that fire once per tick across all nodes.
+
+Every node computes the latest tick of each schedule and appends an event whose idempotency key is
+`<schedule>@<tick>`: whichever node is first creates it, the others get the original back. Handlers
+subscribe to the schedule's event type like any other. After downtime the latest missed tick fires
+once (not every missed tick); a schedule seen for the first time starts at the next tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from croniter import croniter
+from sqlalchemy import Connection, select, update
+
+from crossdock.engine.database import Dialect
+from crossdock.engine.envelope import Event, NewEvent, format_time
+from crossdock.engine.log import insert_events
+from crossdock.engine.progress import insert_ignore
+from crossdock.engine.tables import schedule_ticks
+
+SCHEDULER_SOURCE = "crossdock.scheduler"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: str
+    event_type: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not croniter.is_valid(self.cron):
+            raise ValueError(f"schedule {self.name}: {self.cron!r} is not a valid cron expression")
+
+    def latest_tick(self, now: float) -> float:
+        moment = datetime.fromtimestamp(now, UTC)
+        if croniter.match(self.cron, moment.replace(microsecond=0)):
+            return moment.replace(microsecond=0).timestamp()
+        return float(croniter(self.cron, moment).get_prev(float))
+
+    def next_tick(self, now: float) -> float:
+        return float(croniter(self.cron, datetime.fromtimestamp(now, UTC)).get_next(float))
+
+
+def fire_due(
+    conn: Connection,
+    dialect: Dialect,
+    schedules: list[Schedule],
+    now: float,
+    partitions: int,
+) -> list[Event]:
+    """Append one event per schedule whose latest tick has not fired yet (holds the append lock)."""
+    fired: list[Event] = []
+    names = [s.name for s in schedules]
+    last = {
+        row.name: row.last_tick
+        for row in conn.execute(
+            select(schedule_ticks.c.name, schedule_ticks.c.last_tick).where(
+                schedule_ticks.c.name.in_(names)
+            )
+        )
+    }
+    for schedule in schedules:
+        tick = schedule.latest_tick(now)
+        previous = last.get(schedule.name)
+        if previous is None:
+            conn.execute(
+                insert_ignore(dialect, schedule_ticks, [{"name": schedule.name, "last_tick": tick}])
+            )
+            continue
+        if tick <= previous:
+            continue
+        stamp = format_time(datetime.fromtimestamp(tick, UTC))
+        appended = insert_events(
+            conn,
+            [
+                NewEvent(
+                    type=schedule.event_type,
+                    source=SCHEDULER_SOURCE,
+                    subject=f"schedule:{schedule.name}",
+                    data={"schedule": schedule.name, "tick": stamp, **schedule.data},
+                    idempotency_key=f"{schedule.name}@{stamp}",
+                    time=datetime.fromtimestamp(tick, UTC),
+                )
+            ],
+            partitions,
+        )
+        conn.execute(
+            update(schedule_ticks)
+            .where(schedule_ticks.c.name == schedule.name, schedule_ticks.c.last_tick < tick)
+            .values(last_tick=tick)
+        )
+        fired.extend(a.event for a in appended if a.new)
+    return fired

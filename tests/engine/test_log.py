@@ -1,0 +1,88 @@
+"""Appending to the log: durability on return, idempotency keys, validation, group commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
+
+from crossdock.engine import Engine, EnvelopeError, NewEvent
+from crossdock.engine.database import normalize_url
+from crossdock.engine.tables import events
+
+
+def stored_count(url: str) -> int:
+    engine = create_engine(normalize_url(url), poolclass=NullPool)
+    with engine.connect() as conn:
+        value = int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+    engine.dispose()
+    return value
+
+
+def order(i: int, key: str | None = None, source: str = "shop") -> NewEvent:
+    return NewEvent("order.accepted", source, f"order:{i}", {"n": i}, idempotency_key=key)
+
+
+async def test_append_is_visible_to_another_connection_when_it_returns(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        appended = await engine.append([order(i) for i in range(25)])
+        assert stored_count(db_url) == 25
+    assert [e.data["n"] for e in appended] == list(range(25))
+    assert [e.id for e in appended] == sorted(e.id for e in appended)  # UUIDv7 sorts by time
+
+
+async def test_duplicate_idempotency_key_returns_the_original(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        first = await engine.append_one(order(1, key="WS-1"))
+        again = await engine.append_one(
+            NewEvent("order.accepted", "shop", "order:1", {"n": 999}, idempotency_key="WS-1")
+        )
+        in_one_batch = await engine.append([order(2, key="WS-2"), order(3, key="WS-2")])
+        other_source = await engine.append_one(order(1, key="WS-1", source="edi"))
+    assert again.id == first.id and again.data == {"n": 1}
+    assert in_one_batch[0].id == in_one_batch[1].id
+    assert other_source.id != first.id
+    assert stored_count(db_url) == 3
+
+
+async def test_concurrent_duplicates_store_one_event(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        results = await asyncio.gather(
+            *(engine.append_one(order(7, key="same")) for _ in range(50))
+        )
+    assert len({e.id for e in results}) == 1
+    assert stored_count(db_url) == 1
+
+
+async def test_invalid_envelope_is_refused_and_nothing_is_stored(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        with pytest.raises(EnvelopeError, match="type"):
+            await engine.append([order(1), NewEvent("Order Accepted", "shop", "order:1")])
+        with pytest.raises(EnvelopeError, match="subject"):
+            await engine.append([NewEvent("order.accepted", "shop", "")])
+    assert stored_count(db_url) == 0
+
+
+async def test_concurrent_appends_share_commits(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        await asyncio.gather(*(engine.append_one(order(i)) for i in range(500)))
+        commits = engine.writer.commits
+    assert stored_count(db_url) == 500
+    assert commits < 100, f"{commits} commits for 500 concurrent appends: no group commit"
+
+
+async def test_a_failing_append_fails_only_its_caller(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        taken = await engine.append_one(order(1))
+        reused_id = NewEvent("order.accepted", "shop", "order:2", {}, id=taken.id)
+        results = await asyncio.gather(
+            engine.append_one(order(3)),
+            engine.append_one(reused_id),
+            engine.append_one(order(4)),
+            return_exceptions=True,
+        )
+    assert isinstance(results[1], Exception)
+    assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)
+    assert stored_count(db_url) == 3

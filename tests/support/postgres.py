@@ -1,0 +1,117 @@
+"""A real PostgreSQL server for the test suite, started from the machine's PostgreSQL install.
+
+As root (CI), the server runs as the `postgres` system user, since PostgreSQL refuses to run as
+root. Durability settings are relaxed (fsync off): the tests kill processes, not the machine.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+
+def find_bindir() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version, reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _version(path: str) -> int:
+    try:
+        return int(Path(path).parent.parent.name)
+    except ValueError:
+        return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    root: Path
+    port: int
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://crossdock@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+    @classmethod
+    def start(cls, bindir: Path) -> PostgresServer:
+        root = Path(tempfile.mkdtemp(prefix="crossdock-pg-"))
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(root, user.pw_uid, user.pw_gid)
+        server = cls(bindir, root, free_port())
+        server._run(
+            "initdb",
+            "-D",
+            str(root / "data"),
+            "-U",
+            "crossdock",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = " ".join(
+            [
+                f"-p {server.port}",
+                f"-k {root}",
+                "-c listen_addresses=127.0.0.1",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=300",
+            ]
+        )
+        server._run(
+            "pg_ctl",
+            "-D",
+            str(root / "data"),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(root / "server.log"),
+            "start",
+        )
+        return server
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def create_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql://crossdock@127.0.0.1:{self.port}/{name}"
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
