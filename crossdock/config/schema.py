@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qs, urlsplit
 
-from croniter import croniter  # type: ignore[import-untyped]
+from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
