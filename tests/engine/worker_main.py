@@ -12,6 +12,7 @@ import os
 import signal
 
 from crossdock.engine import Batch, Engine, EngineSettings, Lane, Subscription
+from crossdock.ops.logging import configure_logging
 from tests.engine import effects
 
 
@@ -24,6 +25,7 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
+    configure_logging("warning")
     worker = f"{args.name}:{os.getpid()}"
 
     async def handle(batch: Batch) -> None:

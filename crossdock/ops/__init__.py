@@ -1,0 +1,1 @@
+"""Operations: logging, metrics, tracing, audit and the dashboard."""
