@@ -1,0 +1,2 @@
+"""Simulators of external systems for the demo, tests and load tests. Never imported by
+production code paths."""
