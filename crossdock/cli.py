@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from crossdock.commands import bench as bench_cmd
 from crossdock.commands import config as config_cmd
 from crossdock.commands import schema as schema_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossdock integration hub.")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(schema_cmd.app, name="schema")
+app.add_typer(bench_cmd.app, name="bench")

@@ -19,13 +19,13 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import translate
 
 from sqlalchemy import Connection
 
 from crossdock.engine.envelope import Event, NewEvent
 
 Handler = Callable[["Batch"], Awaitable[None]]
+TYPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 WriteFn = Callable[[Connection], None]
 
 
@@ -60,7 +60,6 @@ class Subscription:
     max_attempts: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     start_at: str = "beginning"  # or "latest": skip what was appended before the group existed
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.group:
@@ -71,12 +70,12 @@ class Subscription:
             raise ValueError(f"{self.group}: batch_size and max_attempts must be >= 1")
         if self.start_at not in ("beginning", "latest"):
             raise ValueError(f"{self.group}: start_at must be 'beginning' or 'latest'")
-        pattern = "|".join(translate(t) for t in self.types)
-        object.__setattr__(self, "_pattern", re.compile(pattern))
-
-    def matches(self, event_type: str) -> bool:
-        """`order.*` matches `order.accepted`; `*` matches every type."""
-        return self._pattern.match(event_type) is not None
+        for pattern in self.types:
+            if not TYPE_PATTERN.match(pattern):
+                raise ValueError(
+                    f"{self.group}: type pattern {pattern!r} must be a type (order.accepted), "
+                    "a prefix (order.*) or *"
+                )
 
 
 @dataclass

@@ -33,7 +33,7 @@ from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
 from crossdock.engine.limits import Limiter
-from crossdock.engine.progress import ensure_cursors, insert_ignore
+from crossdock.engine.progress import ensure_cursors, has_work, insert_ignore
 from crossdock.engine.schedules import Schedule, fire_due
 from crossdock.engine.tables import cursors, engine_meta, events, parked_events
 from crossdock.engine.wakeup import Notifier, listen_postgres
@@ -270,7 +270,9 @@ class Engine:
         return await self.db.read(lambda c: _backlog(c, groups))
 
     async def idle(self) -> bool:
-        return all(b.unread == 0 and b.parked == 0 for b in await self.backlog())
+        """Nothing left for any consumer group of this engine: no unread event, nothing parked."""
+        groups = sorted(self.subscriptions)
+        return not await self.db.read(lambda c: has_work(c, groups, float("inf"), parked_due=False))
 
     async def dead_letters(self, **filters: Any) -> list[DeadLetter]:
         return await self.db.read(lambda c: deadletters.list_dead(c, **filters))

@@ -27,22 +27,22 @@ from sqlalchemy import Connection
 from crossdock.engine.consumers import Batch, Reject, Subscription
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
-from crossdock.engine.log import insert_events, read_partition
+from crossdock.engine.log import insert_events, type_clause
 from crossdock.engine.progress import (
     Lease,
     LeaseLost,
     PartitionClaim,
     SubjectClaim,
-    advance_partition,
+    advance_partitions,
     bury,
-    claim_partition,
+    claim_partitions,
     claim_subject,
     has_work,
     park,
-    parked_among,
+    read_claimed,
     read_parked,
     record_retry,
-    renew_partition,
+    renew_partitions,
     renew_subject,
     settle_subject,
     unpark,
@@ -83,6 +83,21 @@ class _Failure:
     attempt: int
     errors: list[dict[str, Any]]
     next_at: float | None  # None: bury now
+
+
+# Per partition: the matching events read and the position read up to; and the parked subjects.
+Round = tuple[dict[int, tuple[list[Event], int]], set[str]]
+
+
+@dataclass
+class _Claimed:
+    """A partition claim with the events read for its current round."""
+
+    claim: PartitionClaim
+    per_partition: int
+    types: Any
+    scanned: dict[int, tuple[list[Event], int]]
+    parked: set[str]
 
 
 @dataclass
@@ -166,6 +181,8 @@ class Dispatcher:
             prefer_parked = not prefer_parked
             if not busy:
                 await self._notifier.wait(token, self._poll_s)
+                # Woken by a commit of this process: there is work, skip the look before claiming.
+                busy = token.is_set()
 
     async def _work_once(
         self, lane: Lane, groups: list[str], prefer_parked: bool, busy: bool
@@ -177,25 +194,33 @@ class Dispatcher:
             return False
         lease = Lease(self._owner, str(uuid.uuid4()), now + self._lease_s)
         dialect = self._db.dialect
-        claimers = (
-            (claim_subject, claim_partition)
-            if prefer_parked
-            else (
-                claim_partition,
-                claim_subject,
+        # Together the lane's tasks can cover every partition in one round of claims.
+        spread = max(1, self._partitions // lane.concurrency)
+
+        def claim_and_read(conn: Connection) -> _Claimed | None:
+            claim = claim_partitions(conn, dialect, groups, lease, now, spread)
+            if claim is None:
+                return None
+            sub = self._subs[claim.group]
+            per_partition = max(1, sub.batch_size // len(claim.positions))
+            types = type_clause(sub.types)
+            return _Claimed(
+                claim, per_partition, types, *read_claimed(conn, claim, per_partition, types)
             )
-        )
-        for claimer in claimers:
-            claim = await self._writer.submit(
-                lambda c, f=claimer: f(c, dialect, groups, lease, now),  # type: ignore[misc]
-                priority=lane.priority,
-            )
-            if isinstance(claim, PartitionClaim):
-                await self._run_partition(claim, lane)
-                return True
-            if isinstance(claim, SubjectClaim):
-                await self._run_subject(claim, lane)
-                return True
+
+        for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
+            if kind == "partitions":
+                claimed = await self._writer.submit(claim_and_read, priority=lane.priority)
+                if claimed is not None:
+                    await self._run_partitions(claimed, lane)
+                    return True
+            else:
+                subject = await self._writer.submit(
+                    lambda c: claim_subject(c, dialect, groups, lease, now), priority=lane.priority
+                )
+                if subject is not None:
+                    await self._run_subject(subject, lane)
+                    return True
         return False
 
     @contextlib.asynccontextmanager
@@ -206,11 +231,11 @@ class Dispatcher:
             while True:
                 await asyncio.sleep(self._lease_s / 3)
                 until = self._clock() + self._lease_s
+
+                def renewal(conn: Connection, until: float = until) -> None:
+                    renew(conn, until)
+
                 try:
-
-                    def renewal(conn: Connection, until: float = until) -> None:
-                        renew(conn, until)
-
                     await self._writer.submit(renewal, priority=lane.priority)
                 except LeaseLost:
                     return
@@ -225,68 +250,63 @@ class Dispatcher:
 
     # -- partitions ---------------------------------------------------------------------------
 
-    async def _run_partition(self, claim: PartitionClaim, lane: Lane) -> None:
+    async def _run_partitions(self, claimed: _Claimed, lane: Lane) -> None:
+        """Deliver rounds of events from the leased partitions; each acknowledgement also reads
+        the next round, so a round costs one trip to the writer."""
+        claim = claimed.claim
         sub = self._subs[claim.group]
-        scan_limit = max(sub.batch_size * 4, 500)
-        position = claim.position
-        async with self._heartbeat(lambda c, until: renew_partition(c, claim, until), lane):
+        async with self._heartbeat(lambda c, until: renew_partitions(c, claim, until), lane):
             for round_no in range(1, MAX_ROUNDS_PER_LEASE + 1):
-                after = position
-                scanned = await self._db.read(
-                    partial(
-                        read_partition, partition=claim.partition, after=after, limit=scan_limit
-                    ),
-                    priority=lane.priority,
-                )
+                positions = dict(claim.positions)
                 matching: list[Event] = []
-                new_position = position
-                for event in scanned:
-                    if sub.matches(event.type):
-                        if len(matching) == sub.batch_size:
-                            break
-                        matching.append(event)
-                    new_position = event.position
-                drained = len(scanned) < scan_limit and (
-                    not scanned or new_position == scanned[-1].position
-                )
-                parked: set[str] = set()
-                if matching:
-                    subjects = {e.subject for e in matching}
-                    parked = await self._db.read(
-                        partial(parked_among, group=claim.group, subjects=subjects),
-                        priority=lane.priority,
-                    )
-                plan = await self._deliver(sub, matching, parked)
-                keep = (
-                    not drained and round_no < MAX_ROUNDS_PER_LEASE and not self._stopping.is_set()
-                )
+                drained = True
+                for partition, (found, read_to) in claimed.scanned.items():
+                    positions[partition] = read_to
+                    drained = drained and len(found) < claimed.per_partition
+                    matching.extend(found)
+                matching.sort(key=lambda e: e.position)
+                plan = await self._deliver(sub, matching, claimed.parked)
+                keep = not drained and round_no < MAX_ROUNDS_PER_LEASE
+                keep = keep and not self._stopping.is_set()
                 try:
-                    await self._ack_partition(claim, sub, new_position, keep, plan, lane)
+                    following = await self._ack_partitions(
+                        claimed, sub, positions, keep, plan, lane
+                    )
                 except LeaseLost:
                     self.stats.lease_lost += 1
-                    log.warning("engine.lease_lost", group=claim.group, partition=claim.partition)
+                    log.warning("engine.lease_lost", group=claim.group)
                     return
-                position = new_position
-                if not keep:
+                claim.positions = positions
+                if following is None:
                     return
+                claimed.scanned, claimed.parked = following
 
-    async def _ack_partition(
+    async def _ack_partitions(
         self,
-        claim: PartitionClaim,
+        claimed: _Claimed,
         sub: Subscription,
-        position: int,
+        positions: dict[int, int],
         keep: bool,
         plan: _Plan,
         lane: Lane,
-    ) -> None:
+    ) -> Round | None:
+        claim = claimed.claim
         until = self._clock() + self._lease_s if keep else None
 
-        def ack(conn: Connection) -> None:
-            advance_partition(conn, claim, position, until)
+        def ack(conn: Connection, plan: _Plan = plan) -> Round | None:
+            advance_partitions(conn, claim, positions, until)
             self._apply(conn, sub, plan)
+            if until is None:
+                return None
+            return read_claimed(
+                conn,
+                PartitionClaim(claim.group, positions, claim.lease),
+                claimed.per_partition,
+                claimed.types,
+            )
 
         try:
-            await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
+            following = await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
         except LeaseLost:
             raise
         except Exception as exc:
@@ -295,15 +315,12 @@ class Dispatcher:
             # A write of the batch failed: find the event it belongs to, one event at a time.
             log.warning("engine.batch_write_failed", group=sub.group, error=repr(exc))
             events = [e for batch in plan.done for e in batch.events]
-            isolated = await self._isolate(sub, events, _Plan(behind=plan.behind))
-
-            def ack_isolated(conn: Connection) -> None:
-                advance_partition(conn, claim, position, until)
-                self._apply(conn, sub, isolated)
-
-            await self._writer.submit(ack_isolated, priority=lane.priority, appends=isolated.emits)
-            plan = isolated
+            plan = await self._isolate(sub, events, _Plan(behind=plan.behind))
+            following = await self._writer.submit(
+                partial(ack, plan=plan), priority=lane.priority, appends=plan.emits
+            )
         self._count(sub, plan)
+        return following
 
     async def _deliver(self, sub: Subscription, events: list[Event], parked: set[str]) -> _Plan:
         plan = _Plan(behind=[e for e in events if e.subject in parked])

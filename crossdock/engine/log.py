@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Row, func, or_, select
 
 from crossdock.engine.envelope import (
     Event,
@@ -43,8 +43,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"data: {type(value).__name__} is not JSON serialisable")
 
 
+# One encoder for every call: json.dumps with options builds a new encoder each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, ensure_ascii=False)
+
+
 def dump_data(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+    return _ENCODER.encode(data)
 
 
 def partition_of(subject: str, partitions: int) -> int:
@@ -90,41 +94,64 @@ class Appended:
 
 
 def _existing(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Event]:
+    """Stored events for (source, key) pairs: one indexed look-up per source and chunk."""
+    by_source: dict[str, list[str]] = {}
+    for source, key in keys:
+        by_source.setdefault(source, []).append(key)
     found: dict[tuple[str, str], Event] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        rows = conn.execute(
-            select(*EVENT_COLUMNS).where(
-                tuple_(events.c.source, events.c.idempotency_key).in_(chunk)
+    for source, wanted in by_source.items():
+        for start in range(0, len(wanted), _CHUNK):
+            rows = conn.execute(
+                select(*EVENT_COLUMNS).where(
+                    events.c.source == source,
+                    events.c.idempotency_key.in_(wanted[start : start + _CHUNK]),
+                )
             )
-        )
-        for row in rows:
-            found[(row.source, row.idempotency_key)] = row_to_event(row)
+            for row in rows:
+                found[(row.source, row.idempotency_key)] = row_to_event(row)
     return found
 
 
-def insert_events(
-    conn: Connection, new_events: Iterable[NewEvent], partitions: int
-) -> list[Appended]:
-    """Insert events, returning the stored original for each duplicate idempotency key.
+_INSERT_COLUMNS = (
+    "id",
+    "type",
+    "source",
+    "subject",
+    "partition",
+    "time",
+    "data",
+    "traceparent",
+    "idempotency_key",
+    "recorded_at",
+)
 
-    Callers hold the append lock (SQLite's write lock, or the PostgreSQL advisory lock), so the
-    look-up and the insert cannot race with another appender.
-    """
-    batch = list(new_events)
-    for new in batch:
-        new.validate()
-    keys = sorted({(n.source, n.idempotency_key) for n in batch if n.idempotency_key is not None})
-    existing = _existing(conn, keys) if keys else {}
+
+def _insert_sql(conn: Connection) -> str:
+    """The plain INSERT in the driver's own parameter style: rows go to `executemany` as tuples,
+    without SQLAlchemy's per-row parameter processing (the hot path of every append)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO events ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An event made ready for insertion (id, time, partition, JSON) outside the writer thread."""
+
+    event: Event
+    row: tuple[Any, ...]
+
+
+def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
+    """Assign ids and times and encode data. Runs in the caller, so this Python work overlaps
+    with the writer thread's time inside SQLite (which releases the GIL)."""
     now = time.time()
     stamp = utcnow()
-    rows: list[dict[str, Any]] = []
-    out: list[Appended] = []
-    for new in batch:
-        key = (new.source, new.idempotency_key) if new.idempotency_key is not None else None
-        if key is not None and key in existing:
-            out.append(Appended(existing[key], new=False))
-            continue
+    stamp_text = format_time(stamp)
+    out: list[Prepared] = []
+    for new in new_events:
         event = Event(
             id=new.id or new_event_id(),
             type=new.type,
@@ -136,36 +163,90 @@ def insert_events(
             idempotency_key=new.idempotency_key,
             recorded_at=now,
         )
-        rows.append(
-            {
-                "id": event.id,
-                "type": event.type,
-                "source": event.source,
-                "subject": event.subject,
-                "partition": partition_of(event.subject, partitions),
-                "time": format_time(event.time),
-                "data": dump_data(event.data),
-                "traceparent": event.traceparent,
-                "idempotency_key": event.idempotency_key,
-                "recorded_at": now,
-            }
+        row = (
+            event.id,
+            event.type,
+            event.source,
+            event.subject,
+            partition_of(event.subject, partitions),
+            stamp_text if new.time is None else format_time(event.time),
+            dump_data(event.data),
+            event.traceparent,
+            event.idempotency_key,
+            now,
         )
-        out.append(Appended(event, new=True))
-        if key is not None:
-            existing[key] = event
-    if rows:
-        conn.execute(insert(events), rows)
+        out.append(Prepared(event, row))
     return out
 
 
-def read_partition(conn: Connection, partition: int, after: int, limit: int) -> list[Event]:
-    rows = conn.execute(
-        select(*EVENT_COLUMNS)
-        .where(events.c.partition == partition, events.c.seq > after)
-        .order_by(events.c.seq)
-        .limit(limit)
+def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appended]:
+    """Insert prepared events, returning the stored original for each duplicate idempotency key.
+
+    Callers hold the append lock (SQLite's write lock, or the PostgreSQL advisory lock), so the
+    look-up and the insert cannot race with another appender.
+    """
+    keys = sorted(
+        {(p.event.source, p.event.idempotency_key) for p in prepared if p.event.idempotency_key}
     )
-    return [row_to_event(row) for row in rows]
+    existing = _existing(conn, keys) if keys else {}
+    rows: list[tuple[Any, ...]] = []
+    out: list[Appended] = []
+    for item in prepared:
+        event = item.event
+        key = (event.source, event.idempotency_key) if event.idempotency_key else None
+        if key is not None:
+            original = existing.get(key)
+            if original is not None:
+                out.append(Appended(original, new=False))
+                continue
+            existing[key] = event
+        rows.append(item.row)
+        out.append(Appended(event, new=True))
+    if rows:
+        conn.exec_driver_sql(_insert_sql(conn), rows)
+    return out
+
+
+def insert_events(
+    conn: Connection, new_events: Iterable[NewEvent], partitions: int
+) -> list[Appended]:
+    """Prepare and insert validated events (for appends made inside a transaction)."""
+    return insert_prepared(conn, prepare(new_events, partitions))
+
+
+def type_clause(patterns: Sequence[str]) -> Any:
+    """SQL for event-type patterns: `order.accepted`, `order.*` (a prefix), or `*` (all)."""
+    if "*" in patterns:
+        return None
+    return or_(
+        *(
+            events.c.type.startswith(p[:-1], autoescape=True)
+            if p.endswith("*")
+            else events.c.type == p
+            for p in patterns
+        )
+    )
+
+
+def read_partition(
+    conn: Connection, partition: int, after: int, limit: int, types: Any = None
+) -> tuple[list[Event], int]:
+    """Up to `limit` events of the given types after a position, and the position read up to.
+
+    Events of other types are skipped inside the database: when fewer than `limit` match, the
+    reader has seen everything up to the partition's last position (visibility follows position
+    order under the append lock), so the cursor can move past them.
+    """
+    top = conn.execute(
+        select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.partition == partition)
+    ).scalar_one()
+    query = select(*EVENT_COLUMNS).where(
+        events.c.partition == partition, events.c.seq > after, events.c.seq <= top
+    )
+    if types is not None:
+        query = query.where(types)
+    found = [row_to_event(row) for row in conn.execute(query.order_by(events.c.seq).limit(limit))]
+    return found, found[-1].position if len(found) == limit else max(after, int(top))
 
 
 def read_positions(conn: Connection, positions: Sequence[int]) -> dict[int, Event]:

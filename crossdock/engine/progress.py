@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crossdock.engine.database import Dialect
 from crossdock.engine.envelope import Event
-from crossdock.engine.log import last_position, read_positions
+from crossdock.engine.log import last_position, read_partition, read_positions
 from crossdock.engine.tables import cursors, dead_letters, events, parked_events, parked_subjects
 
 
@@ -34,11 +34,12 @@ class Lease:
     until: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PartitionClaim:
+    """Partitions of one consumer group leased together, with how far each has been read."""
+
     group: str
-    partition: int
-    position: int
+    positions: dict[int, int]
     lease: Lease
 
 
@@ -84,13 +85,22 @@ def _pending_partition_filter(groups: Sequence[str], now: float) -> Any:
     return and_(cursors.c.group_name.in_(groups), _free(cursors, now), has_events)
 
 
-def has_work(conn: Connection, groups: Sequence[str], now: float) -> bool:
-    """Read-only check before trying a claim, so idle workers do not take the write lock."""
+def has_work(
+    conn: Connection, groups: Sequence[str], now: float, *, parked_due: bool = True
+) -> bool:
+    """Read-only check before trying a claim, so idle workers do not take the write lock.
+
+    `parked_due=False` counts every parked event, due or not (is anything left at all?)."""
     partition = conn.execute(
         select(cursors.c.partition).where(_pending_partition_filter(groups, now)).limit(1)
     ).first()
     if partition is not None:
         return True
+    if not parked_due:
+        waiting = conn.execute(
+            select(parked_events.c.seq).where(parked_events.c.group_name.in_(groups)).limit(1)
+        ).first()
+        return waiting is not None
     subject = conn.execute(
         select(parked_subjects.c.subject)
         .where(
@@ -103,27 +113,50 @@ def has_work(conn: Connection, groups: Sequence[str], now: float) -> bool:
     return subject is not None
 
 
-def claim_partition(
-    conn: Connection, dialect: Dialect, groups: Sequence[str], lease: Lease, now: float
+def claim_partitions(
+    conn: Connection,
+    dialect: Dialect,
+    groups: Sequence[str],
+    lease: Lease,
+    now: float,
+    limit: int,
 ) -> PartitionClaim | None:
-    """Lease one (group, partition) that has unread events, picked at random for fairness."""
-    candidate = (
+    """Lease up to `limit` partitions with unread events, all of one group, picked at random."""
+    candidates = (
         select(cursors.c.group_name, cursors.c.partition)
         .where(_pending_partition_filter(groups, now))
         .order_by(func.random())
-        .limit(1)
+        .limit(limit * len(groups))
     )
     if dialect == "postgresql":
-        candidate = candidate.with_for_update(skip_locked=True)
-    row = conn.execute(
-        update(cursors)
-        .where(tuple_(cursors.c.group_name, cursors.c.partition).in_(candidate))
-        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
-        .returning(cursors.c.group_name, cursors.c.partition, cursors.c.position)
-    ).first()
-    if row is None:
+        candidates = candidates.with_for_update(skip_locked=True)
+    rows = conn.execute(candidates).all()
+    if not rows:
         return None
-    return PartitionClaim(row.group_name, row.partition, row.position, lease)
+    group = rows[0].group_name
+    wanted = [row.partition for row in rows if row.group_name == group][:limit]
+    claimed = conn.execute(
+        update(cursors)
+        .where(cursors.c.group_name == group, cursors.c.partition.in_(wanted), _free(cursors, now))
+        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
+        .returning(cursors.c.partition, cursors.c.position)
+    ).all()
+    if not claimed:
+        return None
+    return PartitionClaim(group, {row.partition: row.position for row in claimed}, lease)
+
+
+def read_claimed(
+    conn: Connection, claim: PartitionClaim, per_partition: int, types: Any
+) -> tuple[dict[int, tuple[list[Event], int]], set[str]]:
+    """The next matching events of each claimed partition with the position read up to, and
+    which of their subjects are parked."""
+    scanned = {
+        partition: read_partition(conn, partition, position, per_partition, types)
+        for partition, position in claim.positions.items()
+    }
+    subjects = {e.subject for found, _ in scanned.values() for e in found}
+    return scanned, parked_among(conn, claim.group, subjects) if subjects else set()
 
 
 def claim_subject(
@@ -142,29 +175,38 @@ def claim_subject(
     )
     if dialect == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
-    row = conn.execute(
-        update(parked_subjects)
-        .where(tuple_(parked_subjects.c.group_name, parked_subjects.c.subject).in_(candidate))
-        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
-        .returning(parked_subjects.c.group_name, parked_subjects.c.subject)
-    ).first()
+    row = conn.execute(candidate).first()
     if row is None:
+        return None
+    claimed = conn.execute(
+        update(parked_subjects)
+        .where(
+            parked_subjects.c.group_name == row.group_name,
+            parked_subjects.c.subject == row.subject,
+            _free(parked_subjects, now),
+        )
+        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
+    )
+    if claimed.rowcount != 1:
         return None
     return SubjectClaim(row.group_name, row.subject, lease)
 
 
-def renew_partition(conn: Connection, claim: PartitionClaim, until: float) -> None:
-    result = conn.execute(
-        update(cursors)
-        .where(
-            cursors.c.group_name == claim.group,
-            cursors.c.partition == claim.partition,
-            cursors.c.lease_token == claim.lease.token,
-        )
-        .values(lease_until=until)
+def _fence(claim: PartitionClaim, partition: int) -> Any:
+    return and_(
+        cursors.c.group_name == claim.group,
+        cursors.c.partition == partition,
+        cursors.c.lease_token == claim.lease.token,
     )
-    if result.rowcount != 1:
-        raise LeaseLost(f"{claim.group}/{claim.partition}")
+
+
+def renew_partitions(conn: Connection, claim: PartitionClaim, until: float) -> None:
+    for partition in claim.positions:
+        result = conn.execute(
+            update(cursors).where(_fence(claim, partition)).values(lease_until=until)
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(f"{claim.group}/{partition}")
 
 
 def renew_subject(conn: Connection, claim: SubjectClaim, until: float) -> None:
@@ -181,24 +223,21 @@ def renew_subject(conn: Connection, claim: SubjectClaim, until: float) -> None:
         raise LeaseLost(f"{claim.group}/{claim.subject}")
 
 
-def advance_partition(
-    conn: Connection, claim: PartitionClaim, position: int, keep_until: float | None
+def advance_partitions(
+    conn: Connection, claim: PartitionClaim, positions: dict[int, int], keep_until: float | None
 ) -> None:
-    """Move the cursor and keep (renew) or release the lease; fenced by the lease token."""
-    values: dict[str, Any] = {"position": position, "lease_until": keep_until}
+    """Move the cursors and keep (renew) or release the leases; fenced by the lease token."""
+    values: dict[str, Any] = {"lease_until": keep_until}
     if keep_until is None:
         values.update(lease_owner=None, lease_token=None)
-    result = conn.execute(
-        update(cursors)
-        .where(
-            cursors.c.group_name == claim.group,
-            cursors.c.partition == claim.partition,
-            cursors.c.lease_token == claim.lease.token,
+    for partition in claim.positions:
+        result = conn.execute(
+            update(cursors)
+            .where(_fence(claim, partition))
+            .values(position=positions[partition], **values)
         )
-        .values(**values)
-    )
-    if result.rowcount != 1:
-        raise LeaseLost(f"{claim.group}/{claim.partition}")
+        if result.rowcount != 1:
+            raise LeaseLost(f"{claim.group}/{partition}")
 
 
 def parked_among(conn: Connection, group: str, subjects: Iterable[str]) -> set[str]:

@@ -1,6 +1,8 @@
 """The engine's tables (SQLAlchemy Core). Migrations in `crossdock/migrations` create them.
 
 - `events`: the append-only log; `seq` is the position, `partition` a stable hash of the subject.
+  Its indexes are the few an append must pay for (id, idempotency key, partition scan); per-subject
+  histories are kept by the flows' own tables, not by an index on the log.
 - `cursors`: one row per consumer group and partition: how far the group got, who holds the lease.
 - `parked_subjects` / `parked_events`: subjects of a group that wait for a retry, with their queue
   of events in order; the head is retried with backoff while the partition moves on for others.
@@ -49,7 +51,6 @@ events = Table(
     Column("recorded_at", Float, nullable=False),
     UniqueConstraint("source", "idempotency_key", name="uq_events_source_key"),
     Index("ix_events_partition_seq", "partition", "seq"),
-    Index("ix_events_subject_seq", "subject", "seq"),
     sqlite_autoincrement=True,
 )
 

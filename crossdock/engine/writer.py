@@ -26,7 +26,7 @@ from sqlalchemy import Connection, text
 
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import NewEvent
-from crossdock.engine.log import Appended, insert_events
+from crossdock.engine.log import Appended, Prepared, insert_prepared, prepare
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -46,7 +46,7 @@ class _Op(Generic[T]):
 
 @dataclass
 class _AppendGroup:
-    events: list[NewEvent] = field(default_factory=list)
+    events: list[Prepared] = field(default_factory=list)
     waiters: list[tuple[int, int, asyncio.Future[list[Appended]]]] = field(default_factory=list)
 
 
@@ -92,9 +92,10 @@ class Writer:
         """Append events; returns once they are committed (merged with concurrent appends)."""
         for new in new_events:
             new.validate()
+        prepared = prepare(new_events, self._partitions)
         future: asyncio.Future[list[Appended]] = asyncio.get_running_loop().create_future()
         start = len(self._appends.events)
-        self._appends.events.extend(new_events)
+        self._appends.events.extend(prepared)
         self._appends.waiters.append((start, len(new_events), future))
         self._wake.set()
         return await future
@@ -162,15 +163,13 @@ class Writer:
     ) -> list[list[Appended] | Exception]:
         """One insert for every caller; if it fails, each caller's events alone, so one bad
         append (say, a reused event id) fails only its own caller."""
-        ok, merged = _in_savepoint(conn, lambda c: insert_events(c, group.events, self._partitions))
+        ok, merged = _in_savepoint(conn, partial(insert_prepared, prepared=group.events))
         if ok:
             return [merged[start : start + count] for start, count, _ in group.waiters]
         results: list[list[Appended] | Exception] = []
         for start, count, _ in group.waiters:
             chunk = group.events[start : start + count]
-            _, value = _in_savepoint(
-                conn, partial(insert_events, new_events=chunk, partitions=self._partitions)
-            )
+            _, value = _in_savepoint(conn, partial(insert_prepared, prepared=chunk))
             results.append(value)
         return results
 
