@@ -6,9 +6,18 @@ import typer
 
 from crossdock.commands import bench as bench_cmd
 from crossdock.commands import config as config_cmd
+from crossdock.commands import db as db_cmd
+from crossdock.commands import engine_cli
 from crossdock.commands import schema as schema_cmd
+from crossdock.commands.demo import demo
+from crossdock.commands.serve import serve
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossdock integration hub.")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(engine_cli.dlq, name="dlq")
+app.add_typer(engine_cli.events, name="events")
+app.command("serve")(serve)
+app.command("demo")(demo)

@@ -247,16 +247,22 @@ async def run_engine_bench(
 
 async def _run_postgres(admin_url: str, events: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for name, measure in (
-        ("append_events_per_s", lambda u: _append_rate(u, events, batch=100, producers=8)),
-        ("handled_events_per_s", lambda u: _handled_rate_with_workers(u, events, workers=2)),
-    ):
-        url = _fresh_postgres(admin_url)
-        try:
-            upgrade(url)
-            figures[name] = round(await measure(url))
-        finally:
-            _drop_postgres(admin_url, url)
+    url = _fresh_postgres(admin_url)
+    try:
+        upgrade(url)
+        figures["append_events_per_s"] = round(
+            await _append_rate(url, events, batch=100, producers=8)
+        )
+    finally:
+        _drop_postgres(admin_url, url)
+    url = _fresh_postgres(admin_url)
+    try:
+        upgrade(url)
+        figures["handled_events_per_s"] = round(
+            await _handled_rate_with_workers(url, events, workers=2)
+        )
+    finally:
+        _drop_postgres(admin_url, url)
     url = _fresh_postgres(admin_url)
     try:
         upgrade(url)

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from crossdock.config import (
-    CONFIG_ENV_VAR,
-    Config,
-    ConfigError,
-    config_path,
-    dump_config,
-    load_config,
-)
+from crossdock.commands.common import ConfigOption, load
+from crossdock.config import Config, config_path, dump_config
 
 app = typer.Typer(no_args_is_help=True, help="Check and show the configuration.")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar=CONFIG_ENV_VAR,
-        help="Configuration file (default: ./crossdock.yaml, or the built-in demo defaults).",
-        dir_okay=False,
-        show_default=False,
-    ),
-]
 
 
 def _source(path: Path | None) -> str:
@@ -38,19 +19,10 @@ def _source(path: Path | None) -> str:
     return str(file)
 
 
-def _load(path: Path | None, *, check_secrets: bool) -> Config:
-    try:
-        return load_config(path, check_secrets=check_secrets)
-    except ConfigError as exc:
-        # The same text the server prints when it refuses to start.
-        typer.echo(str(exc))
-        raise typer.Exit(1) from None
-
-
 @app.command()
 def check(config: ConfigOption = None) -> None:
     """Validate the configuration and resolve every secret reference; exit 1 on any problem."""
-    cfg = _load(config, check_secrets=True)
+    cfg = load(config, check_secrets=True)
     typer.echo(f"OK: {_source(config)}")
     for line in summary(cfg):
         typer.echo(f"  {line}")
@@ -59,7 +31,7 @@ def check(config: ConfigOption = None) -> None:
 @app.command()
 def show(config: ConfigOption = None) -> None:
     """Print the effective configuration (defaults filled in) as YAML; secrets stay references."""
-    cfg = _load(config, check_secrets=False)
+    cfg = load(config, check_secrets=False)
     typer.echo(f"# source: {_source(config)}")
     typer.echo(dump_config(cfg), nl=False)
 

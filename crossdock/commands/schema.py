@@ -9,7 +9,9 @@ import typer
 
 from crossdock.model.schema import export_schemas
 
-app = typer.Typer(no_args_is_help=True, help="schema commands.")
+app = typer.Typer(
+    no_args_is_help=True, help="Canonical object schemas: export (and check against a stored set)."
+)
 
 
 @app.command("export")

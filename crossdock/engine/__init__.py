@@ -4,7 +4,7 @@ leases, retries, dead letters, replay, lanes, rate limits and schedules (SQLite 
 It knows no business object: events carry JSON data, and handlers give it meaning.
 """
 
-from crossdock.engine.consumers import Backoff, Batch, Handler, Reject, Subscription
+from crossdock.engine.consumers import Backoff, Batch, Failed, Handler, Reject, Subscription
 from crossdock.engine.core import (
     DEFAULT_LANES,
     Engine,
@@ -28,6 +28,7 @@ __all__ = [
     "EngineSettings",
     "EnvelopeError",
     "Event",
+    "Failed",
     "GroupBacklog",
     "Handler",
     "Lane",

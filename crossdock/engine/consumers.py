@@ -33,6 +33,10 @@ class Reject(Exception):
     """A permanent failure: the event goes to the dead letters without further attempts."""
 
 
+class Failed(Exception):
+    """A failure given as a message to `Batch.fail`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Exponential backoff with jitter: base * factor^(attempt-1), capped, then +/- jitter."""
@@ -101,6 +105,4 @@ class Batch:
 
     def fail(self, event: Event, error: BaseException | str) -> None:
         """Fail one event: it (and later events of its subject) will be retried, the rest commit."""
-        self.failed[event.position] = (
-            error if isinstance(error, BaseException) else RuntimeError(error)
-        )
+        self.failed[event.position] = error if isinstance(error, BaseException) else Failed(error)

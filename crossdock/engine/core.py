@@ -281,8 +281,9 @@ class Engine:
         return await self.db.read(lambda c: deadletters.get_dead(c, dead_id))
 
     async def replay(self, dead_id: int) -> bool:
+        # Marked as an append so other nodes are notified (PostgreSQL) and pick it up at once.
         done = await self.writer.submit(
-            lambda c: deadletters.replay(c, self.db.dialect, dead_id, time.time())
+            lambda c: deadletters.replay(c, self.db.dialect, dead_id, time.time()), appends=True
         )
         self.notifier.notify()
         return done
@@ -291,10 +292,14 @@ class Engine:
         count = await self.writer.submit(
             lambda c: deadletters.replay_many(
                 c, self.db.dialect, group=group, since=since, now=time.time()
-            )
+            ),
+            appends=True,
         )
         self.notifier.notify()
         return count
+
+    async def last_events(self, count: int) -> list[Event]:
+        return await self.db.read(lambda c: eventlog.read_last(c, count))
 
     async def events_after(
         self, after: int, limit: int = 100, *, types: Sequence[str] = (), subject: str | None = None

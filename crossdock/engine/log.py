@@ -283,6 +283,12 @@ def read_after(
     return [row_to_event(row) for row in rows]
 
 
+def read_last(conn: Connection, count: int) -> list[Event]:
+    """The newest `count` events, oldest first."""
+    rows = conn.execute(select(*EVENT_COLUMNS).order_by(events.c.seq.desc()).limit(count)).all()
+    return [row_to_event(row) for row in reversed(rows)]
+
+
 def last_position(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
 

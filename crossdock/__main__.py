@@ -1,0 +1,5 @@
+"""`python -m crossdock` runs the CLI."""
+
+from crossdock.cli import app
+
+app()

@@ -1,0 +1,43 @@
+"""The FastAPI application: built around a running hub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from crossdock import __version__
+from crossdock.hub import Hub
+
+
+def create_app(hub: Hub) -> FastAPI:
+    app = FastAPI(
+        title="Crossdock",
+        version=__version__,
+        description="Integration hub between Odoo and the systems around a distributor.",
+    )
+    app.state.hub = hub
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up (liveness)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        """The database answers (readiness); 503 otherwise."""
+        checks: dict[str, Any] = {}
+        try:
+            await hub.engine.db.read(lambda c: c.execute(text("SELECT 1")).scalar_one())
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"failing: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return app

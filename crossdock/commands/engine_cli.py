@@ -1,0 +1,168 @@
+"""`crossdock dlq …` and `crossdock events …`: dead letters and the event log, from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crossdock.commands.common import ConfigOption, load
+from crossdock.engine import DeadLetter, Engine, Event
+from crossdock.engine.envelope import format_time, parse_time
+from crossdock.hub import build_hub, migrate
+from crossdock.ops.logging import configure_logging
+
+T = TypeVar("T")
+dlq = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
+events = typer.Typer(no_args_is_help=True, help="The event log.")
+# Piped output (scripts, logs) gets room for whole values instead of a terminal's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _with_engine(config: ConfigOption, work: Callable[[Engine], Awaitable[T]]) -> T:
+    configure_logging("warning")
+    cfg = load(config)
+    migrate(cfg)
+
+    async def main() -> T:
+        engine = build_hub(cfg).engine
+        await engine.start(workers=False, scheduler=False)
+        try:
+            return await work(engine)
+        finally:
+            await engine.stop()
+
+    return asyncio.run(main())
+
+
+def _when(epoch: float) -> str:
+    return format_time(datetime.fromtimestamp(epoch, UTC))
+
+
+@dlq.command("list")
+def dlq_list(
+    config: ConfigOption = None,
+    group: str | None = typer.Option(None, help="Only this consumer group."),
+    include_replayed: bool = typer.Option(False, "--all", help="Include replayed ones."),
+    limit: int = typer.Option(100, help="At most this many, newest first."),
+) -> None:
+    """Dead letters, newest first, with their last error."""
+    dead = _with_engine(
+        config,
+        lambda e: e.dead_letters(group=group, include_replayed=include_replayed, limit=limit),
+    )
+    table = Table("id", "group", "type", "subject", "attempts", "dead at", "last error")
+    for column in table.columns[:-1]:
+        column.no_wrap = True
+    for d in dead:
+        table.add_row(
+            str(d.id),
+            d.group,
+            d.event_type,
+            d.subject,
+            str(d.attempts),
+            _when(d.dead_at),
+            d.errors[-1]["error"] if d.errors else "",
+        )
+    console.print(table if dead else "no dead letters")
+
+
+@dlq.command("show")
+def dlq_show(dead_id: int, config: ConfigOption = None) -> None:
+    """One dead letter: the event and every attempt's error, as JSON."""
+    dead: DeadLetter | None = _with_engine(config, lambda e: e.dead_letter(dead_id))
+    if dead is None:
+        typer.echo(f"no dead letter {dead_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        json.dumps(
+            {
+                "id": dead.id,
+                "group": dead.group,
+                "attempts": dead.attempts,
+                "dead_at": _when(dead.dead_at),
+                "replayed_at": _when(dead.replayed_at) if dead.replayed_at else None,
+                "errors": dead.errors,
+                "event": dead.event.to_cloudevent() if dead.event else None,
+            },
+            indent=2,
+        )
+    )
+
+
+@dlq.command("replay")
+def dlq_replay(
+    dead_id: int | None = typer.Argument(None, help="The dead letter to replay."),
+    config: ConfigOption = None,
+    group: str | None = typer.Option(None, help="Replay every dead letter of this group."),
+    since: str | None = typer.Option(None, help="With --group: only those dead since (ISO 8601)."),
+) -> None:
+    """Put dead letters back: the event is retried at once, ahead of later events of its subject."""
+    if (dead_id is None) == (group is None):
+        raise typer.BadParameter("give a dead letter id, or --group")
+    if dead_id is not None:
+        if not _with_engine(config, lambda e: e.replay(dead_id)):
+            typer.echo(f"dead letter {dead_id} does not exist or was already replayed", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"replayed {dead_id}")
+        return
+    assert group is not None
+    cutoff = parse_time(since).timestamp() if since else None
+    count = _with_engine(config, lambda e: e.replay_group(group, cutoff))
+    typer.echo(f"replayed {count} dead letters of {group}")
+
+
+def _print_event(event: Event, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(event.to_cloudevent(), separators=(",", ":")))
+        return
+    console.print(
+        f"[dim]{format_time(event.time)}[/dim] [bold]{event.type}[/bold] "
+        f"{event.subject} [dim]from {event.source} · {event.id}[/dim]",
+        highlight=False,
+    )
+
+
+@events.command("tail")
+def events_tail(
+    config: ConfigOption = None,
+    lines: int = typer.Option(20, "-n", help="Show this many recent events first."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events."),
+    types: list[str] = typer.Option([], "--type", help="Only these types (order.* for a prefix)."),
+    subject: str | None = typer.Option(None, help="Only this subject."),
+    as_json: bool = typer.Option(False, "--json", help="One CloudEvents JSON object per line."),
+) -> None:
+    """Print the newest events, then (with -f) follow the log."""
+
+    def wanted(event: Event) -> bool:
+        if subject is not None and event.subject != subject:
+            return False
+        return not types or any(
+            event.type.startswith(t[:-1]) if t.endswith("*") else event.type == t for t in types
+        )
+
+    async def work(engine: Engine) -> None:
+        recent = await engine.last_events(lines) if lines else []
+        position = recent[-1].position if recent else 0
+        for event in recent:
+            if wanted(event):
+                _print_event(event, as_json)
+        while follow:
+            fresh = await engine.events_after(position, 500, types=types, subject=subject)
+            for event in fresh:
+                _print_event(event, as_json)
+            if fresh:
+                position = fresh[-1].position
+            else:
+                await asyncio.sleep(0.5)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _with_engine(config, work)
