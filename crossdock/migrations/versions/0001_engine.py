@@ -36,7 +36,6 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_events_partition_seq", "events", ["partition", "seq"])
-    op.create_index("ix_events_subject_seq", "events", ["subject", "seq"])
     op.create_table(
         "cursors",
         sa.Column("group_name", sa.String(200), primary_key=True),
