@@ -1,0 +1,29 @@
+"""The Odoo implementation of the ERP port: every operation flows call, on one client.
+
+The operations are grouped by subject in ``ops_*`` modules; :class:`OdooOperations` is all of them
+together. Build it from configuration with :meth:`OdooOperations.from_system`.
+"""
+
+from __future__ import annotations
+
+from crossdock.config.schema import System
+from crossdock.connectors.odoo.client import OdooClient
+from crossdock.connectors.odoo.ops_catalog import CatalogOperations
+from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
+from crossdock.connectors.odoo.settings import OdooSettings
+
+__all__ = ["OdooOperations"]
+
+
+class OdooOperations(PurchasingOperations, CatalogOperations):
+    """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
+
+    @classmethod
+    def from_system(
+        cls, name: str, system: System, *, customers_owner: str | None = None
+    ) -> OdooOperations:
+        settings = OdooSettings.from_system(name, system, customers_owner=customers_owner)
+        return cls(OdooClient(settings, name=name), system=name)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

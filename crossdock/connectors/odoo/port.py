@@ -1,0 +1,92 @@
+"""The ERP port: what flows ask of the ERP, independent of Odoo's API.
+
+Flows depend on :class:`ErpPort`; :class:`~crossdock.connectors.odoo.operations.OdooOperations`
+implements it (and the sandbox serves the same API for tests and the demo). Every create is
+idempotent by a natural key and every batch operation answers per record
+(:class:`~crossdock.connectors.odoo.batching.BatchOutcome`), so a flow can retry a whole batch
+and park the bad records in its exceptions queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.ops_base import ProductResolution
+from crossdock.connectors.odoo.records import (
+    PickingInfo,
+    PurchaseRef,
+    SaleOrderRef,
+    StockSetting,
+    TransferResult,
+)
+from crossdock.connectors.odoo.settings import BackorderPolicy
+from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
+
+__all__ = ["ErpPort"]
+
+
+class ErpPort(Protocol):
+    async def find_or_create_customers(
+        self, customers: Sequence[Customer], *, company_id: int | None = None
+    ) -> BatchOutcome[str, int]: ...
+
+    async def resolve_products(
+        self, skus: Sequence[str], *, company_id: int | None = None
+    ) -> ProductResolution: ...
+
+    def invalidate_products(self, skus: Iterable[str] | None = None) -> None: ...
+
+    async def prices(
+        self,
+        skus: Sequence[str],
+        *,
+        pricelist_id: int | None = None,
+        quantity: Decimal = Decimal(1),
+        company_id: int | None = None,
+    ) -> dict[str, Decimal]: ...
+
+    async def stock_levels(
+        self, skus: Sequence[str], *, warehouse: str | None = None, company_id: int | None = None
+    ) -> list[StockLevel]: ...
+
+    async def set_stock(
+        self, settings: Sequence[StockSetting], *, company_id: int | None = None
+    ) -> list[int]: ...
+
+    async def create_sale_orders(
+        self, orders: Sequence[Order]
+    ) -> BatchOutcome[str, SaleOrderRef]: ...
+
+    async def confirm_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]: ...
+
+    async def delivery_pickings(self, order_ids: Sequence[int]) -> list[PickingInfo]: ...
+
+    async def process_picking(
+        self,
+        picking_id: int,
+        quantities: Mapping[str, Decimal],
+        *,
+        lots: Mapping[str, Sequence[tuple[str, Decimal]]] | None = None,
+        backorder: BackorderPolicy | None = None,
+    ) -> TransferResult: ...
+
+    async def invoice_delivered(
+        self, order_ids: Sequence[int], *, post: bool = True
+    ) -> list[Invoice]: ...
+
+    async def create_purchase_orders(
+        self, orders: Sequence[PurchaseOrder]
+    ) -> BatchOutcome[str, PurchaseRef]: ...
+
+    async def confirm_purchase_orders(self, order_ids: Sequence[int]) -> None: ...
+
+    async def receive(
+        self, order_id: int, receipt: Receipt, *, backorder: BackorderPolicy | None = None
+    ) -> TransferResult: ...
+
+    async def create_vendor_bills(
+        self, order_ids: Sequence[int], *, post: bool = False
+    ) -> list[Invoice]: ...

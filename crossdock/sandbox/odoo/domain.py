@@ -1,0 +1,156 @@
+"""Odoo domains evaluated in Python: prefix ``&``/``|``/``!`` over ``(field, operator, value)``.
+
+Paths follow many2one fields (``order_id.partner_id.ref``); on a x2many field a condition holds
+when it holds for any related record. Operators: ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``,
+``in``, ``not in``, ``like``, ``ilike``, ``not like``, ``not ilike``, ``=like``, ``=ilike``,
+``child_of``, ``parent_of``. Comparing a relational field with a string compares its display name,
+as Odoo does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from crossdock.sandbox.odoo.errors import ValueRpcError
+
+__all__ = ["OPERATORS", "Resolver", "evaluate", "normalize"]
+
+OPERATORS = frozenset(
+    {
+        "=",
+        "!=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "not in",
+        "like",
+        "ilike",
+        "not like",
+        "not ilike",
+        "=like",
+        "=ilike",
+        "child_of",
+        "parent_of",
+    }
+)
+
+Resolver = Callable[[dict[str, Any], str], tuple[list[Any], bool]]
+"""``(record, path) -> (values, relational)``: the values a path reaches from a record."""
+
+
+def normalize(domain: Sequence[Any]) -> list[Any]:
+    """Make implicit ``&`` explicit (a domain is a list of terms ANDed together)."""
+    items = list(domain)
+    result: list[Any] = []
+    expected = 1
+    for item in items:
+        if expected == 0:
+            result.insert(0, "&")
+            expected = 1
+        if item in ("&", "|"):
+            expected += 1
+        elif item == "!":
+            pass
+        elif isinstance(item, list | tuple) and len(item) == 3:
+            if item[1] not in OPERATORS:
+                raise ValueRpcError(f"Invalid leaf {list(item)!r}")
+            expected -= 1
+        elif item in (True, False) or item in ([1, "=", 1], [0, "=", 1]):
+            expected -= 1
+        else:
+            raise ValueRpcError(f"Invalid leaf {item!r}")
+        result.append(item)
+    if items and expected != 0:
+        raise ValueRpcError(f"Invalid domain {domain!r}")
+    return result
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value is False
+
+
+def _like(value: Any, pattern: Any, case: bool, anchored: bool) -> bool:
+    if _empty(value):
+        return False
+    text, pat = str(value), str(pattern)
+    if not case:
+        text, pat = text.lower(), pat.lower()
+    if anchored:
+        return fnmatch.fnmatchcase(text, pat.replace("%", "*").replace("_", "?"))
+    return pat in text
+
+
+def _compare(value: Any, op: str, target: Any) -> bool:
+    if isinstance(value, bool) and not isinstance(target, bool) and value is False:
+        value = None
+    if op in ("=", "!=", "<>"):
+        equal = _empty(value) or value == "" if _empty(target) else value == target
+        return equal if op == "=" else not equal
+    if op in ("in", "not in"):
+        targets = list(target) if isinstance(target, list | tuple | set) else [target]
+        has_false = any(_empty(t) for t in targets)
+        inside = (not _empty(value) and value in targets) or (has_false and _empty(value))
+        return inside if op == "in" else not inside
+    if op in ("like", "ilike", "not like", "not ilike"):
+        hit = _like(value, target, op in ("like", "not like"), False)
+        return hit if not op.startswith("not") else not hit
+    if op in ("=like", "=ilike"):
+        return _like(value, target, op == "=like", True)
+    if _empty(value):
+        return False
+    try:
+        if op == "<":
+            return bool(value < target)
+        if op == "<=":
+            return bool(value <= target)
+        if op == ">":
+            return bool(value > target)
+        if op == ">=":
+            return bool(value >= target)
+    except TypeError:
+        return False
+    raise ValueRpcError(f"Invalid operator {op!r}")
+
+
+def _leaf(record: dict[str, Any], leaf: Sequence[Any], resolve: Resolver) -> bool:
+    path, op, target = leaf[0], leaf[1], leaf[2]
+    if isinstance(target, tuple):
+        target = list(target)
+    values, relational = resolve(record, str(path))
+    negative = op in ("!=", "<>", "not in", "not like", "not ilike")
+    if relational and isinstance(target, str) and op not in ("child_of", "parent_of"):
+        # compare display names of the related records
+        values, _ = resolve(record, f"{path}.display_name")
+    if not values:
+        values = [None]
+    results = [_compare(v, op, target) for v in values]
+    return all(results) if negative else any(results)
+
+
+def evaluate(record: dict[str, Any], domain: Sequence[Any], resolve: Resolver) -> bool:
+    """Whether ``record`` satisfies ``domain``."""
+    items = normalize(domain)
+    if not items:
+        return True
+    stack: list[bool] = []
+    for item in reversed(items):
+        if item == "&":
+            a, b = stack.pop(), stack.pop()
+            stack.append(a and b)
+        elif item == "|":
+            a, b = stack.pop(), stack.pop()
+            stack.append(a or b)
+        elif item == "!":
+            stack.append(not stack.pop())
+        elif item is True or item == [1, "=", 1]:
+            stack.append(True)
+        elif item is False or item == [0, "=", 1]:
+            stack.append(False)
+        else:
+            stack.append(_leaf(record, item, resolve))
+    return all(stack)

@@ -1,0 +1,126 @@
+"""Storage of the sandbox: every table in memory, each committed call written to SQLite.
+
+A call runs in a :class:`Transaction`: the first change to a record saves its previous value, so
+an error restores every touched record (Odoo's rollback), and a commit writes exactly the touched
+records to the SQLite file in one SQLite transaction. With no path the store lives in memory only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Store", "Transaction"]
+
+Record = dict[str, Any]
+_ABSENT: Record = {"__absent__": True}
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.tables: dict[str, dict[int, Record]] = {}
+        self.counters: dict[str, int] = {}
+        self.path = str(path) if path else None
+        self._db: sqlite3.Connection | None = None
+        if self.path:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS records "
+                "(model TEXT NOT NULL, id INTEGER NOT NULL, data TEXT NOT NULL, "
+                "PRIMARY KEY (model, id))"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER)"
+            )
+            for model, rid, data in self._db.execute("SELECT model, id, data FROM records"):
+                self.tables.setdefault(model, {})[int(rid)] = json.loads(data)
+            for name, value in self._db.execute("SELECT name, value FROM counters"):
+                self.counters[name] = int(value)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.tables.values())
+
+    def table(self, model: str) -> dict[int, Record]:
+        return self.tables.setdefault(model, {})
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def begin(self) -> Transaction:
+        return Transaction(self)
+
+
+class Transaction:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._before: dict[tuple[str, int], Record] = {}
+        self._counters: dict[str, int] = {}
+        self.created = 0
+
+    def next_id(self, name: str) -> int:
+        if name not in self._counters:
+            self._counters[name] = self.store.counters.get(name, 0)
+        self.store.counters[name] = self.store.counters.get(name, 0) + 1
+        return self.store.counters[name]
+
+    def touch(self, model: str, rid: int) -> None:
+        key = (model, rid)
+        if key not in self._before:
+            current = self.store.table(model).get(rid)
+            self._before[key] = copy.deepcopy(current) if current is not None else _ABSENT
+
+    def insert(self, model: str, record: Record) -> None:
+        self.touch(model, int(record["id"]))
+        self.store.table(model)[int(record["id"])] = record
+        self.created += 1
+
+    def update(self, model: str, rid: int, values: Record) -> None:
+        self.touch(model, rid)
+        self.store.table(model)[rid].update(values)
+
+    def delete(self, model: str, rid: int) -> None:
+        self.touch(model, rid)
+        self.store.table(model).pop(rid, None)
+
+    def rollback(self) -> None:
+        for (model, rid), before in self._before.items():
+            if before is _ABSENT:
+                self.store.table(model).pop(rid, None)
+            else:
+                self.store.table(model)[rid] = before
+        for name, value in self._counters.items():
+            self.store.counters[name] = value
+        self._before.clear()
+
+    def commit(self) -> None:
+        db = self.store._db
+        if db is not None and (self._before or self._counters):
+            db.execute("BEGIN")
+            try:
+                for model, rid in self._before:
+                    record = self.store.table(model).get(rid)
+                    if record is None:
+                        db.execute("DELETE FROM records WHERE model=? AND id=?", (model, rid))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO records (model, id, data) VALUES (?, ?, ?)",
+                            (model, rid, json.dumps(record)),
+                        )
+                for name in self._counters:
+                    db.execute(
+                        "INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)",
+                        (name, self.store.counters[name]),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self._before.clear()
