@@ -49,7 +49,7 @@ events = Table(
     Column("traceparent", String(80)),
     Column("idempotency_key", String(255)),
     Column("recorded_at", Float, nullable=False),
-    UniqueConstraint("source", "idempotency_key", name="uq_events_source_key"),
+    UniqueConstraint("idempotency_key", "source", name="uq_events_key_source"),
     Index("ix_events_partition_seq", "partition", "seq"),
     sqlite_autoincrement=True,
 )

@@ -58,7 +58,8 @@ class PostgresServer:
         subprocess.run(cmd, check=True, capture_output=True, text=True)
 
     @classmethod
-    def start(cls, bindir: Path) -> PostgresServer:
+    def start(cls, bindir: Path, *, durable: bool = False) -> PostgresServer:
+        """Start a server; `durable` keeps PostgreSQL's default fsync settings (benchmarks)."""
         root = Path(tempfile.mkdtemp(prefix="crossdock-pg-"))
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
@@ -75,15 +76,14 @@ class PostgresServer:
             "UTF8",
             "--no-sync",
         )
+        relaxed = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         options = " ".join(
             [
                 f"-p {server.port}",
                 f"-k {root}",
                 "-c listen_addresses=127.0.0.1",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
                 "-c max_connections=300",
+                *([] if durable else relaxed),
             ]
         )
         server._run(

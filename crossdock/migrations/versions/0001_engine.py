@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("traceparent", sa.String(80)),
         sa.Column("idempotency_key", sa.String(255)),
         sa.Column("recorded_at", sa.Float, nullable=False),
-        sa.UniqueConstraint("source", "idempotency_key", name="uq_events_source_key"),
+        sa.UniqueConstraint("idempotency_key", "source", name="uq_events_key_source"),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_events_partition_seq", "events", ["partition", "seq"])
