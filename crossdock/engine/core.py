@@ -42,6 +42,7 @@ from crossdock.engine.writer import NOTIFY_CHANNEL, Writer
 logger = structlog.get_logger(__name__)
 
 DEFAULT_LANES = (Lane("default", priority=0, concurrency=2),)
+CHECKPOINT_INTERVAL_S = 0.5
 
 
 class SchemaMissing(RuntimeError):
@@ -169,6 +170,8 @@ class Engine:
                 )
         if scheduler and self.schedules:
             self._background.append(asyncio.create_task(self._run_schedules()))
+        if self._db.dialect == "sqlite":
+            self._background.append(asyncio.create_task(self._checkpoints()))
         logger.info(
             "engine.started",
             node=self.node,
@@ -250,6 +253,15 @@ class Engine:
             lambda c: fire_due(c, self.db.dialect, self.schedules, moment, self.partitions),
             appends=True,
         )
+
+    async def _checkpoints(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=CHECKPOINT_INTERVAL_S)
+            try:
+                await self.db.checkpoint()
+            except Exception as exc:
+                logger.warning("engine.checkpoint_failed", error=repr(exc))
 
     async def _run_schedules(self) -> None:
         while not self._stopping.is_set():
