@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from crossdock.engine.tables import metadata
+from sqlalchemy import MetaData
 
-target_metadata = metadata
+from crossdock.api.tables import metadata as api_metadata
+from crossdock.engine.tables import metadata as engine_metadata
+from crossdock.flows.tables import metadata as flows_metadata
+
+target_metadata: list[MetaData] = [engine_metadata, flows_metadata, api_metadata]

@@ -1,0 +1,29 @@
+"""Tables of the HTTP layer: API tokens (hashed) and idempotency records of write requests."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("scopes", Text, nullable=False),  # space-separated
+    Column("rate_per_s", Float),  # None: the configured default
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),  # "<endpoint>:<Idempotency-Key>"
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

@@ -1,0 +1,151 @@
+"""The exceptions queue: business problems a person must decide, each with an owner role, a
+reason and the actions that resolve it. Resolving one emits `exception.resolved` on the subject,
+so the flow waiting for it continues in order with the subject's other events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from crossdock.engine import NewEvent, new_event_id
+from crossdock.flows.tables import exceptions
+
+
+class ExceptionConflict(Exception):
+    """The exception is not open, or the action is not one it offers."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRecord:
+    id: str
+    type: str
+    owner: str
+    subject: str
+    reason: str
+    actions: list[str]
+    state: str
+    created_at: float
+    resolved_at: float | None
+    resolved_by: str | None
+    resolution: str | None
+    note: str | None
+
+
+def _record(row: Any) -> ExceptionRecord:
+    return ExceptionRecord(
+        id=row.id,
+        type=row.type,
+        owner=row.owner,
+        subject=row.subject,
+        reason=row.reason,
+        actions=json.loads(row.actions),
+        state=row.state,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        resolution=row.resolution,
+        note=row.note,
+    )
+
+
+def open_exception(
+    conn: Connection,
+    *,
+    type: str,
+    owner: str,
+    subject: str,
+    reason: str,
+    actions: list[str],
+    now: float,
+) -> ExceptionRecord:
+    """Open an exception; an open one of the same type on the same subject is returned instead."""
+    existing = conn.execute(
+        select(exceptions).where(
+            exceptions.c.type == type,
+            exceptions.c.subject == subject,
+            exceptions.c.state == "open",
+        )
+    ).first()
+    if existing is not None:
+        return _record(existing)
+    exception_id = new_event_id()
+    conn.execute(
+        insert(exceptions).values(
+            id=exception_id,
+            type=type,
+            owner=owner,
+            subject=subject,
+            reason=reason,
+            actions=json.dumps(actions),
+            state="open",
+            created_at=now,
+        )
+    )
+    found = get_exception(conn, exception_id)
+    assert found is not None
+    return found
+
+
+def get_exception(conn: Connection, exception_id: str) -> ExceptionRecord | None:
+    row = conn.execute(select(exceptions).where(exceptions.c.id == exception_id)).first()
+    return _record(row) if row else None
+
+
+def resolve_exception(
+    conn: Connection, exception_id: str, *, action: str, by: str, note: str | None, now: float
+) -> tuple[ExceptionRecord, NewEvent]:
+    """Mark resolved and return the `exception.resolved` event to append in the same transaction."""
+    current = get_exception(conn, exception_id)
+    if current is None:
+        raise LookupError(exception_id)
+    if current.state != "open":
+        raise ExceptionConflict(f"exception {exception_id} is already {current.state}")
+    if action not in current.actions:
+        raise ExceptionConflict(
+            f"action {action!r} is not offered; choose one of {', '.join(current.actions)}"
+        )
+    done = conn.execute(
+        update(exceptions)
+        .where(exceptions.c.id == exception_id, exceptions.c.state == "open")
+        .values(state="resolved", resolved_at=now, resolved_by=by, resolution=action, note=note)
+    )
+    if done.rowcount != 1:
+        raise ExceptionConflict(f"exception {exception_id} was resolved meanwhile")
+    resolved = get_exception(conn, exception_id)
+    assert resolved is not None
+    event = NewEvent(
+        "exception.resolved",
+        "crossdock.exceptions",
+        current.subject,
+        {
+            "exception_id": exception_id,
+            "type": current.type,
+            "action": action,
+            "by": by,
+            "note": note,
+        },
+        idempotency_key=f"resolved:{exception_id}",
+    )
+    return resolved, event
+
+
+def list_exceptions(
+    conn: Connection,
+    *,
+    type: str | None = None,
+    state: str | None = "open",
+    subject: str | None = None,
+    limit: int = 100,
+) -> list[ExceptionRecord]:
+    """Oldest first: the longest-waiting decision at the top."""
+    query = select(exceptions).order_by(exceptions.c.created_at).limit(limit)
+    if type is not None:
+        query = query.where(exceptions.c.type == type)
+    if state is not None:
+        query = query.where(exceptions.c.state == state)
+    if subject is not None:
+        query = query.where(exceptions.c.subject == subject)
+    return [_record(row) for row in conn.execute(query)]

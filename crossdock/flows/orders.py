@@ -1,0 +1,196 @@
+"""The order projection: one row per accepted order with its state, ERP references and steps.
+
+Written by the intake (accepted) and by the order-to-cash handlers (every later state), always
+inside engine transactions, so the projection moves together with the events it reflects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from crossdock.flows.tables import order_steps, orders
+from crossdock.model import Order
+
+STATES = (
+    "accepted",  # durably received; nothing done in the ERP yet
+    "credit_hold",  # waiting for finance (an exception is open)
+    "confirmed",  # sale order(s) confirmed in the ERP
+    "released",  # delivery pickings exist: the warehouse may pick
+    "shipped",  # the warehouse confirmed a shipment; delivery validated
+    "invoiced",  # invoice posted (final)
+    "cancelled",  # final
+    "failed",  # final: a person decided it cannot go through
+)
+FINAL_STATES = frozenset({"invoiced", "cancelled", "failed"})
+
+
+def order_subject(order_id: str) -> str:
+    """The event subject of an order: all its events are delivered in order under this key."""
+    return f"order:{order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    id: str
+    channel: str
+    external_ref: str
+    state: str
+    customer_ref: str
+    currency: str
+    total: str
+    body: dict[str, Any]
+    erp: dict[str, Any]
+    accepted_at: float
+    updated_at: float
+
+    def order(self) -> Order:
+        return Order.model_validate(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    step: str
+    status: str
+    at: float
+    detail: dict[str, Any]
+    event_id: str | None
+
+
+def _record(row: Any) -> OrderRecord:
+    return OrderRecord(
+        id=row.id,
+        channel=row.channel,
+        external_ref=row.external_ref,
+        state=row.state,
+        customer_ref=row.customer_ref,
+        currency=row.currency,
+        total=row.total,
+        body=json.loads(row.body),
+        erp=json.loads(row.erp),
+        accepted_at=row.accepted_at,
+        updated_at=row.updated_at,
+    )
+
+
+def order_total(order: Order) -> str:
+    return str(sum((line.quantity * line.unit_price for line in order.lines), start=0))
+
+
+def insert_accepted(
+    conn: Connection, *, order_id: str, order: Order, now: float, event_id: str | None
+) -> None:
+    conn.execute(
+        insert(orders).values(
+            id=order_id,
+            channel=order.channel,
+            external_ref=order.external_ref,
+            state="accepted",
+            customer_ref=order.customer.external_ref,
+            currency=order.currency,
+            total=order_total(order),
+            body=order.model_dump_json(),
+            erp="{}",
+            accepted_at=now,
+            updated_at=now,
+        )
+    )
+    add_step(conn, order_id, "accepted", "done", now, {}, event_id)
+
+
+def add_step(
+    conn: Connection,
+    order_id: str,
+    step: str,
+    status: str,
+    now: float,
+    detail: dict[str, Any] | None = None,
+    event_id: str | None = None,
+) -> None:
+    conn.execute(
+        insert(order_steps).values(
+            order_id=order_id,
+            step=step,
+            status=status,
+            at=now,
+            detail=json.dumps(detail or {}, default=str),
+            event_id=event_id,
+        )
+    )
+
+
+def set_state(
+    conn: Connection,
+    order_id: str,
+    state: str,
+    now: float,
+    *,
+    erp: dict[str, Any] | None = None,
+    step: str | None = None,
+    detail: dict[str, Any] | None = None,
+    event_id: str | None = None,
+) -> None:
+    """Move an order to `state` (recording a step named `step`, default the state); `erp`
+    entries are merged into the stored ERP references."""
+    if state not in STATES:
+        raise ValueError(f"unknown order state {state!r}")
+    values: dict[str, Any] = {"state": state, "updated_at": now}
+    if erp:
+        current = conn.execute(select(orders.c.erp).where(orders.c.id == order_id)).scalar_one()
+        values["erp"] = json.dumps({**json.loads(current), **erp}, default=str)
+    conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
+    add_step(conn, order_id, step or state, "done", now, detail, event_id)
+
+
+def get_order(conn: Connection, order_id: str) -> OrderRecord | None:
+    row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    return _record(row) if row else None
+
+
+def get_orders(conn: Connection, order_ids: list[str]) -> dict[str, OrderRecord]:
+    rows = conn.execute(select(orders).where(orders.c.id.in_(order_ids)))
+    return {row.id: _record(row) for row in rows}
+
+
+def find_order(conn: Connection, channel: str, external_ref: str) -> OrderRecord | None:
+    row = conn.execute(
+        select(orders).where(orders.c.channel == channel, orders.c.external_ref == external_ref)
+    ).first()
+    return _record(row) if row else None
+
+
+def steps_of(conn: Connection, order_id: str) -> list[Step]:
+    rows = conn.execute(
+        select(order_steps).where(order_steps.c.order_id == order_id).order_by(order_steps.c.id)
+    )
+    return [
+        Step(row.step, row.status, row.at, json.loads(row.detail), row.event_id) for row in rows
+    ]
+
+
+def list_orders(
+    conn: Connection,
+    *,
+    state: str | None = None,
+    channel: str | None = None,
+    since: float | None = None,
+    before: tuple[float, str] | None = None,
+    limit: int = 50,
+) -> list[OrderRecord]:
+    """Newest first; `before` is the (accepted_at, id) of the last order of the previous page."""
+    query = select(orders).order_by(orders.c.accepted_at.desc(), orders.c.id.desc()).limit(limit)
+    if state is not None:
+        query = query.where(orders.c.state == state)
+    if channel is not None:
+        query = query.where(orders.c.channel == channel)
+    if since is not None:
+        query = query.where(orders.c.accepted_at >= since)
+    if before is not None:
+        at, last_id = before
+        query = query.where(
+            (orders.c.accepted_at < at) | ((orders.c.accepted_at == at) & (orders.c.id < last_id))
+        )
+    return [_record(row) for row in conn.execute(query)]
