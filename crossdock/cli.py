@@ -9,6 +9,7 @@ from crossdock.commands import config as config_cmd
 from crossdock.commands import db as db_cmd
 from crossdock.commands import engine_cli
 from crossdock.commands import schema as schema_cmd
+from crossdock.commands import tokens as tokens_cmd
 from crossdock.commands.demo import demo
 from crossdock.commands.serve import serve
 
@@ -17,6 +18,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(engine_cli.dlq, name="dlq")
 app.add_typer(engine_cli.events, name="events")
 app.command("serve")(serve)

@@ -1,4 +1,4 @@
-"""The FastAPI application: built around a running hub."""
+"""The FastAPI application, built around a running hub."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crossdock import __version__
+from crossdock.api import problems
+from crossdock.api.auth import Authenticator
+from crossdock.api.routes import router
 from crossdock.hub import Hub
 
 
@@ -16,9 +19,16 @@ def create_app(hub: Hub) -> FastAPI:
     app = FastAPI(
         title="Crossdock",
         version=__version__,
-        description="Integration hub between Odoo and the systems around a distributor.",
+        description=(
+            "Integration hub between Odoo and the systems around a distributor. Authenticate "
+            "with `Authorization: Bearer <token>` (`crossdock tokens create`). Errors are "
+            "RFC 9457 `application/problem+json` documents."
+        ),
     )
     app.state.hub = hub
+    app.state.auth = Authenticator(hub.engine.db.read)
+    problems.install(app)
+    app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,348 @@
+"""Routes of the v1 API: orders, shipments and exceptions. Thin: validate, authorise, then one
+engine transaction or one read."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, select
+
+from crossdock.api.auth import Principal, require
+from crossdock.api.intake import Answer, accept_order, remember, request_hash, stored_answer
+from crossdock.api.problems import Problem
+from crossdock.api.views import (
+    Accepted,
+    EventRef,
+    ExceptionList,
+    ExceptionView,
+    OrderPage,
+    OrderSummary,
+    OrderView,
+)
+from crossdock.engine import Engine, NewEvent
+from crossdock.engine.envelope import format_time, parse_time
+from crossdock.engine.log import EVENT_COLUMNS, insert_events, row_to_event
+from crossdock.engine.tables import events as events_table
+from crossdock.flows import exceptions as exq
+from crossdock.flows.orders import (
+    FINAL_STATES,
+    STATES,
+    get_order,
+    list_orders,
+    order_subject,
+    steps_of,
+)
+from crossdock.model import Order, Shipment
+
+router = APIRouter(prefix="/v1")
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.hub.engine
+    return engine
+
+
+def _answer(answer: Answer) -> JSONResponse:
+    if answer.conflict:
+        raise Problem(409, "Conflict", answer.conflict, kind="conflict", **answer.body)
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+# -- orders ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders",
+    status_code=202,
+    response_model=Accepted,
+    tags=["orders"],
+    responses={409: {"description": "Idempotency-Key reused with another body"}},
+)
+async def post_order(
+    order: Order,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("orders:write"))],
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Accept an order: answers 202 once it is durably stored; the flow takes it from there."""
+    engine = engine_of(request)
+    key = idempotency_key or f"{order.channel}:{order.external_ref}"
+    traceparent = request.headers.get("traceparent")
+    answer = await engine.writer.submit(
+        lambda c: accept_order(c, order, key, traceparent, engine.partitions),
+        priority=engine.lanes["orders"].priority if "orders" in engine.lanes else 0,
+        appends=True,
+    )
+    return _answer(answer)
+
+
+def _events(conn: Connection, ids: list[str]) -> list[EventRef]:
+    if not ids:
+        return []
+    rows = conn.execute(select(*EVENT_COLUMNS).where(events_table.c.id.in_(ids)))
+    found = sorted((row_to_event(r) for r in rows), key=lambda e: e.position)
+    return [EventRef(id=e.id, type=e.type, time=format_time(e.time)) for e in found]
+
+
+@router.get("/orders/{order_id}", response_model=OrderView, tags=["orders"])
+async def get_order_view(
+    order_id: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require("orders:read"))],
+) -> OrderView:
+    """An order: state, every step with its time, ERP references, exceptions and events."""
+
+    def read(conn: Connection) -> OrderView | None:
+        record = get_order(conn, order_id)
+        if record is None:
+            return None
+        steps = steps_of(conn, order_id)
+        now = time.time()
+        exceptions = [
+            ExceptionView.of(e, now)
+            for e in exq.list_exceptions(conn, subject=order_subject(order_id), state=None)
+        ]
+        events = _events(conn, [s.event_id for s in steps if s.event_id])
+        return OrderView.full(record, steps, exceptions, events)
+
+    view = await engine_of(request).db.read(read)
+    if view is None:
+        raise Problem(404, "Not found", f"no order {order_id}", kind="not-found")
+    return view
+
+
+def _cursor(summary: OrderSummary) -> str:
+    raw = json.dumps([summary.accepted_at, summary.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _uncursor(cursor: str) -> tuple[float, str]:
+    try:
+        at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return float(at), str(last)
+    except (ValueError, TypeError) as exc:
+        raise Problem(
+            400, "Bad request", "cursor: not a cursor this API gave out", kind="bad-cursor"
+        ) from exc
+
+
+@router.get("/orders", response_model=OrderPage, tags=["orders"])
+async def get_orders(
+    request: Request,
+    _: Annotated[Principal, Depends(require("orders:read"))],
+    state: Annotated[str | None, Query(description=f"One of: {', '.join(STATES)}")] = None,
+    channel: str | None = None,
+    since: Annotated[str | None, Query(description="ISO 8601: accepted at or after")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> OrderPage:
+    """Orders, newest first, page by page."""
+    if state is not None and state not in STATES:
+        raise Problem(
+            400, "Bad request", f"state: must be one of {', '.join(STATES)}", kind="bad-query"
+        )
+    try:
+        since_at = parse_time(since).timestamp() if since else None
+    except ValueError as exc:
+        raise Problem(400, "Bad request", "since: not an ISO 8601 time", kind="bad-query") from exc
+    before = _uncursor(cursor) if cursor else None
+    records = await engine_of(request).db.read(
+        lambda c: list_orders(
+            c, state=state, channel=channel, since=since_at, before=before, limit=limit
+        )
+    )
+    items = [OrderSummary.of(r) for r in records]
+    return OrderPage(items=items, next=_cursor(items[-1]) if len(items) == limit else None)
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/orders/{order_id}/cancel", status_code=202, response_model=Accepted, tags=["orders"])
+async def cancel_order(
+    order_id: str,
+    body: CancelRequest,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("orders:write"))],
+) -> JSONResponse:
+    """Ask to cancel: before release it is cancelled in the ERP; after, a person decides."""
+    engine = engine_of(request)
+
+    def cancel(conn: Connection) -> Answer:
+        record = get_order(conn, order_id)
+        if record is None:
+            return Answer(404, {})
+        if record.state in FINAL_STATES:
+            return Answer(409, {}, conflict=f"order {order_id} is already {record.state}")
+        insert_events(
+            conn,
+            [
+                NewEvent(
+                    "order.cancel_requested",
+                    "crossdock.api",
+                    order_subject(order_id),
+                    {"order_id": order_id, "reason": body.reason, "by": principal.name},
+                    idempotency_key=f"cancel:{order_id}",
+                )
+            ],
+            engine.partitions,
+        )
+        return Answer(
+            202,
+            {
+                "id": order_id,
+                "status": "cancel_requested",
+                "links": {"self": f"/v1/orders/{order_id}"},
+            },
+        )
+
+    answer = await engine.writer.submit(cancel, appends=True)
+    if answer.status == 404:
+        raise Problem(404, "Not found", f"no order {order_id}", kind="not-found")
+    return _answer(answer)
+
+
+# -- shipments ------------------------------------------------------------------------------------
+
+
+class ShipmentConfirmation(Shipment):
+    """What a warehouse or 3PL confirms: the order (hub id), lines and quantities shipped (short
+    picks allowed), carrier, tracking number and ship date."""
+
+    order_id: str = Field(description="The hub's order id (from POST /v1/orders).")
+
+
+@router.post("/shipments", status_code=202, response_model=Accepted, tags=["shipments"])
+async def post_shipment(
+    shipment: ShipmentConfirmation,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("shipments:write"))],
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Record a shipment confirmation; the flow validates the delivery and invoices."""
+    engine = engine_of(request)
+    key = f"shipments:{idempotency_key or shipment.source + ':' + shipment.external_ref}"
+    payload = shipment.model_dump(mode="json")
+    digest = request_hash(json.dumps(payload, sort_keys=True))
+
+    def confirm(conn: Connection) -> Answer:
+        earlier = stored_answer(conn, key, digest)
+        if earlier is not None:
+            return earlier
+        record = get_order(conn, shipment.order_id)
+        if record is None:
+            return Answer(404, {})
+        if record.state not in ("released", "shipped"):
+            return Answer(
+                409,
+                {},
+                conflict=f"order {shipment.order_id} is {record.state}: "
+                "only released orders can ship",
+            )
+        order_skus = {line["sku"] for line in record.body["lines"]}
+        unknown = sorted({line.sku for line in shipment.lines} - order_skus)
+        if unknown:
+            return Answer(422, {}, conflict=f"lines: {', '.join(unknown)} not in the order")
+        [appended] = insert_events(
+            conn,
+            [
+                NewEvent(
+                    "shipment.confirmed",
+                    shipment.source,
+                    order_subject(shipment.order_id),
+                    {"order_id": shipment.order_id, "shipment": payload},
+                    idempotency_key=key,
+                )
+            ],
+            engine.partitions,
+        )
+        answer = Answer(
+            202,
+            {
+                "id": appended.event.id,
+                "status": "accepted",
+                "links": {"order": f"/v1/orders/{shipment.order_id}"},
+            },
+        )
+        remember(conn, key, digest, answer)
+        return answer
+
+    answer = await engine.writer.submit(confirm, appends=True)
+    if answer.status == 404:
+        raise Problem(404, "Not found", f"no order {shipment.order_id}", kind="not-found")
+    if answer.status == 422:
+        raise Problem(
+            422,
+            "Invalid request",
+            answer.conflict or "",
+            kind="validation",
+            errors=[{"pointer": "/lines", "rule": "sku_in_order", "detail": answer.conflict}],
+        )
+    return _answer(answer)
+
+
+# -- exceptions -----------------------------------------------------------------------------------
+
+
+@router.get("/exceptions", response_model=ExceptionList, tags=["exceptions"])
+async def get_exceptions(
+    request: Request,
+    _: Annotated[Principal, Depends(require("ops:read"))],
+    type: str | None = None,
+    state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ExceptionList:
+    """Exceptions waiting for a decision (oldest first), or resolved ones."""
+    records = await engine_of(request).db.read(
+        lambda c: exq.list_exceptions(
+            c, type=type, state=None if state == "all" else state, limit=limit
+        )
+    )
+    now = time.time()
+    return ExceptionList(items=[ExceptionView.of(r, now) for r in records])
+
+
+class Resolution(BaseModel):
+    action: str = Field(min_length=1, max_length=50, description="One of the exception's actions.")
+    note: str | None = Field(default=None, max_length=2000, description="Why (kept for audit).")
+
+
+@router.post(
+    "/exceptions/{exception_id}/resolve", response_model=ExceptionView, tags=["exceptions"]
+)
+async def resolve(
+    exception_id: str,
+    body: Resolution,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("ops:write"))],
+) -> ExceptionView:
+    """Resolve with one of the offered actions; the waiting flow continues accordingly."""
+    engine = engine_of(request)
+
+    def run(conn: Connection) -> Any:
+        record, event = exq.resolve_exception(
+            conn,
+            exception_id,
+            action=body.action,
+            by=principal.name,
+            note=body.note,
+            now=time.time(),
+        )
+        insert_events(conn, [event], engine.partitions)
+        return record
+
+    try:
+        record = await engine.writer.submit(run, appends=True)
+    except LookupError as exc:
+        raise Problem(404, "Not found", f"no exception {exception_id}", kind="not-found") from exc
+    except exq.ExceptionConflict as exc:
+        raise Problem(409, "Conflict", str(exc), kind="conflict") from exc
+    return ExceptionView.of(record, time.time())

@@ -1,0 +1,107 @@
+"""Response bodies of the API (pydantic models, so `/openapi.json` documents them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from crossdock.flows.exceptions import ExceptionRecord
+from crossdock.flows.orders import OrderRecord, Step
+
+
+class Accepted(BaseModel):
+    id: str
+    status: str
+    links: dict[str, str]
+
+
+class StepView(BaseModel):
+    step: str
+    status: str
+    at: float = Field(description="Epoch seconds.")
+    detail: dict[str, Any]
+    event_id: str | None
+
+
+class EventRef(BaseModel):
+    id: str
+    type: str
+    time: str
+
+
+class ExceptionView(BaseModel):
+    id: str
+    type: str
+    owner: str
+    subject: str
+    reason: str
+    actions: list[str]
+    state: str
+    created_at: float
+    age_s: float
+    resolved_at: float | None
+    resolved_by: str | None
+    resolution: str | None
+    note: str | None
+
+    @classmethod
+    def of(cls, record: ExceptionRecord, now: float) -> ExceptionView:
+        end = record.resolved_at or now
+        return cls(
+            **asdict(record),
+            age_s=round(end - record.created_at, 3),
+        )
+
+
+class OrderSummary(BaseModel):
+    id: str
+    channel: str
+    external_ref: str
+    state: str
+    customer_ref: str
+    currency: str
+    total: str
+    accepted_at: float
+    updated_at: float
+
+    @classmethod
+    def of(cls, record: OrderRecord) -> OrderSummary:
+        return cls(**{k: getattr(record, k) for k in cls.model_fields})
+
+
+class OrderView(OrderSummary):
+    erp: dict[str, Any] = Field(
+        description="References in the ERP: sale orders, pickings, invoices."
+    )
+    order: dict[str, Any] = Field(description="The order as accepted (canonical form).")
+    steps: list[StepView]
+    exceptions: list[ExceptionView]
+    events: list[EventRef]
+
+    @classmethod
+    def full(
+        cls,
+        record: OrderRecord,
+        steps: list[Step],
+        exceptions: list[ExceptionView],
+        events: list[EventRef],
+    ) -> OrderView:
+        return cls(
+            **OrderSummary.of(record).model_dump(),
+            erp=record.erp,
+            order=record.body,
+            steps=[StepView(**asdict(s)) for s in steps],
+            exceptions=exceptions,
+            events=events,
+        )
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    next: str | None = Field(description="Cursor of the next page, or null on the last page.")
+
+
+class ExceptionList(BaseModel):
+    items: list[ExceptionView]
