@@ -1,7 +1,8 @@
 """Schema migrations (alembic) for the hub's database, on SQLite and PostgreSQL.
 
-`upgrade(url)` brings a database to the newest revision; concurrent callers (several hub processes
+`upgrade(url)` brings a database to the newest revisions; concurrent callers (several hub processes
 starting together) are serialised by an advisory lock on PostgreSQL and a file lock on SQLite.
+Independent features may branch from the same revision (alembic branches): every head is applied.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     engine = one_shot_engine(url)
     try:
         with _file_lock(url), engine.connect() as conn:
@@ -66,14 +67,16 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def current(url: str) -> str | None:
+def current(url: str) -> tuple[str, ...]:
+    """The revisions the database is at (one per branch), sorted."""
     engine = one_shot_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
     finally:
         engine.dispose()
 
 
-def head() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def heads() -> tuple[str, ...]:
+    """The newest revisions this version knows, sorted."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from crossdock.cli import app
 from crossdock.engine import Backoff, Batch, Engine, NewEvent, Subscription
-from crossdock.migrations import head, upgrade
+from crossdock.migrations import heads, upgrade
 from tests.support.waiting import until
 
 runner = CliRunner()
@@ -72,7 +72,7 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     config.write_text(f"database:\n  url: sqlite:///{tmp_path / 'hub.db'}\n")
     assert runner.invoke(app, ["db", "upgrade", "-c", str(config)]).exit_code == 0
     current = runner.invoke(app, ["db", "current", "-c", str(config)])
-    assert f"database: {head()}" in current.output
+    assert f"database: {', '.join(heads())}" in current.output
 
 
 def test_demo_runs_and_reports(tmp_path: Path) -> None:
