@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from crossdock.commands import audit as audit_cmd
 from crossdock.commands import bench as bench_cmd
+from crossdock.commands import catalog as catalog_cmd
 from crossdock.commands import config as config_cmd
 from crossdock.commands import db as db_cmd
 from crossdock.commands import engine_cli
@@ -19,7 +21,9 @@ app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(engine_cli.dlq, name="dlq")
 app.add_typer(engine_cli.events, name="events")
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("catalog")(catalog_cmd.catalog)

@@ -1,162 +1,416 @@
-"""`crossdock demo`: the hub on its embedded default (SQLite) with sample traffic, then a summary.
+"""`crossdock demo`: the hub on its embedded default — SQLite, the Odoo sandbox — with a simulated
+shop and warehouse talking to it over HTTP on 127.0.0.1, then a summary of what happened.
 
-Orders from two channels and a burst of warehouse stock events go through the event log. An
-order-handling consumer confirms orders (emitting `order.confirmed` with its acknowledgement), a
-notification consumer counts confirmations, and an inventory consumer absorbs the stock burst in
-its own lane. One order carries a SKU the handler cannot price: it is retried with backoff and
-ends in the dead letters, with every attempt's error, ready to replay.
+The shop sends a few hundred orders: ordinary ones, duplicates (sent twice), orders of a customer
+over its credit limit, orders for a product out of stock in the preferred warehouse (split or
+backordered), an unknown SKU, and malformed requests. The warehouse confirms each released order's
+shipment, some short. The demo ends when every order is final or waiting in the exceptions queue.
+`--serve` keeps the hub running afterwards; `--odoo-url …` uses a real Odoo instead of the sandbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import random
+import signal
+import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import httpx
+import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crossdock.config import Config
-from crossdock.engine import Backoff, Batch, NewEvent, Subscription
-from crossdock.hub import build_hub, migrate
+from crossdock.api.app import create_app
+from crossdock.api.auth import create_token
+from crossdock.commands.serve import _Server
+from crossdock.config import Config, load_config
+from crossdock.connectors.odoo import OdooOperations, StockSetting
+from crossdock.flows.orders import FINAL_STATES
+from crossdock.hub import Hub, build_hub, migrate
+from crossdock.model import Customer, Money, Product
 
-ORDERS = 400
-STOCK_EVENTS = 5000
-BAD_SKU = "UNPRICED-9"
+SKUS = [f"DEMO-{n:03d}" for n in range(1, 21)]
+SPLIT_SKU = "DEMO-SPLIT"  # a little in each warehouse
+SCARCE_SKU = "DEMO-SCARCE"  # not enough anywhere: backordered
+UNKNOWN_SKU = "DEMO-NOPE"
+OVER_CREDIT = "C-OVER-LIMIT"
+SECOND_WAREHOUSE = "W2"
+PASSWORD_ENV = "CROSSDOCK_DEMO_ODOO_PASSWORD"
+
+
+@dataclass
+class RealOdoo:
+    url: str
+    database: str
+    user: str
+    password: str
 
 
 @dataclass
 class DemoReport:
-    appended: Counter[str] = field(default_factory=Counter)
-    handled: Counter[str] = field(default_factory=Counter)
-    dead_letters: list[tuple[int, str, str, int]] = field(default_factory=list)
-    append_s: float = 0.0
-    drain_s: float = 0.0
+    states: Counter[str] = field(default_factory=Counter)
+    exceptions: Counter[str] = field(default_factory=Counter)
+    invoices: int = 0
+    accept_ms: list[float] = field(default_factory=list)
+    rejected: Counter[int] = field(default_factory=Counter)
+    replayed: int = 0
+    orders: int = 0
+    seconds: float = 0.0
 
 
-def demo_config(directory: Path) -> tuple[Config, Path]:
-    """The default configuration, on a fresh SQLite file, with a written copy to inspect it."""
-    database = directory / "demo.db"
-    for stale in directory.glob("demo.db*"):
-        stale.unlink()
+def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config:
+    """The default configuration on a fresh SQLite file, with the ERP on `erp_port` (sandbox) or
+    a real Odoo; written to `demo.yaml` so the CLI can inspect the run afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("demo*.db*"):
+        stale.unlink()
+    if odoo is None:
+        erp = (
+            f"    kind: odoo\n    url: http://127.0.0.1:{erp_port}\n    sandbox: true\n"
+            "    username: admin\n    options:\n      database: crossdock\n"
+        )
+    else:
+        os.environ[PASSWORD_ENV] = odoo.password
+        erp = (
+            f"    kind: odoo\n    url: {odoo.url}\n    username: {odoo.user}\n"
+            f"    credentials:\n      password: ${{{PASSWORD_ENV}}}\n"
+            f"    options:\n      database: {odoo.database}\n"
+        )
     path = directory / "demo.yaml"
     path.write_text(
-        "# Written by `crossdock demo`: the embedded default on the demo database.\n"
-        f"database:\n  url: sqlite:///{database}\n"
-        "engine:\n  poll_interval_ms: 20\n"
+        "# Written by `crossdock demo`.\n"
+        f"database:\n  url: sqlite:///{directory / 'demo.db'}\n"
+        f"systems:\n  odoo:\n{erp}"
+        "channels:\n"
+        "  default:\n"
+        f"    warehouses: [WH, {SECOND_WAREHOUSE}]\n"
+        "    fulfilment: [preferred, any_warehouse, split, backorder]\n"
+        "  edi:\n"
+        f"    warehouses: [WH, {SECOND_WAREHOUSE}]\n"
+        "    fulfilment: [preferred, any_warehouse, split, backorder]\n"
+        "    short_pick: cancel\n"
+        "engine:\n  poll_interval_ms: 20\n  backoff_base_s: 0.2\n  backoff_max_s: 5\n"
     )
-    from crossdock.config import load_config
-
-    return load_config(path), path
+    return load_config(path)
 
 
-def _orders() -> list[NewEvent]:
-    out = []
-    for n in range(ORDERS):
-        channel = "webshop" if n % 3 else "edi"
-        sku = BAD_SKU if n == 137 else f"SKU-{n % 40:03d}"
-        out.append(
-            NewEvent(
-                "order.accepted",
-                channel,
-                f"order:{channel}:{1000 + n}",
-                {"channel": channel, "lines": [{"sku": sku, "quantity": str(1 + n % 5)}]},
-                idempotency_key=f"{channel}:{1000 + n}",
-            )
+async def seed_erp(ops: OdooOperations) -> None:
+    """Products with stock in two warehouses, and a customer with a small credit limit."""
+    client = ops.client
+    company = (await client.connect()).company_id
+    context = {"allowed_company_ids": [company]}
+    found = await client.search_read(
+        "stock.warehouse", [["code", "=", SECOND_WAREHOUSE]], ["id"], context=context
+    )
+    if not found:
+        await client.create(
+            "stock.warehouse",
+            [{"name": "Second warehouse", "code": SECOND_WAREHOUSE, "company_id": company}],
+            context=context,
         )
-    return out
+    products = [
+        Product(
+            external_ref=sku,
+            source="demo",
+            sku=sku,
+            name=f"Demo product {sku}",
+            list_price=Money(amount="25.00", currency="USD"),
+            cost_price=Money(amount="10.00", currency="USD"),
+        )
+        for sku in [*SKUS, SPLIT_SKU, SCARCE_SKU]
+    ]
+    outcome = await ops.upsert_products(products)
+    if not outcome.ok:
+        raise RuntimeError(f"seeding products failed: {outcome.failed}")
+    await ops.set_stock(
+        [StockSetting(sku=sku, quantity=Decimal(10_000)) for sku in SKUS]
+        + [
+            StockSetting(sku=SPLIT_SKU, quantity=Decimal(3)),
+            StockSetting(sku=SPLIT_SKU, quantity=Decimal(3), warehouse=SECOND_WAREHOUSE),
+            StockSetting(sku=SCARCE_SKU, quantity=Decimal(1)),
+        ]
+    )
+    customers = await ops.find_or_create_customers([_customer(OVER_CREDIT)])
+    partner = customers.done[f"webshop:{OVER_CREDIT}"]
+    await client.write("res.partner", [partner], {"credit_limit": 50.0})
 
 
-async def run_demo(cfg: Config) -> DemoReport:
-    report = DemoReport()
-    hub = build_hub(cfg)
-    engine = hub.engine
+def _customer(ref: str) -> Customer:
+    return Customer(
+        external_ref=ref,
+        source="webshop",
+        name=f"Customer {ref}",
+        email=f"{ref.lower()}@example.com",
+        address={
+            "street": "1 Main St",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "US",
+        },
+    )
 
-    async def confirm(batch: Batch) -> None:
-        for event in batch.events:
-            if any(line["sku"] == BAD_SKU for line in event.data["lines"]):
-                batch.fail(event, f"no price for {BAD_SKU} in the channel's price list")
-                continue
-            batch.emit(
-                NewEvent(
-                    "order.confirmed",
-                    "crossdock",
-                    event.subject,
-                    {"from": event.id},
-                    idempotency_key=f"confirmed:{event.id}",
+
+def shop_orders(count: int, rng: random.Random) -> list[dict[str, Any]]:
+    """The shop's traffic: mostly ordinary orders, plus every kind of trouble."""
+    orders = []
+    for n in range(count):
+        channel = "edi" if n % 4 == 0 else "webshop"
+        customer = f"C-{n % 60}"
+        lines = [
+            {"sku": sku, "quantity": str(rng.randint(1, 5)), "unit_price": "25.00"}
+            for sku in rng.sample(SKUS, rng.randint(1, 3))
+        ]
+        if n % 40 == 7:
+            customer = OVER_CREDIT  # its credit limit is 50.00: this order is over it
+            lines = [{"sku": SKUS[0], "quantity": "10", "unit_price": "25.00"}]
+        elif n % 50 == 11:
+            lines = [{"sku": SPLIT_SKU, "quantity": "5", "unit_price": "25.00"}]
+        elif n % 50 == 23:
+            lines = [{"sku": SCARCE_SKU, "quantity": "4", "unit_price": "25.00"}]
+        elif n % 100 == 42:
+            lines.append({"sku": UNKNOWN_SKU, "quantity": "1", "unit_price": "9.99"})
+        orders.append(
+            {
+                "channel": channel,
+                "external_ref": f"{channel.upper()}-{10_000 + n}",
+                "currency": "USD",
+                "customer": _customer(customer).model_dump(mode="json", exclude={"source"}),
+                "lines": lines,
+            }
+        )
+    return orders
+
+
+MALFORMED: list[dict[str, Any]] = [
+    {
+        "channel": "webshop",
+        "external_ref": "BAD-1",
+        "currency": "XYZ",
+        "customer": {"external_ref": "C-1", "name": "X"},
+        "lines": [],
+    },
+    {
+        "channel": "webshop",
+        "external_ref": "BAD-2",
+        "currency": "USD",
+        "customer": {"external_ref": "C-1", "name": "X"},
+        "lines": [{"sku": "DEMO-001", "quantity": "0", "unit_price": ""}],
+    },
+    {"channel": "webshop"},
+]
+
+
+async def run_shop(
+    client: httpx.AsyncClient, token: str, orders: list[dict[str, Any]], report: DemoReport
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    gate = asyncio.Semaphore(32)
+
+    async def send(body: dict[str, Any]) -> None:
+        async with gate:
+            started = time.perf_counter()
+            response = await client.post("/v1/orders", json=body, headers=headers)
+            if response.status_code == 202:
+                report.accept_ms.append((time.perf_counter() - started) * 1000)
+                report.replayed += response.headers.get("idempotent-replayed") == "true"
+            else:
+                report.rejected[response.status_code] += 1
+
+    duplicates = orders[::25]
+    await asyncio.gather(*(send(o) for o in [*orders, *duplicates, *MALFORMED]))
+
+
+async def run_warehouse(client: httpx.AsyncClient, token: str, stop: asyncio.Event) -> None:
+    """Confirm the shipment of every released order (every seventh one short by one), then ship
+    the backordered rest of short-picked orders."""
+    headers = {"Authorization": f"Bearer {token}"}
+    sent: Counter[str] = Counter()  # shipments sent per order
+    while not stop.is_set():
+        for state in ("released", "shipped"):
+            page = await client.get(f"/v1/orders?state={state}&limit=200", headers=headers)
+            for order in page.json()["items"]:
+                view = (await client.get(f"/v1/orders/{order['id']}", headers=headers)).json()
+                erp = view["erp"]
+                if state == "released" and not sent[order["id"]]:
+                    lines = [
+                        {"sku": line["sku"], "quantity": line["quantity"]}
+                        for line in view["order"]["lines"]
+                    ]
+                    if sum(sent.values()) % 7 == 3 and Decimal(lines[0]["quantity"]) > 1:
+                        lines[0]["quantity"] = str(Decimal(lines[0]["quantity"]) - 1)
+                elif (
+                    state == "shipped"
+                    and erp.get("open_pickings")
+                    and len(erp.get("shipments", [])) == sent[order["id"]]
+                ):
+                    open_ids = set(erp["open_pickings"])
+                    lines = [
+                        line
+                        for picking in erp.get("pickings", [])
+                        if picking["id"] in open_ids
+                        for line in picking["lines"]
+                    ]
+                    if not lines:  # a backorder: what the last shipment left short
+                        short = erp["shipments"][-1].get("short") or {}
+                        lines = [{"sku": sku, "quantity": qty} for sku, qty in short.items()]
+                else:
+                    continue
+                if not lines:
+                    continue
+                number = sent[order["id"]] + 1
+                response = await client.post(
+                    "/v1/shipments",
+                    headers=headers,
+                    json={
+                        "order_id": order["id"],
+                        "external_ref": f"SHP-{order['external_ref']}-{number}",
+                        "source": "wms",
+                        "warehouse": "WH",
+                        "lines": lines,
+                        "carrier": "ups",
+                        "tracking_number": f"1Z{sum(sent.values()):08d}",
+                    },
                 )
-            )
-        report.handled["orders"] += len(batch.events)
+                if response.status_code in (202, 409):
+                    sent[order["id"]] += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.3)
 
-    async def notify(batch: Batch) -> None:
-        report.handled["notifications"] += len(batch.events)
 
-    async def stock(batch: Batch) -> None:
-        report.handled["inventory"] += len(batch.events)
+async def _settled(hub: Hub, expected: int) -> tuple[Counter[str], int]:
+    """Orders per state, and how many are settled (final, or waiting for a person)."""
+    from sqlalchemy import func, select
 
-    fast = Backoff(base_s=0.05, max_s=0.2)
-    engine.subscribe(
-        Subscription(
-            "demo.orders", ["order.accepted"], confirm, lane="orders", max_attempts=3, backoff=fast
+    from crossdock.flows.tables import exceptions, orders
+
+    def read(conn: Any) -> tuple[Counter[str], int]:
+        states = Counter(
+            {
+                row.state: row.n
+                for row in conn.execute(
+                    select(orders.c.state, func.count().label("n")).group_by(orders.c.state)
+                )
+            }
         )
-    )
-    engine.subscribe(Subscription("demo.notify", ["order.confirmed"], notify, lane="default"))
-    engine.subscribe(
-        Subscription("demo.inventory", ["stock.*"], stock, lane="inventory", batch_size=500)
-    )
-    migrate(cfg)
-    async with engine:
-        started = time.perf_counter()
-        stock_events = [
-            NewEvent(
-                "stock.adjusted", "wms", f"sku:SKU-{i % 40:03d}@WH1", {"delta": str(i % 7 - 3)}
+        waiting = conn.execute(
+            select(func.count(func.distinct(exceptions.c.subject))).where(
+                exceptions.c.state == "open"
             )
-            for i in range(STOCK_EVENTS)
-        ]
-        for chunk in range(0, STOCK_EVENTS, 1000):
-            await engine.append(stock_events[chunk : chunk + 1000])
-        # Orders arrive as concurrent requests: they share commits (group commit).
-        await asyncio.gather(*(engine.append_one(order) for order in _orders()))
-        report.append_s = time.perf_counter() - started
-        while not await engine.idle():
-            await engine.notifier.wait(engine.notifier.token(), 0.05)
-        report.drain_s = time.perf_counter() - started
-        for event in await engine.events_after(0, 1_000_000):
-            report.appended[event.type] += 1
-        report.dead_letters = [
-            (d.id, d.subject, d.errors[-1]["error"], d.attempts)
-            for d in await engine.dead_letters()
-        ]
+        ).scalar_one()
+        final = sum(n for s, n in states.items() if s in FINAL_STATES)
+        return states, final + int(waiting)
+
+    return await hub.engine.db.read(read)
+
+
+async def run_demo(
+    directory: Path,
+    *,
+    orders: int = 300,
+    odoo: RealOdoo | None = None,
+    serve: bool = False,
+    console: Console | None = None,
+) -> DemoReport:
+    console = console or Console()
+    from crossdock.sandbox.odoo.server import free_port
+
+    cfg = demo_config(directory, odoo, free_port())
+    migrate(cfg)
+    hub = build_hub(cfg, flows=True)
+    await hub.start()
+    assert hub.erp is not None
+    await seed_erp(hub.erp.operations)
+    token = await hub.engine.writer.submit(
+        lambda c: create_token(c, "demo", ["admin"], rate_per_s=1e6)
+    )
+    server = _Server(
+        uvicorn.Config(create_app(hub), host="127.0.0.1", port=0, log_config=None, access_log=False)
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    report = DemoReport(orders=orders)
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        warehouse = asyncio.create_task(run_warehouse(client, token, stop))
+        await run_shop(client, token, shop_orders(orders, random.Random(7)), report)
+        with Progress(
+            TextColumn("[bold]orders settled"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("", total=orders)
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                states, settled = await _settled(hub, orders)
+                progress.update(
+                    task,
+                    completed=settled,
+                    description=" ".join(f"{s}:{n}" for s, n in sorted(states.items())),
+                )
+                if settled >= orders:
+                    break
+                await asyncio.sleep(0.25)
+        report.seconds = time.perf_counter() - started
+        stop.set()
+        await warehouse
+        report.states, _ = await _settled(hub, orders)
+        listed = (
+            await client.get(
+                "/v1/exceptions?state=open&limit=1000", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()["items"]
+        report.exceptions = Counter(e["type"] for e in listed)
+        report.invoices = len(
+            [e for e in await hub.engine.events_after(0, 1_000_000, types=["invoice.posted"])]
+        )
+        if serve:
+            console.print(
+                f"\nHub serving at http://127.0.0.1:{port} — token: {token}\nCtrl-C to stop."
+            )
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+            await serving
+    server.should_exit = True
+    await serving
+    await hub.stop()
     return report
 
 
-def print_report(report: DemoReport, config_path: Path, console: Console) -> None:
-    console.print("[bold]Crossdock demo[/bold] — SQLite event log, sample channels and warehouse\n")
-    appended = Table("event type", "appended", title="Event log")
-    for kind, count in sorted(report.appended.items()):
-        appended.add_row(kind, str(count))
-    console.print(appended)
-    handled = Table("consumer group", "events handled", title="Consumers")
-    for group, count in sorted(report.handled.items()):
-        handled.add_row(group, str(count))
-    console.print(handled)
-    total = sum(report.appended.values())
+def print_report(report: DemoReport, directory: Path, console: Console) -> None:
+    states = Table("state", "orders", title="Orders")
+    for state, count in sorted(report.states.items()):
+        states.add_row(state, str(count))
+    console.print(states)
+    exceptions = Table("type", "open", title="Exceptions waiting for a person")
+    for kind, count in sorted(report.exceptions.items()):
+        exceptions.add_row(kind, str(count))
+    console.print(exceptions)
+    latencies = sorted(report.accept_ms)
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
     console.print(
-        f"{total} events appended in {report.append_s:.2f}s; "
-        f"everything handled {report.drain_s:.2f}s after the first append.\n"
-    )
-    if report.dead_letters:
-        dead = Table("id", "subject", "attempts", "last error", title="Dead letters")
-        for dead_id, subject, error, attempts in report.dead_letters:
-            dead.add_row(str(dead_id), subject, str(attempts), error)
-        console.print(dead)
-    console.print(
+        f"invoices posted: {report.invoices}\n"
+        f"accept latency: p50 {statistics.median(latencies) if latencies else 0:.1f} ms, "
+        f"p99 {p99:.1f} ms; duplicates answered from the first request: {report.replayed}; "
+        f"rejected requests: {dict(report.rejected)}\n"
+        f"{report.orders} orders settled in {report.seconds:.1f} s "
+        f"({report.orders / report.seconds if report.seconds else 0:.1f} orders/s)\n\n"
         "Look closer:\n"
-        f"  crossdock dlq list -c {config_path}\n"
-        f"  crossdock dlq show {report.dead_letters[0][0] if report.dead_letters else 1} "
-        f"-c {config_path}\n"
-        f"  crossdock events tail -n 10 -c {config_path}"
+        f"  crossdock events tail -n 20 -c {directory / 'demo.yaml'}\n"
+        f"  crossdock dlq list -c {directory / 'demo.yaml'}"
     )

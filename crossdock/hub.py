@@ -1,26 +1,48 @@
-"""The composition root: builds the engine (and, as flows arrive, their connectors and handlers)
+"""The composition root: builds the engine, the ERP connection and flows, webhooks and observability
 from a validated configuration. The CLI, the server and the tests start the hub through here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
+from crossdock.erp import Erp, attach_order_to_cash
 from crossdock.migrations import upgrade
+from crossdock.ops.observability import Observability
+from crossdock.webhooks.service import WebhookService
 
 
 @dataclass
 class Hub:
     config: Config
     engine: Engine
+    webhooks: WebhookService | None = None
+    erp: Erp | None = None
+    ops: Observability = field(default_factory=Observability.from_config)
+
+    async def start(self, *, workers: bool = True, scheduler: bool = True) -> None:
+        """Start the engine and, where workers run, the webhook delivery worker."""
+        await self.engine.start(workers=workers, scheduler=scheduler)
+        if workers and self.webhooks is not None:
+            await self.webhooks.start()
+
+    async def stop(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+        await self.engine.stop()
+        if self.erp is not None:
+            await self.erp.close()
+        self.ops.shutdown()
 
 
 def database_url(cfg: Config) -> str:
     return sqlalchemy_url(cfg)
 
 
-def build_hub(cfg: Config) -> Hub:
+def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
+    """The hub of a configuration. With `flows`, the ERP is connected (its sandbox started when
+    it is one) and the business flows subscribe — what a node running workers needs."""
     settings = EngineSettings(
         partitions=cfg.engine.partitions,
         lease_seconds=cfg.engine.lease_seconds,
@@ -28,12 +50,16 @@ def build_hub(cfg: Config) -> Hub:
         sqlite_synchronous=cfg.engine.sqlite_synchronous,
     )
     lanes = [Lane(name, lane.priority, lane.concurrency) for name, lane in cfg.lanes.items()]
-    engine = Engine(database_url(cfg), settings=settings, lanes=lanes)
+    ops = Observability.from_config(cfg.observability)
+    engine = Engine(
+        database_url(cfg), settings=settings, lanes=lanes, observer=ops.engine_observer
+    )
     for name, system in cfg.systems.items():
         engine.add_limiter(
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)
         )
-    return Hub(cfg, engine)
+    erp = attach_order_to_cash(cfg, engine, ops.connectors) if flows else None
+    return Hub(cfg, engine, WebhookService(cfg.webhooks, engine), erp=erp, ops=ops)
 
 
 def migrate(cfg: Config) -> None:

@@ -11,8 +11,12 @@ from sqlalchemy import text
 from crossdock import __version__
 from crossdock.api import problems
 from crossdock.api.auth import Authenticator
+from crossdock.api.intake import accept_kind
+from crossdock.api.ops_routes import router as ops_router
 from crossdock.api.routes import router
+from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.hub import Hub
+from crossdock.ops.http import ObservabilityMiddleware
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -27,8 +31,12 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     app.state.auth = Authenticator(hub.engine.db.read)
+    app.state.accept_kind = accept_kind(hub.engine.partitions)
     problems.install(app)
     app.include_router(router)
+    app.include_router(webhook_router)
+    app.include_router(ops_router)
+    app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -23,7 +23,15 @@ from crossdock.api.problems import Problem
 from crossdock.api.tables import api_tokens
 from crossdock.engine import TokenBucket, new_event_id
 
-SCOPES = ("orders:write", "orders:read", "shipments:write", "ops:read", "ops:write", "admin")
+SCOPES = (
+    "orders:write",
+    "orders:read",
+    "shipments:write",
+    "ops:read",
+    "ops:write",
+    "webhooks:admin",
+    "admin",
+)
 TOKEN_PREFIX = "cdk_"
 DEFAULT_RATE_PER_S = 1000.0
 CACHE_SECONDS = 5.0

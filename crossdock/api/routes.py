@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
-from crossdock.api.intake import Answer, accept_order, remember, request_hash, stored_answer
+from crossdock.api.intake import Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
     Accepted,
@@ -39,6 +39,8 @@ from crossdock.flows.orders import (
     steps_of,
 )
 from crossdock.model import Order, Shipment
+from crossdock.ops.audit import append_audit
+from crossdock.ops.tracing import tag_current_span
 
 router = APIRouter(prefix="/v1")
 
@@ -74,12 +76,11 @@ async def post_order(
     """Accept an order: answers 202 once it is durably stored; the flow takes it from there."""
     engine = engine_of(request)
     key = idempotency_key or f"{order.channel}:{order.external_ref}"
-    traceparent = request.headers.get("traceparent")
-    answer = await engine.writer.submit(
-        lambda c: accept_order(c, order, key, traceparent, engine.partitions),
-        priority=engine.lanes["orders"].priority if "orders" in engine.lanes else 0,
-        appends=True,
+    kind = request.app.state.accept_kind
+    answer = await engine.writer.submit_batched(
+        kind, intake(order, key, request.headers.get("traceparent"), f"token:{principal.name}")
     )
+    tag_current_span(order_id=answer.body.get("id"))
     return _answer(answer)
 
 
@@ -182,7 +183,7 @@ async def cancel_order(
             return Answer(404, {})
         if record.state in FINAL_STATES:
             return Answer(409, {}, conflict=f"order {order_id} is already {record.state}")
-        insert_events(
+        [appended] = insert_events(
             conn,
             [
                 NewEvent(
@@ -195,6 +196,14 @@ async def cancel_order(
             ],
             engine.partitions,
         )
+        if appended.new:
+            append_audit(
+                conn,
+                actor=f"token:{principal.name}",
+                action="order.cancel_requested",
+                subject=order_subject(order_id),
+                details={"reason": body.reason, "state": record.state},
+            )
         return Answer(
             202,
             {
@@ -230,7 +239,7 @@ async def post_shipment(
     """Record a shipment confirmation; the flow validates the delivery and invoices."""
     engine = engine_of(request)
     key = f"shipments:{idempotency_key or shipment.source + ':' + shipment.external_ref}"
-    payload = shipment.model_dump(mode="json")
+    payload = shipment.model_dump(mode="json", exclude={"order_id"})
     digest = request_hash(json.dumps(payload, sort_keys=True))
 
     def confirm(conn: Connection) -> Answer:
@@ -337,6 +346,18 @@ async def resolve(
             now=time.time(),
         )
         insert_events(conn, [event], engine.partitions)
+        append_audit(
+            conn,
+            actor=f"token:{principal.name}",
+            action="exception.resolved",
+            subject=record.subject,
+            details={
+                "exception_id": exception_id,
+                "type": record.type,
+                "action": body.action,
+                "note": body.note,
+            },
+        )
         return record
 
     try:

@@ -38,3 +38,72 @@ def engine_bench(
         asyncio.run(run_engine_bench(events=events, pg_url=pg_url, synchronous=synchronous)),
         as_json,
     )
+
+
+@app.command("intake")
+def intake_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    orders: int = typer.Option(3000, help="Orders per concurrency level."),
+) -> None:
+    """Order intake over real HTTP against `crossdock serve`: throughput and accept latency."""
+    from crossdock.bench.intake import run_intake_bench
+
+    configure_logging("warning")
+    _emit(asyncio.run(run_intake_bench(orders=orders)), as_json)
+
+
+@app.command("odoo")
+def odoo_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    orders: int = typer.Option(200, help="Sale orders per measurement (three measurements)."),
+    lines: int = typer.Option(3, "--lines", help="Lines per order."),
+    odoo_url: str | None = typer.Option(
+        None, "--odoo-url", help="A real Odoo to measure (default: a sandbox started here)."
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database of the real Odoo."),
+    user: str | None = typer.Option(None, "--user", help="Login on the real Odoo."),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        envvar="CROSSDOCK_ODOO_PASSWORD",
+        show_envvar=True,
+        help="Password (or API key) of the login.",
+    ),
+) -> None:
+    """Odoo sale orders created and confirmed: the hub next to plain one-call and batched clients.
+
+    Without --odoo-url a sandbox with realistic latencies is started on a temporary file.
+    """
+    from crossdock.bench.odoo import run_odoo_bench
+
+    if odoo_url and not (db and user and password):
+        raise typer.BadParameter(
+            "--odoo-url needs --db, --user and --password", param_hint="--odoo-url"
+        )
+    configure_logging("warning")
+    _emit(
+        asyncio.run(
+            run_odoo_bench(
+                orders=orders,
+                lines_per_order=lines,
+                url=odoo_url,
+                db=db,
+                user=user,
+                password=password if odoo_url else None,
+            )
+        ),
+        as_json,
+    )
+
+
+@app.command("webhooks")
+def webhooks_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    events: int = typer.Option(5000, help="Events per burst."),
+    concurrency: int = typer.Option(512, help="Deliveries in flight."),
+) -> None:
+    """Outbound webhooks: deliveries/s with a receiver at 0 ms and 50 ms, event-to-delivery p99."""
+    from crossdock.bench.webhooks import run_webhooks_bench
+
+    configure_logging("warning")
+    _emit(asyncio.run(run_webhooks_bench(events=events, concurrency=concurrency)), as_json)

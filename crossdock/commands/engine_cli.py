@@ -13,11 +13,14 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Connection, select
 
 from crossdock.commands.common import ConfigOption, load
 from crossdock.engine import DeadLetter, Engine, Event
 from crossdock.engine.envelope import format_time, parse_time
+from crossdock.engine.tables import dead_letters
 from crossdock.hub import build_hub, migrate
+from crossdock.ops.audit import append_audit, local_actor
 from crossdock.ops.logging import configure_logging
 
 T = TypeVar("T")
@@ -98,6 +101,31 @@ def dlq_show(dead_id: int, config: ConfigOption = None) -> None:
     )
 
 
+def _audit_replay(
+    dead_id: int | None, *, group: str | None = None, since: str | None = None
+) -> Callable[[Connection, int], None]:
+    """The audit entry of a replay, written in the replay's transaction (if anything replayed)."""
+
+    def record(conn: Connection, replayed: int) -> None:
+        if replayed:
+            subject = f"group:{group}"
+            if dead_id is not None:  # the business key of the replayed event
+                found = conn.execute(
+                    select(dead_letters.c.subject).where(dead_letters.c.id == dead_id)
+                ).scalar()
+                subject = str(found or f"dead_letter:{dead_id}")
+            details = {"dead_letter": dead_id, "group": group, "since": since, "count": replayed}
+            append_audit(
+                conn,
+                actor=local_actor(),
+                action="dead_letter.replayed",
+                subject=subject,
+                details=details,
+            )
+
+    return record
+
+
 @dlq.command("replay")
 def dlq_replay(
     dead_id: int | None = typer.Argument(None, help="The dead letter to replay."),
@@ -109,14 +137,15 @@ def dlq_replay(
     if (dead_id is None) == (group is None):
         raise typer.BadParameter("give a dead letter id, or --group")
     if dead_id is not None:
-        if not _with_engine(config, lambda e: e.replay(dead_id)):
+        if not _with_engine(config, lambda e: e.replay(dead_id, also=_audit_replay(dead_id))):
             typer.echo(f"dead letter {dead_id} does not exist or was already replayed", err=True)
             raise typer.Exit(1)
         typer.echo(f"replayed {dead_id}")
         return
     assert group is not None
     cutoff = parse_time(since).timestamp() if since else None
-    count = _with_engine(config, lambda e: e.replay_group(group, cutoff))
+    also = _audit_replay(None, group=group, since=since)
+    count = _with_engine(config, lambda e: e.replay_group(group, cutoff, also=also))
     typer.echo(f"replayed {count} dead letters of {group}")
 
 

@@ -9,10 +9,12 @@ from collections.abc import Generator
 
 import typer
 import uvicorn
+from sqlalchemy import Connection
 
 from crossdock.commands.common import ConfigOption, load
 from crossdock.config import Config
 from crossdock.hub import build_hub, migrate
+from crossdock.ops.audit import config_digest, local_actor, record_config
 from crossdock.ops.logging import configure_logging
 
 
@@ -27,7 +29,7 @@ def serve(
     if api_only and workers_only:
         raise typer.BadParameter("--api-only and --workers-only exclude each other")
     cfg = load(config)
-    configure_logging()
+    configure_logging(cfg.observability.log_level)
     migrate(cfg)
     asyncio.run(run(cfg, api=not workers_only, workers=not api_only, host=host, port=port))
 
@@ -41,17 +43,24 @@ class _Server(uvicorn.Server):
         yield
 
 
+def record_config_change(conn: Connection, cfg: Config) -> bool:
+    """Audit the effective configuration when it differs from the last one a node started with."""
+    digest = config_digest(cfg.model_dump(mode="json"))
+    return record_config(conn, digest, actor=local_actor("serve"), source=None)
+
+
 async def run(
     cfg: Config, *, api: bool, workers: bool, host: str | None = None, port: int | None = None
 ) -> None:
     from crossdock.api.app import create_app
 
-    hub = build_hub(cfg)
+    hub = build_hub(cfg, flows=workers)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await hub.engine.start(workers=workers, scheduler=workers)
+    await hub.start(workers=workers, scheduler=workers)
+    await hub.engine.writer.submit(lambda c: record_config_change(c, cfg))
     try:
         if api:
             server = _Server(
@@ -72,4 +81,4 @@ async def run(
         else:
             await stop.wait()
     finally:
-        await hub.engine.stop()
+        await hub.stop()

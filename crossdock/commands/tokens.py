@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Connection
 
 from crossdock.api.auth import SCOPES, check_scopes, create_token, list_tokens, revoke_token
 from crossdock.commands.common import ConfigOption, load
 from crossdock.engine.database import Database
 from crossdock.hub import database_url, migrate
+from crossdock.ops.audit import append_audit, local_actor
 
 app = typer.Typer(no_args_is_help=True, help="API tokens.")
 
@@ -18,6 +20,24 @@ def _database(config: ConfigOption) -> Database:
     cfg = load(config)
     migrate(cfg)
     return Database(database_url(cfg))
+
+
+def _create_audited(conn: Connection, name: str, scopes: list[str], rate: float | None) -> str:
+    token = create_token(conn, name, scopes, rate_per_s=rate)
+    details = {"name": name, "scopes": scopes, "rate_per_s": rate}
+    append_audit(
+        conn, actor=local_actor(), action="token.created", subject=f"token:{name}", details=details
+    )
+    return token
+
+
+def _revoke_audited(conn: Connection, name: str) -> bool:
+    done = revoke_token(conn, name)
+    if done:
+        append_audit(
+            conn, actor=local_actor(), action="token.revoked", subject=f"token:{name}", details={}
+        )
+    return done
 
 
 @app.command()
@@ -34,7 +54,7 @@ def create(
         raise typer.BadParameter(str(exc)) from exc
     db = _database(config)
     try:
-        token = db.write_sync(lambda c: create_token(c, name, chosen, rate_per_s=rate))
+        token = db.write_sync(lambda c: _create_audited(c, name, chosen, rate))
     except Exception as exc:
         if "unique" in str(exc).lower():
             typer.echo(f"a token named {name!r} exists", err=True)
@@ -69,7 +89,7 @@ def revoke(name: str, config: ConfigOption = None) -> None:
     """Revoke a token (effective within seconds on every node)."""
     db = _database(config)
     try:
-        done = db.write_sync(lambda c: revoke_token(c, name))
+        done = db.write_sync(lambda c: _revoke_audited(c, name))
     finally:
         db.close()
     if not done:

@@ -17,8 +17,13 @@ Sections:
 - ``ownership`` — the system of record of each business domain.
 - ``sync``      — per workflow: ``realtime`` or ``batch`` on a cron schedule.
 - ``lanes``     — priority lanes of the engine (higher priority is served first).
+- ``channels``  — per sales channel: pricing, warehouses, fulfilment fallbacks, short-pick policy,
+  company; the ``default`` entry applies to channels not listed.
 - ``engine``    — event log and dispatch tuning.
 - ``api``       — where the HTTP API listens.
+- ``observability`` — log level, tracing (on/off, sampling) and the OTLP exporter (off by default).
+- ``webhooks``  — outbound delivery (retries, SSRF allow-list) and inbound sources
+  (``crossdock/config/webhooks.py``).
 
 Top-level keys starting with ``x-`` are ignored, so YAML anchors shared by several entries can live
 there (``x-limits: &limits {…}`` then ``limits: *limits``).
@@ -52,6 +57,7 @@ from crossdock.config.secrets import (
     SecretRef,
     interpolate_env,
 )
+from crossdock.config.webhooks import WebhooksConfig
 
 __all__ = [
     "CORE_DOMAINS",
@@ -59,11 +65,14 @@ __all__ = [
     "DOMAINS",
     "SYSTEM_KINDS",
     "ApiConfig",
+    "ChannelPolicy",
     "Config",
     "DatabaseConfig",
     "EngineConfig",
+    "FulfilmentStep",
     "Lane",
     "Limits",
+    "ObservabilityConfig",
     "Ownership",
     "SyncPolicy",
     "System",
@@ -317,7 +326,7 @@ def default_systems() -> dict[str, System]:
     return {
         "odoo": System(
             kind="odoo",
-            url="http://127.0.0.1:8069",
+            url="http://127.0.0.1:8070",  # not 8069: a real Odoo may listen there
             sandbox=True,
             username="admin",
             options={"database": "crossdock_demo", "transport": "auto"},
@@ -468,6 +477,103 @@ def default_lanes() -> dict[str, Lane]:
 
 
 # --------------------------------------------------------------------------------------------
+# channels
+
+DEFAULT_CHANNEL = "default"
+
+FulfilmentStep = Literal["preferred", "any_warehouse", "split", "backorder", "reject"]
+"""One fallback of a channel's fulfilment, tried in the order listed:
+
+- ``preferred``     — the whole order from the first warehouse of ``warehouses``;
+- ``any_warehouse`` — the whole order from the first warehouse (in preference order) that has it;
+- ``split``         — lines (and quantities) spread over warehouses, in preference order;
+- ``backorder``     — ship what is free now, the rest waits as a backorder (always succeeds);
+- ``reject``        — stop here: the order goes to the exceptions queue (``out_of_stock``).
+
+Running out of steps is the same as ``reject``."""
+
+_WAREHOUSE_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+
+
+def _check_warehouse_code(value: str) -> str:
+    if not _WAREHOUSE_CODE_RE.match(value):
+        raise PydanticCustomError(
+            "warehouse_code", "invalid warehouse code (letters, digits, '_' or '-', at most 16)"
+        )
+    return value
+
+
+WarehouseCode = Annotated[str, AfterValidator(_check_warehouse_code)]
+
+
+def _default_fulfilment() -> list[FulfilmentStep]:
+    return ["preferred", "any_warehouse", "split", "backorder"]
+
+
+class ChannelPolicy(_Model):
+    """How orders of one sales channel are priced, fulfilled and routed."""
+
+    pricing: Literal["channel", "pricelist"] = "channel"
+    """``channel``: keep the price the channel sent; ``pricelist``: the ERP's pricelist price.
+    Taxes are always computed by the ERP."""
+    pricelist_id: int | None = Field(default=None, ge=1)
+    """ERP pricelist used with ``pricing: pricelist`` (the products' list price when absent)."""
+    warehouses: list[WarehouseCode] = Field(default_factory=list)
+    """Warehouse codes in order of preference; empty: the company's first warehouse."""
+    fulfilment: list[FulfilmentStep] = Field(default_factory=_default_fulfilment)
+    """Fallbacks tried in order when stock is short (see :data:`FulfilmentStep`)."""
+    short_pick: Literal["backorder", "cancel"] = "backorder"
+    """What a shipment short of the picking becomes: a backorder for the rest, or the rest is
+    cancelled."""
+    company: int | str | None = None
+    """The ERP company of this channel's orders (id or name); overrides the ERP's own routing
+    (``systems.<erp>.options.companies_by_channel`` / ``companies_by_country``)."""
+
+    @field_validator("pricelist_id")
+    @classmethod
+    def _pricelist_needs_pricing(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("pricing") == "channel":
+            raise PydanticCustomError("pricelist_channel", "only allowed with pricing: pricelist")
+        return value
+
+    @field_validator("warehouses")
+    @classmethod
+    def _unique_warehouses(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate_warehouse", "lists a warehouse twice")
+        return value
+
+    @field_validator("fulfilment")
+    @classmethod
+    def _reachable_steps(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise PydanticCustomError("fulfilment_empty", "list at least one step")
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("fulfilment_duplicate", "lists a step twice")
+        for final in ("backorder", "reject"):
+            if final in value and value.index(final) != len(value) - 1:
+                raise PydanticCustomError(
+                    "fulfilment_unreachable", f"{final} must be the last step (it always decides)"
+                )
+        return value
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, bool) or (isinstance(value, int) and value < 1):
+            raise PydanticCustomError("company", "must be a company id (>= 1) or name")
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError("company", "must be a company id (>= 1) or name")
+        return value
+
+
+def default_channels() -> dict[str, ChannelPolicy]:
+    """Only the ``default`` entry: channel prices, one warehouse, every fallback up to
+    backorder."""
+    return {DEFAULT_CHANNEL: ChannelPolicy()}
+
+
+# --------------------------------------------------------------------------------------------
 # engine, api
 
 
@@ -513,11 +619,45 @@ class ApiConfig(_Model):
     port: int = Field(default=8080, ge=0, le=65535)
 
 
+class ObservabilityConfig(_Model):
+    """Logs, metrics and tracing (``crossdock/ops``). Metrics are always on at ``/metrics``."""
+
+    service_name: str = Field(default="crossdock", min_length=1, max_length=100)
+    """``service.name`` of the spans."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    tracing: bool = True
+    """Create spans (request, handler batch, connector call) and carry W3C ``traceparent``
+    through events; trace ids appear in the logs. ``false``: no spans at all."""
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    """Share of new traces recorded (a trace started elsewhere follows its parent's decision)."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP traces endpoint, e.g. ``http://collector:4318/v1/traces``; none: spans are
+    not exported."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            raise PydanticCustomError("url", "not a URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PydanticCustomError("url", "not an http(s) URL")
+        return value.strip()
+
+
 # --------------------------------------------------------------------------------------------
 # the whole file
 
-_MAPPING_SECTIONS = ("systems", "sync", "lanes")
-_MODEL_SECTIONS = ("database", "ownership", "engine", "api")
+_MAPPING_SECTIONS = ("systems", "sync", "lanes", "channels")
+_MODEL_SECTIONS = ("database", "ownership", "engine", "api", "webhooks", "observability")
 
 
 class Config(_Model):
@@ -529,8 +669,11 @@ class Config(_Model):
     ownership: Ownership = Field(default_factory=Ownership)
     sync: dict[Name, SyncPolicy] = Field(default_factory=default_sync)
     lanes: dict[Name, Lane] = Field(default_factory=default_lanes)
+    channels: dict[Name, ChannelPolicy] = Field(default_factory=default_channels)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -557,6 +700,18 @@ class Config(_Model):
         if DEFAULT_LANE not in value:
             return {**value, DEFAULT_LANE: default_lanes()[DEFAULT_LANE]}
         return value
+
+    @field_validator("channels")
+    @classmethod
+    def _default_channel(cls, value: dict[str, ChannelPolicy]) -> dict[str, ChannelPolicy]:
+        # Orders of a channel not listed follow `default`; it always exists.
+        if DEFAULT_CHANNEL not in value:
+            return {**value, DEFAULT_CHANNEL: ChannelPolicy()}
+        return value
+
+    def channel(self, name: str) -> ChannelPolicy:
+        """The policy of channel ``name`` (the ``default`` entry for a channel not listed)."""
+        return self.channels.get(name) or self.channels[DEFAULT_CHANNEL]
 
     @model_validator(mode="after")
     def _check_references(self) -> Config:

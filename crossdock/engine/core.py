@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -33,6 +33,7 @@ from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
 from crossdock.engine.limits import Limiter
+from crossdock.engine.observer import NullObserver, Observer
 from crossdock.engine.progress import ensure_cursors, has_work, insert_ignore
 from crossdock.engine.schedules import Schedule, fire_due
 from crossdock.engine.tables import cursors, engine_meta, events, parked_events
@@ -78,8 +79,10 @@ class Engine:
         settings: EngineSettings | None = None,
         lanes: Iterable[Lane] = DEFAULT_LANES,
         node: str | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.url = url
+        self.observer: Observer = observer or NullObserver()
         self.settings = settings or EngineSettings()
         self.lanes: dict[str, Lane] = {lane.name: lane for lane in lanes}
         self.node = node or node_name()
@@ -139,7 +142,9 @@ class Engine:
             readers=self.settings.readers,
         )
         self.partitions = await self._db.write(self._agree_partitions)
-        self._writer = Writer(self._db, self.partitions, on_commit=self._committed)
+        self._writer = Writer(
+            self._db, self.partitions, on_commit=self._committed, observer=self.observer
+        )
         self._writer.start()
         for sub in self.subscriptions.values():
             await self._writer.submit(
@@ -159,6 +164,7 @@ class Engine:
                 poll_interval_s=self.settings.poll_interval_s,
                 owner=self.node,
                 stats=self.stats,
+                observer=self.observer,
             )
             self._dispatcher.start()
             if self._db.is_postgres:
@@ -292,21 +298,39 @@ class Engine:
     async def dead_letter(self, dead_id: int) -> DeadLetter | None:
         return await self.db.read(lambda c: deadletters.get_dead(c, dead_id))
 
-    async def replay(self, dead_id: int) -> bool:
+    async def replay(
+        self, dead_id: int, *, also: Callable[[Connection, int], None] | None = None
+    ) -> bool:
+        """Put a dead letter back; `also(conn, replayed)` runs in the same transaction (an audit
+        entry, say) with the number of dead letters replayed (0 or 1)."""
+
+        def run(conn: Connection) -> bool:
+            done = deadletters.replay(conn, self.db.dialect, dead_id, time.time())
+            if also is not None:
+                also(conn, int(done))
+            return done
+
         # Marked as an append so other nodes are notified (PostgreSQL) and pick it up at once.
-        done = await self.writer.submit(
-            lambda c: deadletters.replay(c, self.db.dialect, dead_id, time.time()), appends=True
-        )
+        done = await self.writer.submit(run, appends=True)
         self.notifier.notify()
         return done
 
-    async def replay_group(self, group: str, since: float | None = None) -> int:
-        count = await self.writer.submit(
-            lambda c: deadletters.replay_many(
-                c, self.db.dialect, group=group, since=since, now=time.time()
-            ),
-            appends=True,
-        )
+    async def replay_group(
+        self,
+        group: str,
+        since: float | None = None,
+        *,
+        also: Callable[[Connection, int], None] | None = None,
+    ) -> int:
+        def run(conn: Connection) -> int:
+            count = deadletters.replay_many(
+                conn, self.db.dialect, group=group, since=since, now=time.time()
+            )
+            if also is not None:
+                also(conn, count)
+            return count
+
+        count = await self.writer.submit(run, appends=True)
         self.notifier.notify()
         return count
 

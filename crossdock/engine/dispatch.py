@@ -17,7 +17,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -28,6 +28,7 @@ from crossdock.engine.consumers import Batch, Reject, Subscription
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
 from crossdock.engine.log import insert_events, type_clause
+from crossdock.engine.observer import NullObserver, Observer
 from crossdock.engine.progress import (
     Lease,
     LeaseLost,
@@ -129,6 +130,7 @@ class Dispatcher:
         owner: str,
         stats: Stats | None = None,
         clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> None:
         self._db = db
         self._writer = writer
@@ -143,6 +145,7 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.stats = stats or Stats()
+        self._observer: Observer = observer or NullObserver()
 
     def start(self) -> None:
         for lane in self._lanes.values():
@@ -329,7 +332,7 @@ class Dispatcher:
             return plan
         batch = Batch(sub.group, ready)
         try:
-            await sub.handler(batch)
+            await self._handle(sub, batch)
         except Exception as exc:
             if len(ready) > 1:
                 return await self._isolate(sub, ready, plan)
@@ -337,6 +340,17 @@ class Dispatcher:
             return plan
         self._settle_batch(plan, sub, batch, set())
         return plan
+
+    async def _handle(self, sub: Subscription, batch: Batch) -> None:
+        """Call the handler under the observer; emitted events without a traceparent get the
+        one the observer gives for their subject."""
+        with self._observer.handling(sub.group, sub.lane, batch.events, batch.attempt) as scope:
+            await sub.handler(batch)
+            if batch.emitted:
+                batch.emitted = [
+                    e if e.traceparent else replace(e, traceparent=scope.traceparent_for(e.subject))
+                    for e in batch.emitted
+                ]
 
     async def _isolate(self, sub: Subscription, events: list[Event], plan: _Plan) -> _Plan:
         """Hand events over one at a time so only the failing ones (and their subjects) wait."""
@@ -348,7 +362,7 @@ class Dispatcher:
                 continue
             single = Batch(sub.group, [event])
             try:
-                await sub.handler(single)
+                await self._handle(sub, single)
             except Exception as exc:
                 if self._fail(plan, sub, event, 1, [], exc):
                     blocked.add(event.subject)
@@ -461,8 +475,17 @@ class Dispatcher:
         if batch.emitted:
             insert_events(conn, batch.emitted, self._partitions)
 
-    def _count(self, sub: Subscription, plan: _Plan) -> None:
+    def _count(self, sub: Subscription, plan: _Plan, retried: int = 0) -> None:
         handled = sum(len(b.events) for b in plan.done)
+        dead = sum(1 for f in plan.failures if f.next_at is None)
+        self._observer.settled(
+            sub.group,
+            sub.lane,
+            handled=handled,
+            failed=len(plan.failures) - dead,
+            dead_lettered=dead,
+            retried=retried,
+        )
         self.stats.batches += 1
         self.stats.handled += handled
         self.stats.per_group[sub.group] = self.stats.per_group.get(sub.group, 0) + handled
@@ -493,7 +516,7 @@ class Dispatcher:
                 single = Batch(sub.group, [parked.event], attempt=attempt)
                 error: BaseException | None
                 try:
-                    await sub.handler(single)
+                    await self._handle(sub, single)
                     error = single.failed.get(parked.event.position)
                 except Exception as exc:
                     error = exc
@@ -549,4 +572,4 @@ class Dispatcher:
             except LeaseLost:
                 self.stats.lease_lost += 1
                 return
-            self._count(sub, plan)
+            self._count(sub, plan, retried=len(outcomes))

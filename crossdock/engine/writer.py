@@ -6,9 +6,12 @@ one failing operation does not undo the others — commits once, then answers ev
 load, one commit (one fsync) covers hundreds of appends and acknowledgements; when idle, an
 operation is committed as soon as it arrives.
 
-Appends from many callers are merged into a single multi-row insert. On PostgreSQL, a transaction
-that appends first takes a transaction-scoped advisory lock, so log positions become visible in
-commit order and a consumer reading `seq > position` can never skip a late-committing event.
+Writes of one kind (`Batched`: appends, order intake, …) from many callers are merged into one
+set-based run: one multi-row insert instead of a round of statements per caller.
+
+On PostgreSQL, a transaction that appends first takes a transaction-scoped advisory lock, so log
+positions become visible in commit order and a consumer reading `seq > position` can never skip
+a late-committing event.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -27,6 +30,7 @@ from sqlalchemy import Connection, text
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import NewEvent
 from crossdock.engine.log import Appended, Prepared, insert_prepared, prepare
+from crossdock.engine.observer import NullObserver, Observer
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -44,10 +48,38 @@ class _Op(Generic[T]):
     appends: bool = field(compare=False, default=False)
 
 
+Item = TypeVar("Item")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Batched(Generic[Item, R]):
+    """A kind of write whose concurrent calls run together: `run(conn, items)` answers one result
+    per item, in order, with set-based statements instead of one round of statements per item.
+    If the merged run fails, each item runs alone, so one bad item fails only its caller."""
+
+    name: str
+    run: Callable[[Connection, list[Item]], list[R]]
+    appends: bool = False
+
+
 @dataclass
-class _AppendGroup:
-    events: list[Prepared] = field(default_factory=list)
-    waiters: list[tuple[int, int, asyncio.Future[list[Appended]]]] = field(default_factory=list)
+class _Pending(Generic[Item, R]):
+    kind: Batched[Item, R]
+    items: list[Item] = field(default_factory=list)
+    futures: list[asyncio.Future[R]] = field(default_factory=list)
+
+
+def _insert_many(conn: Connection, items: list[list[Prepared]]) -> list[list[Appended]]:
+    appended = insert_prepared(conn, [p for item in items for p in item])
+    out, start = [], 0
+    for item in items:
+        out.append(appended[start : start + len(item)])
+        start += len(item)
+    return out
+
+
+APPEND: Batched[list[Prepared], list[Appended]] = Batched("append", _insert_many, appends=True)
 
 
 class Writer:
@@ -58,12 +90,14 @@ class Writer:
         db: Database,
         partitions: int,
         on_commit: Callable[[bool], None] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._db = db
+        self._observer: Observer = observer or NullObserver()
         self._partitions = partitions
         self._on_commit = on_commit
         self._ops: list[_Op[Any]] = []
-        self._appends = _AppendGroup()
+        self._batched: dict[str, _Pending[Any, Any]] = {}
         self._order = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -88,90 +122,105 @@ class Writer:
         self._wake.set()
         return await future
 
+    async def submit_batched(self, kind: Batched[Item, R], item: Item) -> R:
+        """Run `item` with every other pending item of the same kind in the next transaction."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        pending = self._batched.get(kind.name)
+        if pending is None:
+            pending = self._batched[kind.name] = _Pending(kind)
+        pending.items.append(item)
+        pending.futures.append(future)
+        self._wake.set()
+        return await future
+
     async def append(self, new_events: Sequence[NewEvent]) -> list[Appended]:
         """Append events; returns once they are committed (merged with concurrent appends)."""
         for new in new_events:
             new.validate()
-        prepared = prepare(new_events, self._partitions)
-        future: asyncio.Future[list[Appended]] = asyncio.get_running_loop().create_future()
-        start = len(self._appends.events)
-        self._appends.events.extend(prepared)
-        self._appends.waiters.append((start, len(new_events), future))
-        self._wake.set()
-        return await future
+        return await self.submit_batched(APPEND, prepare(new_events, self._partitions))
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._ops or self._appends.events:
+            while self._ops or self._batched:
                 await self._commit_pending()
             if self._closing:
                 return
 
     async def _commit_pending(self) -> None:
         ops = [heapq.heappop(self._ops) for _ in range(min(len(self._ops), MAX_OPS_PER_COMMIT))]
-        group, self._appends = self._appends, _AppendGroup()
-        appends = bool(group.events) or any(op.appends for op in ops)
+        batched, self._batched = list(self._batched.values()), {}
+        appends = any(p.kind.appends for p in batched) or any(op.appends for op in ops)
+        started = time.perf_counter()
         try:
-            appended, outcomes = await self._db.write(
-                lambda conn: self._transaction(conn, group, ops, appends)
+            results, outcomes = await self._db.write(
+                lambda conn: self._transaction(conn, batched, ops, appends)
             )
         except Exception as exc:  # the commit itself failed: nobody's work is durable
             log.warning("engine.commit_failed", error=repr(exc), ops=len(ops))
-            for op in ops:
-                if not op.future.done():
-                    op.future.set_exception(exc)
-            for _, _, future in group.waiters:
+            futures = [op.future for op in ops] + [f for p in batched for f in p.futures]
+            for future in futures:
                 if not future.done():
                     future.set_exception(exc)
             return
         self.commits += 1
+        self._observer.committed(
+            time.perf_counter() - started, len(ops) + sum(len(p.items) for p in batched)
+        )
         for op, (ok, value) in zip(ops, outcomes, strict=True):
-            if op.future.done():
-                continue
-            if ok:
-                op.future.set_result(value)
-            else:
-                op.future.set_exception(value)
-        for (_, _, future), result in zip(group.waiters, appended, strict=True):
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            _settle(op.future, ok, value)
+        for pending, answers in zip(batched, results, strict=True):
+            for future, (ok, value) in zip(pending.futures, answers, strict=True):
+                _settle(future, ok, value)
         if self._on_commit is not None:
             self._on_commit(appends)
 
     def _transaction(
         self,
         conn: Connection,
-        group: _AppendGroup,
+        batched: list[_Pending[Any, Any]],
         ops: list[_Op[Any]],
         appends: bool,
-    ) -> tuple[list[list[Appended] | Exception], list[tuple[bool, Any]]]:
+    ) -> tuple[list[list[tuple[bool, Any]]], list[tuple[bool, Any]]]:
         if appends and self._db.is_postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
             conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-        appended = self._insert_group(conn, group) if group.events else []
+        results = [_run_batched(conn, pending) for pending in batched]
         outcomes = [_in_savepoint(conn, op.fn) for op in ops]
-        return appended, outcomes
+        return results, outcomes
 
-    def _insert_group(
-        self, conn: Connection, group: _AppendGroup
-    ) -> list[list[Appended] | Exception]:
-        """One insert for every caller; if it fails, each caller's events alone, so one bad
-        append (say, a reused event id) fails only its own caller."""
-        ok, merged = _in_savepoint(conn, partial(insert_prepared, prepared=group.events))
-        if ok:
-            return [merged[start : start + count] for start, count, _ in group.waiters]
-        results: list[list[Appended] | Exception] = []
-        for start, count, _ in group.waiters:
-            chunk = group.events[start : start + count]
-            _, value = _in_savepoint(conn, partial(insert_prepared, prepared=chunk))
-            results.append(value)
-        return results
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def _run_batched(conn: Connection, pending: _Pending[Any, Any]) -> list[tuple[bool, Any]]:
+    """All items in one run; if that fails, each alone, so a bad item fails only its caller."""
+    run = pending.kind.run
+    items = pending.items
+    ok, merged = _in_savepoint(conn, lambda c: run(c, items))
+    if ok:
+        if len(merged) != len(pending.items):
+            raise RuntimeError(f"{pending.kind.name}: {len(merged)} results for "
+                               f"{len(pending.items)} items")
+        return [(True, value) for value in merged]
+    if len(pending.items) == 1:
+        return [(False, merged)]
+    answers: list[tuple[bool, Any]] = []
+    for item in pending.items:
+
+        def alone(c: Connection, one: Any = item) -> list[Any]:
+            return run(c, [one])
+
+        ok, value = _in_savepoint(conn, alone)
+        answers.append((True, value[0]) if ok else (False, value))
+    return answers
 
 
 def _in_savepoint(conn: Connection, fn: Callable[[Connection], Any]) -> tuple[bool, Any]:

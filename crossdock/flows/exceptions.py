@@ -60,8 +60,12 @@ def open_exception(
     reason: str,
     actions: list[str],
     now: float,
+    exception_id: str | None = None,
 ) -> ExceptionRecord:
-    """Open an exception; an open one of the same type on the same subject is returned instead."""
+    """Open an exception; an open one of the same type on the same subject is returned instead.
+
+    ``exception_id`` lets the caller choose the id (to name it in an event appended in the same
+    transaction); a new one is drawn otherwise."""
     existing = conn.execute(
         select(exceptions).where(
             exceptions.c.type == type,
@@ -71,7 +75,7 @@ def open_exception(
     ).first()
     if existing is not None:
         return _record(existing)
-    exception_id = new_event_id()
+    exception_id = exception_id or new_event_id()
     conn.execute(
         insert(exceptions).values(
             id=exception_id,
@@ -130,6 +134,29 @@ def resolve_exception(
         idempotency_key=f"resolved:{exception_id}",
     )
     return resolved, event
+
+
+def withdraw_exceptions(
+    conn: Connection, subject: str, *, note: str, now: float, by: str = "crossdock"
+) -> list[str]:
+    """Close every open exception of ``subject`` as ``withdrawn`` (the subject ended another way,
+    e.g. the order was cancelled); returns their ids. Appends no event: nobody decided them."""
+    ids = list(
+        conn.execute(
+            select(exceptions.c.id).where(
+                exceptions.c.subject == subject, exceptions.c.state == "open"
+            )
+        ).scalars()
+    )
+    if ids:
+        conn.execute(
+            update(exceptions)
+            .where(exceptions.c.id.in_(ids), exceptions.c.state == "open")
+            .values(
+                state="resolved", resolved_at=now, resolved_by=by, resolution="withdrawn", note=note
+            )
+        )
+    return ids
 
 
 def list_exceptions(

@@ -83,22 +83,48 @@ def order_total(order: Order) -> str:
 def insert_accepted(
     conn: Connection, *, order_id: str, order: Order, now: float, event_id: str | None
 ) -> None:
+    insert_accepted_many(conn, [(order_id, order, event_id)], now)
+
+
+def insert_accepted_many(
+    conn: Connection, accepted: list[tuple[str, Order, str | None]], now: float
+) -> None:
+    """Projection rows and `accepted` steps for (order id, order, event id) triples, in bulk."""
+    if not accepted:
+        return
     conn.execute(
-        insert(orders).values(
-            id=order_id,
-            channel=order.channel,
-            external_ref=order.external_ref,
-            state="accepted",
-            customer_ref=order.customer.external_ref,
-            currency=order.currency,
-            total=order_total(order),
-            body=order.model_dump_json(),
-            erp="{}",
-            accepted_at=now,
-            updated_at=now,
-        )
+        insert(orders),
+        [
+            {
+                "id": order_id,
+                "channel": order.channel,
+                "external_ref": order.external_ref,
+                "state": "accepted",
+                "customer_ref": order.customer.external_ref,
+                "currency": order.currency,
+                "total": order_total(order),
+                "body": order.model_dump_json(),
+                "erp": "{}",
+                "accepted_at": now,
+                "updated_at": now,
+            }
+            for order_id, order, _ in accepted
+        ],
     )
-    add_step(conn, order_id, "accepted", "done", now, {}, event_id)
+    conn.execute(
+        insert(order_steps),
+        [
+            {
+                "order_id": order_id,
+                "step": "accepted",
+                "status": "done",
+                "at": now,
+                "detail": "{}",
+                "event_id": event_id,
+            }
+            for order_id, _, event_id in accepted
+        ],
+    )
 
 
 def add_step(
@@ -132,9 +158,10 @@ def set_state(
     step: str | None = None,
     detail: dict[str, Any] | None = None,
     event_id: str | None = None,
+    status: str = "done",
 ) -> None:
-    """Move an order to `state` (recording a step named `step`, default the state); `erp`
-    entries are merged into the stored ERP references."""
+    """Move an order to `state` (recording a step named `step`, default the state, with
+    `status`); `erp` entries are merged into the stored ERP references."""
     if state not in STATES:
         raise ValueError(f"unknown order state {state!r}")
     values: dict[str, Any] = {"state": state, "updated_at": now}
@@ -142,7 +169,7 @@ def set_state(
         current = conn.execute(select(orders.c.erp).where(orders.c.id == order_id)).scalar_one()
         values["erp"] = json.dumps({**json.loads(current), **erp}, default=str)
     conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
-    add_step(conn, order_id, step or state, "done", now, detail, event_id)
+    add_step(conn, order_id, step or state, status, now, detail, event_id)
 
 
 def get_order(conn: Connection, order_id: str) -> OrderRecord | None:
@@ -153,6 +180,24 @@ def get_order(conn: Connection, order_id: str) -> OrderRecord | None:
 def get_orders(conn: Connection, order_ids: list[str]) -> dict[str, OrderRecord]:
     rows = conn.execute(select(orders).where(orders.c.id.in_(order_ids)))
     return {row.id: _record(row) for row in rows}
+
+
+def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Order ids by (channel, external_ref), for the refs that exist."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, ref in refs:
+        by_channel.setdefault(channel, []).append(ref)
+    found: dict[tuple[str, str], str] = {}
+    for channel, wanted in by_channel.items():
+        for start in range(0, len(wanted), 400):
+            rows = conn.execute(
+                select(orders.c.id, orders.c.external_ref).where(
+                    orders.c.channel == channel,
+                    orders.c.external_ref.in_(wanted[start : start + 400]),
+                )
+            )
+            found.update({(channel, row.external_ref): row.id for row in rows})
+    return found
 
 
 def find_order(conn: Connection, channel: str, external_ref: str) -> OrderRecord | None:

@@ -7,5 +7,13 @@ from sqlalchemy import MetaData
 from crossdock.api.tables import metadata as api_metadata
 from crossdock.engine.tables import metadata as engine_metadata
 from crossdock.flows.tables import metadata as flows_metadata
+from crossdock.ops.tables import metadata as ops_metadata
+from crossdock.webhooks.tables import metadata as webhooks_metadata
 
-target_metadata: list[MetaData] = [engine_metadata, flows_metadata, api_metadata]
+target_metadata: list[MetaData] = [
+    engine_metadata,
+    flows_metadata,
+    api_metadata,
+    webhooks_metadata,
+    ops_metadata,
+]

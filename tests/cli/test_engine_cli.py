@@ -75,9 +75,11 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert f"database: {', '.join(heads())}" in current.output
 
 
-def test_demo_runs_and_reports(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--dir", str(tmp_path)])
+def test_demo_runs_orders_to_invoices_and_reports(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path), "--orders", "30"])
     assert result.exit_code == 0, result.output
-    assert "order.confirmed" in result.output and "Dead letters" in result.output
-    assert "UNPRICED-9" in result.output
+    assert "invoiced" in result.output and "credit_hold" in result.output
+    assert "rejected requests: {422: 3}" in result.output
+    invoices = int(result.output.split("invoices posted: ")[1].split()[0])
+    assert invoices >= 25
     assert (tmp_path / "demo.yaml").exists()

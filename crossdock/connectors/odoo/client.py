@@ -17,12 +17,14 @@ connection per call, which is cheap on a LAN and needs nothing special here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo.dialect import OdooDialect, dialect_for
 from crossdock.connectors.odoo.errors import (
     OdooAccessError,
@@ -106,6 +108,7 @@ class OdooClient:
         breaker: CircuitBreaker | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: CallObserver | None = None,
     ) -> None:
         self.settings = settings
         self.name = name
@@ -135,6 +138,14 @@ class OdooClient:
         self._connect_lock = asyncio.Lock()
         self._company_ids: dict[str, int] = {}
         self.stats = CallStats()
+        self._observer = observer
+        if observer is not None:
+            observer.watch_circuit(name, lambda: self.breaker.state)
+
+            async def add_headers(request: httpx.Request) -> None:
+                request.headers.update(observer.outgoing_headers())
+
+            self._http.event_hooks["request"].append(add_headers)
 
     # ------------------------------------------------------------------ connection
 
@@ -283,6 +294,8 @@ class OdooClient:
 
         def count_retry(attempt_no: int, exc: BaseException, wait: float) -> None:
             self.stats.retries += 1
+            if self._observer is not None:
+                self._observer.retrying(self.name, exc)
 
         return await retry_async(
             attempt,
@@ -294,6 +307,17 @@ class OdooClient:
 
     async def _guarded(self, model: str, method: str, send: Callable[[], Awaitable[Any]]) -> Any:
         """One attempt: breaker, limiter, timeout, outcome recorded on the breaker."""
+        observed = (
+            self._observer.calling(
+                self.name, f"{model}.{method}", {"odoo.model": model, "odoo.method": method}
+            )
+            if self._observer is not None
+            else contextlib.nullcontext()
+        )
+        with observed:
+            return await self._attempt(model, method, send)
+
+    async def _attempt(self, model: str, method: str, send: Callable[[], Awaitable[Any]]) -> Any:
         try:
             self.breaker.before_call()
         except CircuitOpenError as exc:

@@ -22,6 +22,7 @@ from crossdock.connectors.odoo.errors import (
 )
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
 from crossdock.connectors.odoo.records import ProductInfo, WarehouseInfo
+from crossdock.connectors.odoo.settings import CompanyRef
 
 __all__ = ["OperationsBase", "ProductResolution"]
 
@@ -51,6 +52,8 @@ class OperationsBase:
         self.system = system
         self._clock = clock
         self._products: dict[tuple[int, str], tuple[float, ProductInfo]] = {}
+        self._customers: dict[tuple[int, str], tuple[float, int]] = {}
+        """Partner ids by (company, customer key), with their expiry (see ``ops_customers``)."""
         self._warehouses: dict[tuple[int, str], WarehouseInfo] = {}
         self._countries: dict[str, int] = {}
 
@@ -73,6 +76,13 @@ class OperationsBase:
         if self.settings.company is not None:
             return await self.client.company_id(self.settings.company)
         return info.company_id
+
+    async def resolve_company(self, company: CompanyRef | None) -> int:
+        """The id of a company given by id or name; the default company when ``None``."""
+        if company is None:
+            return await self.default_company_id()
+        await self.client.connect()
+        return await self.client.company_id(company)
 
     async def company_for(self, channel: str | None, country: str | None) -> int:
         """The company a document of ``channel`` / delivery ``country`` belongs to."""

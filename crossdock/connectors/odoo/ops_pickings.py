@@ -7,7 +7,9 @@ Validating (``button_validate``) may answer with a wizard instead of ``True``:
   ``process_cancel_backorder`` (drop the rest), per the ``backorder`` policy;
 * ``confirm.stock.sms`` (module ``stock_sms``) is avoided with the ``skip_sms`` context and, should
   it come anyway, answered with ``dont_send_sms``;
-* ``stock.immediate.transfer`` (Odoo 16, nothing processed) is answered with ``process``.
+* ``stock.immediate.transfer`` (Odoo 16, nothing processed) is answered with ``process`` — it
+  cannot come from :meth:`PickingOperations.process_picking`, which refuses to process nothing
+  (Odoo 16 would then ship everything reserved, 17+ refuse after the reservation was dropped).
 
 Quantities are written on the moves with the version's field (``quantity_done`` on 16,
 ``quantity`` + ``picked`` on 17+); lots and serials of tracked products are written as move lines.
@@ -148,6 +150,12 @@ class PickingOperations(OperationsBase):
         for move in picking.moves:
             if move.state not in ("done", "cancel"):
                 moves_by_sku.setdefault(move.sku, []).append(move)
+        if not lots and all(Decimal(quantities.get(sku, 0)) <= 0 for sku in moves_by_sku):
+            raise OdooBusinessError(
+                f"nothing to process in picking {picking.name}: every quantity is 0",
+                model="stock.picking",
+                record=picking.name,
+            )
         by_value: dict[float, list[int]] = {}
         for sku, moves in moves_by_sku.items():
             left = Decimal(quantities.get(sku, Decimal(0)))

@@ -1,19 +1,30 @@
 """Sales: idempotent sale orders, confirmation, and invoices from delivered quantities.
 
 Creating a batch of orders costs, whatever its size: one ``search_read`` for the natural keys
-(``client_order_ref = "<channel>:<external_ref>"``, in every company), one for the customers, one
-for the SKUs (cached), and one ``create`` per chunk of ``batch_size`` orders with their lines. An
-order is created with all its lines in one ``create``, so it exists complete or not at all, and a
-crash after Odoo committed it is harmless: the retry finds it by its key and creates nothing.
+(``client_order_ref = "<channel>:<external_ref>"``, in every company), one for the customers and
+one for the SKUs (both cached, so none once they are known), one ``create`` per chunk of
+``batch_size`` orders with their lines, and one ``read`` of the names Odoo gave them. An order is
+created with all its lines in one ``create``, so it exists complete or not at all, and a crash
+after Odoo committed it is harmless: the retry finds it by its key and creates nothing.
+
+Confirming costs one ``action_confirm`` per chunk of ids on Odoo 17+, which refuses to confirm an
+order that is not a quotation: only when Odoo refuses a chunk (an order already confirmed or
+cancelled, or a bad one) are the states read, the confirmed ones set aside and the rest bisected.
+Odoo 16 would confirm a confirmed order again (and move its date), so there the states are read
+first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crossdock.connectors.odoo.batching import BatchOutcome, bisect_batch, chunks
-from crossdock.connectors.odoo.errors import OdooBusinessError, OdooError
+from crossdock.connectors.odoo.errors import (
+    OdooBusinessError,
+    OdooError,
+    OdooMissingError,
+)
 from crossdock.connectors.odoo.mapping import (
     customer_key,
     invoice_from_odoo,
@@ -59,12 +70,21 @@ class SalesOperations(CustomerOperations, OperationsBase):
             found.setdefault(str(row["client_order_ref"]), _ref(row))
         return found
 
-    async def create_sale_orders(self, orders: Sequence[Order]) -> BatchOutcome[str, SaleOrderRef]:
+    async def create_sale_orders(
+        self,
+        orders: Sequence[Order],
+        *,
+        company_id: int | None = None,
+        warehouses: Mapping[str, str] | None = None,
+    ) -> BatchOutcome[str, SaleOrderRef]:
         """Create the orders that do not exist yet; keyed by ``client_order_ref``.
 
-        Bad orders (unknown or archived SKU, customer of another company, unknown customer when
-        Odoo does not own customers, anything Odoo refuses) are in ``failed`` with a typed error
-        naming the order; the others are created.
+        ``company_id`` puts every order in that company (default: routed per order by channel and
+        country); ``warehouses`` gives the warehouse code of an order by ``client_order_ref``
+        (default: the company's first warehouse). Bad orders (unknown or archived SKU, customer of
+        another company, unknown customer when Odoo does not own customers, unknown warehouse,
+        anything Odoo refuses) are in ``failed`` with a typed error naming the order; the others
+        are created.
         """
         outcome: BatchOutcome[str, SaleOrderRef] = BatchOutcome()
         unique = {order_key(o): o for o in orders}
@@ -76,10 +96,14 @@ class SalesOperations(CustomerOperations, OperationsBase):
         by_company: dict[int, list[Order]] = {}
         for order in pending:
             address = order.delivery_address
-            company = await self.company_for(order.channel, address.country if address else None)
+            company = (
+                company_id
+                if company_id is not None
+                else await self.company_for(order.channel, address.country if address else None)
+            )
             by_company.setdefault(company, []).append(order)
         for company, group in by_company.items():
-            ready = await self._prepare(group, company, outcome)
+            ready = await self._prepare(group, company, outcome, warehouses or {})
             context = await self.company_context(company)
 
             async def send(
@@ -104,6 +128,10 @@ class SalesOperations(CustomerOperations, OperationsBase):
                     )
                 for (order, _), error in failed:
                     outcome.failed[order_key(order)] = error
+                if failed:  # look their customers and products up afresh on the next attempt
+                    refused = [order for (order, _), _ in failed]
+                    self.invalidate_customers(customer_key(order.customer) for order in refused)
+                    self.invalidate_products(ln.sku for order in refused for ln in order.lines)
         created_ids = [r.id for k, r in outcome.done.items() if k not in outcome.existing]
         if created_ids:  # names are given by Odoo's sequence: read them back in one call
             rows = await self.client.read(
@@ -117,7 +145,11 @@ class SalesOperations(CustomerOperations, OperationsBase):
         return outcome
 
     async def _prepare(
-        self, orders: Sequence[Order], company: int, outcome: BatchOutcome[str, SaleOrderRef]
+        self,
+        orders: Sequence[Order],
+        company: int,
+        outcome: BatchOutcome[str, SaleOrderRef],
+        warehouses: Mapping[str, str],
     ) -> list[tuple[Order, dict[str, Any]]]:
         """Resolve customers and products; orders that cannot be made go to ``failed``."""
         partners: dict[str, int] = {}
@@ -141,6 +173,12 @@ class SalesOperations(CustomerOperations, OperationsBase):
             if error is None:
                 bad = [products.errors[ln.sku] for ln in order.lines if ln.sku in products.errors]
                 error = bad[0] if bad else None
+            warehouse_id: int | None = None
+            if error is None and key in warehouses:
+                try:
+                    warehouse_id = (await self.warehouse(warehouses[key], company)).id
+                except OdooBusinessError as exc:
+                    error = exc
             if error is not None:
                 outcome.failed[key] = error.for_record(record)
                 continue
@@ -150,32 +188,97 @@ class SalesOperations(CustomerOperations, OperationsBase):
                 product_ids={sku: info.id for sku, info in products.found.items()},
                 company_id=company,
             )
+            if warehouse_id is not None:
+                vals["warehouse_id"] = warehouse_id
             ready.append((order, vals))
         return ready
 
     async def confirm_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]:
         """Confirm draft/sent orders (``action_confirm`` on the id list); state by order id.
 
-        Already confirmed orders are left as they are, so confirming twice is harmless.
+        Already confirmed orders are left as they are (in ``existing``), so confirming twice is
+        harmless; an order that does not exist is in ``failed`` with an ``OdooMissingError``.
         """
         outcome: BatchOutcome[int, str] = BatchOutcome()
         context = await self.all_companies_context()
-        rows = await self.client.read("sale.order", list(order_ids), ["state"], context=context)
-        todo = []
-        for row in rows:
-            if row["state"] in ("draft", "sent"):
-                todo.append(int(row["id"]))
-            else:
-                outcome.done[int(row["id"])] = str(row["state"])
-                outcome.existing.add(int(row["id"]))
 
         async def send(batch: Sequence[int]) -> list[str]:
             await self.client.call("sale.order", "action_confirm", list(batch), context=context)
             return ["sale"] * len(batch)
 
+        unique = list(dict.fromkeys(int(i) for i in order_ids))
+        for chunk in chunks(unique, self.settings.batch_size):
+            if self.dialect.major <= 16:
+                todo = await self._confirmable(chunk, context, outcome)
+                confirmed, failed = await bisect_batch(
+                    todo, send, name=lambda i: f"sale.order id={i}"
+                )
+                outcome.done.update(dict(confirmed))
+                outcome.failed.update(dict(failed))
+                continue
+            try:
+                await send(chunk)
+            except (OdooBusinessError, OdooMissingError):
+                # Odoo refused the chunk and rolled it back: set the confirmed ones aside, bisect
+                todo = await self._confirmable(chunk, context, outcome)
+                confirmed, failed = await bisect_batch(
+                    todo, send, name=lambda i: f"sale.order id={i}"
+                )
+                outcome.done.update(dict(confirmed))
+                outcome.failed.update(dict(failed))
+            else:
+                outcome.done.update(dict.fromkeys(chunk, "sale"))
+        return outcome
+
+    async def _confirmable(
+        self, ids: Sequence[int], context: dict[str, Any], outcome: BatchOutcome[int, str]
+    ) -> list[int]:
+        """The draft/sent orders of ``ids``; the others go to ``existing`` or ``failed``."""
+        rows = await self.client.search_read(
+            "sale.order", [["id", "in", list(ids)]], ["state"], context=context
+        )
+        states = {int(row["id"]): str(row["state"]) for row in rows}
+        todo = []
+        for order_id in ids:
+            state = states.get(order_id)
+            if state is None:
+                outcome.failed[order_id] = OdooMissingError(
+                    f"sale order {order_id} does not exist",
+                    model="sale.order",
+                    record=f"sale.order id={order_id}",
+                )
+            elif state in ("draft", "sent"):
+                todo.append(order_id)
+            else:
+                outcome.done[order_id] = state
+                outcome.existing.add(order_id)
+        return todo
+
+    async def cancel_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]:
+        """Cancel orders (``action_cancel``, with their open deliveries); state by order id.
+
+        Already cancelled orders are left as they are, so cancelling twice is harmless. The
+        cancel wizard Odoo 17+ shows for confirmed orders is skipped
+        (``disable_cancel_warning``).
+        """
+        outcome: BatchOutcome[int, str] = BatchOutcome()
+        context = {**await self.all_companies_context(), "disable_cancel_warning": True}
+        rows = await self.client.read("sale.order", list(order_ids), ["state"], context=context)
+        todo = []
+        for row in rows:
+            if row["state"] == "cancel":
+                outcome.done[int(row["id"])] = "cancel"
+                outcome.existing.add(int(row["id"]))
+            else:
+                todo.append(int(row["id"]))
+
+        async def send(batch: Sequence[int]) -> list[str]:
+            await self.client.call("sale.order", "action_cancel", list(batch), context=context)
+            return ["cancel"] * len(batch)
+
         for chunk in chunks(todo, self.settings.batch_size):
-            confirmed, failed = await bisect_batch(chunk, send, name=lambda i: f"sale.order id={i}")
-            outcome.done.update(dict(confirmed))
+            cancelled, failed = await bisect_batch(chunk, send, name=lambda i: f"sale.order id={i}")
+            outcome.done.update(dict(cancelled))
             outcome.failed.update(dict(failed))
         return outcome
 

@@ -22,13 +22,15 @@ from crossdock.connectors.odoo.records import (
     StockSetting,
     TransferResult,
 )
-from crossdock.connectors.odoo.settings import BackorderPolicy
+from crossdock.connectors.odoo.settings import BackorderPolicy, CompanyRef
 from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
 
 __all__ = ["ErpPort"]
 
 
 class ErpPort(Protocol):
+    async def resolve_company(self, company: CompanyRef | None) -> int: ...
+
     async def find_or_create_customers(
         self, customers: Sequence[Customer], *, company_id: int | None = None
     ) -> BatchOutcome[str, int]: ...
@@ -36,6 +38,10 @@ class ErpPort(Protocol):
     async def resolve_products(
         self, skus: Sequence[str], *, company_id: int | None = None
     ) -> ProductResolution: ...
+
+    async def customer_credits(
+        self, partner_ids: Sequence[int], *, company_id: int | None = None
+    ) -> dict[int, tuple[Decimal, Decimal]]: ...
 
     def invalidate_products(self, skus: Iterable[str] | None = None) -> None: ...
 
@@ -56,11 +62,19 @@ class ErpPort(Protocol):
         self, settings: Sequence[StockSetting], *, company_id: int | None = None
     ) -> list[int]: ...
 
+    async def find_sale_orders(self, keys: Sequence[str]) -> dict[str, SaleOrderRef]: ...
+
     async def create_sale_orders(
-        self, orders: Sequence[Order]
+        self,
+        orders: Sequence[Order],
+        *,
+        company_id: int | None = None,
+        warehouses: Mapping[str, str] | None = None,
     ) -> BatchOutcome[str, SaleOrderRef]: ...
 
     async def confirm_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]: ...
+
+    async def cancel_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]: ...
 
     async def delivery_pickings(self, order_ids: Sequence[int]) -> list[PickingInfo]: ...
 

@@ -9,6 +9,7 @@
     companies_by_country: {BE: Crossdock BE, FR: 3}
     backorder: create              # create | cancel: what happens to what was not shipped
     product_cache_ttl_s: 300
+    customer_cache_ttl_s: 300      # partner ids by customer key (0: look them up every time)
     breaker_failures: 5            # consecutive transient failures that open the circuit
     breaker_reset_s: 30
     retry_attempts: 4
@@ -50,6 +51,7 @@ class OdooSettings:
     companies_by_country: dict[str, CompanyRef] = field(default_factory=dict)
     backorder: BackorderPolicy = "create"
     product_cache_ttl_s: float = 300.0
+    customer_cache_ttl_s: float = 300.0
     breaker_failures: int = 5
     breaker_reset_s: float = 30.0
     retry_attempts: int = 4
@@ -91,6 +93,7 @@ class OdooSettings:
             },
             backorder=backorder,
             product_cache_ttl_s=float(options.get("product_cache_ttl_s", 300.0)),
+            customer_cache_ttl_s=float(options.get("customer_cache_ttl_s", 300.0)),
             breaker_failures=int(options.get("breaker_failures", 5)),
             breaker_reset_s=float(options.get("breaker_reset_s", 30.0)),
             retry_attempts=int(options.get("retry_attempts", 4)),

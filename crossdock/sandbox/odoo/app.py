@@ -11,7 +11,8 @@ Failure injection, for tests and demos (``POST /sandbox/faults``, JSON):
   ``psycopg2.errors.SerializationFailure`` error), ``502``/``503``/``504`` (gateway statuses),
   ``timeout`` (answer after ``slow_s``), ``user`` (a ``UserError``);
 * ``outage_s``: answer 503 to everything for that many seconds;
-* ``error_rate``: probability that a call fails with a serialisation failure;
+* ``error_rate``: probability that a model call (``execute_kw``, JSON-2) fails with a serialisation
+  failure — the service calls (``common.version``, ``authenticate``) touch no records and never do;
 * ``slow_next`` / ``slow_s``: delay the next calls by that many seconds.
 
 ``GET /sandbox/stats`` counts calls by ``model.method``; ``POST /sandbox/stats/reset`` clears it.
@@ -37,6 +38,7 @@ from starlette.routing import Route
 from crossdock.sandbox.odoo.errors import (
     AccessDenied,
     AccessError,
+    AttributeRpcError,
     DatabaseMissing,
     RpcError,
     SerializationFailure,
@@ -45,7 +47,7 @@ from crossdock.sandbox.odoo.errors import (
     ValueRpcError,
 )
 from crossdock.sandbox.odoo.models import build_specs, seed
-from crossdock.sandbox.odoo.orm import POSITIONAL, Env, Registry
+from crossdock.sandbox.odoo.orm import GENERIC_METHODS, POSITIONAL, Env, Registry
 from crossdock.sandbox.odoo.store import Store, Transaction
 
 __all__ = ["OdooSandbox", "SandboxSettings", "create_app"]
@@ -140,10 +142,14 @@ class OdooSandbox:
         tx.commit()
         return result, tx.created
 
-    async def run(self, work: Callable[[], tuple[Any, int]]) -> Any:
-        """Faults, then the work under the database lock, then the latency in a worker slot."""
+    async def run(self, work: Callable[[], tuple[Any, int]], *, records: bool = True) -> Any:
+        """Faults, then the work under the database lock, then the latency in a worker slot.
+
+        ``records``: the call works on records (a model call), so it may meet a serialisation
+        failure at ``error_rate``.
+        """
         async with self._workers:
-            await self._inject()
+            await self._inject(records)
             async with self._lock:
                 result, created = work()
             delay = self.settings.latency_call_s + created * self.settings.latency_record_s
@@ -151,7 +157,7 @@ class OdooSandbox:
                 await asyncio.sleep(delay)
             return result
 
-    async def _inject(self) -> None:
+    async def _inject(self, records: bool) -> None:
         faults = self.faults
         if faults.slow_next:
             await asyncio.sleep(faults.slow_next.pop(0))
@@ -167,7 +173,7 @@ class OdooSandbox:
                 await asyncio.sleep(faults.slow_s)
             elif kind.isdigit():
                 raise _HttpFault(int(kind))
-        if faults.error_rate and self.random.random() < faults.error_rate:
+        if records and faults.error_rate and self.random.random() < faults.error_rate:
             raise SerializationFailure()
 
     # ------------------------------------------------------------------ protocols
@@ -191,10 +197,16 @@ class OdooSandbox:
         self._check_db(db)
         if uid != self.uid or password not in (s.password, s.api_key):
             raise AccessDenied()
+        # checked in Odoo's order (odoo.service.model): the model, then the method
+        spec = self.registry.specs.get(model)
+        if spec is None:
+            raise UserError(f"Object {model} doesn't exist")
         if str(name).startswith("_"):
             raise AccessError(
                 f"Private methods (such as '{model}.{name}') cannot be called remotely."
             )
+        if name not in GENERIC_METHODS and name not in spec.methods | spec.model_methods:
+            raise AttributeRpcError(f"The method '{model}.{name}' does not exist")
         if method == "execute_kw":
             positional = list(args[5]) if len(args) > 5 and args[5] else []
             kwargs = dict(args[6]) if len(args) > 6 and args[6] else {}
@@ -270,12 +282,9 @@ def create_app(
             body = json.loads(await request.body())
             request_id = body.get("id")
             params = body.get("params") or {}
-            work = box.jsonrpc(
-                str(params.get("service")),
-                str(params.get("method")),
-                list(params.get("args") or []),
-            )
-            result = await box.run(work)
+            service = str(params.get("service"))
+            work = box.jsonrpc(service, str(params.get("method")), list(params.get("args") or []))
+            result = await box.run(work, records=service == "object")
         except _HttpFault as fault:
             return PlainTextResponse(
                 f"HTTP {fault.status}", status_code=fault.status, headers=headers

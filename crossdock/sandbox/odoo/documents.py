@@ -188,17 +188,22 @@ def sale_line_before_create(env: Env, record: Record, vals: dict[str, Any]) -> N
 
 
 def sale_action_confirm(env: Env, ids: list[int]) -> bool:
+    """Confirm quotations: deliveries for their goods. Odoo 17+ refuse anything but a quotation;
+    16 refuses only done or cancelled orders and confirms a confirmed one again (a new date, no
+    new delivery: its procurements are there)."""
     orders = [env.rec("sale.order", i) for i in ids]
-    forbidden = [o for o in orders if o.get("state") in ("sale", "cancel")]
-    if forbidden:
+    if env.version >= 17:
+        if any(o.get("state") not in ("draft", "sent") for o in orders):
+            raise UserError("Some orders are not in a state requiring confirmation.")
+    elif any(o.get("state") in ("done", "cancel") for o in orders):
         raise UserError(
-            "It is not allowed to confirm an order in the following states: "
-            + ", ".join(
-                sorted({"Sales Order" if o["state"] == "sale" else "Cancelled" for o in forbidden})
-            )
+            "It is not allowed to confirm an order in the following states: done, cancel"
         )
     for order in orders:
+        again = order.get("state") == "sale"
         env.tx.update("sale.order", int(order["id"]), {"state": "sale", "date_order": now_str()})
+        if again:
+            continue
         lines = [env.rec("sale.order.line", i) for i in order.get("order_line") or []]
         goods = [
             line

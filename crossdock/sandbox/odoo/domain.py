@@ -2,14 +2,15 @@
 
 Paths follow many2one fields (``order_id.partner_id.ref``); on a x2many field a condition holds
 when it holds for any related record. Operators: ``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``,
-``in``, ``not in``, ``like``, ``ilike``, ``not like``, ``not ilike``, ``=like``, ``=ilike``,
-``child_of``, ``parent_of``. Comparing a relational field with a string compares its display name,
-as Odoo does.
+``=?`` (true when the value is unset, else ``=``), ``in``, ``not in``, ``like``, ``ilike``,
+``not like``, ``not ilike``, ``=like``, ``=ilike``, ``child_of``, ``parent_of``. In the ``like``
+family ``%`` and ``_`` are wildcards, as in SQL (``like`` wraps the pattern in ``%``). Comparing a
+relational field with a string compares its display name, as Odoo does.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = ["OPERATORS", "Resolver", "evaluate", "normalize"]
 OPERATORS = frozenset(
     {
         "=",
+        "=?",
         "!=",
         "<>",
         "<",
@@ -60,7 +62,7 @@ def normalize(domain: Sequence[Any]) -> list[Any]:
             if item[1] not in OPERATORS:
                 raise ValueRpcError(f"Invalid leaf {list(item)!r}")
             expected -= 1
-        elif item in (True, False) or item in ([1, "=", 1], [0, "=", 1]):
+        elif item in (True, False):
             expected -= 1
         else:
             raise ValueRpcError(f"Invalid leaf {item!r}")
@@ -70,19 +72,29 @@ def normalize(domain: Sequence[Any]) -> list[Any]:
     return result
 
 
+_TRUE_LEAF = (1, "=", 1)
+_FALSE_LEAF = (0, "=", 1)
+
+
+def _same(item: Any, leaf: tuple[int, str, int]) -> bool:
+    """``item`` is Odoo's constant leaf (a tuple in Python, a list once through JSON)."""
+    return isinstance(item, list | tuple) and tuple(item) == leaf
+
+
 def _empty(value: Any) -> bool:
     return value is None or value is False
 
 
 def _like(value: Any, pattern: Any, case: bool, anchored: bool) -> bool:
+    """SQL ``LIKE``/``ILIKE``: ``%`` any run, ``_`` any one character; unanchored wraps in ``%``."""
     if _empty(value):
         return False
-    text, pat = str(value), str(pattern)
-    if not case:
-        text, pat = text.lower(), pat.lower()
-    if anchored:
-        return fnmatch.fnmatchcase(text, pat.replace("%", "*").replace("_", "?"))
-    return pat in text
+    pat = str(pattern) if anchored else f"%{pattern}%"
+    regex = "".join(
+        ".*" if char == "%" else "." if char == "_" else re.escape(char) for char in pat
+    )
+    flags = re.DOTALL if case else re.DOTALL | re.IGNORECASE
+    return re.fullmatch(regex, str(value), flags) is not None
 
 
 def _compare(value: Any, op: str, target: Any) -> bool:
@@ -121,6 +133,10 @@ def _leaf(record: dict[str, Any], leaf: Sequence[Any], resolve: Resolver) -> boo
     path, op, target = leaf[0], leaf[1], leaf[2]
     if isinstance(target, tuple):
         target = list(target)
+    if op == "=?":  # "unset or equals": no condition at all when the value is unset
+        if _empty(target):
+            return True
+        op = "="
     values, relational = resolve(record, str(path))
     negative = op in ("!=", "<>", "not in", "not like", "not ilike")
     if relational and isinstance(target, str) and op not in ("child_of", "parent_of"):
@@ -147,9 +163,9 @@ def evaluate(record: dict[str, Any], domain: Sequence[Any], resolve: Resolver) -
             stack.append(a or b)
         elif item == "!":
             stack.append(not stack.pop())
-        elif item is True or item == [1, "=", 1]:
+        elif item is True or _same(item, _TRUE_LEAF):
             stack.append(True)
-        elif item is False or item == [0, "=", 1]:
+        elif item is False or _same(item, _FALSE_LEAF):
             stack.append(False)
         else:
             stack.append(_leaf(record, item, resolve))

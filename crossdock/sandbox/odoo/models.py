@@ -233,6 +233,11 @@ def _backorder_after_create(env: Env, record: Record) -> None:
         )
 
 
+def _immediate_process(env: Env, ids: list[int]) -> Any:
+    wizard = env.rec("stock.immediate.transfer", ids[0])
+    return stock.immediate_transfer(env, [int(i) for i in wizard.get("pick_ids") or []])
+
+
 def _backorder_process(env: Env, ids: list[int]) -> Any:
     wizard = env.rec("stock.backorder.confirmation", ids[0])
     not_to_do = []
@@ -737,6 +742,13 @@ def build_specs() -> list[ModelSpec]:
                 "company_id": m2o("res.company"),
             },
             before_unlink=stock.release_line,
+        ),
+        ModelSpec(  # Odoo 16 only (17 dropped it): asked when nothing was marked done
+            "stock.immediate.transfer",
+            "Immediate Transfer",
+            {"pick_ids": m2m("stock.picking"), "show_transfers": b()},
+            before_create=_backorder_before_create,
+            methods={"process": _immediate_process},
         ),
         ModelSpec(
             "stock.backorder.confirmation",

@@ -31,7 +31,7 @@ from crossdock.sandbox.odoo.errors import (
 )
 from crossdock.sandbox.odoo.store import Record, Transaction
 
-__all__ = ["Env", "F", "ModelSpec", "Registry", "now_str"]
+__all__ = ["GENERIC_METHODS", "Env", "F", "ModelSpec", "Registry", "now_str"]
 
 Hook = Callable[["Env", Record, dict[str, Any]], None]
 Method = Callable[..., Any]
@@ -629,7 +629,7 @@ class Env:
             return spec.model_methods[method](self, **params)
         if generic is not None:
             return generic(self, model, ids, params)
-        raise AttributeRpcError(f"The method '{method}' does not exist on the model '{model}'")
+        raise AttributeRpcError(f"The method '{model}.{method}' does not exist")
 
 
 def _p(params: dict[str, Any], *names: str, default: Any = None) -> Any:
@@ -740,6 +740,9 @@ _GENERIC: dict[str, Callable[[Env, str, list[int] | None, dict[str, Any]], Any]]
     "name_search": _g_name_search,
     "default_get": _g_default_get,
 }
+
+GENERIC_METHODS = frozenset(_GENERIC)
+"""The methods every model answers (besides its own)."""
 
 POSITIONAL: dict[str, tuple[str, ...]] = {
     "search": ("domain", "offset", "limit", "order"),

@@ -6,6 +6,9 @@ As in Odoo: confirming a picking reserves what internal stock allows (moves ``as
 processed (unless ``skip_backorder``), moves done quantities between quants (stock may go
 negative), splits the rest into a backorder picking or cancels it (``picking_ids_not_to_backorder``
 / ``cancel_backorder``). Odoo 16 processes ``quantity_done``; 17+ ``quantity`` with ``picked``.
+On 16, validating a picking with nothing done but something reserved first asks the
+``stock.immediate.transfer`` wizard (unless ``skip_immediate``), whose ``process`` marks the
+reserved quantities done and validates again (17+ simply process what is reserved).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ __all__ = [
     "apply_inventory",
     "button_validate",
     "confirm_picking",
+    "immediate_transfer",
     "product_quantities",
 ]
 
@@ -304,18 +308,48 @@ def _tracking(env: Env, product_id: int) -> str:
     return str(env.rec("product.product", product_id).get("tracking") or "none")
 
 
+def _wizard_action(
+    env: Env, model: str, title: str, ids: list[int], pick_ids: list[int], many: bool
+) -> dict[str, Any]:
+    context = {
+        **env.context,
+        "button_validate_picking_ids": env.context.get("button_validate_picking_ids") or ids,
+        "default_show_transfers": many,
+        "default_pick_ids": [[4, i] for i in pick_ids],
+    }
+    return {
+        "name": title,
+        "type": "ir.actions.act_window",
+        "view_mode": "form",
+        "res_model": model,
+        "views": [[False, "form"]],
+        "target": "new",
+        "context": context,
+    }
+
+
 def button_validate(env: Env, ids: list[int]) -> Any:
     pickings = [env.rec("stock.picking", i) for i in ids]
     pickings = [p for p in pickings if picking_state(env, p) != "done"]
+    immediate: list[int] = []
     for picking in pickings:
         moves = [env.rec("stock.move", i) for i in picking.get("move_ids") or []]
         live = [m for m in moves if m.get("state") not in ("done", "cancel")]
         quantity_key = done_field(env)
         if all(float(m.get(quantity_key) or 0.0) <= _EPS for m in live):
-            raise UserError(
-                "You cannot validate a transfer if no quantities are reserved. "
-                "To force the transfer, encode quantities."
-            )
+            if _modern(env):
+                raise UserError(
+                    "You cannot validate a transfer if no quantities are reserved. "
+                    "To force the transfer, encode quantities."
+                )
+            reserved = sum(_line_quantity(env, line) for m in live for line in _lines(env, m))
+            if reserved <= _EPS or env.context.get("skip_immediate"):
+                raise UserError(
+                    "You cannot validate a transfer if no quantities are reserved nor done. "
+                    "To force the transfer, switch in edit more and encode the done quantities."
+                )
+            immediate.append(int(picking["id"]))
+            continue
         missing_lots = []
         for move in live:
             if _tracking(env, int(move["product_id"])) == "none":
@@ -337,6 +371,15 @@ def button_validate(env: Env, ids: list[int]) -> Any:
             if has_quantity and not any(m.get("picked") for m in live):
                 for move in live:
                     env.tx.update("stock.move", int(move["id"]), {"picked": True})
+    if immediate:
+        return _wizard_action(
+            env,
+            "stock.immediate.transfer",
+            "Immediate Transfer?",
+            ids,
+            immediate,
+            len(pickings) > 1,
+        )
     if not env.context.get("skip_backorder"):
         to_ask = []
         for picking in pickings:
@@ -348,26 +391,35 @@ def button_validate(env: Env, ids: list[int]) -> Any:
             ):
                 to_ask.append(int(picking["id"]))
         if to_ask:
-            context = {
-                **env.context,
-                "button_validate_picking_ids": env.context.get("button_validate_picking_ids")
-                or ids,
-                "default_show_transfers": len(pickings) > 1,
-                "default_pick_ids": [[4, i] for i in to_ask],
-            }
-            return {
-                "name": "Create Backorder?",
-                "type": "ir.actions.act_window",
-                "view_mode": "form",
-                "res_model": "stock.backorder.confirmation",
-                "views": [[False, "form"]],
-                "target": "new",
-                "context": context,
-            }
+            return _wizard_action(
+                env,
+                "stock.backorder.confirmation",
+                "Create Backorder?",
+                ids,
+                to_ask,
+                len(pickings) > 1,
+            )
     not_to_backorder = set(env.context.get("picking_ids_not_to_backorder") or [])
     for picking in pickings:
         action_done(env, picking, cancel_backorder=int(picking["id"]) in not_to_backorder)
     return True
+
+
+def immediate_transfer(env: Env, pick_ids: list[int]) -> Any:
+    """Odoo 16's ``stock.immediate.transfer.process``: what is reserved is done; validate again."""
+    for picking_id in pick_ids:
+        picking = env.rec("stock.picking", picking_id)
+        for move_id in picking.get("move_ids") or []:
+            move = env.rec("stock.move", move_id)
+            if move.get("state") in ("done", "cancel"):
+                continue
+            for line in _lines(env, move):
+                env.tx.update(
+                    "stock.move.line", int(line["id"]), {"qty_done": _line_quantity(env, line)}
+                )
+            sync_move_from_lines(env, env.rec("stock.move", move_id))
+    to_validate = env.context.get("button_validate_picking_ids") or pick_ids
+    return button_validate(env.with_context(skip_immediate=True), list(to_validate))
 
 
 def _lot_for(env: Env, line: Record, product_id: int, company: Any) -> int | None:

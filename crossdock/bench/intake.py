@@ -1,0 +1,270 @@
+"""`crossdock bench intake`: order intake over real HTTP on 127.0.0.1, against `crossdock serve`
+running as in production (its own process: API and workers, SQLite, group commit).
+
+Figures: `accepted_per_s` at concurrency 1, 16 and 64 (closed loop: each connection sends its
+next order when the previous one is answered), `accept_p50_ms`/`accept_p99_ms` at 500 orders/s
+offered (open loop: sent on schedule whatever the answers), and `e2e_confirmed_per_s` (POST to
+`order.confirmed`) once the order-to-cash flow runs against the sandbox.
+
+The load generator is a small keep-alive HTTP/1.1 client on asyncio streams: on a 2-core machine
+a full client library would spend more CPU per request than the server, and measure itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crossdock.api.auth import create_token
+from crossdock.engine.database import Database
+from crossdock.migrations import upgrade
+
+
+def _order(n: int) -> bytes:
+    return json.dumps(
+        {
+            "channel": "bench",
+            "external_ref": f"B-{n}",
+            "currency": "USD",
+            "customer": {
+                "external_ref": f"C-{n % 500}",
+                "name": "Bench Customer",
+                "email": "buyer@bench.example",
+                "address": {
+                    "street": "1 Main St",
+                    "city": "Springfield",
+                    "postal_code": "12345",
+                    "country": "US",
+                },
+            },
+            "lines": [{"sku": f"SKU-{n % 50}", "quantity": "2", "unit_price": "120.00"}],
+        }
+    ).encode()
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection sending POST /v1/orders."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port, self.token = host, port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST /v1/orders HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+@contextmanager
+def served_hub(directory: Path, erp_port: int | None = None) -> Iterator[tuple[str, int, str]]:
+    """`crossdock serve` in its own process; with `erp_port`, an Odoo sandbox with no latency
+    runs the order-to-cash flow behind it."""
+    url = f"sqlite:///{directory / 'intake.db'}"
+    config = directory / "crossdock.yaml"
+    text = f"database:\n  url: {url}\n"
+    if erp_port is not None:
+        text += (
+            f"systems:\n  odoo:\n    kind: odoo\n    url: http://127.0.0.1:{erp_port}\n"
+            "    sandbox: true\n    username: admin\n    options:\n      database: crossdock\n"
+            "      sandbox_latency_call_s: 0\n      sandbox_latency_record_s: 0\n"
+        )
+    config.write_text(text)
+    upgrade(url)
+    db = Database(url)
+    token = db.write_sync(lambda c: create_token(c, "bench", ["orders:write"], rate_per_s=1e9))
+    db.close()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crossdock", "serve", "--config", str(config), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "CROSSDOCK_CONFIG": str(config)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield "127.0.0.1", port, token
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def closed_loop(
+    host: str, port: int, token: str, concurrency: int, count: int, start: int
+) -> float:
+    """Orders accepted per second with `concurrency` connections each waiting for its answer."""
+    numbers = iter(range(start, start + count))
+    accepted = 0
+
+    async def worker() -> None:
+        nonlocal accepted
+        conn = Connection(host, port, token)
+        try:
+            for n in numbers:
+                if await conn.post(_order(n)) == 202:
+                    accepted += 1
+        finally:
+            await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return accepted / (time.perf_counter() - began)
+
+
+async def open_loop(
+    host: str, port: int, token: str, rate: float, seconds: float, start: int
+) -> dict[str, float]:
+    """Latency of each order sent on a fixed schedule, whatever the answers."""
+    pool: list[Connection] = []
+    latencies: list[float] = []
+    failures = 0
+
+    async def send(n: int) -> None:
+        nonlocal failures
+        conn = pool.pop() if pool else Connection(host, port, token)
+        began = time.perf_counter()
+        status = await conn.post(_order(n))
+        latencies.append(time.perf_counter() - began)
+        failures += status != 202
+        pool.append(conn)
+
+    total = int(rate * seconds)
+    began = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        delay = began + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(start + i)))
+    await asyncio.gather(*tasks)
+    for conn in pool:
+        await conn.close()
+    latencies.sort()
+    return {
+        "accept_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "accept_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "offered_per_s": rate,
+        "rejected": failures,
+    }
+
+
+async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="crossdock-intake-") as tmp,
+        served_hub(Path(tmp)) as (host, port, token),
+    ):
+        figures: dict[str, Any] = {"server": "crossdock serve (API + workers), SQLite"}
+        accepted: dict[str, float] = {}
+        start = 0
+        for concurrency in (1, 16, 64):
+            count = orders // 5 if concurrency == 1 else orders
+            rate = await closed_loop(host, port, token, concurrency, count, start)
+            accepted[f"concurrency_{concurrency}"] = round(rate)
+            start += count
+        figures["accepted_per_s"] = accepted
+        figures.update(await open_loop(host, port, token, 500, 5, start))
+    figures["e2e_confirmed_per_s"] = round(await end_to_end(orders), 1)
+    figures["targets"] = {
+        "accepted_per_s.concurrency_64": ">= 2000",
+        "accept_p99_ms": "<= 50 at 500/s offered",
+        "e2e_confirmed_per_s": ">= 500",
+    }
+    return figures
+
+
+async def end_to_end(orders: int) -> float:
+    """Orders per second from the first POST until every order is confirmed in the ERP."""
+    from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
+    from crossdock.demo import SKUS, seed_erp
+    from crossdock.sandbox.odoo.server import free_port
+
+    erp_port = free_port()
+    with (
+        tempfile.TemporaryDirectory(prefix="crossdock-e2e-") as tmp,
+        served_hub(Path(tmp), erp_port) as (host, port, token),
+    ):
+        settings = OdooSettings(
+            url=f"http://127.0.0.1:{erp_port}",
+            database="crossdock",
+            login="admin",
+            password="admin",
+        )
+        async with OdooClient(settings) as client:
+            await seed_erp(OdooOperations(client))
+        numbers = iter(range(orders))
+        began = time.perf_counter()
+
+        async def shop() -> None:
+            conn = Connection(host, port, token)
+            try:
+                for n in numbers:
+                    body = json.loads(_order(n))
+                    body["lines"][0]["sku"] = SKUS[n % len(SKUS)]
+                    await conn.post(json.dumps(body).encode())
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(shop() for _ in range(64)))
+        database = Database(f"sqlite:///{Path(tmp) / 'intake.db'}")
+        try:
+            while await database.read(_confirmed) < orders:
+                await asyncio.sleep(0.05)
+        finally:
+            database.close()
+        return orders / (time.perf_counter() - began)
+
+
+def _confirmed(conn: Any) -> int:
+    from sqlalchemy import func, select
+
+    from crossdock.flows.tables import orders
+
+    done = ("confirmed", "released", "shipped", "invoiced")
+    query = select(func.count()).select_from(orders).where(orders.c.state.in_(done))
+    return int(conn.execute(query).scalar_one())

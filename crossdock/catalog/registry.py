@@ -1,0 +1,181 @@
+"""The event catalog: every event type the hub emits or accepts, with its version, JSON Schema
+(of `data`), producer, consumers, owner and description.
+
+A type's schema describes `data` of the CloudEvents envelope. Schemas of canonical objects are
+embedded from `crossdock.model` (their `$defs` hoisted to the root), so a change to a canonical
+object shows up in the schema check of every event that carries it. Adding an event type means
+adding an entry here; raising `version` is what allows a backward-incompatible change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from crossdock.model import Order, Shipment
+from crossdock.model.base import CanonicalObject
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    schema: dict[str, Any]
+    producer: str
+    consumers: tuple[str, ...]
+    owner: str
+    description: str
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def domain(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    def document(self) -> dict[str, Any]:
+        """The schema as stored in `schemas/events/<name>.v<version>.json`."""
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$id": f"urn:crossdock:event:{self.name}:v{self.version}",
+            "title": self.name,
+            "description": self.description,
+            **self.schema,
+            "x-schema-name": self.name,
+            "x-version": self.version,
+        }
+
+
+def _data(
+    required: Mapping[str, Any],
+    optional: Mapping[str, Any] | None = None,
+    *,
+    objects: Mapping[str, type[CanonicalObject]] | None = None,
+) -> dict[str, Any]:
+    """An object schema: required and optional properties, canonical objects embedded."""
+    properties: dict[str, Any] = {**required, **(optional or {})}
+    defs: dict[str, Any] = {}
+    for name, model in (objects or {}).items():
+        embedded = model.model_json_schema(mode="validation")
+        defs.update(embedded.pop("$defs", {}))
+        properties[name] = embedded
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": sorted([*required, *(objects or {})]),
+        "additionalProperties": True,
+    }
+    if defs:
+        schema["$defs"] = dict(sorted(defs.items()))
+    return schema
+
+
+STR = {"type": "string"}
+ORDER_ID = {"order_id": {"type": "string", "description": "The hub's order id."}}
+O2C = "flows.order_to_cash"
+WEBHOOKS = "webhooks"
+
+_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "order.accepted", 1,
+        _data(ORDER_ID, objects={"order": Order}),
+        "api.orders (POST /v1/orders)", (O2C, WEBHOOKS), "orders",
+        "An order was accepted from a channel and durably stored; the flow takes it from here.",
+    ),
+    EventType(
+        "order.credit_hold", 1, _data(ORDER_ID, {"reason": STR}),
+        O2C, (O2C, WEBHOOKS), "orders",
+        "The customer's credit check failed: the order waits in the exceptions queue.",
+    ),
+    EventType(
+        "order.confirmed", 1, _data(ORDER_ID, {"sale_order": {}}),
+        O2C, (O2C, WEBHOOKS), "orders",
+        "The order was created and confirmed in the ERP (sale.order).",
+    ),
+    EventType(
+        "order.released", 1, _data(ORDER_ID),
+        O2C, (O2C, WEBHOOKS), "orders",
+        "The order was released to the warehouse (pickings sent to the WMS).",
+    ),
+    EventType(
+        "shipment.dispatched", 1, _data(ORDER_ID, {"carrier": STR, "tracking_number": STR}),
+        O2C, (O2C, WEBHOOKS), "shipments",
+        "The delivery was validated in the ERP: goods left the warehouse.",
+    ),
+    EventType(
+        "invoice.posted", 1, _data(ORDER_ID, {"invoice": {}}),
+        O2C, (WEBHOOKS,), "invoices",
+        "The customer invoice was posted in the ERP.",
+    ),
+    EventType(
+        "order.cancelled", 1, _data(ORDER_ID, {"reason": STR}),
+        O2C, (WEBHOOKS,), "orders",
+        "The order was cancelled (in the ERP too when it had reached it).",
+    ),
+    EventType(
+        "order.failed", 1, _data(ORDER_ID, {"error": STR}),
+        O2C, (WEBHOOKS,), "orders",
+        "A technical failure exhausted the retries: the order is dead-lettered, replayable.",
+    ),
+    EventType(
+        "order.exception", 1, _data(ORDER_ID, {"exception_id": STR, "type": STR}),
+        O2C, (WEBHOOKS,), "orders",
+        "A business exception (no stock, unknown SKU, …) was opened for a person to resolve.",
+    ),
+    EventType(
+        "exception.resolved", 1,
+        _data(
+            {"exception_id": STR, "action": STR},
+            {"type": STR, "by": STR, "note": {"type": ["string", "null"]}, **ORDER_ID},
+        ),
+        "api.exceptions (POST /v1/exceptions/{id}/resolve)", (O2C, WEBHOOKS), "operations",
+        "A person resolved an exception with one of its actions; the waiting flow continues.",
+    ),
+    EventType(
+        "order.cancel_requested", 1, _data(ORDER_ID, {"reason": STR, "by": STR}),
+        "api.orders (POST /v1/orders/{id}/cancel)", (O2C, WEBHOOKS), "orders",
+        "Someone asked to cancel the order; the flow cancels it or asks a person.",
+    ),
+    EventType(
+        "shipment.confirmed", 1, _data(ORDER_ID, objects={"shipment": Shipment}),
+        "api.shipments (POST /v1/shipments)", (O2C, WEBHOOKS), "shipments",
+        "A warehouse or 3PL confirmed what it shipped (short picks allowed).",
+    ),
+    EventType(
+        "webhook.endpoint.failing", 1,
+        _data(
+            {"endpoint_id": STR, "url": STR, "message_id": {"type": "integer"},
+             "event_id": STR, "attempts": {"type": "integer"}},
+            {"last_status": {"type": ["integer", "null"]},
+             "last_error": {"type": ["string", "null"]},
+             "failing_since": {"type": "number"}},
+        ),
+        "webhooks.delivery", ("operations",), "integration",
+        "A webhook message exhausted its retry schedule and was dead-lettered (replayable).",
+    ),
+    EventType(
+        "webhook.endpoint.disabled", 1,
+        _data({"endpoint_id": STR, "url": STR, "reason": STR}),
+        "webhooks.delivery", ("operations",), "integration",
+        "An endpoint was disabled: it answered 410 Gone, or failed for the configured days.",
+    ),
+)  # fmt: skip
+
+
+def _build(types: tuple[EventType, ...]) -> Mapping[str, EventType]:
+    out: dict[str, EventType] = {}
+    for event_type in types:
+        if event_type.name in out:
+            raise RuntimeError(f"event type {event_type.name} listed twice")
+        out[event_type.name] = event_type
+    return MappingProxyType(dict(sorted(out.items())))
+
+
+CATALOG: Mapping[str, EventType] = _build(_TYPES)
+"""Every event type by name, sorted."""
+
+
+def event_type(name: str) -> EventType | None:
+    return CATALOG.get(name)

@@ -1,0 +1,82 @@
+"""The ERP a hub works with: the Odoo connector for the configured system and, when that system is
+marked `sandbox: true` (the embedded default), the Odoo sandbox served in-process on its URL.
+
+Production configurations never import the sandbox: it is loaded only for sandbox systems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crossdock.config import Config
+from crossdock.connectors.observer import CallObserver
+from crossdock.connectors.odoo import OdooOperations
+from crossdock.connectors.odoo.client import OdooClient
+from crossdock.connectors.odoo.settings import OdooSettings
+from crossdock.engine import Engine
+from crossdock.flows.order_to_cash import erp_system_of, register
+
+
+@dataclass
+class Erp:
+    """The connected ERP and, for a sandbox system, the server simulating it."""
+
+    name: str
+    operations: OdooOperations
+    sandbox: Any = None  # crossdock.sandbox.odoo.server.SandboxServer when simulated
+
+    async def close(self) -> None:
+        await self.operations.aclose()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def sandbox_path(cfg: Config, name: str) -> Path | None:
+    """Where a sandbox ERP keeps its data: `options.sandbox_path`, else beside the SQLite file."""
+    option = cfg.systems[name].options.get("sandbox_path")
+    if option:
+        return Path(str(option))
+    database = cfg.database.sqlite_path()
+    return database.with_name(f"{database.stem}.sandbox-{name}.db") if database else None
+
+
+def connect_erp(cfg: Config, observer: CallObserver | None = None) -> Erp:
+    """The connector for the ERP system; starts the sandbox first when the system is one.
+    `observer` sees every call (spans, latency, errors, circuit state)."""
+    name = erp_system_of(cfg)
+    system = cfg.systems[name]
+    settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
+    server = None
+    if system.sandbox:
+        from crossdock.sandbox.odoo.app import SandboxSettings
+        from crossdock.sandbox.odoo.server import SandboxServer
+
+        options = system.options
+        simulated = SandboxSettings(
+            database=settings.database or "crossdock",
+            path=sandbox_path(cfg, name),
+            latency_call_s=float(options.get("sandbox_latency_call_s", 0.015)),
+            latency_record_s=float(options.get("sandbox_latency_record_s", 0.003)),
+        )
+        port = urlsplit(system.url).port or 8069
+        server = SandboxServer(simulated, port=port).start()
+        settings = replace(
+            settings,
+            login=settings.login or simulated.login,
+            password=settings.password or simulated.password,
+            database=simulated.database,
+        )
+    client = OdooClient(settings, name=name, observer=observer)
+    return Erp(name, OdooOperations(client, system=name), server)
+
+
+def attach_order_to_cash(
+    cfg: Config, engine: Engine, observer: CallObserver | None = None
+) -> Erp:
+    """Connect the ERP and subscribe the order-to-cash flow on `engine` (before it starts)."""
+    erp = connect_erp(cfg, observer)
+    register(engine, erp.operations, cfg)
+    return erp

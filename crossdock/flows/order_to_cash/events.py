@@ -1,0 +1,57 @@
+"""The events the flow consumes and emits, and how emitted events are built.
+
+Every emitted event has the order's subject (so it is delivered in order with the order's other
+events), ``source = crossdock.order_to_cash``, ``data.order_id``, and an idempotency key derived
+from the order and what caused it, so a redelivered batch appends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crossdock.engine import NewEvent
+from crossdock.flows.order_to_cash.settings import SOURCE
+from crossdock.flows.orders import order_subject
+
+ACCEPTED = "order.accepted"
+CANCEL_REQUESTED = "order.cancel_requested"
+SHIPMENT_CONFIRMED = "shipment.confirmed"
+EXCEPTION_RESOLVED = "exception.resolved"
+CONSUMED = (ACCEPTED, CANCEL_REQUESTED, SHIPMENT_CONFIRMED, EXCEPTION_RESOLVED)
+
+CREDIT_HOLD = "order.credit_hold"
+CONFIRMED = "order.confirmed"
+RELEASED = "order.released"
+DISPATCHED = "shipment.dispatched"
+INVOICE_POSTED = "invoice.posted"
+CANCELLED = "order.cancelled"
+FAILED = "order.failed"
+EXCEPTION = "order.exception"
+EMITTED = (
+    CREDIT_HOLD,
+    CONFIRMED,
+    RELEASED,
+    DISPATCHED,
+    INVOICE_POSTED,
+    CANCELLED,
+    FAILED,
+    EXCEPTION,
+)
+
+
+def order_event(type: str, order_id: str, data: Mapping[str, Any], *key: str) -> NewEvent:
+    """An event about an order; ``key`` parts (after type and order) make its idempotency key."""
+    return NewEvent(
+        type,
+        SOURCE,
+        order_subject(order_id),
+        {"order_id": order_id, **data},
+        idempotency_key=":".join((type, order_id, *key)),
+    )
+
+
+def order_id_of(subject: str) -> str | None:
+    """The order id of an order subject (``order:<id>``), else ``None``."""
+    prefix = order_subject("")
+    return subject[len(prefix) :] if subject.startswith(prefix) else None

@@ -1,0 +1,208 @@
+"""Metrics read from the database when `/metrics` is scraped, never on the event path.
+
+- Backlog per consumer group and lane: `Engine.backlog()` (unread, parked, oldest unread age).
+- Dead letters not replayed, per group; open exceptions by type and age band.
+- Flow steps: the order projection's `order_steps` rows added since the last scrape (read by
+  primary key, at most `STEP_ROWS_PER_SCRAPE` per scrape), counted by step and status, with the
+  time since the order's previous step. The first scrape starts from the steps of the last
+  `STEP_LOOKBACK_S` seconds. These are database-wide figures: with several nodes, aggregate them
+  with `max`, not `sum`.
+- Circuit state per connected system, read from the clients' breakers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from crossdock.engine import Engine
+from crossdock.engine.tables import dead_letters
+from crossdock.flows.tables import exceptions, order_steps
+from crossdock.ops import metrics as m
+from crossdock.ops.connector_observer import CIRCUIT_STATES
+
+__all__ = ["Collector"]
+
+FLOW = "order_to_cash"
+STEP_ROWS_PER_SCRAPE = 20_000
+STEP_LOOKBACK_S = 900.0
+STEP_LOOKBACK_ROWS = 50_000
+AGE_BANDS = (("lt_1h", 0.0, 3600.0), ("1h_24h", 3600.0, 86400.0), ("gt_24h", 86400.0, None))
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    id: int
+    step: str
+    status: str
+    at: float
+    prev_at: float | None
+    detail: str
+
+
+class Collector:
+    """Refreshes the scraped metric families of one hub."""
+
+    def __init__(self, engine: Engine, circuits: Callable[[], dict[str, str]]) -> None:
+        self._engine = engine
+        self._circuits = circuits
+        self._last_step: int | None = None
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            db = self._engine.db
+            backlog = await self._engine.backlog()
+            dead = await db.read(_dead_letters)
+            open_exceptions = await db.read(lambda c: _exceptions(c, time.time()))
+            if self._last_step is None:
+                self._last_step = await db.read(_step_baseline)
+            after = self._last_step
+            steps = await db.read(lambda c: _steps_after(c, after))
+            # From here on nothing awaits: a scrape never sees half-refreshed families.
+            lanes = {g: s.lane for g, s in self._engine.subscriptions.items()}
+            self._set_backlog(backlog, lanes)
+            m.DEAD_LETTERS.clear()
+            for group, count in dead:
+                m.DEAD_LETTERS.labels(group).set(count)
+            self._set_exceptions(open_exceptions)
+            self._count_steps(steps)
+            self._set_circuits()
+
+    def _set_backlog(self, backlog: list[Any], lanes: dict[str, str]) -> None:
+        for family in (
+            m.CONSUMER_DEPTH,
+            m.CONSUMER_PARKED,
+            m.CONSUMER_LAG,
+            m.LANE_DEPTH,
+            m.LANE_LAG,
+        ):
+            family.clear()
+        per_lane: dict[str, tuple[int, float]] = {}
+        for item in backlog:
+            lane = lanes.get(item.group, "default")
+            m.CONSUMER_DEPTH.labels(item.group, lane).set(item.unread)
+            m.CONSUMER_PARKED.labels(item.group, lane).set(item.parked)
+            m.CONSUMER_LAG.labels(item.group, lane).set(item.oldest_unread_age_s)
+            depth, lag = per_lane.get(lane, (0, 0.0))
+            per_lane[lane] = (depth + item.unread, max(lag, item.oldest_unread_age_s))
+        for lane, (depth, lag) in per_lane.items():
+            m.LANE_DEPTH.labels(lane).set(depth)
+            m.LANE_LAG.labels(lane).set(lag)
+
+    def _set_exceptions(self, rows: list[tuple[str, list[int], float]]) -> None:
+        m.EXCEPTIONS_OPEN.clear()
+        m.EXCEPTIONS_OLDEST.clear()
+        for type_, bands, oldest_age in rows:
+            for (band, _, _), count in zip(AGE_BANDS, bands, strict=True):
+                m.EXCEPTIONS_OPEN.labels(type_, band).set(count)
+            m.EXCEPTIONS_OLDEST.labels(type_).set(oldest_age)
+
+    def _count_steps(self, steps: list[_Step]) -> None:
+        for step in steps:
+            m.FLOW_STEPS.labels(FLOW, step.step, step.status).inc()
+            if step.prev_at is not None:
+                m.FLOW_STEP_SECONDS.labels(FLOW, step.step).observe(
+                    max(0.0, step.at - step.prev_at)
+                )
+            if step.status == "failed":
+                m.FLOW_ERRORS.labels(FLOW, step.step, _error_type(step.detail)).inc()
+            self._last_step = step.id
+
+    def _set_circuits(self) -> None:
+        m.CIRCUIT_STATE.clear()
+        for system, state in self._circuits().items():
+            for candidate in CIRCUIT_STATES:
+                m.CIRCUIT_STATE.labels(system, candidate).set(1 if candidate == state else 0)
+
+
+def _error_type(detail: str) -> str:
+    """A failed step's `detail.error_type` (or `type`, `reason`), else `unknown`."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return "unknown"
+    if isinstance(data, dict):
+        for key in ("error_type", "type", "reason"):
+            if isinstance(data.get(key), str):
+                return str(data[key])[:60]
+    return "unknown"
+
+
+def _dead_letters(conn: Connection) -> list[tuple[str, int]]:
+    rows = conn.execute(
+        select(dead_letters.c.group_name, func.count())
+        .where(dead_letters.c.replayed_at.is_(None))
+        .group_by(dead_letters.c.group_name)
+    )
+    return [(str(group), int(count)) for group, count in rows]
+
+
+def _exceptions(conn: Connection, now: float) -> list[tuple[str, list[int], float]]:
+    created = exceptions.c.created_at
+    bands = [
+        func.sum(
+            case(
+                (
+                    and_(created <= now - low, created > now - high)
+                    if high is not None
+                    else created <= now - low,
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        for _, low, high in AGE_BANDS
+    ]
+    rows = conn.execute(
+        select(exceptions.c.type, func.min(created), *bands)
+        .where(exceptions.c.state == "open")
+        .group_by(exceptions.c.type)
+    )
+    return [
+        (str(row[0]), [int(v or 0) for v in row[2:]], max(0.0, now - float(row[1]))) for row in rows
+    ]
+
+
+def _step_baseline(conn: Connection) -> int:
+    """The step id after which the first scrape starts (recent steps only, bounded)."""
+    top = conn.execute(select(func.max(order_steps.c.id))).scalar()
+    if top is None:
+        return 0
+    first_recent = conn.execute(
+        select(func.min(order_steps.c.id)).where(
+            order_steps.c.id > top - STEP_LOOKBACK_ROWS,
+            order_steps.c.at >= time.time() - STEP_LOOKBACK_S,
+        )
+    ).scalar()
+    return int(first_recent) - 1 if first_recent is not None else int(top)
+
+
+def _steps_after(conn: Connection, after: int) -> list[_Step]:
+    earlier = aliased(order_steps)
+    prev_at = (
+        select(func.max(earlier.c.at))
+        .where(earlier.c.order_id == order_steps.c.order_id, earlier.c.id < order_steps.c.id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            order_steps.c.id,
+            order_steps.c.step,
+            order_steps.c.status,
+            order_steps.c.at,
+            prev_at,
+            order_steps.c.detail,
+        )
+        .where(order_steps.c.id > after)
+        .order_by(order_steps.c.id)
+        .limit(STEP_ROWS_PER_SCRAPE)
+    )
+    return [_Step(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5]) for r in rows]

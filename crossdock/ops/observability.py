@@ -1,0 +1,53 @@
+"""The operations layer of one hub, built from `observability:` in the configuration.
+
+    ops = Observability.from_config(cfg.observability)
+    engine = Engine(url, observer=ops.engine_observer)
+    odoo = OdooClient(settings, observer=ops.connectors)   # spans, latency, circuit state
+    app.add_middleware(ObservabilityMiddleware, tracing=ops.tracing)
+
+Tracing is on or off for the hub's lifetime (decided here, at hub start); metrics are always on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from crossdock.config.schema import ObservabilityConfig
+from crossdock.engine import Engine
+from crossdock.ops.collect import Collector
+from crossdock.ops.connector_observer import ConnectorObserver
+from crossdock.ops.engine_observer import EngineMetricsObserver
+from crossdock.ops.tracing import Tracing
+
+__all__ = ["Observability"]
+
+
+@dataclass
+class Observability:
+    config: ObservabilityConfig
+    tracing: Tracing | None
+    engine_observer: EngineMetricsObserver
+    connectors: ConnectorObserver
+    _collectors: dict[int, Collector] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(
+        cls, config: ObservabilityConfig | None = None, exporter: SpanExporter | None = None
+    ) -> Observability:
+        config = config or ObservabilityConfig()
+        tracing = Tracing.from_config(config, exporter)
+        return cls(config, tracing, EngineMetricsObserver(tracing), ConnectorObserver(tracing))
+
+    def collector(self, engine: Engine) -> Collector:
+        """The scrape-time collector for `engine` (one per engine, kept between scrapes)."""
+        found = self._collectors.get(id(engine))
+        if found is None:
+            found = self._collectors[id(engine)] = Collector(engine, self.connectors.circuit_states)
+        return found
+
+    def shutdown(self) -> None:
+        """Flush and stop the span exporter."""
+        if self.tracing is not None:
+            self.tracing.shutdown()
