@@ -1,0 +1,193 @@
+"""The whole hub killed with SIGKILL in the middle of a 2,000-order run: after a restart every
+order the shop sent is released to the warehouse (or waits in the exceptions queue) with exactly
+one sale order in the ERP, and none is lost. The Odoo sandbox runs in the test process, so it
+outlives the hub. (Shipping and invoicing after release are covered by the flow tests.)"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
+
+from crossdock.api.auth import create_token
+from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
+from crossdock.demo import SKUS, seed_erp
+from crossdock.engine.database import Database
+from crossdock.flows.orders import FINAL_STATES
+from crossdock.flows.tables import exceptions, orders
+from crossdock.migrations import upgrade
+from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
+from tests.support.postgres import free_port
+from tests.support.waiting import until_sync
+
+ORDERS = 2000
+REACHED = ("released", *sorted(FINAL_STATES))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def order(n: int) -> dict[str, Any]:
+    return {
+        "channel": "shop",
+        "external_ref": f"K-{n}",
+        "currency": "USD",
+        "customer": {
+            "external_ref": f"C-{n % 40}",
+            "name": "Crash Test Customer",
+            "address": {
+                "street": "1 Main St",
+                "city": "Springfield",
+                "postal_code": "12345",
+                "country": "US",
+            },
+        },
+        "lines": [{"sku": SKUS[n % len(SKUS)], "quantity": "1", "unit_price": "25.00"}],
+    }
+
+
+def start_hub(config: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "crossdock", "serve", "--config", str(config), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "CRASH_ODOO_PASSWORD": "admin"},
+    )
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def send_all(base: str, token: str, numbers: list[int]) -> set[int]:
+    """POST orders until the hub stops answering; the numbers it acknowledged."""
+    accepted: set[int] = set()
+    queue = list(numbers)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
+
+        async def worker() -> None:
+            while queue:
+                n = queue.pop()
+                try:
+                    response = await client.post("/v1/orders", json=order(n))
+                except httpx.HTTPError:
+                    return
+                if response.status_code == 202:
+                    accepted.add(n)
+
+        await asyncio.gather(*(worker() for _ in range(16)))
+    return accepted
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
+    with SandboxServer(
+        SandboxSettings(latency_call_s=0, latency_record_s=0, path=tmp_path / "odoo.db")
+    ) as odoo:
+        settings = OdooSettings(url=odoo.url, database="crossdock", login="admin", password="admin")
+
+        async def seed() -> None:
+            async with OdooClient(settings) as client:
+                await seed_erp(OdooOperations(client))
+
+        asyncio.run(seed())
+        url = f"sqlite:///{tmp_path / 'hub.db'}"
+        config = tmp_path / "crossdock.yaml"
+        config.write_text(
+            f"database:\n  url: {url}\n"
+            f"systems:\n  odoo:\n    kind: odoo\n    url: {odoo.url}\n    username: admin\n"
+            "    credentials:\n      password: ${CRASH_ODOO_PASSWORD}\n"
+            "    options:\n      database: crossdock\n"
+            "engine:\n  lease_seconds: 2\n  poll_interval_ms: 20\n"
+        )
+        upgrade(url)
+        db = Database(url)
+        token = db.write_sync(lambda c: create_token(c, "shop", ["admin"], rate_per_s=1e6))
+        db.close()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        hub = start_hub(config, port)
+        until_sync(lambda: answers(f"{base}/healthz"), what="the hub")
+
+        def count(state_filter: Any = None) -> int:
+            engine = create_engine(url, poolclass=NullPool)
+            with engine.connect() as conn:
+                query = select(func.count()).select_from(orders)
+                if state_filter is not None:
+                    query = query.where(state_filter)
+                value = int(conn.execute(query).scalar_one())
+            engine.dispose()
+            return value
+
+        # The shop sends, and the hub is killed while orders flow through it.
+        sending = asyncio.new_event_loop()
+        task = sending.create_task(send_all(base, token, list(range(ORDERS))))
+        until_sync(
+            lambda: (sending.run_until_complete(asyncio.sleep(0.05)), count())[1] >= 600,
+            timeout=120,
+            what="orders flowing",
+        )
+        hub.send_signal(signal.SIGKILL)
+        hub.wait()
+        first = sending.run_until_complete(task)
+        sending.close()
+        assert 600 <= len(first) < ORDERS
+
+        # Restarted, the shop resends everything it got no answer for (same idempotency keys).
+        hub = start_hub(config, port)
+        try:
+            until_sync(lambda: answers(f"{base}/healthz"), what="the restarted hub")
+            second = asyncio.run(
+                send_all(base, token, [n for n in range(ORDERS) if n not in first])
+            )
+            assert first | second == set(range(ORDERS))
+
+            def settled() -> bool:
+                engine = create_engine(url, poolclass=NullPool)
+                with engine.connect() as conn:
+                    final = conn.execute(
+                        select(func.count())
+                        .select_from(orders)
+                        .where(orders.c.state.in_(REACHED))
+                    ).scalar_one()
+                    waiting = conn.execute(
+                        select(func.count(func.distinct(exceptions.c.subject))).where(
+                            exceptions.c.state == "open"
+                        )
+                    ).scalar_one()
+                engine.dispose()
+                return int(final) + int(waiting) >= ORDERS
+
+            until_sync(settled, timeout=780, what="every order released or in an exception")
+        finally:
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(timeout=60)
+
+        assert count() == ORDERS
+        refs = [f"shop:K-{n}" for n in range(ORDERS)]
+
+        async def sale_orders() -> Counter[str]:
+            async with OdooClient(settings) as client:
+                rows = await client.search_read(
+                    "sale.order", [["client_order_ref", "in", refs]], ["client_order_ref"]
+                )
+            return Counter(r["client_order_ref"] for r in rows)
+
+        per_ref = asyncio.run(sale_orders())
+        assert set(per_ref) == set(refs), f"{ORDERS - len(per_ref)} orders missing in the ERP"
+        assert max(per_ref.values()) == 1, "an order was doubled in the ERP"
