@@ -11,7 +11,6 @@ from crossdock.engine.core import (
     EngineSettings,
     GroupBacklog,
     SchemaMissing,
-    lanes_from,
 )
 from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Lane, Stats
@@ -40,6 +39,5 @@ __all__ = [
     "Stats",
     "Subscription",
     "TokenBucket",
-    "lanes_from",
     "new_event_id",
 ]

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -362,11 +362,3 @@ def _backlog(conn: Connection, groups: Sequence[str]) -> list[GroupBacklog]:
         ).scalar_one()
         out.append(GroupBacklog(group, int(unread), int(parked), now - oldest if oldest else 0.0))
     return out
-
-
-def lanes_from(mapping: Mapping[str, Mapping[str, Any]]) -> list[Lane]:
-    """Lanes from configuration: `{name: {priority, concurrency}}`."""
-    return [
-        Lane(name, int(spec.get("priority", 0)), int(spec.get("concurrency", 1)))
-        for name, spec in mapping.items()
-    ]

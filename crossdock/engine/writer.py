@@ -207,8 +207,9 @@ def _run_batched(conn: Connection, pending: _Pending[Any, Any]) -> list[tuple[bo
     ok, merged = _in_savepoint(conn, lambda c: run(c, items))
     if ok:
         if len(merged) != len(pending.items):
-            raise RuntimeError(f"{pending.kind.name}: {len(merged)} results for "
-                               f"{len(pending.items)} items")
+            raise RuntimeError(
+                f"{pending.kind.name}: {len(merged)} results for {len(pending.items)} items"
+            )
         return [(True, value) for value in merged]
     if len(pending.items) == 1:
         return [(False, merged)]

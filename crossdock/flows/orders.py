@@ -200,13 +200,6 @@ def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str
     return found
 
 
-def find_order(conn: Connection, channel: str, external_ref: str) -> OrderRecord | None:
-    row = conn.execute(
-        select(orders).where(orders.c.channel == channel, orders.c.external_ref == external_ref)
-    ).first()
-    return _record(row) if row else None
-
-
 def steps_of(conn: Connection, order_id: str) -> list[Step]:
     rows = conn.execute(
         select(order_steps).where(order_steps.c.order_id == order_id).order_by(order_steps.c.id)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,19 +137,33 @@ def sale_invoice_ids(env: Env, order: Record) -> list[int]:
     return sorted(found)
 
 
-def sale_invoice_status(env: Env, order: Record) -> str:
-    if order.get("state") not in ("sale", "done"):
+def _invoice_status(
+    env: Env,
+    order: Record,
+    confirmed: str,
+    line_model: str,
+    ordered_field: str,
+    quantities_of: Callable[[Env, Record], dict[str, float]],
+) -> str:
+    """Odoo's `invoice_status` of a sale or purchase order, from its lines' quantities."""
+    if order.get("state") not in (confirmed, "done"):
         return "no"
-    lines = [env.rec("sale.order.line", i) for i in order.get("order_line") or []]
-    quantities = [sale_line_quantities(env, line) for line in lines]
+    lines = [env.rec(line_model, i) for i in order.get("order_line") or []]
+    quantities = [quantities_of(env, line) for line in lines]
     if any(q["qty_to_invoice"] > _EPS for q in quantities):
         return "to invoice"
     if lines and all(
-        q["qty_invoiced"] >= float(line.get("product_uom_qty") or 0.0) - _EPS
+        q["qty_invoiced"] >= float(line.get(ordered_field) or 0.0) - _EPS
         for q, line in zip(quantities, lines, strict=True)
     ):
         return "invoiced"
     return "no"
+
+
+def sale_invoice_status(env: Env, order: Record) -> str:
+    return _invoice_status(
+        env, order, "sale", "sale.order.line", "product_uom_qty", sale_line_quantities
+    )
 
 
 def sale_before_create(env: Env, record: Record, vals: dict[str, Any]) -> None:
@@ -459,18 +474,9 @@ def purchase_invoice_ids(env: Env, order: Record) -> list[int]:
 
 
 def purchase_invoice_status(env: Env, order: Record) -> str:
-    if order.get("state") not in ("purchase", "done"):
-        return "no"
-    lines = [env.rec("purchase.order.line", i) for i in order.get("order_line") or []]
-    quantities = [purchase_line_quantities(env, line) for line in lines]
-    if any(q["qty_to_invoice"] > _EPS for q in quantities):
-        return "to invoice"
-    if lines and all(
-        q["qty_invoiced"] >= float(line.get("product_qty") or 0.0) - _EPS
-        for q, line in zip(quantities, lines, strict=True)
-    ):
-        return "invoiced"
-    return "no"
+    return _invoice_status(
+        env, order, "purchase", "purchase.order.line", "product_qty", purchase_line_quantities
+    )
 
 
 def purchase_amount_total(env: Env, order: Record) -> float:

@@ -6,6 +6,7 @@ Version differences follow Odoo: ``detailed_type`` up to 17 and ``is_storable`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crossdock.model.codes import COUNTRY_CODES
@@ -157,11 +158,13 @@ def _template_after_create(env: Env, record: Record) -> None:
         return
 
 
-def _qty(name: str) -> Any:
-    def compute(env: Env, record: Record) -> float:
-        return stock.product_quantities(env, record)[name]
+def part_of(compute: Callable[[Env, Record], Mapping[str, Any]], key: str) -> Any:
+    """The compute of one field taken from a function that computes several fields at once."""
 
-    return compute
+    def read(env: Env, record: Record) -> Any:
+        return compute(env, record)[key]
+
+    return read
 
 
 def _product_fields() -> dict[str, F]:
@@ -494,11 +497,19 @@ def build_specs() -> list[ModelSpec]:
             {
                 **product_fields,
                 "product_tmpl_id": m2o("product.template"),
-                "qty_available": computed("float", _qty("qty_available")),
-                "free_qty": computed("float", _qty("free_qty")),
-                "incoming_qty": computed("float", _qty("incoming_qty")),
-                "outgoing_qty": computed("float", _qty("outgoing_qty")),
-                "virtual_available": computed("float", _qty("virtual_available")),
+                "qty_available": computed(
+                    "float", part_of(stock.product_quantities, "qty_available")
+                ),
+                "free_qty": computed("float", part_of(stock.product_quantities, "free_qty")),
+                "incoming_qty": computed(
+                    "float", part_of(stock.product_quantities, "incoming_qty")
+                ),
+                "outgoing_qty": computed(
+                    "float", part_of(stock.product_quantities, "outgoing_qty")
+                ),
+                "virtual_available": computed(
+                    "float", part_of(stock.product_quantities, "virtual_available")
+                ),
                 "lst_price": computed("float", lambda env, r: float(r.get("list_price") or 0.0)),
             },
             display=_product_display,
@@ -796,14 +807,10 @@ def build_specs() -> list[ModelSpec]:
                 ),
                 "invoice_status": computed("selection", docs.sale_invoice_status),
                 "amount_untaxed": computed(
-                    "float", lambda env, r: docs.sale_order_amounts(env, r)["amount_untaxed"]
+                    "float", part_of(docs.sale_order_amounts, "amount_untaxed")
                 ),
-                "amount_tax": computed(
-                    "float", lambda env, r: docs.sale_order_amounts(env, r)["amount_tax"]
-                ),
-                "amount_total": computed(
-                    "float", lambda env, r: docs.sale_order_amounts(env, r)["amount_total"]
-                ),
+                "amount_tax": computed("float", part_of(docs.sale_order_amounts, "amount_tax")),
+                "amount_total": computed("float", part_of(docs.sale_order_amounts, "amount_total")),
                 "date_order": F("datetime"),
                 "commitment_date": F("datetime"),
                 "note": F("text"),
@@ -828,23 +835,19 @@ def build_specs() -> list[ModelSpec]:
                 "company_id": m2o("res.company"),
                 "state": F("selection", related="order_id.state"),
                 "qty_delivered": computed(
-                    "float", lambda env, r: docs.sale_line_quantities(env, r)["qty_delivered"]
+                    "float", part_of(docs.sale_line_quantities, "qty_delivered")
                 ),
                 "qty_invoiced": computed(
-                    "float", lambda env, r: docs.sale_line_quantities(env, r)["qty_invoiced"]
+                    "float", part_of(docs.sale_line_quantities, "qty_invoiced")
                 ),
                 "qty_to_invoice": computed(
-                    "float", lambda env, r: docs.sale_line_quantities(env, r)["qty_to_invoice"]
+                    "float", part_of(docs.sale_line_quantities, "qty_to_invoice")
                 ),
                 "price_subtotal": computed(
-                    "float", lambda env, r: docs.sale_line_amounts(env, r)["price_subtotal"]
+                    "float", part_of(docs.sale_line_amounts, "price_subtotal")
                 ),
-                "price_tax": computed(
-                    "float", lambda env, r: docs.sale_line_amounts(env, r)["price_tax"]
-                ),
-                "price_total": computed(
-                    "float", lambda env, r: docs.sale_line_amounts(env, r)["price_total"]
-                ),
+                "price_tax": computed("float", part_of(docs.sale_line_amounts, "price_tax")),
+                "price_total": computed("float", part_of(docs.sale_line_amounts, "price_total")),
                 "move_ids": o2m("stock.move", "sale_line_id"),
             },
             before_create=docs.sale_line_before_create,
@@ -889,21 +892,11 @@ def build_specs() -> list[ModelSpec]:
                     lambda env, r: list(r.get("invoice_line_ids") or []),
                     "account.move.line",
                 ),
-                "amount_untaxed": computed(
-                    "float", lambda env, r: docs.move_amounts(env, r)["amount_untaxed"]
-                ),
-                "amount_tax": computed(
-                    "float", lambda env, r: docs.move_amounts(env, r)["amount_tax"]
-                ),
-                "amount_total": computed(
-                    "float", lambda env, r: docs.move_amounts(env, r)["amount_total"]
-                ),
-                "amount_residual": computed(
-                    "float", lambda env, r: docs.move_amounts(env, r)["amount_residual"]
-                ),
-                "payment_state": computed(
-                    "selection", lambda env, r: docs.move_amounts(env, r)["payment_state"]
-                ),
+                "amount_untaxed": computed("float", part_of(docs.move_amounts, "amount_untaxed")),
+                "amount_tax": computed("float", part_of(docs.move_amounts, "amount_tax")),
+                "amount_total": computed("float", part_of(docs.move_amounts, "amount_total")),
+                "amount_residual": computed("float", part_of(docs.move_amounts, "amount_residual")),
+                "payment_state": computed("selection", part_of(docs.move_amounts, "payment_state")),
             },
             before_create=docs.move_before_create,
             methods=docs.METHODS["account.move"],
@@ -969,10 +962,10 @@ def build_specs() -> list[ModelSpec]:
                 "date_planned": F("datetime"),
                 "company_id": m2o("res.company"),
                 "qty_received": computed(
-                    "float", lambda env, r: docs.purchase_line_quantities(env, r)["qty_received"]
+                    "float", part_of(docs.purchase_line_quantities, "qty_received")
                 ),
                 "qty_invoiced": computed(
-                    "float", lambda env, r: docs.purchase_line_quantities(env, r)["qty_invoiced"]
+                    "float", part_of(docs.purchase_line_quantities, "qty_invoiced")
                 ),
                 "move_ids": o2m("stock.move", "purchase_line_id"),
             },
