@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -28,8 +29,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from crossdock.api.auth import create_token
 from crossdock.engine.database import Database
@@ -95,16 +94,18 @@ class Connection:
 def served_hub(
     directory: Path, erp_port: int | None = None, *, api_only: bool = False
 ) -> Iterator[tuple[str, int, str]]:
-    """`crossdock serve` in its own process; with `erp_port`, an Odoo sandbox with no latency
-    runs the order-to-cash flow behind it; `api_only` serves intake without workers."""
+    """`crossdock serve` in its own process; with `erp_port`, the order-to-cash flow runs against
+    the Odoo sandbox listening there; `api_only` serves intake without workers."""
     url = f"sqlite:///{directory / 'intake.db'}"
     config = directory / "crossdock.yaml"
     text = f"database:\n  url: {url}\n"
     if erp_port is not None:
+        # No rate limit of our own in front of a sandbox without latency: the flow is measured.
         text += (
             f"systems:\n  odoo:\n    kind: odoo\n    url: http://127.0.0.1:{erp_port}\n"
-            "    sandbox: true\n    username: admin\n    options:\n      database: crossdock\n"
-            "      sandbox_latency_call_s: 0\n      sandbox_latency_record_s: 0\n"
+            "    username: admin\n    credentials:\n      password: ${BENCH_ODOO_PASSWORD}\n"
+            "    options:\n      database: crossdock\n"
+            "    limits:\n      rate_per_s: 100000\n      burst: 1000\n      concurrency: 8\n"
         )
     config.write_text(text)
     upgrade(url)
@@ -112,39 +113,47 @@ def served_hub(
     token = db.write_sync(lambda c: create_token(c, "bench", ["orders:write"], rate_per_s=1e9))
     db.close()
     port = _free_port()
+    env = {**os.environ, "CROSSDOCK_CONFIG": str(config), "BENCH_ODOO_PASSWORD": "admin"}
+    args = ["serve", "--config", str(config), "--port", str(port)]
+    with _process([*args, *(["--api-only"] if api_only else [])], port, env):
+        yield "127.0.0.1", port, token
+
+
+@contextmanager
+def sandbox_process(directory: Path, port: int) -> Iterator[None]:
+    """The Odoo sandbox in its own process without simulated latency, as a real Odoo runs
+    beside the hub rather than inside it."""
+    args = ["sandbox", "odoo", "--port", str(port), "--path", str(directory / "odoo.db")]
+    with _process([*args, "--latency-call-s", "0", "--latency-record-s", "0"], port, None):
+        yield
+
+
+@contextmanager
+def _process(args: list[str], port: int, env: dict[str, str] | None) -> Iterator[None]:
+    """`crossdock <args>` in its own process until the block ends; ready once the port answers."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crossdock",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            *(["--api-only"] if api_only else []),
-        ],
+        [sys.executable, "-m", "crossdock", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "CROSSDOCK_CONFIG": str(config)},
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
-            except httpx.HTTPError:
+            except OSError:
                 time.sleep(0.05)
-        yield "127.0.0.1", port, token
+        if proc.poll() is not None:
+            raise RuntimeError(f"crossdock {args[0]} exited with {proc.returncode}")
+        yield
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -244,6 +253,7 @@ async def end_to_end(orders: int) -> float:
     erp_port = free_port()
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-e2e-") as tmp,
+        sandbox_process(Path(tmp), erp_port),
         served_hub(Path(tmp), erp_port) as (host, port, token),
     ):
         settings = OdooSettings(

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from crossdock.flows.tables import order_steps, orders
 from crossdock.model import Order
@@ -114,62 +114,68 @@ def insert_accepted_many(
     conn.execute(
         insert(order_steps),
         [
-            {
-                "order_id": order_id,
-                "step": "accepted",
-                "status": "done",
-                "at": now,
-                "detail": "{}",
-                "event_id": event_id,
-            }
+            step_row(order_id, "accepted", "done", now, None, event_id)
             for order_id, _, event_id in accepted
         ],
     )
 
 
-def add_step(
-    conn: Connection,
+def step_row(
     order_id: str,
     step: str,
     status: str,
     now: float,
     detail: dict[str, Any] | None = None,
     event_id: str | None = None,
+) -> dict[str, Any]:
+    """An `order_steps` row, for :func:`write_changes`."""
+    return {
+        "order_id": order_id,
+        "step": step,
+        "status": status,
+        "at": now,
+        "detail": json.dumps(detail or {}, default=str),
+        "event_id": event_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """An order's new state and its whole set of ERP references."""
+
+    order_id: str
+    state: str
+    at: float
+    erp: dict[str, Any]
+
+
+def write_changes(
+    conn: Connection, changes: list[StateChange], steps: list[dict[str, Any]]
 ) -> None:
-    conn.execute(
-        insert(order_steps).values(
-            order_id=order_id,
-            step=step,
-            status=status,
-            at=now,
-            detail=json.dumps(detail or {}, default=str),
-            event_id=event_id,
+    """Set the orders' states and ERP references, then add the steps, in two statements
+    (a handler's batch writes hundreds of orders at once)."""
+    for change in changes:
+        if change.state not in STATES:
+            raise ValueError(f"unknown order state {change.state!r}")
+    if changes:
+        conn.execute(
+            update(orders)
+            .where(orders.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"), updated_at=bindparam("b_at"), erp=bindparam("b_erp")
+            ),
+            [
+                {
+                    "b_id": c.order_id,
+                    "b_state": c.state,
+                    "b_at": c.at,
+                    "b_erp": json.dumps(c.erp, default=str),
+                }
+                for c in changes
+            ],
         )
-    )
-
-
-def set_state(
-    conn: Connection,
-    order_id: str,
-    state: str,
-    now: float,
-    *,
-    erp: dict[str, Any] | None = None,
-    step: str | None = None,
-    detail: dict[str, Any] | None = None,
-    event_id: str | None = None,
-    status: str = "done",
-) -> None:
-    """Move an order to `state` (recording a step named `step`, default the state, with
-    `status`); `erp` entries are merged into the stored ERP references."""
-    if state not in STATES:
-        raise ValueError(f"unknown order state {state!r}")
-    values: dict[str, Any] = {"state": state, "updated_at": now}
-    if erp:
-        current = conn.execute(select(orders.c.erp).where(orders.c.id == order_id)).scalar_one()
-        values["erp"] = json.dumps({**json.loads(current), **erp}, default=str)
-    conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
-    add_step(conn, order_id, step or state, status, now, detail, event_id)
+    if steps:
+        conn.execute(insert(order_steps), steps)
 
 
 def get_order(conn: Connection, order_id: str) -> OrderRecord | None:

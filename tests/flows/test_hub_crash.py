@@ -71,6 +71,9 @@ def answers(url: str) -> bool:
         return False
 
 
+SENDERS = 16
+
+
 async def send_all(base: str, token: str, numbers: list[int]) -> set[int]:
     """POST orders until the hub stops answering; the numbers it acknowledged."""
     accepted: set[int] = set()
@@ -89,7 +92,7 @@ async def send_all(base: str, token: str, numbers: list[int]) -> set[int]:
                 if response.status_code == 202:
                     accepted.add(n)
 
-        await asyncio.gather(*(worker() for _ in range(16)))
+        await asyncio.gather(*(worker() for _ in range(SENDERS)))
     return accepted
 
 
@@ -146,7 +149,8 @@ def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
         hub.wait()
         first = sending.run_until_complete(task)
         sending.close()
-        assert 600 <= len(first) < ORDERS
+        # 600 were committed; up to one per sender may have been committed without an answer
+        assert 600 - SENDERS <= len(first) < ORDERS
 
         # Restarted, the shop resends everything it got no answer for (same idempotency keys).
         hub = start_hub(config, port)

@@ -27,7 +27,7 @@ from crossdock.config import validate_config
 from crossdock.connectors.odoo import OdooClient, OdooSettings
 from crossdock.engine import Backoff, Batch, NewEvent, Reject, Subscription
 from crossdock.flows.exceptions import open_exception
-from crossdock.flows.orders import add_step
+from crossdock.flows.orders import step_row, write_changes
 from crossdock.hub import Hub, build_hub, migrate
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
 from tests.support.waiting import until
@@ -165,8 +165,8 @@ def _flow(observed: list[Observed]) -> Subscription:
                     status, detail = "failed", {"error_type": type(exc).__name__}
             now = time.time()
             batch.write(
-                lambda c, o=order_id, s=status, d=detail, t=now: add_step(
-                    c, o, "credit_check", s, t, d
+                lambda c, o=order_id, s=status, d=detail, t=now: write_changes(
+                    c, [], [step_row(o, "credit_check", s, t, d)]
                 )
             )
             if ref.startswith("HOLD-"):

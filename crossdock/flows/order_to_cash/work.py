@@ -24,10 +24,11 @@ from crossdock.flows.order_to_cash.catalogue import ExceptionKind
 from crossdock.flows.orders import (
     FINAL_STATES,
     OrderRecord,
-    add_step,
+    StateChange,
     get_orders,
     order_subject,
-    set_state,
+    step_row,
+    write_changes,
 )
 from crossdock.flows.tables import exceptions
 from crossdock.model import Order
@@ -101,11 +102,22 @@ def money(value: Decimal) -> str:
 
 
 class Recorder:
-    """Queues projection writes (``batch.write``) and events (``batch.emit``) for one batch."""
+    """Queues projection writes and events (``batch.emit``) for one batch.
+
+    State changes and steps are collected and written set-based when the batch commits: the
+    last state of each order with its whole ERP references (``Work.erp`` started from the stored
+    ones, so it holds them all), and every step in the order it was recorded."""
 
     def __init__(self, batch: Batch, now: float | None = None) -> None:
         self.batch = batch
         self.now = time.time() if now is None else now
+        self._moved: dict[str, Work] = {}
+        self._steps: list[dict[str, Any]] = []
+        batch.write(self._write)
+
+    def _write(self, conn: Connection) -> None:
+        changes = [StateChange(w.order_id, w.state, self.now, w.erp) for w in self._moved.values()]
+        write_changes(conn, changes, self._steps)
 
     def move(
         self,
@@ -122,30 +134,17 @@ class Recorder:
         work.state = state
         if erp:
             work.erp.update(erp)
-        order_id, now, event_id = work.order_id, self.now, work.trigger
-
-        def write(conn: Connection) -> None:
-            set_state(
-                conn,
-                order_id,
-                state,
-                now,
-                erp=erp,
-                step=step,
-                detail=detail,
-                event_id=event_id,
-                status=status,
-            )
-
-        self.batch.write(write)
+        self._moved[work.order_id] = work
+        self._steps.append(
+            step_row(work.order_id, step or state, status, self.now, detail, work.trigger)
+        )
         self.batch.emit(*events)
 
     def step(
         self, work: Work, step: str, status: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Record a step without changing the state."""
-        order_id, now, event_id = work.order_id, self.now, work.trigger
-        self.batch.write(lambda conn: add_step(conn, order_id, step, status, now, detail, event_id))
+        self._steps.append(step_row(work.order_id, step, status, self.now, detail, work.trigger))
 
     def park(
         self,

@@ -41,6 +41,13 @@ def now_str() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+_INDEXED: dict[type | None, tuple[str, ...]] = {
+    str: ("char", "selection"),
+    int: ("many2one", "integer"),
+}
+"""Field types whose equality leaves use the store's indexes, by the type of the target."""
+
+
 @dataclass(frozen=True)
 class F:
     """A field: ``type`` is char, text, integer, float, boolean, selection, date, datetime,
@@ -269,8 +276,15 @@ class Env:
             relational = f.relation is not None and "." not in path
             return self.path_values(model, record, path), relational
 
+        table = self.table(model)
+        candidates = self._candidates(model, domain)
+        records = (
+            table.values()
+            if candidates is None
+            else [table[rid] for rid in sorted(candidates) if rid in table]
+        )
         found = []
-        for record in self.table(model).values():
+        for record in records:
             if check_active and record.get("active") is False:
                 continue
             if not self.visible(model, record):
@@ -282,6 +296,39 @@ class Env:
         ids = [int(r["id"]) for r in found]
         ids = ids[offset:]
         return ids[:limit] if limit else ids
+
+    def _candidates(self, model: str, domain: list[Any]) -> set[int] | None:
+        """The only ids that can match a conjunction with equality leaves on stored scalar
+        fields (from the store's indexes); None when the domain offers no such leaf. The whole
+        domain is still evaluated on the candidates."""
+        if any(item in ("|", "!") for item in domain):
+            return None
+        fields = self.spec(model).fields
+        found: set[int] | None = None
+        for term in domain:
+            if not isinstance(term, list | tuple) or len(term) != 3 or term[1] not in ("=", "in"):
+                continue
+            path, target = str(term[0]), term[2]
+            targets = (
+                list(target) if term[1] == "in" and isinstance(target, list | tuple) else [target]
+            )
+            f = fields.get(path)
+            if path == "id":
+                ids = {int(t) for t in targets if isinstance(t, int) and not isinstance(t, bool)}
+                if len(ids) != len(targets):
+                    continue
+            elif (
+                f is not None
+                and f.compute is None
+                and f.related is None
+                and f.type in _INDEXED.get(type(targets[0]) if targets else None, ())
+                and all(type(t) is type(targets[0]) and t not in ("", 0) for t in targets)
+            ):
+                ids = self.tx.store.lookup(model, path, targets)
+            else:
+                continue
+            found = ids if found is None else found & ids
+        return found
 
     def _expand(self, model: str, domain: list[Any]) -> list[Any]:
         """Turn ``child_of``/``parent_of`` leaves into ``in`` leaves."""

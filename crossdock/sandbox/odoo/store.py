@@ -3,6 +3,10 @@
 A call runs in a :class:`Transaction`: the first change to a record saves its previous value, so
 an error restores every touched record (Odoo's rollback), and a commit writes exactly the touched
 records to the SQLite file in one SQLite transaction. With no path the store lives in memory only.
+
+Equality lookups (`search` on a reference, a state, a partner) use value indexes built on first
+use and kept current from the records each transaction touches, so a sandbox holding tens of
+thousands of orders answers like a database with indexes rather than by scanning every record.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ class Store:
         self.tables: dict[str, dict[int, Record]] = {}
         self.counters: dict[str, int] = {}
         self.path = str(path) if path else None
+        self._indexes: dict[str, dict[str, _Index]] = {}
+        self._stale: dict[str, set[int]] = {}
+        self._open: Transaction | None = None
         self._db: sqlite3.Connection | None = None
         if self.path:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -55,7 +62,58 @@ class Store:
             self._db = None
 
     def begin(self) -> Transaction:
-        return Transaction(self)
+        self._open = Transaction(self)
+        return self._open
+
+    def lookup(self, model: str, fname: str, values: list[Any]) -> set[int]:
+        """Ids of the records of `model` whose stored `fname` equals one of `values`."""
+        indexes = self._indexes.setdefault(model, {})
+        index = indexes.get(fname)
+        if index is None:
+            index = indexes[fname] = _Index(fname, self.table(model))
+        self._refresh(model)
+        found: set[int] = set()
+        for value in values:
+            found |= index.ids.get(value, set())
+        return found
+
+    def _touched(self, model: str, rid: int) -> None:
+        if model in self._indexes:
+            self._stale.setdefault(model, set()).add(rid)
+
+    def _refresh(self, model: str) -> None:
+        """Re-index the records changed since the last lookup, and those the open transaction
+        touched (a call may still change a record it touched before this lookup)."""
+        rids = self._stale.pop(model, set())
+        if self._open is not None:
+            rids |= {rid for (m, rid) in self._open._before if m == model}
+        if rids:
+            table = self.table(model)
+            for index in self._indexes[model].values():
+                for rid in rids:
+                    index.update(rid, table.get(rid))
+
+
+class _Index:
+    """Stored value → ids, for one field of one model."""
+
+    def __init__(self, fname: str, table: dict[int, Record]) -> None:
+        self.fname = fname
+        self.ids: dict[Any, set[int]] = {}
+        self.of: dict[int, Any] = {}
+        for rid, record in table.items():
+            self.update(rid, record)
+
+    def update(self, rid: int, record: Record | None) -> None:
+        old = self.of.pop(rid, _ABSENT)
+        if old is not _ABSENT:
+            self.ids[old].discard(rid)
+        if record is not None:
+            value = record.get(self.fname)
+            if isinstance(value, list | dict):
+                return
+            self.of[rid] = value
+            self.ids.setdefault(value, set()).add(rid)
 
 
 class Transaction:
@@ -73,6 +131,7 @@ class Transaction:
 
     def touch(self, model: str, rid: int) -> None:
         key = (model, rid)
+        self.store._touched(model, rid)
         if key not in self._before:
             current = self.store.table(model).get(rid)
             self._before[key] = copy.deepcopy(current) if current is not None else _ABSENT
@@ -92,6 +151,7 @@ class Transaction:
 
     def rollback(self) -> None:
         for (model, rid), before in self._before.items():
+            self.store._touched(model, rid)
             if before is _ABSENT:
                 self.store.table(model).pop(rid, None)
             else:
