@@ -73,6 +73,12 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
+    def retry_in(self) -> float | None:
+        """Seconds until the next probe may go (0 when half-open); None when closed."""
+        if self._opened_at is None:
+            return None
+        return max(0.0, self.reset_timeout_s - (self._clock() - self._opened_at))
+
     @property
     def consecutive_failures(self) -> int:
         return self._failures
@@ -89,8 +95,7 @@ class CircuitBreaker:
         if state == "half_open" and not self._probe_in_flight:
             self._probe_in_flight = True
             return
-        remaining = max(0.0, self.reset_timeout_s - (self._clock() - self._opened_at))
-        raise CircuitOpenError(self.name, remaining)
+        raise CircuitOpenError(self.name, self.retry_in() or 0.0)
 
     def record_success(self) -> None:
         self._failures = 0

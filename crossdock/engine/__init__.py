@@ -4,7 +4,15 @@ leases, retries, dead letters, replay, lanes, rate limits and schedules (SQLite 
 It knows no business object: events carry JSON data, and handlers give it meaning.
 """
 
-from crossdock.engine.consumers import Backoff, Batch, Failed, Handler, Reject, Subscription
+from crossdock.engine.consumers import (
+    Backoff,
+    Batch,
+    Failed,
+    Handler,
+    Reject,
+    Subscription,
+    Unavailable,
+)
 from crossdock.engine.core import (
     DEFAULT_LANES,
     Engine,
@@ -39,5 +47,6 @@ __all__ = [
     "Stats",
     "Subscription",
     "TokenBucket",
+    "Unavailable",
     "new_event_id",
 ]

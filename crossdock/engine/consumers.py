@@ -6,7 +6,10 @@ handled. Raising means the batch failed: the engine then hands the events over o
 the failing ones, parks each failing event (and the later events of its subject) for a retry with
 backoff, and lets every other subject move on. `batch.fail(event, error)` fails a single event
 without failing the batch. Raising `Reject` marks the failure as permanent: no retry, straight to
-the dead letters.
+the dead letters. Raising `Unavailable` says a system the handler needs is down (its circuit is
+open): the partitions of the batch pause for `retry_after_s` with their cursors where they were,
+then the same events come again in one batch — no attempt is counted and no event is handed over
+alone, so an outage of any length neither buries events nor slows the drain afterwards.
 
 Writes to the hub's own database go through `batch.write(fn)`: `fn(conn)` runs in the transaction
 that acknowledges the batch, so the writes and the acknowledgement commit together or not at all.
@@ -31,6 +34,14 @@ WriteFn = Callable[[Connection], None]
 
 class Reject(Exception):
     """A permanent failure: the event goes to the dead letters without further attempts."""
+
+
+class Unavailable(Exception):
+    """A system the handler needs is down: retry the batch later; not an attempt."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(0.0, retry_after_s)
 
 
 class Failed(Exception):

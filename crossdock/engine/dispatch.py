@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection
 
-from crossdock.engine.consumers import Batch, Reject, Subscription
+from crossdock.engine.consumers import Batch, Reject, Subscription, Unavailable
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
 from crossdock.engine.log import insert_events, type_clause
@@ -40,6 +40,7 @@ from crossdock.engine.progress import (
     claim_subject,
     has_work,
     park,
+    pause_partitions,
     read_claimed,
     read_parked,
     record_retry,
@@ -107,6 +108,8 @@ class _Plan:
 
     done: list[Batch] = field(default_factory=list)
     isolated: bool = False
+    paused_until: float | None = None
+    """The handler's system is down: nothing of the round is consumed before this time."""
     behind: list[Event] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
 
@@ -269,6 +272,13 @@ class Dispatcher:
                     matching.extend(found)
                 matching.sort(key=lambda e: e.position)
                 plan = await self._deliver(sub, matching, claimed.parked)
+                if plan.paused_until is not None:
+                    pause = partial(pause_partitions, claim=claim, until=plan.paused_until)
+                    try:
+                        await self._writer.submit(pause, priority=lane.priority)
+                    except LeaseLost:
+                        self.stats.lease_lost += 1
+                    return
                 keep = not drained and round_no < MAX_ROUNDS_PER_LEASE
                 keep = keep and not self._stopping.is_set()
                 try:
@@ -333,6 +343,11 @@ class Dispatcher:
         batch = Batch(sub.group, ready)
         try:
             await self._handle(sub, batch)
+        except Unavailable as exc:
+            # Every event would meet the same outage: the partitions wait it out as they are,
+            # and the round is read again in one batch afterwards.
+            log.info("engine.group_paused", group=sub.group, retry_after_s=exc.retry_after_s)
+            return _Plan(paused_until=self._clock() + exc.retry_after_s)
         except Exception as exc:
             if len(ready) > 1:
                 return await self._isolate(sub, ready, plan)
@@ -399,6 +414,19 @@ class Dispatcher:
         error: BaseException,
     ) -> bool:
         """Record a failed attempt; True when the event will be retried (its subject waits)."""
+        if isinstance(error, Unavailable):
+            # Waiting out an outage is not an attempt: the count and the errors stay as they were.
+            plan.failures.append(
+                _Failure(event, attempt - 1, history, self._clock() + error.retry_after_s)
+            )
+            log.info(
+                "engine.handler_waiting",
+                group=sub.group,
+                subject=event.subject,
+                retry_after_s=round(error.retry_after_s, 1),
+                reason=str(error),
+            )
+            return True
         errors = [*history, self._error_record(attempt, error)]
         permanent = isinstance(error, Reject) or attempt >= sub.max_attempts
         next_at = None if permanent else self._clock() + sub.backoff.delay(attempt)

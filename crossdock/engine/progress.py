@@ -240,6 +240,19 @@ def advance_partitions(
             raise LeaseLost(f"{claim.group}/{partition}")
 
 
+def pause_partitions(conn: Connection, claim: PartitionClaim, until: float) -> None:
+    """Release the leases without moving the cursors; nobody claims them again before `until`
+    (the system the group's handler needs is down)."""
+    for partition in claim.positions:
+        result = conn.execute(
+            update(cursors)
+            .where(_fence(claim, partition))
+            .values(lease_owner=None, lease_token=None, lease_until=until)
+        )
+        if result.rowcount != 1:
+            raise LeaseLost(f"{claim.group}/{partition}")
+
+
 def parked_among(conn: Connection, group: str, subjects: Iterable[str]) -> set[str]:
     wanted = sorted(set(subjects))
     found: set[str] = set()

@@ -19,6 +19,7 @@ from crossdock.engine import (
     NewEvent,
     Reject,
     Subscription,
+    Unavailable,
 )
 from crossdock.engine.database import normalize_url
 from tests.support.waiting import until
@@ -224,6 +225,38 @@ async def test_reject_goes_straight_to_the_dead_letters(db_url: str) -> None:
         await until(lambda: _has_dead(engine), what="the dead letter")
         [dead] = await engine.dead_letters()
     assert calls == [1] and dead.attempts == 1
+
+
+async def test_an_outage_of_any_length_uses_no_attempts_and_keeps_subject_order(
+    db_url: str,
+) -> None:
+    """A handler whose system is down hands batches back as Unavailable many more times than
+    max_attempts allows: nothing is buried, nothing is parked, and each subject's events are
+    handled once, in order, once the system is back."""
+    down_for = 12  # calls answered "unavailable" before the system is back
+    calls: list[list[int]] = []
+    handled: dict[str, list[int]] = defaultdict(list)
+
+    async def handle(batch: Batch) -> None:
+        calls.append([e.data["n"] for e in batch.events])
+        if len(calls) <= down_for:
+            raise Unavailable("the ERP is down", retry_after_s=0.01)
+        for e in batch.events:
+            handled[e.subject].append(e.data["n"])
+
+    engine = make_engine(db_url, concurrency=2)
+    engine.subscribe(Subscription("g", ["order.*"], handle, max_attempts=2, backoff=FAST))
+    async with engine:
+        await engine.append([ev(f"s{i % 3}", i) for i in range(9)])
+        await drained(engine)
+        assert await engine.dead_letters() == []
+        assert engine.stats.retried == 0
+    assert len(calls) > down_for
+    assert {s: ns for s, ns in handled.items()} == {
+        "s0": [0, 3, 6],
+        "s1": [1, 4, 7],
+        "s2": [2, 5, 8],
+    }
 
 
 async def test_batch_fail_retries_one_event_and_commits_the_rest(db_url: str) -> None:

@@ -6,94 +6,29 @@ outlives the hub. (Shipping and invoicing after release are covered by the flow 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from crossdock.api.auth import create_token
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
-from crossdock.demo import SKUS, seed_erp
+from crossdock.demo import seed_erp
 from crossdock.engine.database import Database
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.flows.tables import exceptions, orders
 from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
+from tests.flows.served import SENDERS, answers, send_all, start_hub, write_config
 from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
 
 ORDERS = 2000
 REACHED = ("released", *sorted(FINAL_STATES))
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def order(n: int) -> dict[str, Any]:
-    return {
-        "channel": "shop",
-        "external_ref": f"K-{n}",
-        "currency": "USD",
-        "customer": {
-            "external_ref": f"C-{n % 40}",
-            "name": "Crash Test Customer",
-            "address": {
-                "street": "1 Main St",
-                "city": "Springfield",
-                "postal_code": "12345",
-                "country": "US",
-            },
-        },
-        "lines": [{"sku": SKUS[n % len(SKUS)], "quantity": "1", "unit_price": "25.00"}],
-    }
-
-
-def start_hub(config: Path, port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crossdock", "serve", "--config", str(config), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "CRASH_ODOO_PASSWORD": "admin"},
-    )
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-SENDERS = 16
-
-
-async def send_all(base: str, token: str, numbers: list[int]) -> set[int]:
-    """POST orders until the hub stops answering; the numbers it acknowledged."""
-    accepted: set[int] = set()
-    queue = list(numbers)
-    async with httpx.AsyncClient(
-        base_url=base, timeout=10, headers={"Authorization": f"Bearer {token}"}
-    ) as client:
-
-        async def worker() -> None:
-            while queue:
-                n = queue.pop()
-                try:
-                    response = await client.post("/v1/orders", json=order(n))
-                except httpx.HTTPError:
-                    return
-                if response.status_code == 202:
-                    accepted.add(n)
-
-        await asyncio.gather(*(worker() for _ in range(SENDERS)))
-    return accepted
 
 
 @pytest.mark.slow
@@ -110,13 +45,11 @@ def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
 
         asyncio.run(seed())
         url = f"sqlite:///{tmp_path / 'hub.db'}"
-        config = tmp_path / "crossdock.yaml"
-        config.write_text(
-            f"database:\n  url: {url}\n"
-            f"systems:\n  odoo:\n    kind: odoo\n    url: {odoo.url}\n    username: admin\n"
-            "    credentials:\n      password: ${CRASH_ODOO_PASSWORD}\n"
-            "    options:\n      database: crossdock\n"
-            "engine:\n  lease_seconds: 2\n  poll_interval_ms: 20\n"
+        config = write_config(
+            tmp_path / "crossdock.yaml",
+            url,
+            odoo.url,
+            "engine:\n  lease_seconds: 2\n  poll_interval_ms: 20\n",
         )
         upgrade(url)
         db = Database(url)
@@ -165,9 +98,7 @@ def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
                 engine = create_engine(url, poolclass=NullPool)
                 with engine.connect() as conn:
                     final = conn.execute(
-                        select(func.count())
-                        .select_from(orders)
-                        .where(orders.c.state.in_(REACHED))
+                        select(func.count()).select_from(orders).where(orders.c.state.in_(REACHED))
                     ).scalar_one()
                     waiting = conn.execute(
                         select(func.count(func.distinct(exceptions.c.subject))).where(

@@ -321,7 +321,9 @@ class OdooClient:
         try:
             self.breaker.before_call()
         except CircuitOpenError as exc:
-            raise OdooCircuitOpenError(str(exc), model=model, method=method) from exc
+            error = OdooCircuitOpenError(str(exc), model=model, method=method)
+            error.retry_in_s = exc.retry_in_s
+            raise error from exc
         async with self.limiter.slot():
             self.stats.count(model, method)
             try:

@@ -123,7 +123,10 @@ class OdooTimeoutError(OdooTransientError):
 
 
 class OdooCircuitOpenError(OdooTransientError):
-    """The circuit breaker of this Odoo instance is open; the call was not sent."""
+    """The circuit breaker of this Odoo instance is open; the call was not sent.
+    ``retry_in_s``: when the breaker lets its next probe through."""
+
+    retry_in_s: float = 0.0
 
 
 class OdooServerError(OdooError):

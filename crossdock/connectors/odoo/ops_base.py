@@ -137,6 +137,10 @@ class OperationsBase:
             )
         return self._warehouses[key]
 
+    def unavailable_for(self) -> float | None:
+        """Seconds until the circuit lets a call through again; None while it is closed."""
+        return self.client.breaker.retry_in()
+
     # ------------------------------------------------------------------ products
 
     def invalidate_products(self, skus: Iterable[str] | None = None) -> None:

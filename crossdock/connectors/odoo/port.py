@@ -45,6 +45,10 @@ class ErpPort(Protocol):
 
     def invalidate_products(self, skus: Iterable[str] | None = None) -> None: ...
 
+    def unavailable_for(self) -> float | None:
+        """Seconds until the ERP's circuit lets a call through again; None while it is closed."""
+        ...
+
     async def prices(
         self,
         skus: Sequence[str],

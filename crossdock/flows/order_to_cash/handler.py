@@ -8,7 +8,9 @@ writes and events committed with the acknowledgement (see :mod:`.work`).
 
 Failures: an ERP error about a record parks that order in the exceptions queue (the others go on);
 a transient or technical error is raised, so the engine retries the batch with backoff (and
-isolates the event that keeps failing).
+isolates the event that keeps failing). While the ERP's circuit is open (it is down), the batch is
+handed back as ``Unavailable``: the orders wait for the next probe without using up attempts, so
+an outage of any length ends with the backlog draining, not in the dead letters.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from crossdock.connectors.odoo.errors import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Batch, Engine, Event
+from crossdock.engine import Batch, Engine, Event, Unavailable
 from crossdock.engine.log import find_event
 from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
@@ -53,6 +56,16 @@ class OrderToCash:
         self.endings = Endings(erp, settings)
 
     async def handle(self, batch: Batch) -> None:
+        try:
+            await self._handle(batch)
+        except OdooTransientError as exc:
+            wait = self.erp.unavailable_for()
+            if wait is None:
+                raise
+            # at least a second: a half-open circuit has its probe in flight already
+            raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait)) from exc
+
+    async def _handle(self, batch: Batch) -> None:
         queues: dict[str, list[Event]] = {}
         for event in batch.events:
             order_id = ev.order_id_of(event.subject)
