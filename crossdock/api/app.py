@@ -17,6 +17,7 @@ from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.hub import Hub
 from crossdock.ops.http import ObservabilityMiddleware
+from crossdock.ui import mount_ui
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(router)
     app.include_router(webhook_router)
     app.include_router(ops_router)
+    mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)
 
     @app.get("/healthz", tags=["operations"])

@@ -1,6 +1,7 @@
 """Connector calls seen by the operations layer (`crossdock.connectors.observer.CallObserver`):
 a client span per attempt (child of the handler span), latency and errors per system, retries,
-the circuit state read at scrape time, and the `traceparent` header on every outbound request."""
+the circuit state read at scrape time, the time of the last successful call per system, and the
+`traceparent` header on every outbound request."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class ConnectorObserver:
     def __init__(self, tracing: Tracing | None) -> None:
         self._tracing = tracing
         self.circuits: dict[str, Callable[[], str]] = {}
+        self.last_success: dict[str, float] = {}
+        """Epoch seconds of the last call that succeeded, per system (this process)."""
 
     @contextlib.contextmanager
     def calling(self, system: str, operation: str, attributes: Mapping[str, str]) -> Iterator[None]:
@@ -39,6 +42,9 @@ class ConnectorObserver:
         except Exception as exc:
             m.CONNECTOR_ERRORS.labels(system, type(exc).__name__).inc()
             raise
+        else:
+            self.last_success[system] = now = time.time()
+            m.CONNECTOR_LAST_SUCCESS.labels(system).set(now)
         finally:
             m.CONNECTOR_SECONDS.labels(system, operation).observe(time.perf_counter() - started)
 

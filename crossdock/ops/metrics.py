@@ -96,6 +96,11 @@ CONNECTOR_ERRORS = counter(
     "connector_errors_total", "Failed calls to external systems, by error type.", ["system", "type"]
 )
 CONNECTOR_RETRIES = counter("connector_retries_total", "Retried calls.", ["system"])
+CONNECTOR_LAST_SUCCESS = gauge(
+    "connector_last_success_timestamp_seconds",
+    "When a call to the system last succeeded (epoch seconds, this process).",
+    ["system"],
+)
 
 # -- HTTP ----------------------------------------------------------------------------------------
 

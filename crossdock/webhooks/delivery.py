@@ -20,6 +20,7 @@ from crossdock import __version__
 from crossdock.config.webhooks import WebhooksConfig
 from crossdock.engine import Engine
 from crossdock.engine.wakeup import Notifier
+from crossdock.ops.metrics import counter, histogram
 from crossdock.webhooks.claims import (
     Claimed,
     Recorded,
@@ -37,6 +38,15 @@ log = structlog.get_logger(__name__)
 
 RESPONSE_HEAD_BYTES = 512
 STOP_GRACE_S = 5.0
+
+# Every attempt, per endpoint id: success is a 2xx answer; anything else (another status, a
+# timeout, a refused destination) is a failure.
+DELIVERIES = counter(
+    "webhook_deliveries_total", "Webhook delivery attempts, by outcome.", ["endpoint", "outcome"]
+)
+DELIVERY_SECONDS = histogram(
+    "webhook_delivery_seconds", "Duration of one webhook delivery attempt.", ["endpoint"]
+)
 
 
 class DeliveryWorker:
@@ -212,6 +222,8 @@ class DeliveryWorker:
 
     async def _deliver(self, claimed: Claimed) -> None:
         result = await self.send(claimed)
+        DELIVERIES.labels(claimed.endpoint_id, "success" if result.ok else "failure").inc()
+        DELIVERY_SECONDS.labels(claimed.endpoint_id).observe(result.latency_ms / 1000)
         appends = not result.ok
         for attempt in range(5):
             try:
