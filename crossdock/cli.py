@@ -10,6 +10,7 @@ from crossdock.commands import catalog as catalog_cmd
 from crossdock.commands import config as config_cmd
 from crossdock.commands import db as db_cmd
 from crossdock.commands import engine_cli
+from crossdock.commands import reconcile as reconcile_cmd
 from crossdock.commands import sandbox as sandbox_cmd
 from crossdock.commands import schema as schema_cmd
 from crossdock.commands import tokens as tokens_cmd
@@ -23,6 +24,7 @@ app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(reconcile_cmd.app, name="reconcile")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(engine_cli.dlq, name="dlq")
 app.add_typer(engine_cli.events, name="events")

@@ -18,6 +18,7 @@ from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.settings import OdooSettings
 from crossdock.engine import Engine
 from crossdock.flows.order_to_cash import erp_system_of, register
+from crossdock.flows.reconciliation.service import register as register_reconciliation
 
 
 @dataclass
@@ -79,4 +80,5 @@ def attach_order_to_cash(
     """Connect the ERP and subscribe the order-to-cash flow on `engine` (before it starts)."""
     erp = connect_erp(cfg, observer)
     register(engine, erp.operations, cfg)
+    register_reconciliation(engine, erp.operations, cfg)  # its schedules and consumer group
     return erp

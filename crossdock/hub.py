@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from crossdock.config import Config, sqlalchemy_url
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash
+from crossdock.flows.inventory import register as register_inventory
 from crossdock.migrations import upgrade
 from crossdock.ops.observability import Observability
 from crossdock.webhooks.service import WebhookService
@@ -59,6 +60,8 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)
         )
     erp = attach_order_to_cash(cfg, engine, ops.connectors) if flows else None
+    if erp is not None:
+        register_inventory(engine, erp.operations, cfg)
     return Hub(cfg, engine, WebhookService(cfg.webhooks, engine), erp=erp, ops=ops)
 
 

@@ -12,7 +12,9 @@ from crossdock import __version__
 from crossdock.api import problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.intake import accept_kind
+from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.hub import Hub
@@ -37,6 +39,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(router)
     app.include_router(webhook_router)
     app.include_router(ops_router)
+    app.include_router(inventory_router)
+    app.include_router(reconciliation_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)
 

@@ -27,6 +27,8 @@ SCOPES = (
     "orders:write",
     "orders:read",
     "shipments:write",
+    "inventory:write",
+    "inventory:read",
     "ops:read",
     "ops:write",
     "webhooks:admin",

@@ -9,8 +9,7 @@ offered (open loop: sent on schedule whatever the answers), and `e2e_confirmed_p
 Throughput and latency are measured on an intake node (`serve --api-only`, the scale-out shape:
 workers run elsewhere); the end-to-end figure runs API, workers and the flow in one process.
 
-The load generator is a small keep-alive HTTP/1.1 client on asyncio streams: on a 2-core machine
-a full client library would spend more CPU per request than the server, and measure itself.
+The load generator is the benches' small keep-alive client (:mod:`crossdock.bench.http`).
 """
 
 from __future__ import annotations
@@ -18,11 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,8 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from crossdock.api.auth import create_token
+from crossdock.bench.http import Connection, crossdock_process, free_port
 from crossdock.engine.database import Database
 from crossdock.migrations import upgrade
+
+ORDERS = "/v1/orders"
 
 
 def _order(n: int) -> bytes:
@@ -57,48 +55,15 @@ def _order(n: int) -> bytes:
     ).encode()
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection sending POST /v1/orders."""
-
-    def __init__(self, host: str, port: int, token: str) -> None:
-        self.host, self.port, self.token = host, port, token
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        head = (
-            f"POST /v1/orders HTTP/1.1\r\nHost: {self.host}\r\n"
-            f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        self.writer.write(head + body)
-        status_line = await self.reader.readline()
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        await self.reader.readexactly(length)
-        return int(status_line.split()[1])
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            await self.writer.wait_closed()
-
-
 @contextmanager
 def served_hub(
-    directory: Path, erp_port: int | None = None, *, api_only: bool = False
+    directory: Path, erp_port: int | None = None, *, api_only: bool = False, tracing: bool = True
 ) -> Iterator[tuple[str, int, str]]:
     """`crossdock serve` in its own process; with `erp_port`, the order-to-cash flow runs against
     the Odoo sandbox listening there; `api_only` serves intake without workers."""
     url = f"sqlite:///{directory / 'intake.db'}"
     config = directory / "crossdock.yaml"
-    text = f"database:\n  url: {url}\n"
+    text = f"database:\n  url: {url}\nobservability:\n  tracing: {str(tracing).lower()}\n"
     if erp_port is not None:
         # No rate limit of our own in front of a sandbox without latency: the flow is measured.
         text += (
@@ -112,10 +77,10 @@ def served_hub(
     db = Database(url)
     token = db.write_sync(lambda c: create_token(c, "bench", ["orders:write"], rate_per_s=1e9))
     db.close()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CROSSDOCK_CONFIG": str(config), "BENCH_ODOO_PASSWORD": "admin"}
     args = ["serve", "--config", str(config), "--port", str(port)]
-    with _process([*args, *(["--api-only"] if api_only else [])], port, env):
+    with crossdock_process([*args, *(["--api-only"] if api_only else [])], port, env):
         yield "127.0.0.1", port, token
 
 
@@ -124,39 +89,8 @@ def sandbox_process(directory: Path, port: int) -> Iterator[None]:
     """The Odoo sandbox in its own process without simulated latency, as a real Odoo runs
     beside the hub rather than inside it."""
     args = ["sandbox", "odoo", "--port", str(port), "--path", str(directory / "odoo.db")]
-    with _process([*args, "--latency-call-s", "0", "--latency-record-s", "0"], port, None):
+    with crossdock_process([*args, "--latency-call-s", "0", "--latency-record-s", "0"], port, None):
         yield
-
-
-@contextmanager
-def _process(args: list[str], port: int, env: dict[str, str] | None) -> Iterator[None]:
-    """`crossdock <args>` in its own process until the block ends; ready once the port answers."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crossdock", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        if proc.poll() is not None:
-            raise RuntimeError(f"crossdock {args[0]} exited with {proc.returncode}")
-        yield
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def closed_loop(
@@ -171,7 +105,7 @@ async def closed_loop(
         conn = Connection(host, port, token)
         try:
             for n in numbers:
-                if await conn.post(_order(n)) == 202:
+                if (await conn.request("POST", ORDERS, _order(n)))[0] == 202:
                     accepted += 1
         finally:
             await conn.close()
@@ -193,7 +127,7 @@ async def open_loop(
         nonlocal failures
         conn = pool.pop() if pool else Connection(host, port, token)
         began = time.perf_counter()
-        status = await conn.post(_order(n))
+        status = (await conn.request("POST", ORDERS, _order(n)))[0]
         latencies.append(time.perf_counter() - began)
         failures += status != 202
         pool.append(conn)
@@ -235,6 +169,17 @@ async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
             start += count
         figures["accepted_per_s"] = accepted
         figures.update(await open_loop(host, port, token, 500, 5, start))
+    # What tracing costs: the same node with tracing off (metrics stay on: they are not optional).
+    with (
+        tempfile.TemporaryDirectory(prefix="crossdock-intake-") as tmp,
+        served_hub(Path(tmp), api_only=True, tracing=False) as (host, port, token),
+    ):
+        untraced = await closed_loop(host, port, token, 64, orders, 0)
+    figures["tracing"] = {
+        "accepted_per_s_c64_off": round(untraced),
+        "accepted_per_s_c64_on": accepted["concurrency_64"],
+        "on_vs_off": round(accepted["concurrency_64"] / untraced, 3),
+    }
     figures["e2e_confirmed_per_s"] = round(await end_to_end(orders), 1)
     figures["targets"] = {
         "accepted_per_s.concurrency_64": ">= 2000",
@@ -273,7 +218,7 @@ async def end_to_end(orders: int) -> float:
                 for n in numbers:
                     body = json.loads(_order(n))
                     body["lines"][0]["sku"] = SKUS[n % len(SKUS)]
-                    await conn.post(json.dumps(body).encode())
+                    await conn.request("POST", ORDERS, json.dumps(body).encode())
             finally:
                 await conn.close()
 

@@ -77,6 +77,56 @@ ORDER_ID = {"order_id": {"type": "string", "description": "The hub's order id."}
 O2C = "flows.order_to_cash"
 WEBHOOKS = "webhooks"
 
+INVENTORY = "flows.inventory"
+_QTY = {"type": "string", "description": "A decimal quantity as text."}
+_SKU_CHANNEL = {"channel": STR, "sku": STR}
+INVENTORY_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "inventory.available", 1,
+        _data(
+            {**_SKU_CHANNEL, "available": _QTY},
+            {"previous": {"type": ["string", "null"]}, "unit": STR, "on_hand": _QTY,
+             "reserved": _QTY, "buffer": _QTY},
+        ),
+        INVENTORY, (WEBHOOKS,), "stock",
+        "A channel's available-to-promise of a SKU changed (published only on a change).",
+    ),
+    EventType(
+        "inventory.low", 1,
+        _data({**_SKU_CHANNEL, "available": _QTY}, {"threshold": _QTY, "unit": STR}),
+        INVENTORY, (WEBHOOKS,), "stock",
+        "A channel's availability of a SKU fell to or below its reorder threshold.",
+    ),
+    EventType(
+        "inventory.restored", 1,
+        _data(
+            {**_SKU_CHANNEL, "available": _QTY},
+            {"threshold": {"type": ["string", "null"]}, "unit": STR},
+        ),
+        INVENTORY, (WEBHOOKS,), "stock",
+        "A channel's availability of a SKU rose back above its reorder threshold.",
+    ),
+    EventType(
+        "inventory.sync_requested", 1,
+        _data(
+            {"reason": STR},
+            {"publish": {"type": "array", "items": STR}, "erp": {"type": "boolean"},
+             "sweep": {"type": "boolean"}},
+        ),
+        "api.inventory, flows.inventory", (INVENTORY,), "stock",
+        "Internal: stock or reservations changed; the inventory sync loop has work.",
+    ),
+    EventType(
+        "inventory.tick", 1,
+        _data(
+            {"schedule": STR, "tick": STR},
+            {"channel": STR, "erp": {"type": "boolean"}, "sweep": {"type": "boolean"}},
+        ),
+        "scheduler", (INVENTORY,), "stock",
+        "Internal: a schedule of the inventory flow fired (batch publication, ERP writes, sweep).",
+    ),
+)  # fmt: skip
+
 _TYPES: tuple[EventType, ...] = (
     EventType(
         "order.accepted", 1,
@@ -160,6 +210,16 @@ _TYPES: tuple[EventType, ...] = (
         _data({"endpoint_id": STR, "url": STR, "reason": STR}),
         "webhooks.delivery", ("operations",), "integration",
         "An endpoint was disabled: it answered 410 Gone, or failed for the configured days.",
+    ),
+    *INVENTORY_TYPES,
+    EventType(
+        "reconciliation.requested", 1,
+        _data(
+            {"kind": {"enum": ["orders", "invoices", "stock", "all"]}, "by": STR},
+            {"fix": {"type": "boolean"}, "schedule": STR, "tick": STR},
+        ),
+        "scheduler, api.reconciliation", ("flows.reconciliation",), "operations",
+        "Internal: run a reconciliation now (its schedule fired, or someone asked for it).",
     ),
 )  # fmt: skip
 

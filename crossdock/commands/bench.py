@@ -96,6 +96,39 @@ def odoo_bench(
     )
 
 
+@app.command("inventory")
+def inventory_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    events: int = typer.Option(100_000, help="Stock events in the burst."),
+    skus: int = typer.Option(5_000, help="SKUs the events spread over."),
+    locations: int = typer.Option(1, help="Warehouse locations per SKU."),
+    per_request: int = typer.Option(1_000, "--per-request", help="Events per HTTP request."),
+    concurrency: int = typer.Option(4, help="Connections sending at once."),
+    latency_call: float = typer.Option(0.015, help="Sandbox latency per Odoo call (s)."),
+    latency_record: float = typer.Option(
+        0.003, help="Sandbox latency per record Odoo creates (s)."
+    ),
+) -> None:
+    """Stock events over real HTTP against `crossdock serve`: intake, Odoo writes, convergence."""
+    from crossdock.bench.inventory import run_inventory_bench
+
+    configure_logging("warning")
+    _emit(
+        asyncio.run(
+            run_inventory_bench(
+                events=events,
+                skus=skus,
+                locations=locations,
+                per_request=per_request,
+                concurrency=concurrency,
+                latency_call_s=latency_call,
+                latency_record_s=latency_record,
+            )
+        ),
+        as_json,
+    )
+
+
 @app.command("webhooks")
 def webhooks_bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -9,6 +9,7 @@ from collections.abc import Generator
 
 import typer
 import uvicorn
+import uvloop
 from sqlalchemy import Connection
 
 from crossdock.commands.common import ConfigOption, load
@@ -31,7 +32,9 @@ def serve(
     cfg = load(config)
     configure_logging(cfg.observability.log_level)
     migrate(cfg)
-    asyncio.run(run(cfg, api=not workers_only, workers=not api_only, host=host, port=port))
+    # uvloop, as uvicorn would pick on its own: the API and the workers share this loop
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run(cfg, api=not workers_only, workers=not api_only, host=host, port=port))
 
 
 class _Server(uvicorn.Server):

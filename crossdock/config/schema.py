@@ -50,6 +50,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.inventory import InventoryConfig
+from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.secrets import (
     ENV_REF_IN_TEXT_RE,
     ENV_REF_RE,
@@ -670,10 +672,12 @@ class Config(_Model):
     sync: dict[Name, SyncPolicy] = Field(default_factory=default_sync)
     lanes: dict[Name, Lane] = Field(default_factory=default_lanes)
     channels: dict[Name, ChannelPolicy] = Field(default_factory=default_channels)
+    inventory: InventoryConfig = Field(default_factory=InventoryConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -6,6 +6,8 @@ from sqlalchemy import MetaData
 
 from crossdock.api.tables import metadata as api_metadata
 from crossdock.engine.tables import metadata as engine_metadata
+from crossdock.flows.inventory.tables import metadata as inventory_metadata
+from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.tables import metadata as flows_metadata
 from crossdock.ops.tables import metadata as ops_metadata
 from crossdock.webhooks.tables import metadata as webhooks_metadata
@@ -16,4 +18,6 @@ target_metadata: list[MetaData] = [
     api_metadata,
     webhooks_metadata,
     ops_metadata,
+    reconciliation_metadata,
+    inventory_metadata,
 ]

@@ -24,6 +24,8 @@ from sqlalchemy.orm import aliased
 
 from crossdock.engine import Engine
 from crossdock.engine.tables import dead_letters
+from crossdock.flows.reconciliation.metrics import drift_totals_and_runs
+from crossdock.flows.reconciliation.metrics import set_totals as set_drift_totals
 from crossdock.flows.tables import exceptions, order_steps
 from crossdock.ops import metrics as m
 from crossdock.ops.connector_observer import CIRCUIT_STATES
@@ -66,6 +68,7 @@ class Collector:
                 self._last_step = await db.read(_step_baseline)
             after = self._last_step
             steps = await db.read(lambda c: _steps_after(c, after))
+            drift, last_runs = await db.read(drift_totals_and_runs)
             # From here on nothing awaits: a scrape never sees half-refreshed families.
             lanes = {g: s.lane for g, s in self._engine.subscriptions.items()}
             self._set_backlog(backlog, lanes)
@@ -75,6 +78,7 @@ class Collector:
             self._set_exceptions(open_exceptions)
             self._count_steps(steps)
             self._set_circuits()
+            set_drift_totals(drift, last_runs, time.time())
 
     def _set_backlog(self, backlog: list[Any], lanes: dict[str, str]) -> None:
         for family in (

@@ -148,6 +148,44 @@ CIRCUIT_STATE = gauge(
     ["system", "state"],
 )
 
+# -- reconciliation: set by `crossdock.flows.reconciliation.metrics` at the end of each run and,
+# database-wide, by its `refresh(db)` ---------------------------------------------------------
+
+RECONCILIATION_DRIFT_ITEMS = gauge(
+    "reconciliation_drift_items",
+    "Drift items still present (open or being corrected), by reconciliation and type.",
+    ["kind", "type"],
+)
+RECONCILIATION_DRIFT_VALUE = gauge(
+    "reconciliation_drift_value",
+    "Money involved in the drift items still present (each in its own currency, summed).",
+    ["kind", "type"],
+)
+RECONCILIATION_DRIFT_OLDEST = gauge(
+    "reconciliation_drift_oldest_age_seconds",
+    "Age of the oldest drift item still present, by reconciliation.",
+    ["kind"],
+)
+RECONCILIATION_CORRECTIONS = counter(
+    "reconciliation_corrections_total",
+    "Owner's values applied by reconciliation, by outcome (applied, failed).",
+    ["kind", "type", "outcome"],
+)
+RECONCILIATION_RUNS = counter(
+    "reconciliation_runs_total", "Reconciliation runs, by status (ok, failed).", ["kind", "status"]
+)
+RECONCILIATION_LAST_RUN = gauge(
+    "reconciliation_last_run_timestamp_seconds",
+    "When the last successful run of each reconciliation finished (Unix time).",
+    ["kind"],
+)
+RECONCILIATION_RUN_SECONDS = histogram(
+    "reconciliation_run_seconds",
+    "Duration of reconciliation runs.",
+    ["kind"],
+    (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600),
+)
+
 SCRAPED: tuple[Gauge, ...] = (
     CONSUMER_DEPTH,
     CONSUMER_PARKED,

@@ -10,12 +10,13 @@ from crossdock.config.schema import System
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
+from crossdock.connectors.odoo.ops_reconcile import ReconcileReads
 from crossdock.connectors.odoo.settings import OdooSettings
 
 __all__ = ["OdooOperations"]
 
 
-class OdooOperations(PurchasingOperations, CatalogOperations):
+class OdooOperations(PurchasingOperations, CatalogOperations, ReconcileReads):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 
     @classmethod

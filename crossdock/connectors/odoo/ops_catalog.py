@@ -269,38 +269,27 @@ class CatalogOperations(OperationsBase):
             targets.append((info.id, location, setting.lot, float(setting.quantity)))
         lots = await self._lot_ids({(pid, lot) for pid, _, lot, _ in targets if lot}, company)
         context = {"inventory_mode": True, "allowed_company_ids": [company]}
-        existing = await self.client.search_read(
-            "stock.quant",
-            [
-                ["product_id", "in", sorted({t[0] for t in targets})],
-                ["location_id", "in", sorted({t[1] for t in targets})],
-            ],
-            ["product_id", "location_id", "lot_id"],
-            context=context,
-        )
-        quants = {
-            (m2o_id(q["product_id"]), m2o_id(q["location_id"]), m2o_id(q["lot_id"])): int(q["id"])
-            for q in existing
-        }
-        quant_ids: list[int] = []
-        to_create: list[dict[str, Any]] = []
+        # In inventory mode, `create` writes the counted quantity on the quant that exists for
+        # (product, location, lot) or makes one: one call for the whole batch either way. Odoo
+        # answers each quant once, so a target given twice is sent once (the last count wins).
+        unique: dict[tuple[int, int, int | None], dict[str, Any]] = {}
+        keys: list[tuple[int, int, int | None]] = []
         for pid, location, lot, quantity in targets:
             lot_id = lots.get((pid, lot)) if lot else None
-            quant_id = quants.get((pid, location, lot_id))
-            if quant_id is not None:
-                await self.client.write(
-                    "stock.quant", [quant_id], {"inventory_quantity": quantity}, context=context
-                )
-                quant_ids.append(quant_id)
-            else:
-                vals: dict[str, Any] = {
-                    "product_id": pid,
-                    "location_id": location,
-                    "inventory_quantity": quantity,
-                }
-                if lot_id:
-                    vals["lot_id"] = lot_id
-                to_create.append(vals)
-        quant_ids += await self.client.create("stock.quant", to_create, context=context)
-        await self.client.call("stock.quant", "action_apply_inventory", quant_ids, context=context)
-        return quant_ids
+            key = (pid, location, lot_id)
+            vals: dict[str, Any] = {
+                "product_id": pid,
+                "location_id": location,
+                "inventory_quantity": quantity,
+            }
+            if lot_id:
+                vals["lot_id"] = lot_id
+            unique.pop(key, None)
+            unique[key] = vals
+            keys.append(key)
+        created = await self.client.create("stock.quant", list(unique.values()), context=context)
+        by_key = {key: int(i) for key, i in zip(unique, created, strict=True)}
+        await self.client.call(
+            "stock.quant", "action_apply_inventory", list(by_key.values()), context=context
+        )
+        return [by_key[key] for key in keys]

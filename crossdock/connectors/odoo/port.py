@@ -10,11 +10,18 @@ and park the bad records in its exceptions queue.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from crossdock.connectors.odoo.batching import BatchOutcome
 from crossdock.connectors.odoo.ops_base import ProductResolution
+from crossdock.connectors.odoo.ops_reconcile import (
+    InvoiceSummary,
+    QuantSummary,
+    SaleLineSummary,
+    SaleOrderSummary,
+)
 from crossdock.connectors.odoo.records import (
     PickingInfo,
     PurchaseRef,
@@ -94,6 +101,24 @@ class ErpPort(Protocol):
     async def invoice_delivered(
         self, order_ids: Sequence[int], *, post: bool = True
     ) -> list[Invoice]: ...
+
+    # reads for reconciliation (crossdock.connectors.odoo.ops_reconcile)
+
+    async def list_sale_orders(
+        self,
+        *,
+        ref_prefixes: Sequence[str] = (),
+        refs: Sequence[str] = (),
+        since: datetime | None = None,
+    ) -> list[SaleOrderSummary]: ...
+
+    async def sale_order_lines(self, order_ids: Sequence[int]) -> list[SaleLineSummary]: ...
+
+    async def sale_order_invoices(self, order_ids: Sequence[int]) -> list[InvoiceSummary]: ...
+
+    async def warehouse_quants(
+        self, warehouse: str | None = None, *, company_id: int | None = None
+    ) -> list[QuantSummary]: ...
 
     async def create_purchase_orders(
         self, orders: Sequence[PurchaseOrder]

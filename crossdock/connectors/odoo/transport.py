@@ -190,6 +190,9 @@ class JsonRpcTransport:
         if method == "create" and "vals_list" in kwargs:
             # execute_kw hands `create` its first positional argument only (model_create_multi)
             args.append(kwargs.pop("vals_list"))
+        elif method == "write" and "vals" in kwargs:
+            # models name write's argument differently (`values` on sale.order in 16-18)
+            args.append(kwargs.pop("vals"))
         return await jsonrpc_service_call(
             self._http,
             self._url,

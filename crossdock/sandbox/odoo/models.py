@@ -273,17 +273,19 @@ def _quant_create(env: Env, vals_list: Any = None, **params: Any) -> Any:
     single = isinstance(vals_list, dict)
     items = [vals_list] if single else list(vals_list or [])
     ids: list[int] = []
+    # Odoo finds the quant of (product, location, lot) through an index (`_gather`): one pass
+    # over the table per call, not one per record, keeps a batch of thousands linear too.
+    index: dict[tuple[Any, Any, Any], int] = {}
+    for q in env.table("stock.quant").values():
+        index.setdefault(
+            (q.get("product_id"), q.get("location_id"), q.get("lot_id") or None), int(q["id"])
+        )
     for vals in items:
         if env.context.get("inventory_mode") and "inventory_quantity" in vals:
-            existing = [
-                q
-                for q in env.table("stock.quant").values()
-                if q.get("product_id") == vals.get("product_id")
-                and q.get("location_id") == vals.get("location_id")
-                and (q.get("lot_id") or None) == (vals.get("lot_id") or None)
-            ]
-            if existing:
-                quant_id = int(existing[0]["id"])
+            key = (vals.get("product_id"), vals.get("location_id"), vals.get("lot_id") or None)
+            existing = index.get(key)
+            if existing is not None:
+                quant_id = existing
                 env.tx.update(
                     "stock.quant",
                     quant_id,
@@ -314,6 +316,7 @@ def _quant_create(env: Env, vals_list: Any = None, **params: Any) -> Any:
                     "inventory_quantity_set": True,
                 },
             )
+            index[key] = quant_id
             ids.append(quant_id)
         else:
             raise UserError(
