@@ -17,7 +17,6 @@ Findings:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +28,7 @@ from crossdock.connectors.odoo.ops_reconcile import InvoiceSummary, SaleLineSumm
 from crossdock.flows.orders import order_subject
 from crossdock.flows.reconciliation.catalogue import INVOICE_MISMATCH, INVOICE_MISSING, Finding
 from crossdock.flows.reconciliation.context import Context
-from crossdock.flows.reconciliation.orders import HubOrder, attach_flow_state
+from crossdock.flows.reconciliation.orders import HubOrder, hub_orders
 from crossdock.flows.tables import order_steps, orders
 
 __all__ = ["reconcile_invoices"]
@@ -50,20 +49,7 @@ def load_dispatched(conn: Connection, since: float) -> list[Dispatched]:
         .where(orders.c.accepted_at >= since, orders.c.state.in_(("shipped", "invoiced")))
         .order_by(orders.c.accepted_at)
     )
-    found = [
-        HubOrder(
-            r.id,
-            r.channel,
-            r.external_ref,
-            r.state,
-            r.currency,
-            r.accepted_at,
-            r.body,
-            json.loads(r.erp),
-        )
-        for r in rows
-    ]
-    attach_flow_state(conn, found)
+    found = hub_orders(conn, rows)
     ids = [o.id for o in found]
     last: dict[str, float] = {}
     for start in range(0, len(ids), _CHUNK):

@@ -21,7 +21,7 @@ Findings:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -94,6 +94,11 @@ def load_orders(conn: Connection, since: float) -> list[HubOrder]:
         .where(orders.c.accepted_at >= since)
         .order_by(orders.c.accepted_at)
     )
+    return hub_orders(conn, rows)
+
+
+def hub_orders(conn: Connection, rows: Iterable[Any]) -> list[HubOrder]:
+    """Orders projection rows as :class:`HubOrder`, with their flow state attached."""
     found = [
         HubOrder(
             r.id,
@@ -145,21 +150,7 @@ def _load_refs(conn: Connection, refs: list[tuple[str, str]]) -> list[HubOrder]:
     if not ids:
         return []
     rows = conn.execute(select(orders).where(orders.c.id.in_(list(ids.values()))))
-    found = [
-        HubOrder(
-            r.id,
-            r.channel,
-            r.external_ref,
-            r.state,
-            r.currency,
-            r.accepted_at,
-            r.body,
-            json.loads(r.erp),
-        )
-        for r in rows
-    ]
-    attach_flow_state(conn, found)
-    return found
+    return hub_orders(conn, rows)
 
 
 def _keys(order: HubOrder, warehouses: Sequence[str]) -> list[str]:
