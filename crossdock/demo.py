@@ -77,6 +77,8 @@ def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config
         erp = (
             f"    kind: odoo\n    url: http://127.0.0.1:{erp_port}\n    sandbox: true\n"
             "    username: admin\n    options:\n      database: crossdock\n"
+            # the sandbox is one process answering in ~15 ms: no need to spare it like an Odoo
+            "    limits:\n      rate_per_s: 200\n      burst: 200\n      concurrency: 8\n"
         )
     else:
         os.environ[PASSWORD_ENV] = odoo.password
