@@ -176,7 +176,13 @@ def _order_body(ref: str) -> dict[str, Any]:
 
 
 async def _order(client: httpx.AsyncClient, ref: str) -> str:
-    answer = await client.post("/v1/orders", json=_order_body(ref))
+    body = _order_body(ref)
+    try:
+        answer = await client.post("/v1/orders", json=body)
+    except httpx.TransportError:
+        # a pooled keep-alive connection the server closed as it was reused: send again, as a
+        # shop does — the idempotency key (channel:external_ref) makes it the same order
+        answer = await client.post("/v1/orders", json=body)
     assert answer.status_code == 202, answer.text
     order_id: str = answer.json()["id"]
     return order_id
