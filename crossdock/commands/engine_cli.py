@@ -5,45 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection, select
 
-from crossdock.commands.common import ConfigOption, load
+from crossdock.commands.common import ConfigOption, console, with_engine
+from crossdock.config import Config
 from crossdock.engine import DeadLetter, Engine, Event
 from crossdock.engine.envelope import format_time, parse_time
 from crossdock.engine.tables import dead_letters
-from crossdock.hub import build_hub, migrate
 from crossdock.ops.audit import append_audit, local_actor
-from crossdock.ops.logging import configure_logging
 
-T = TypeVar("T")
 dlq = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
 events = typer.Typer(no_args_is_help=True, help="The event log.")
-# Piped output (scripts, logs) gets room for whole values instead of a terminal's 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _with_engine(config: ConfigOption, work: Callable[[Engine], Awaitable[T]]) -> T:
-    configure_logging("warning")
-    cfg = load(config)
-    migrate(cfg)
-
-    async def main() -> T:
-        engine = build_hub(cfg).engine
-        await engine.start(workers=False, scheduler=False)
-        try:
-            return await work(engine)
-        finally:
-            await engine.stop()
-
-    return asyncio.run(main())
 
 
 def _when(epoch: float) -> str:
@@ -58,9 +37,9 @@ def dlq_list(
     limit: int = typer.Option(100, help="At most this many, newest first."),
 ) -> None:
     """Dead letters, newest first, with their last error."""
-    dead = _with_engine(
+    dead = with_engine(
         config,
-        lambda e: e.dead_letters(group=group, include_replayed=include_replayed, limit=limit),
+        lambda _, e: e.dead_letters(group=group, include_replayed=include_replayed, limit=limit),
     )
     table = Table("id", "group", "type", "subject", "attempts", "dead at", "last error")
     for column in table.columns[:-1]:
@@ -81,7 +60,7 @@ def dlq_list(
 @dlq.command("show")
 def dlq_show(dead_id: int, config: ConfigOption = None) -> None:
     """One dead letter: the event and every attempt's error, as JSON."""
-    dead: DeadLetter | None = _with_engine(config, lambda e: e.dead_letter(dead_id))
+    dead: DeadLetter | None = with_engine(config, lambda _, e: e.dead_letter(dead_id))
     if dead is None:
         typer.echo(f"no dead letter {dead_id}", err=True)
         raise typer.Exit(1)
@@ -137,7 +116,7 @@ def dlq_replay(
     if (dead_id is None) == (group is None):
         raise typer.BadParameter("give a dead letter id, or --group")
     if dead_id is not None:
-        if not _with_engine(config, lambda e: e.replay(dead_id, also=_audit_replay(dead_id))):
+        if not with_engine(config, lambda _, e: e.replay(dead_id, also=_audit_replay(dead_id))):
             typer.echo(f"dead letter {dead_id} does not exist or was already replayed", err=True)
             raise typer.Exit(1)
         typer.echo(f"replayed {dead_id}")
@@ -145,7 +124,7 @@ def dlq_replay(
     assert group is not None
     cutoff = parse_time(since).timestamp() if since else None
     also = _audit_replay(None, group=group, since=since)
-    count = _with_engine(config, lambda e: e.replay_group(group, cutoff, also=also))
+    count = with_engine(config, lambda _, e: e.replay_group(group, cutoff, also=also))
     typer.echo(f"replayed {count} dead letters of {group}")
 
 
@@ -178,7 +157,7 @@ def events_tail(
             event.type.startswith(t[:-1]) if t.endswith("*") else event.type == t for t in types
         )
 
-    async def work(engine: Engine) -> None:
+    async def work(_: Config, engine: Engine) -> None:
         recent = await engine.last_events(lines) if lines else []
         position = recent[-1].position if recent else 0
         for event in recent:
@@ -194,4 +173,4 @@ def events_tail(
                 await asyncio.sleep(0.5)
 
     with contextlib.suppress(KeyboardInterrupt):
-        _with_engine(config, work)
+        with_engine(config, work)

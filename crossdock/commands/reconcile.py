@@ -13,20 +13,15 @@ present.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
-import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 import typer
-from rich.console import Console
 
-from crossdock.commands.common import ConfigOption, load
+from crossdock.commands.common import ConfigOption, console, with_engine
 from crossdock.config import Config
 from crossdock.config.reconciliation import KINDS
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
@@ -42,12 +37,8 @@ from crossdock.flows.reconciliation.report import (
 )
 from crossdock.flows.reconciliation.service import Reconciliation, Report
 from crossdock.flows.reconciliation.store import list_runs, open_drift
-from crossdock.hub import build_hub, migrate
-from crossdock.ops.logging import configure_logging
 
-T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, help="Reconciliation of orders, invoices and stock.")
-console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _listening(url: str) -> bool:
@@ -79,20 +70,6 @@ def connect(cfg: Config) -> Erp:
     return Erp(name, OdooOperations(OdooClient(settings, name=name), system=name))
 
 
-def _with_engine(config: ConfigOption, work: Callable[[Config, Engine], Awaitable[T]]) -> T:
-    configure_logging("warning")
-    cfg = load(config)
-    migrate(cfg)
-
-    async def main() -> T:
-        engine = build_hub(cfg).engine
-        await engine.start(workers=False, scheduler=False)
-        try:
-            return await work(cfg, engine)
-        finally:
-            await engine.stop()
-
-    return asyncio.run(main())
 
 
 @app.command("run")
@@ -127,7 +104,7 @@ def run_command(
         finally:
             await erp.close()
 
-    reports, failures = _with_engine(config, work)
+    reports, failures = with_engine(config, work)
     if as_json:
         document = {"reports": [report_json(r) for r in reports], "failures": failures}
         typer.echo(json.dumps(document, indent=2, default=str))
@@ -150,7 +127,7 @@ def drift_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Drift items still present (open, or being corrected), oldest first."""
-    items = _with_engine(
+    items = with_engine(
         config, lambda cfg, e: e.db.read(lambda c: open_drift(c, kind, limit=limit))
     )
     now = time.time()
@@ -169,7 +146,7 @@ def runs_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """Recent runs, newest first."""
-    runs = _with_engine(config, lambda cfg, e: e.db.read(lambda c: list_runs(c, kind, limit)))
+    runs = with_engine(config, lambda cfg, e: e.db.read(lambda c: list_runs(c, kind, limit)))
     if as_json:
         for run in runs:
             typer.echo(json.dumps(run_json(run), default=str))

@@ -7,12 +7,17 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from crossdock.demo import SKUS
+from crossdock.api.auth import create_token
+from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
+from crossdock.demo import SKUS, seed_erp
+from crossdock.engine.database import Database
+from crossdock.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,3 +93,40 @@ def write_config(path: Path, database_url: str, odoo_url: str, extra: str = "") 
         "    options:\n      database: crossdock\n" + extra
     )
     return path
+
+
+def seeded(odoo_url: str) -> OdooSettings:
+    """Seed the demo's products, customers and stock into the Odoo at `odoo_url`; its settings."""
+    settings = OdooSettings(url=odoo_url, database="crossdock", login="admin", password="admin")
+
+    async def seed() -> None:
+        async with OdooClient(settings) as client:
+            await seed_erp(OdooOperations(client))
+
+    asyncio.run(seed())
+    return settings
+
+
+def hub_files(directory: Path, odoo_url: str, extra: str = "") -> tuple[Path, str, str]:
+    """A migrated hub database in `directory`, its configuration (see :func:`write_config`) and
+    an admin token: (configuration path, database URL, token)."""
+    url = f"sqlite:///{directory / 'hub.db'}"
+    config = write_config(directory / "crossdock.yaml", url, odoo_url, extra)
+    upgrade(url)
+    db = Database(url)
+    token = db.write_sync(lambda c: create_token(c, "shop", ["admin"], rate_per_s=1e6))
+    db.close()
+    return config, url, token
+
+
+def sale_orders_per_ref(settings: OdooSettings, refs: list[str]) -> Counter[str]:
+    """How many sale orders the ERP holds for each `client_order_ref` of `refs`."""
+
+    async def read() -> Counter[str]:
+        async with OdooClient(settings) as client:
+            rows = await client.search_read(
+                "sale.order", [["client_order_ref", "in", refs]], ["client_order_ref"]
+            )
+        return Counter(r["client_order_ref"] for r in rows)
+
+    return asyncio.run(read())

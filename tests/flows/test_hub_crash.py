@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,18 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
-from crossdock.api.auth import create_token
-from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
-from crossdock.demo import seed_erp
-from crossdock.engine.database import Database
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.flows.tables import exceptions, orders
-from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
-from tests.flows.served import SENDERS, answers, send_all, start_hub, write_config
+from tests.flows.served import (
+    SENDERS,
+    answers,
+    hub_files,
+    sale_orders_per_ref,
+    seeded,
+    send_all,
+    start_hub,
+)
 from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
 
@@ -37,24 +39,10 @@ def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
     with SandboxServer(
         SandboxSettings(latency_call_s=0, latency_record_s=0, path=tmp_path / "odoo.db")
     ) as odoo:
-        settings = OdooSettings(url=odoo.url, database="crossdock", login="admin", password="admin")
-
-        async def seed() -> None:
-            async with OdooClient(settings) as client:
-                await seed_erp(OdooOperations(client))
-
-        asyncio.run(seed())
-        url = f"sqlite:///{tmp_path / 'hub.db'}"
-        config = write_config(
-            tmp_path / "crossdock.yaml",
-            url,
-            odoo.url,
-            "engine:\n  lease_seconds: 2\n  poll_interval_ms: 20\n",
+        settings = seeded(odoo.url)
+        config, url, token = hub_files(
+            tmp_path, odoo.url, "engine:\n  lease_seconds: 2\n  poll_interval_ms: 20\n"
         )
-        upgrade(url)
-        db = Database(url)
-        token = db.write_sync(lambda c: create_token(c, "shop", ["admin"], rate_per_s=1e6))
-        db.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         hub = start_hub(config, port)
@@ -115,14 +103,6 @@ def test_hub_killed_mid_run_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
 
         assert count() == ORDERS
         refs = [f"shop:K-{n}" for n in range(ORDERS)]
-
-        async def sale_orders() -> Counter[str]:
-            async with OdooClient(settings) as client:
-                rows = await client.search_read(
-                    "sale.order", [["client_order_ref", "in", refs]], ["client_order_ref"]
-                )
-            return Counter(r["client_order_ref"] for r in rows)
-
-        per_ref = asyncio.run(sale_orders())
+        per_ref = sale_orders_per_ref(settings, refs)
         assert set(per_ref) == set(refs), f"{ORDERS - len(per_ref)} orders missing in the ERP"
         assert max(per_ref.values()) == 1, "an order was doubled in the ERP"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -18,15 +17,17 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
-from crossdock.api.auth import create_token
-from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
-from crossdock.demo import seed_erp
-from crossdock.engine.database import Database
 from crossdock.engine.tables import dead_letters
 from crossdock.flows.tables import exceptions, orders
-from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
-from tests.flows.served import answers, send_all, start_hub, write_config
+from tests.flows.served import (
+    answers,
+    hub_files,
+    sale_orders_per_ref,
+    seeded,
+    send_all,
+    start_hub,
+)
 from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
 
@@ -63,22 +64,9 @@ def test_odoo_down_for_a_minute_intake_goes_on_and_the_backlog_drains(tmp_path: 
     settings = SandboxSettings(latency_call_s=0, latency_record_s=0, path=tmp_path / "odoo.db")
     odoo_port = free_port()
     odoo = SandboxServer(settings, port=odoo_port).start()
-    client_settings = OdooSettings(
-        url=odoo.url, database="crossdock", login="admin", password="admin"
-    )
-
-    async def seed() -> None:
-        async with OdooClient(client_settings) as client:
-            await seed_erp(OdooOperations(client))
-
-    asyncio.run(seed())
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    client_settings = seeded(odoo.url)
     # The probe interval is an operator's setting; the engine's retry settings are the defaults.
-    config = write_config(tmp_path / "crossdock.yaml", url, odoo.url, "      breaker_reset_s: 5\n")
-    upgrade(url)
-    db = Database(url)
-    token = db.write_sync(lambda c: create_token(c, "shop", ["admin"], rate_per_s=1e6))
-    db.close()
+    config, url, token = hub_files(tmp_path, odoo.url, "      breaker_reset_s: 5\n")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     hub = start_hub(config, port)
@@ -120,16 +108,8 @@ def test_odoo_down_for_a_minute_intake_goes_on_and_the_backlog_drains(tmp_path: 
         hub.wait(timeout=60)
 
     refs = [f"shop:K-{n}" for n in range(BEFORE + DURING)]
-
-    async def sale_orders() -> Counter[str]:
-        async with OdooClient(client_settings) as client:
-            rows = await client.search_read(
-                "sale.order", [["client_order_ref", "in", refs]], ["client_order_ref"]
-            )
-        return Counter(r["client_order_ref"] for r in rows)
-
     try:
-        per_ref = asyncio.run(sale_orders())
+        per_ref = sale_orders_per_ref(client_settings, refs)
     finally:
         odoo.stop()
     assert set(per_ref) == set(refs) and max(per_ref.values()) == 1

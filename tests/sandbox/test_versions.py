@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -152,6 +153,13 @@ async def test_a_partial_delivery_leaves_a_backorder_and_invoices_what_left(
     assert [(line.sku, line.quantity) for line in invoice.lines] == [(a, Decimal(3))]
 
 
+async def _process_wizard(ops: OdooOperations, action: dict[str, Any]) -> Any:
+    """Create the wizard an action opens, with its context, and press "process"."""
+    model, context = action["res_model"], action["context"]
+    [wizard] = await ops.client.create(model, [{}], context=context)
+    return await ops.client.call(model, "process", [wizard], context=context)
+
+
 async def test_validating_with_nothing_done_on_odoo_16_asks_for_an_immediate_transfer(
     ops: OdooOperations, server: SandboxServer
 ) -> None:
@@ -164,24 +172,10 @@ async def test_validating_with_nothing_done_on_odoo_16_asks_for_an_immediate_tra
 
     if version == 16:  # the wizard, then "process": what was reserved is done, the rest waits
         assert isinstance(answer, dict) and answer["res_model"] == "stock.immediate.transfer"
-        context = answer["context"]
-        [wizard] = await ops.client.create("stock.immediate.transfer", [{}], context=context)
-        answer = await ops.client.call(
-            "stock.immediate.transfer", "process", [wizard], context=context
-        )
-        assert answer["res_model"] == "stock.backorder.confirmation"  # 3 of 4 reserved
-        context = answer["context"]
-        [wizard] = await ops.client.create("stock.backorder.confirmation", [{}], context=context)
-        answer = await ops.client.call(
-            "stock.backorder.confirmation", "process", [wizard], context=context
-        )
-    else:  # 17+: no wizard; what is reserved is picked, and the backorder question follows
-        assert answer["res_model"] == "stock.backorder.confirmation"
-        context = answer["context"]
-        [wizard] = await ops.client.create("stock.backorder.confirmation", [{}], context=context)
-        answer = await ops.client.call(
-            "stock.backorder.confirmation", "process", [wizard], context=context
-        )
+        answer = await _process_wizard(ops, answer)
+    # 16 after the wizard, and 17+ (no wizard: what is reserved is picked): the backorder question
+    assert answer["res_model"] == "stock.backorder.confirmation"  # 3 of 4 reserved
+    answer = await _process_wizard(ops, answer)
     pickings = {p.id: p for p in await ops.delivery_pickings([order_id])}
 
     assert answer is True and pickings[picking.id].state == "done"
