@@ -133,6 +133,11 @@ class Writer:
         self._wake.set()
         return await future
 
+    def waiting_above(self, priority: int) -> bool:
+        """Whether work more urgent than `priority` waits for the next commit: operations of a
+        higher priority, or merged writes (appends, order intake), which always come first."""
+        return bool(self._batched) or any(-op.sort_key[0] > priority for op in self._ops)
+
     async def append(self, new_events: Sequence[NewEvent]) -> list[Appended]:
         """Append events; returns once they are committed (merged with concurrent appends)."""
         for new in new_events:

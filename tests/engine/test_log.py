@@ -86,3 +86,22 @@ async def test_a_failing_append_fails_only_its_caller(db_url: str) -> None:
     assert isinstance(results[1], Exception)
     assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)
     assert stored_count(db_url) == 3
+
+
+async def test_writer_tells_whether_more_urgent_work_waits(db_url: str) -> None:
+    """Bulk work (inventory publication) yields only to work above its own priority."""
+    async with Engine(db_url) as engine:
+        writer = engine.writer
+        assert not writer.waiting_above(5)
+        low = asyncio.create_task(writer.submit(lambda c: None, priority=5))
+        await asyncio.sleep(0)  # the op is queued; the writer has not taken it yet
+        assert not writer.waiting_above(5) and writer.waiting_above(4)
+        high = asyncio.create_task(writer.submit(lambda c: None, priority=10))
+        await asyncio.sleep(0)
+        assert writer.waiting_above(5)
+        await asyncio.gather(low, high)
+        appending = asyncio.create_task(engine.append([order(1)]))
+        await asyncio.sleep(0)
+        assert writer.waiting_above(100)  # appends (order intake) always come first
+        await appending
+        assert not writer.waiting_above(-100)

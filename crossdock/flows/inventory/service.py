@@ -21,6 +21,7 @@ from crossdock.flows.inventory import deltas as dl
 from crossdock.flows.inventory import snapshot as sn
 from crossdock.flows.inventory.catalogue import SkuCatalogue
 from crossdock.flows.inventory.events import sync_request
+from crossdock.flows.inventory.pacing import make_way
 from crossdock.flows.inventory.settings import InventorySettings
 from crossdock.ops.metrics import counter
 
@@ -35,18 +36,11 @@ progress, never behind a queue of them, and never shares a transaction with one.
 appended there (the sync loop's ring goes through the engine's writer)."""
 
 
-CONTENDED_S = 0.02
-"""A group commit slower than this means other work is waiting for the writer."""
-MAX_PAUSE_S = 0.25
 WRITE_CHUNK = 250
 """Deltas per transaction. A request is applied in transactions of this many deltas, in sequence
 order, so order traffic never waits behind more than one short one. Each part is whole; a crash
 between parts leaves the earlier ones applied, and the sender's retry of the request gets them
 back as duplicates while the rest is applied — the positions end the same."""
-
-
-def _nothing(conn: Connection) -> None:
-    return None
 
 
 def _applier(part: list[dl.Delta]) -> Callable[[Connection], list[dl.DeltaReport]]:
@@ -110,7 +104,7 @@ class InventoryIntake:
         ordered = dl.in_order(checked)
         async with self._writing:
             for start in range(0, len(ordered), WRITE_CHUNK):
-                await self._make_way()
+                await make_way(self.engine, self.priority)
                 part = ordered[start : start + WRITE_CHUNK]
                 [done] = await self.engine.db.write(_applier(part), priority=WRITE_PRIORITY)
                 report.merge(done)
@@ -119,17 +113,6 @@ class InventoryIntake:
         if report.ring:
             await self.ring()
         return report
-
-    async def _make_way(self) -> None:
-        """Yield to the rest of the hub when it is busy: a no-op through the engine's group
-        commit tells how long other work waits for the writer; when that is slow, stock pauses
-        as long before its next transaction. Alone, the probe costs about a millisecond and
-        stock goes at full speed."""
-        began = time.perf_counter()
-        await self.engine.writer.submit(_nothing, priority=self.priority)
-        waited = time.perf_counter() - began
-        if waited > CONTENDED_S:
-            await asyncio.sleep(min(waited, MAX_PAUSE_S))
 
     def _check(
         self, raw: bytes | dl.StockEventsIn

@@ -39,9 +39,10 @@ from crossdock.connectors.odoo.batching import bisect_batch
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.engine import Batch, Engine, Event, NewEvent
-from crossdock.engine.log import insert_events
+from crossdock.engine.log import Prepared, insert_prepared, prepare
 from crossdock.flows.inventory import atp
 from crossdock.flows.inventory import events as ev
+from crossdock.flows.inventory.pacing import make_way
 from crossdock.flows.inventory.positions import (
     SYNC_ROW,
     executemany,
@@ -342,8 +343,13 @@ class InventorySync:
         ] + [(batch, part) for part in _slices(sorted(everything))]
         appended = 0
         for index in range(max(len(slices), 1)):
+            if index and self.engine.writer.waiting_above(self.priority):
+                # Orders wait for the writer: they commit before the next slice.
+                await make_way(self.engine, self.priority)
             channels, skus = slices[index] if slices else ((), [])
             events_part, rows = _piece(inputs, settings, channels, skus, now)
+            # Ids, times and JSON are made here, so the writer's thread only inserts.
+            prepared = prepare(events_part, partitions)
             last = index >= len(slices) - 1
             mine = [
                 (sku, changed[sku]) for sku in skus if sku in changed and channels is channels_rt
@@ -353,7 +359,7 @@ class InventorySync:
 
             def write(
                 conn: Connection,
-                events_part: list[NewEvent] = events_part,
+                prepared: list[Prepared] = prepared,
                 rows: list[tuple[Any, ...]] = rows,
                 orders_done: list[tuple[Any, ...]] = orders_done,
                 stock_done: list[tuple[Any, ...]] = stock_done,
@@ -361,8 +367,8 @@ class InventorySync:
             ) -> None:
                 # Each slice is whole: its events, what the channels were told, and which SKUs
                 # are published — so a crash between slices repeats nothing and loses nothing.
-                if events_part:
-                    insert_events(conn, events_part, partitions)
+                if prepared:
+                    insert_prepared(conn, prepared)
                 _upsert_atp(conn, rows)
                 executemany(
                     conn,
@@ -380,12 +386,7 @@ class InventorySync:
                     _refresh_unpublished(conn)
                     _set_sync(conn, last_publish_at=time.time())
 
-            began_write = time.perf_counter()
-            await self._write(write, appends=bool(events_part))
-            took = time.perf_counter() - began_write
-            if took > CONTENDED_S and not last:
-                # The writer is busy with other work (orders): let it breathe between slices.
-                await asyncio.sleep(min(took, MAX_PAUSE_S))
+            await self._write(write, appends=bool(prepared))
             appended += len(events_part)
             for kind, count in Counter(e.type for e in events_part).items():
                 PUBLISHED.labels(kind).inc(count)
@@ -529,12 +530,8 @@ class InventorySync:
 
 Changed = dict[str, tuple[list[int], list[tuple[str, str, int]]]]
 """SKU -> (its order-change versions, its changed positions as (warehouse, location, version))."""
-CONTENDED_S = 0.02
-"""A transaction through the engine's writer slower than this means other work waits for it."""
-MAX_PAUSE_S = 0.25
-SLICE_SKUS = 100
-"""SKUs published per transaction (a few hundred events at most), so order traffic
-interleaves."""
+SLICE_SKUS = 250
+"""SKUs published per transaction (under a thousand events), so order traffic interleaves."""
 
 
 def _slices(skus: list[str]) -> list[list[str]]:
