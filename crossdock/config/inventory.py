@@ -48,6 +48,8 @@ from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.schedules import TimeZone
+
 __all__ = [
     "Buffer",
     "BufferRules",
@@ -142,10 +144,12 @@ class UnitRules(_Model):
 
 class PublishSync(_Model):
     """When a channel is told: ``realtime`` (coalesced, see ``coalescing``) or ``batch`` on a
-    5-field cron schedule read in UTC."""
+    5-field cron schedule read in ``timezone``."""
 
     mode: Literal["realtime", "batch"] = "realtime"
     cron: str | None = None
+    timezone: TimeZone = "UTC"
+    """Time zone the cron schedule is read in (IANA name)."""
 
     @model_validator(mode="after")
     def _cron(self) -> PublishSync:

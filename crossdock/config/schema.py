@@ -32,7 +32,6 @@ there (``x-limits: &limits {…}`` then ``limits: *limits``).
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -52,6 +51,7 @@ from pydantic_core import PydanticCustomError
 
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.reconciliation import ReconciliationConfig
+from crossdock.config.schedules import TimeZone
 from crossdock.config.secrets import (
     ENV_REF_IN_TEXT_RE,
     ENV_REF_RE,
@@ -409,7 +409,7 @@ class SyncPolicy(_Model):
     mode: Literal["realtime", "batch"]
     cron: str | None = Field(default=None, validate_default=True)
     """Schedule of a batch workflow (5-field cron or ``@hourly``-style macro); batch only."""
-    timezone: str = "UTC"
+    timezone: TimeZone = "UTC"
     """Time zone the cron schedule is read in (IANA name)."""
     lane: Name | None = None
     """Lane the workflow's work runs in; by default the engine picks (see ``lanes``)."""
@@ -430,18 +430,6 @@ class SyncPolicy(_Model):
             raise PydanticCustomError("cron_realtime", "only allowed when mode is batch")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        if value == "UTC":
-            return value
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError(
-                "timezone", "unknown time zone (use an IANA name such as Europe/Brussels)"
-            ) from None
-        return value
 
 
 def default_sync() -> dict[str, SyncPolicy]:

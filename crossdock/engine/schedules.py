@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from sqlalchemy import Connection, select, update
@@ -27,23 +28,35 @@ SCHEDULER_SOURCE = "crossdock.scheduler"
 
 @dataclass(frozen=True)
 class Schedule:
+    """A cron schedule read in ``timezone`` (IANA name): ``0 2 * * *`` in Europe/Brussels fires
+    at 02:00 local time, winter and summer alike."""
+
     name: str
     cron: str
     event_type: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not croniter.is_valid(self.cron):
             raise ValueError(f"schedule {self.name}: {self.cron!r} is not a valid cron expression")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"schedule {self.name}: unknown time zone {self.timezone!r}") from None
+
+    def _local(self, now: float) -> datetime:
+        zone = UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
+        return datetime.fromtimestamp(now, zone)
 
     def latest_tick(self, now: float) -> float:
-        moment = datetime.fromtimestamp(now, UTC)
-        if croniter.match(self.cron, moment.replace(microsecond=0)):
-            return moment.replace(microsecond=0).timestamp()
+        moment = self._local(now).replace(microsecond=0)
+        if croniter.match(self.cron, moment):
+            return moment.timestamp()
         return float(croniter(self.cron, moment).get_prev(float))
 
     def next_tick(self, now: float) -> float:
-        return float(croniter(self.cron, datetime.fromtimestamp(now, UTC)).get_next(float))
+        return float(croniter(self.cron, self._local(now)).get_next(float))
 
 
 def fire_due(

@@ -96,6 +96,13 @@ ODOO = "systems:\n  odoo: {kind: odoo, url: 'http://odoo:8069'}\n"
             "sync.inventory.timezone: unknown time zone (use an IANA name such as Europe/Brussels)",
         ),
         (
+            ODOO
+            + "inventory:\n  channels:\n    web:\n      sync: {mode: batch, cron: '0 * * * *',"
+            " timezone: Europe/Atlantis}",
+            "inventory.channels.web.sync.timezone: unknown time zone (use an IANA name such as"
+            " Europe/Brussels)",
+        ),
+        (
             ODOO + "sync:\n  inventory: {mode: realtime, lane: fast}",
             "sync.inventory.lane: unknown lane 'fast'",
         ),

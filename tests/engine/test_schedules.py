@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -56,6 +57,20 @@ async def _at_least(ticks: Counter[str], n: int) -> bool:
 def test_invalid_cron_is_refused() -> None:
     with pytest.raises(ValueError, match="not a valid cron"):
         Schedule("bad", "every minute", "x.y")
+
+
+def test_cron_is_read_in_the_schedules_time_zone() -> None:
+    nightly = Schedule("n", "0 2 * * *", "x.y", timezone="Europe/Brussels")
+    winter = datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp()
+    summer = datetime(2026, 7, 15, 12, 0, tzinfo=UTC).timestamp()
+    # 02:00 in Brussels is 01:00 UTC in winter (CET) and 00:00 UTC in summer (CEST)
+    assert nightly.latest_tick(winter) == datetime(2026, 1, 15, 1, 0, tzinfo=UTC).timestamp()
+    assert nightly.latest_tick(summer) == datetime(2026, 7, 15, 0, 0, tzinfo=UTC).timestamp()
+    assert nightly.next_tick(summer) == datetime(2026, 7, 16, 0, 0, tzinfo=UTC).timestamp()
+    utc = Schedule("u", "0 2 * * *", "x.y")
+    assert utc.latest_tick(summer) == datetime(2026, 7, 15, 2, 0, tzinfo=UTC).timestamp()
+    with pytest.raises(ValueError, match="unknown time zone"):
+        Schedule("bad", "0 2 * * *", "x.y", timezone="Mars/Olympus")
 
 
 def test_latest_and_next_tick() -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,8 +23,10 @@ from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.config.schema import Config
 from crossdock.connectors.odoo import OdooOperations
+from crossdock.connectors.odoo.port import ErpPort
+from crossdock.engine import Engine
 from crossdock.flows.reconciliation import metrics
-from crossdock.flows.reconciliation.service import schedule_of
+from crossdock.flows.reconciliation.service import register, schedule_of
 from crossdock.flows.reconciliation.store import DriftTotal
 from crossdock.hub import Hub, build_hub
 from crossdock.ops.metrics import REGISTRY
@@ -77,6 +81,27 @@ def test_schedules_come_from_the_kind_or_the_reconciliation_workflow() -> None:
     )
     assert schedule_of(own, "stock") == "*/30 * * * *"
     assert schedule_of(own, "orders") is None and schedule_of(own, "invoices") is None
+
+
+def test_schedules_are_read_in_the_workflows_time_zone(tmp_path: Path) -> None:
+    config = validate_config(
+        {
+            "sync": {
+                "reconciliation": {
+                    "mode": "batch",
+                    "cron": "0 2 * * *",
+                    "timezone": "Europe/Brussels",
+                }
+            }
+        }
+    )
+    engine = Engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    register(engine, cast(ErpPort, None), config)
+    assert {s.timezone for s in engine.schedules} == {"Europe/Brussels"}
+    july = datetime(2026, 7, 15, 12, tzinfo=UTC).timestamp()
+    assert {s.latest_tick(july) for s in engine.schedules} == {
+        datetime(2026, 7, 15, 0, tzinfo=UTC).timestamp()  # 02:00 CEST
+    }
 
 
 async def test_the_schedule_runs_each_kind_once_per_tick(make_recon: MakeRecon) -> None:

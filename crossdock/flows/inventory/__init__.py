@@ -55,9 +55,15 @@ def register(engine: Engine, erp: ErpPort | None, config: Config) -> InventorySy
     )
     engine.schedule(Schedule("inventory.sweep", SWEEP_CRON, TICK, {"sweep": True}))
     for channel in sorted(flow.batch_channels):
-        cron = settings.channel(channel).sync.cron
-        assert cron is not None
-        engine.schedule(Schedule(f"inventory.publish.{channel}", cron, TICK, {"channel": channel}))
+        sync = settings.channel(channel).sync
+        assert sync.cron is not None
+        engine.schedule(
+            Schedule(
+                f"inventory.publish.{channel}", sync.cron, TICK, {"channel": channel}, sync.timezone
+            )
+        )
     if settings.erp_cron is not None and settings.erp_writes:
-        engine.schedule(Schedule("inventory.erp", settings.erp_cron, TICK, {"erp": True}))
+        engine.schedule(
+            Schedule("inventory.erp", settings.erp_cron, TICK, {"erp": True}, settings.erp_timezone)
+        )
     return flow

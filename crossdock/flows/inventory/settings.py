@@ -33,6 +33,8 @@ class InventorySettings:
     """The warehouse system owns stock: the ERP's quants follow it."""
     erp_cron: str | None = None
     """ERP writes only at this schedule's ticks (``sync.inventory`` in batch mode)."""
+    erp_timezone: str = "UTC"
+    """The time zone ``erp_cron`` is read in (``sync.inventory.timezone``)."""
     lane: str = LANE
 
     @classmethod
@@ -58,6 +60,7 @@ class InventorySettings:
             erp_system=erp,
             erp_writes=cfg.ownership.stock != erp,
             erp_cron=sync.cron if sync is not None and sync.mode == "batch" else None,
+            erp_timezone=sync.timezone if sync is not None else "UTC",
             lane=lane,
         )
 

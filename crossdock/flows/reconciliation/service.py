@@ -442,13 +442,19 @@ class Reconciliation:
 def register(engine: Engine, erp: ErpPort, config: Config) -> Reconciliation:
     """Schedule each kind (before the engine starts) and subscribe the consumer group."""
     service = Reconciliation(engine, erp, config)
+    policy = config.sync.get("reconciliation")  # its time zone reads every kind's cron
     for kind in KINDS:
         cron = schedule_of(config, kind)
         if cron is not None:
             engine.schedule(
-                Schedule(f"reconcile-{kind}", cron, REQUESTED, {"kind": kind, "by": "schedule"})
+                Schedule(
+                    f"reconcile-{kind}",
+                    cron,
+                    REQUESTED,
+                    {"kind": kind, "by": "schedule"},
+                    policy.timezone if policy is not None else "UTC",
+                )
             )
-    policy = config.sync.get("reconciliation")
     lane = (policy.lane if policy else None) or "batch"
     engine.subscribe(
         Subscription(
