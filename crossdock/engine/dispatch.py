@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from crossdock.engine.consumers import Batch, Reject, Subscription, Unavailable
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
-from crossdock.engine.log import insert_events, type_clause
+from crossdock.engine.log import insert_events
 from crossdock.engine.observer import NullObserver, Observer
 from crossdock.engine.progress import (
     Lease,
@@ -97,7 +97,7 @@ class _Claimed:
 
     claim: PartitionClaim
     per_partition: int
-    types: Any
+    types: Sequence[str]
     scanned: dict[int, tuple[list[Event], int]]
     parked: set[str]
 
@@ -209,7 +209,7 @@ class Dispatcher:
                 return None
             sub = self._subs[claim.group]
             per_partition = max(1, sub.batch_size // len(claim.positions))
-            types = type_clause(sub.types)
+            types = sub.types
             return _Claimed(
                 claim, per_partition, types, *read_claimed(conn, claim, per_partition, types)
             )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +14,19 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from crossdock.engine.envelope import (
     Event,
@@ -27,6 +40,8 @@ from crossdock.engine.tables import events
 
 # Keep well under SQLite's limit of bound parameters per statement.
 _CHUNK = 400
+# Partitions read by one statement (SQLite allows 500 terms in a compound SELECT).
+_UNION_PARTS = 64
 
 
 def _json_default(value: Any) -> Any:
@@ -228,25 +243,75 @@ def type_clause(patterns: Sequence[str]) -> Any:
     )
 
 
-def read_partition(
-    conn: Connection, partition: int, after: int, limit: int, types: Any = None
-) -> tuple[list[Event], int]:
-    """Up to `limit` events of the given types after a position, and the position read up to.
+@functools.lru_cache(maxsize=64)
+def _tops_statement(count: int) -> Select[Any]:
+    # One scalar subquery per partition: each is a single index probe (max of the partition's
+    # range), where GROUP BY would scan every position of the partitions.
+    return select(
+        *(
+            select(func.coalesce(func.max(events.c.seq), 0))
+            .where(events.c.partition == bindparam(f"p{i}", type_=Integer()))
+            .scalar_subquery()
+            for i in range(count)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
+    clause = type_clause(types)
+    parts = []
+    for i in range(count):
+        query = select(events.c.partition, *EVENT_COLUMNS).where(
+            events.c.partition == bindparam(f"p{i}", type_=Integer()),
+            events.c.seq > bindparam(f"after{i}", type_=BigInteger()),
+            events.c.seq <= bindparam(f"top{i}", type_=BigInteger()),
+        )
+        if clause is not None:
+            query = query.where(clause)
+        limit = bindparam("limit", type_=Integer())
+        parts.append(query.order_by(events.c.seq).limit(limit).subquery().select())
+    return parts[0] if count == 1 else union_all(*parts)
+
+
+def read_partitions(
+    conn: Connection, positions: Mapping[int, int], limit: int, types: Sequence[str] = ("*",)
+) -> dict[int, tuple[list[Event], int]]:
+    """For each partition (mapped to the position read so far): up to `limit` events whose
+    type matches `types` after that position, and the position read up to.
 
     Events of other types are skipped inside the database: when fewer than `limit` match, the
     reader has seen everything up to the partition's last position (visibility follows position
-    order under the append lock), so the cursor can move past them.
+    order under the append lock), so the cursor can move past them. Two statements, whatever
+    the number of partitions: their last positions, then the events of those that moved. The
+    statements are built once per shape and reused (building them cost more than running them).
     """
-    top = conn.execute(
-        select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.partition == partition)
-    ).scalar_one()
-    query = select(*EVENT_COLUMNS).where(
-        events.c.partition == partition, events.c.seq > after, events.c.seq <= top
-    )
-    if types is not None:
-        query = query.where(types)
-    found = [row_to_event(row) for row in conn.execute(query.order_by(events.c.seq).limit(limit))]
-    return found, found[-1].position if len(found) == limit else max(after, int(top))
+    order = list(positions)
+    top_of: dict[int, int] = {}
+    for start in range(0, len(order), _UNION_PARTS):
+        chunk = order[start : start + _UNION_PARTS]
+        tops = conn.execute(
+            _tops_statement(len(chunk)), {f"p{i}": p for i, p in enumerate(chunk)}
+        ).one()
+        top_of.update(zip(chunk, (int(top) for top in tops), strict=True))
+    found: dict[int, list[Event]] = {partition: [] for partition in order}
+    moved = [p for p in order if top_of[p] > positions[p]]
+    patterns = tuple(sorted(set(types)))
+    for start in range(0, len(moved), _UNION_PARTS):
+        chunk = moved[start : start + _UNION_PARTS]
+        params: dict[str, int] = {"limit": limit}
+        for i, partition in enumerate(chunk):
+            params[f"p{i}"] = partition
+            params[f"after{i}"] = positions[partition]
+            params[f"top{i}"] = top_of[partition]
+        for row in conn.execute(_events_statement(len(chunk), patterns), params):
+            found[row.partition].append(row_to_event(row))
+    out: dict[int, tuple[list[Event], int]] = {}
+    for partition, after in positions.items():
+        rows = sorted(found[partition], key=lambda e: e.position)
+        read_to = rows[-1].position if len(rows) == limit else max(after, top_of[partition])
+        out[partition] = (rows, read_to)
+    return out
 
 
 def read_positions(conn: Connection, positions: Sequence[int]) -> dict[int, Event]:

@@ -8,18 +8,36 @@ nothing it did in the hub's database survives.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Float,
+    Integer,
+    Select,
+    String,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crossdock.engine.database import Dialect
 from crossdock.engine.envelope import Event
-from crossdock.engine.log import last_position, read_partition, read_positions
+from crossdock.engine.log import last_position, read_partitions, read_positions
 from crossdock.engine.tables import cursors, dead_letters, events, parked_events, parked_subjects
 
 
@@ -72,11 +90,11 @@ def ensure_cursors(
     conn.execute(insert_ignore(dialect, cursors, rows))
 
 
-def _free(table: Table, now: float) -> Any:
+def _free(table: Table, now: Any) -> Any:
     return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
 
 
-def _pending_partition_filter(groups: Sequence[str], now: float) -> Any:
+def _pending_partition_filter(groups: Any, now: Any) -> Any:
     has_events = (
         select(events.c.seq)
         .where(events.c.partition == cursors.c.partition, events.c.seq > cursors.c.position)
@@ -113,6 +131,34 @@ def has_work(
     return subject is not None
 
 
+@functools.lru_cache(maxsize=8)
+def _claim_statements(dialect: Dialect) -> tuple[Select[Any], Update]:
+    now = bindparam("now", type_=Float())
+    candidates = (
+        select(cursors.c.group_name, cursors.c.partition)
+        .where(_pending_partition_filter(bindparam("groups", expanding=True), now))
+        .order_by(func.random())
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    if dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claim = (
+        update(cursors)
+        .where(
+            cursors.c.group_name == bindparam("group", type_=String()),
+            cursors.c.partition.in_(bindparam("wanted", expanding=True)),
+            _free(cursors, now),
+        )
+        .values(
+            lease_owner=bindparam("owner", type_=String()),
+            lease_token=bindparam("token", type_=String()),
+            lease_until=bindparam("until", type_=Float()),
+        )
+        .returning(cursors.c.partition, cursors.c.position)
+    )
+    return candidates, claim
+
+
 def claim_partitions(
     conn: Connection,
     dialect: Dialect,
@@ -122,24 +168,24 @@ def claim_partitions(
     limit: int,
 ) -> PartitionClaim | None:
     """Lease up to `limit` partitions with unread events, all of one group, picked at random."""
-    candidates = (
-        select(cursors.c.group_name, cursors.c.partition)
-        .where(_pending_partition_filter(groups, now))
-        .order_by(func.random())
-        .limit(limit * len(groups))
-    )
-    if dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    rows = conn.execute(candidates).all()
+    candidates, claim = _claim_statements(dialect)
+    rows = conn.execute(
+        candidates, {"groups": list(groups), "now": now, "limit": limit * len(groups)}
+    ).all()
     if not rows:
         return None
     group = rows[0].group_name
     wanted = [row.partition for row in rows if row.group_name == group][:limit]
     claimed = conn.execute(
-        update(cursors)
-        .where(cursors.c.group_name == group, cursors.c.partition.in_(wanted), _free(cursors, now))
-        .values(lease_owner=lease.owner, lease_token=lease.token, lease_until=lease.until)
-        .returning(cursors.c.partition, cursors.c.position)
+        claim,
+        {
+            "group": group,
+            "wanted": wanted,
+            "now": now,
+            "owner": lease.owner,
+            "token": lease.token,
+            "until": lease.until,
+        },
     ).all()
     if not claimed:
         return None
@@ -147,14 +193,11 @@ def claim_partitions(
 
 
 def read_claimed(
-    conn: Connection, claim: PartitionClaim, per_partition: int, types: Any
+    conn: Connection, claim: PartitionClaim, per_partition: int, types: Sequence[str]
 ) -> tuple[dict[int, tuple[list[Event], int]], set[str]]:
     """The next matching events of each claimed partition with the position read up to, and
     which of their subjects are parked."""
-    scanned = {
-        partition: read_partition(conn, partition, position, per_partition, types)
-        for partition, position in claim.positions.items()
-    }
+    scanned = read_partitions(conn, claim.positions, per_partition, types)
     subjects = {e.subject for found, _ in scanned.values() for e in found}
     return scanned, parked_among(conn, claim.group, subjects) if subjects else set()
 
@@ -192,21 +235,8 @@ def claim_subject(
     return SubjectClaim(row.group_name, row.subject, lease)
 
 
-def _fence(claim: PartitionClaim, partition: int) -> Any:
-    return and_(
-        cursors.c.group_name == claim.group,
-        cursors.c.partition == partition,
-        cursors.c.lease_token == claim.lease.token,
-    )
-
-
 def renew_partitions(conn: Connection, claim: PartitionClaim, until: float) -> None:
-    for partition in claim.positions:
-        result = conn.execute(
-            update(cursors).where(_fence(claim, partition)).values(lease_until=until)
-        )
-        if result.rowcount != 1:
-            raise LeaseLost(f"{claim.group}/{partition}")
+    _update_leased(conn, claim, None, until, release=False)
 
 
 def renew_subject(conn: Connection, claim: SubjectClaim, until: float) -> None:
@@ -227,30 +257,66 @@ def advance_partitions(
     conn: Connection, claim: PartitionClaim, positions: dict[int, int], keep_until: float | None
 ) -> None:
     """Move the cursors and keep (renew) or release the leases; fenced by the lease token."""
-    values: dict[str, Any] = {"lease_until": keep_until}
-    if keep_until is None:
-        values.update(lease_owner=None, lease_token=None)
-    for partition in claim.positions:
-        result = conn.execute(
-            update(cursors)
-            .where(_fence(claim, partition))
-            .values(position=positions[partition], **values)
-        )
-        if result.rowcount != 1:
-            raise LeaseLost(f"{claim.group}/{partition}")
+    _update_leased(conn, claim, positions, keep_until, release=keep_until is None)
 
 
 def pause_partitions(conn: Connection, claim: PartitionClaim, until: float) -> None:
     """Release the leases without moving the cursors; nobody claims them again before `until`
     (the system the group's handler needs is down)."""
-    for partition in claim.positions:
-        result = conn.execute(
-            update(cursors)
-            .where(_fence(claim, partition))
-            .values(lease_owner=None, lease_token=None, lease_until=until)
+    _update_leased(conn, claim, None, until, release=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _leased_update(count: int, moves: bool, release: bool) -> Update:
+    """One UPDATE of `count` leased cursors of a group, fenced by the lease token; with `moves`,
+    each gets its own position."""
+    partitions = [bindparam(f"p{i}", type_=Integer()) for i in range(count)]
+    values: dict[str, Any] = {"lease_until": bindparam("until", type_=Float())}
+    if moves:
+        values["position"] = case(
+            *(
+                (cursors.c.partition == partition, bindparam(f"to{i}", type_=BigInteger()))
+                for i, partition in enumerate(partitions)
+            ),
+            else_=cursors.c.position,
         )
-        if result.rowcount != 1:
-            raise LeaseLost(f"{claim.group}/{partition}")
+    if release:
+        values.update(lease_owner=None, lease_token=None)
+    return (
+        update(cursors)
+        .where(
+            cursors.c.group_name == bindparam("group", type_=String()),
+            cursors.c.lease_token == bindparam("token", type_=String()),
+            cursors.c.partition.in_(partitions),
+        )
+        .values(**values)
+    )
+
+
+def _update_leased(
+    conn: Connection,
+    claim: PartitionClaim,
+    positions: dict[int, int] | None,
+    until: float | None,
+    *,
+    release: bool,
+) -> None:
+    """Raises :class:`LeaseLost` unless every partition of the claim is still this lease's."""
+    order = list(claim.positions)
+    params: dict[str, Any] = {"group": claim.group, "token": claim.lease.token, "until": until}
+    for i, partition in enumerate(order):
+        params[f"p{i}"] = partition
+        if positions is not None:
+            params[f"to{i}"] = positions[partition]
+    statement = _leased_update(len(order), positions is not None, release)
+    if conn.execute(statement, params).rowcount != len(order):
+        raise LeaseLost(f"{claim.group}/{','.join(map(str, order))}")
+
+
+_PARKED_AMONG = select(parked_subjects.c.subject).where(
+    parked_subjects.c.group_name == bindparam("group", type_=String()),
+    parked_subjects.c.subject.in_(bindparam("subjects", expanding=True)),
+)
 
 
 def parked_among(conn: Connection, group: str, subjects: Iterable[str]) -> set[str]:
@@ -258,10 +324,7 @@ def parked_among(conn: Connection, group: str, subjects: Iterable[str]) -> set[s
     found: set[str] = set()
     for start in range(0, len(wanted), 400):
         rows = conn.execute(
-            select(parked_subjects.c.subject).where(
-                parked_subjects.c.group_name == group,
-                parked_subjects.c.subject.in_(wanted[start : start + 400]),
-            )
+            _PARKED_AMONG, {"group": group, "subjects": wanted[start : start + 400]}
         )
         found.update(row.subject for row in rows)
     return found
