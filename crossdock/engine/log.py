@@ -260,6 +260,7 @@ def _tops_statement(count: int) -> Select[Any]:
 @functools.lru_cache(maxsize=512)
 def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
     clause = type_clause(types)
+    limit = bindparam("limit", type_=Integer())
     parts = []
     for i in range(count):
         query = select(events.c.partition, *EVENT_COLUMNS).where(
@@ -269,7 +270,6 @@ def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | Compo
         )
         if clause is not None:
             query = query.where(clause)
-        limit = bindparam("limit", type_=Integer())
         parts.append(query.order_by(events.c.seq).limit(limit).subquery().select())
     return parts[0] if count == 1 else union_all(*parts)
 
@@ -335,15 +335,9 @@ def read_after(
     query = select(*EVENT_COLUMNS).where(events.c.seq > after)
     if subject is not None:
         query = query.where(events.c.subject == subject)
-    if types:
-        query = query.where(
-            or_(
-                *(
-                    events.c.type.startswith(t[:-1]) if t.endswith("*") else events.c.type == t
-                    for t in types
-                )
-            )
-        )
+    clause = type_clause(types) if types else None
+    if clause is not None:
+        query = query.where(clause)
     rows = conn.execute(query.order_by(events.c.seq).limit(limit))
     return [row_to_event(row) for row in rows]
 
