@@ -7,11 +7,10 @@ import json
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import (
@@ -100,8 +99,7 @@ def row_to_event(row: Row[Any] | Any) -> Event:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
     """What `insert_events` did: one event per input, in order; `new` false for a duplicate."""
 
     event: Event
@@ -143,16 +141,17 @@ _INSERT_COLUMNS = (
 
 def _insert_sql(conn: Connection) -> str:
     """The plain INSERT in the driver's own parameter style: rows go to `executemany` as tuples,
-    without SQLAlchemy's per-row parameter processing (the hot path of every append)."""
+    without SQLAlchemy's per-row parameter processing (the hot path of every append). A row whose
+    idempotency key is taken is skipped by the database (the unique index checks it anyway)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     return (
         f"INSERT INTO events ({', '.join(_INSERT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})"
+        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))}) "
+        "ON CONFLICT (idempotency_key, source) DO NOTHING"
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """An event made ready for insertion (id, time, partition, JSON) outside the writer thread."""
 
     event: Event
@@ -165,29 +164,32 @@ def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
     now = time.time()
     stamp = utcnow()
     stamp_text = format_time(stamp)
+    encode = _ENCODER.encode
     out: list[Prepared] = []
     for new in new_events:
+        event_id = new.id or new_event_id()
+        data = dict(new.data)
         event = Event(
-            id=new.id or new_event_id(),
-            type=new.type,
-            source=new.source,
-            subject=new.subject,
-            time=new.time or stamp,
-            data=dict(new.data),
-            traceparent=new.traceparent,
-            idempotency_key=new.idempotency_key,
-            recorded_at=now,
+            event_id,
+            new.type,
+            new.source,
+            new.subject,
+            new.time or stamp,
+            data,
+            new.traceparent,
+            new.idempotency_key,
+            now,
         )
         row = (
-            event.id,
-            event.type,
-            event.source,
-            event.subject,
-            partition_of(event.subject, partitions),
-            stamp_text if new.time is None else format_time(event.time),
-            dump_data(event.data),
-            event.traceparent,
-            event.idempotency_key,
+            event_id,
+            new.type,
+            new.source,
+            new.subject,
+            zlib.crc32(new.subject.encode()) % partitions,
+            stamp_text if new.time is None else format_time(new.time),
+            encode(data),
+            new.traceparent,
+            new.idempotency_key,
             now,
         )
         out.append(Prepared(event, row))
@@ -195,30 +197,31 @@ def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
 
 
 def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appended]:
-    """Insert prepared events, returning the stored original for each duplicate idempotency key.
+    """Insert prepared events, returning the stored original for each duplicate idempotency key
+    (of an earlier append, or of an earlier event in `prepared`).
 
     Callers hold the append lock (SQLite's write lock, or the PostgreSQL advisory lock), so the
-    look-up and the insert cannot race with another appender.
+    insert and the look-up of skipped rows cannot race with another appender. Duplicates are
+    rare: they cost a look-up only when the database skipped a row.
     """
+    if not prepared:
+        return []
+    inserted = conn.exec_driver_sql(_insert_sql(conn), [p.row for p in prepared]).rowcount
+    if inserted == len(prepared):
+        return [Appended(p.event, True) for p in prepared]
     keys = sorted(
         {(p.event.source, p.event.idempotency_key) for p in prepared if p.event.idempotency_key}
     )
-    existing = _existing(conn, keys) if keys else {}
-    rows: list[tuple[Any, ...]] = []
+    stored = _existing(conn, keys)
     out: list[Appended] = []
     for item in prepared:
         event = item.event
-        key = (event.source, event.idempotency_key) if event.idempotency_key else None
-        if key is not None:
-            original = existing.get(key)
-            if original is not None:
-                out.append(Appended(original, new=False))
-                continue
-            existing[key] = event
-        rows.append(item.row)
-        out.append(Appended(event, new=True))
-    if rows:
-        conn.exec_driver_sql(_insert_sql(conn), rows)
+        key = event.idempotency_key
+        original = stored.get((event.source, key)) if key else None
+        if original is None or original.id == event.id:
+            out.append(Appended(event, True))
+        else:
+            out.append(Appended(original, False))
     return out
 
 

@@ -47,6 +47,18 @@ async def test_duplicate_idempotency_key_returns_the_original(db_url: str) -> No
     assert stored_count(db_url) == 3
 
 
+async def test_a_batch_mixing_new_events_and_duplicates_answers_each_in_order(db_url: str) -> None:
+    async with Engine(db_url) as engine:
+        stored = await engine.append_one(order(1, key="A"))
+        batch = await engine.append(
+            [order(2, key="B"), order(9, key="A"), order(3), order(4, key="B"), order(5, key="C")]
+        )
+    assert [e.data["n"] for e in batch] == [2, 1, 3, 2, 5]
+    assert batch[1].id == stored.id and batch[3].id == batch[0].id
+    assert len({batch[0].id, batch[2].id, batch[4].id, stored.id}) == 4
+    assert stored_count(db_url) == 4
+
+
 async def test_concurrent_duplicates_store_one_event(db_url: str) -> None:
     async with Engine(db_url) as engine:
         results = await asyncio.gather(
