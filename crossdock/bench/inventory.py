@@ -21,7 +21,10 @@ Figures:
   with ``naive_odoo_s_at_sandbox_latency`` — how long those writes would keep the sandbox busy;
 - ``converge_s``: from the last 202 until the hub reports nothing waiting (the Odoo writes done and
   every channel told) — then checked: Odoo's quantities and each channel's published availability
-  must equal what the events add up to, or the bench fails.
+  must equal what the events add up to, or the bench fails;
+- ``sandbox_floor_s``: the least time the sandbox itself needs for those writes at its latencies
+  (calls and adjusted quants, over its worker slots) — ``converge_s`` cannot go below it, so the
+  difference is what the hub adds.
 """
 
 from __future__ import annotations
@@ -298,6 +301,7 @@ async def run_inventory_bench(
                 after = await _status(conn)
                 calls = _quant_calls(odoo) - quant_calls
                 adjusted = _inventory_moves(odoo) - moves
+                sandbox_workers = odoo.settings.workers
                 per_sku: dict[str, int] = {}
                 for (_, sku), quantity in totals.items():
                     per_sku[sku] = per_sku.get(sku, 0) + quantity
@@ -333,6 +337,9 @@ async def run_inventory_bench(
         "naive_writes": events,
         "naive_odoo_s_at_sandbox_latency": round(events * (latency_call_s + latency_record_s), 1),
         "converge_s": round(settled_at - figures["last_answer_at"], 3),
+        "sandbox_floor_s": round(
+            (calls * latency_call_s + adjusted * latency_record_s) / sandbox_workers, 3
+        ),
         "after_last_answer_s": {
             "channels_told": _since(after["last_publication_at"], figures["last_answer_wall"]),
             "odoo_written": _since(after["last_erp_write_at"], figures["last_answer_wall"]),
