@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, ValidationError
 from sqlalchemy import Connection, func, select
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.bodies import json_body
 from crossdock.api.problems import Problem
 from crossdock.engine import Engine
 from crossdock.engine.envelope import format_time
@@ -92,30 +93,7 @@ def _unavailable(exc: CatalogueUnavailable) -> Problem:
     )
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """The model's JSON Schema with its ``$defs`` inlined (OpenAPI resolves no ``#/$defs``)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return walk(defs[ref.removeprefix("#/$defs/")])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    inlined: dict[str, Any] = walk(schema)
-    return inlined
-
-
-_EVENTS_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": _inline(StockEventsIn.model_json_schema())}},
-    }
-}
+_EVENTS_BODY = json_body(StockEventsIn)
 
 
 @router.post("/events", status_code=202, openapi_extra=_EVENTS_BODY)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.bodies import json_body, parse_json_body
 from crossdock.api.intake import Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
@@ -66,14 +67,15 @@ def _answer(answer: Answer) -> JSONResponse:
     response_model=Accepted,
     tags=["orders"],
     responses={409: {"description": "Idempotency-Key reused with another body"}},
+    openapi_extra=json_body(Order),
 )
 async def post_order(
-    order: Order,
     request: Request,
     principal: Annotated[Principal, Depends(require("orders:write"))],
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     """Accept an order: answers 202 once it is durably stored; the flow takes it from there."""
+    order = parse_json_body(Order, await request.body())
     engine = engine_of(request)
     key = idempotency_key or f"{order.channel}:{order.external_ref}"
     kind = request.app.state.accept_kind
