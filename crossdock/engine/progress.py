@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     Connection,
     Float,
     Integer,
@@ -103,23 +104,14 @@ def _pending_partition_filter(groups: Any, now: Any) -> Any:
     return and_(cursors.c.group_name.in_(groups), _free(cursors, now), has_events)
 
 
-def has_work(
-    conn: Connection, groups: Sequence[str], now: float, *, parked_due: bool = True
-) -> bool:
-    """Read-only check before trying a claim, so idle workers do not take the write lock.
-
-    `parked_due=False` counts every parked event, due or not (is anything left at all?)."""
-    partition = conn.execute(
-        select(cursors.c.partition).where(_pending_partition_filter(groups, now)).limit(1)
-    ).first()
-    if partition is not None:
-        return True
-    if not parked_due:
-        waiting = conn.execute(
-            select(parked_events.c.seq).where(parked_events.c.group_name.in_(groups)).limit(1)
-        ).first()
-        return waiting is not None
-    subject = conn.execute(
+@functools.lru_cache(maxsize=1)
+def _has_work_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    # Built once with bound parameters: every idle worker asks this several times a second.
+    groups: BindParameter[list[str]] = bindparam("groups", expanding=True)
+    now = bindparam("now", type_=Float())
+    pending = select(cursors.c.partition).where(_pending_partition_filter(groups, now)).limit(1)
+    waiting = select(parked_events.c.seq).where(parked_events.c.group_name.in_(groups)).limit(1)
+    due = (
         select(parked_subjects.c.subject)
         .where(
             parked_subjects.c.group_name.in_(groups),
@@ -127,8 +119,21 @@ def has_work(
             _free(parked_subjects, now),
         )
         .limit(1)
-    ).first()
-    return subject is not None
+    )
+    return pending, waiting, due
+
+
+def has_work(
+    conn: Connection, groups: Sequence[str], now: float, *, parked_due: bool = True
+) -> bool:
+    """Read-only check before trying a claim, so idle workers do not take the write lock.
+
+    `parked_due=False` counts every parked event, due or not (is anything left at all?)."""
+    pending, waiting, due = _has_work_statements()
+    params = {"groups": list(groups), "now": now}
+    if conn.execute(pending, params).first() is not None:
+        return True
+    return conn.execute(due if parked_due else waiting, params).first() is not None
 
 
 @functools.lru_cache(maxsize=8)
