@@ -164,7 +164,6 @@ def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
     now = time.time()
     stamp = utcnow()
     stamp_text = format_time(stamp)
-    encode = _ENCODER.encode
     out: list[Prepared] = []
     for new in new_events:
         event_id = new.id or new_event_id()
@@ -185,9 +184,9 @@ def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
             new.type,
             new.source,
             new.subject,
-            zlib.crc32(new.subject.encode()) % partitions,
+            partition_of(new.subject, partitions),
             stamp_text if new.time is None else format_time(new.time),
-            encode(data),
+            dump_data(data),
             new.traceparent,
             new.idempotency_key,
             now,
@@ -208,7 +207,7 @@ def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appe
         return []
     inserted = conn.exec_driver_sql(_insert_sql(conn), [p.row for p in prepared]).rowcount
     if inserted == len(prepared):
-        return [Appended(p.event, True) for p in prepared]
+        return [Appended(p.event, new=True) for p in prepared]
     keys = sorted(
         {(p.event.source, p.event.idempotency_key) for p in prepared if p.event.idempotency_key}
     )
@@ -219,9 +218,9 @@ def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appe
         key = event.idempotency_key
         original = stored.get((event.source, key)) if key else None
         if original is None or original.id == event.id:
-            out.append(Appended(event, True))
+            out.append(Appended(event, new=True))
         else:
-            out.append(Appended(original, False))
+            out.append(Appended(original, new=False))
     return out
 
 
