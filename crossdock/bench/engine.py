@@ -3,6 +3,9 @@
 Figures (SQLite, and PostgreSQL when a URL is given):
 - `raw_insert_rows_per_s`: the same rows `executemany`-inserted into a bare table (no indexes, one
   transaction) with the bare driver — the ceiling for this disk and this Python.
+  `raw_indexed_insert_rows_per_s`: the same, into a table with the three indexes the log needs
+  (event id, idempotency key per source, partition scan) — the ceiling for a log of this shape,
+  before any per-event work of the engine.
 - `append_events_per_s`: events committed per second through `Engine.append`, by concurrent
   producers sending batches (bulk intake); `append_single_events_per_s`: one event per call, many
   callers at once (API requests) — both rely on group commit.
@@ -44,9 +47,19 @@ def _event(i: int) -> NewEvent:
     )
 
 
-def raw_insert_rate(directory: Path, count: int, synchronous: str) -> float:
-    """Rows per second for a bare executemany into SQLite, same row shape as the log."""
-    path = directory / "raw.db"
+_LOG_INDEXES = (
+    "CREATE UNIQUE INDEX raw_id ON raw (id)",
+    "CREATE UNIQUE INDEX raw_key ON raw (idempotency_key, source)",
+    "CREATE INDEX raw_partition ON raw (partition, seq)",
+)
+
+
+def raw_insert_rate(
+    directory: Path, count: int, synchronous: str, *, indexed: bool = False
+) -> float:
+    """Rows per second for a bare executemany into SQLite, same row shape as the log (with the
+    log's indexes when `indexed`)."""
+    path = directory / ("raw-indexed.db" if indexed else "raw.db")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
@@ -55,6 +68,8 @@ def raw_insert_rate(directory: Path, count: int, synchronous: str) -> float:
         " partition INTEGER, time TEXT, data TEXT, traceparent TEXT, idempotency_key TEXT,"
         " recorded_at REAL)"
     )
+    for statement in _LOG_INDEXES if indexed else ():
+        conn.execute(statement)
     now = time.time()
     stamp = format_time(utcnow())
     rows = [
@@ -217,6 +232,7 @@ async def run_engine_bench(
             return url
 
         raw = raw_insert_rate(directory, events, synchronous)
+        raw_indexed = raw_insert_rate(directory, events, synchronous, indexed=True)
         append = await _append_rate(sqlite_url("append.db"), events, batch=100, producers=8)
         single = await _append_rate(
             sqlite_url("single.db"), min(events, 20_000), batch=1, producers=256
@@ -231,6 +247,8 @@ async def run_engine_bench(
             "append_single_events_per_s": round(single),
             "raw_insert_rows_per_s": round(raw),
             "append_vs_raw": round(append / raw, 3),
+            "raw_indexed_insert_rows_per_s": round(raw_indexed),
+            "raw_indexed_vs_raw": round(raw_indexed / raw, 3),
             "handled_events_per_s": round(handled),
             **latency,
             "targets": {
