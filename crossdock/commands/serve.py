@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Generator
 
@@ -64,6 +65,11 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     await hub.start(workers=workers, scheduler=workers)
     await hub.engine.writer.submit(lambda c: record_config_change(c, cfg))
+    # What start-up built (modules, the app, the hub) lives as long as the process: taken out of
+    # the collector's view, a full collection walks only what requests made since, instead of
+    # stopping the process for 60-110 ms to walk everything again.
+    gc.collect()
+    gc.freeze()
     try:
         if api:
             server = _Server(
