@@ -3,12 +3,13 @@
 `crossdock serve` runs in its own process (API and workers, SQLite), Odoo is the sandbox with
 realistic latencies. Orders arrive at a steady rate while the hub is idle, during the burst, and
 idle again. What lanes guarantee, and this test asserts: orders are handled while the burst is
-taken in, not after it — no order of the burst phase waits anywhere near as long as the burst
-lasts (without lanes they waited for the whole backlog).
+taken in, not after it: no order of the burst phase waits anywhere near as long as the burst
+lasts.
 
 The issue's finer target, accept→confirmed p99 during the burst within twice the idle p99, is
 printed but not asserted: on this 2-core machine the hub, the sandbox and both clients share the
-cores, and the burst phase measures 4 to 6 times the idle p99 (see the issue's notes)."""
+cores, and the burst phase has measured 3 to 10 times the idle p99, itself the second slowest of
+some 150 orders (see the issue's notes)."""
 
 from __future__ import annotations
 
