@@ -301,7 +301,6 @@ async def run_inventory_bench(
                 after = await _status(conn)
                 calls = _quant_calls(odoo) - quant_calls
                 adjusted = _inventory_moves(odoo) - moves
-                sandbox_workers = odoo.settings.workers
                 per_sku: dict[str, int] = {}
                 for (_, sku), quantity in totals.items():
                     per_sku[sku] = per_sku.get(sku, 0) + quantity
@@ -338,7 +337,7 @@ async def run_inventory_bench(
         "naive_odoo_s_at_sandbox_latency": round(events * (latency_call_s + latency_record_s), 1),
         "converge_s": round(settled_at - figures["last_answer_at"], 3),
         "sandbox_floor_s": round(
-            (calls * latency_call_s + adjusted * latency_record_s) / sandbox_workers, 3
+            (calls * latency_call_s + adjusted * latency_record_s) / odoo.settings.workers, 3
         ),
         "after_last_answer_s": {
             "channels_told": _since(after["last_publication_at"], figures["last_answer_wall"]),

@@ -209,10 +209,8 @@ class Dispatcher:
                 return None
             sub = self._subs[claim.group]
             per_partition = max(1, sub.batch_size // len(claim.positions))
-            types = sub.types
-            return _Claimed(
-                claim, per_partition, types, *read_claimed(conn, claim, per_partition, types)
-            )
+            scanned = read_claimed(conn, claim, per_partition, sub.types)
+            return _Claimed(claim, per_partition, sub.types, *scanned)
 
         for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
             if kind == "partitions":
