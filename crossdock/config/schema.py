@@ -431,7 +431,6 @@ class SyncPolicy(_Model):
         return value
 
 
-
 def default_sync() -> dict[str, SyncPolicy]:
     """Orders and stock move in real time; reconciliation runs nightly."""
     return {

@@ -73,6 +73,9 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str, pool_size: in
         max_overflow=2,
         connect_args={"check_same_thread": False, "timeout": 60},
     )
+    # `conn.execute(insert(t), rows)` as multi-row VALUES statements rather than one step per
+    # row (see `crossdock.engine.bulk`). Statements with ON CONFLICT stay `executemany`.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

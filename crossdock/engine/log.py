@@ -27,6 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from crossdock.engine.bulk import fetch_rows, insert_values
 from crossdock.engine.envelope import (
     Event,
     NewEvent,
@@ -139,16 +140,10 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_sql(conn: Connection) -> str:
-    """The plain INSERT in the driver's own parameter style: rows go to `executemany` as tuples,
-    without SQLAlchemy's per-row parameter processing (the hot path of every append). A row whose
-    idempotency key is taken is skipped by the database (the unique index checks it anyway)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"INSERT INTO events ({', '.join(_INSERT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))}) "
-        "ON CONFLICT (idempotency_key, source) DO NOTHING"
-    )
+_INSERT_HEAD = f"INSERT INTO events ({', '.join(_INSERT_COLUMNS)})"
+# A row whose idempotency key is taken is skipped by the database (the unique index checks it
+# anyway); rows go in as the driver's own tuples, without SQLAlchemy's per-row processing.
+_INSERT_TAIL = "ON CONFLICT (idempotency_key, source) DO NOTHING"
 
 
 class Prepared(NamedTuple):
@@ -205,7 +200,7 @@ def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appe
     """
     if not prepared:
         return []
-    inserted = conn.exec_driver_sql(_insert_sql(conn), [p.row for p in prepared]).rowcount
+    inserted = insert_values(conn, _INSERT_HEAD, [p.row for p in prepared], _INSERT_TAIL)
     if inserted == len(prepared):
         return [Appended(p.event, new=True) for p in prepared]
     keys = sorted(
@@ -306,8 +301,12 @@ def read_partitions(
             params[f"p{i}"] = partition
             params[f"after{i}"] = positions[partition]
             params[f"top{i}"] = top_of[partition]
-        for row in conn.execute(_events_statement(len(chunk), patterns), params):
-            found[row.partition].append(row_to_event(row))
+        statement = _events_statement(len(chunk), patterns)
+        for row in fetch_rows(conn, statement, params, json_columns=("data",)):
+            partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row
+            found[partition].append(
+                Event(id_, type_, source, subject, parse_time(time_), data, trace, key, at, seq)
+            )
     out: dict[int, tuple[list[Event], int]] = {}
     for partition, after in positions.items():
         rows = sorted(found[partition], key=lambda e: e.position)

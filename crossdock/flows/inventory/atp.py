@@ -83,6 +83,11 @@ class OrderLines:
         self._erp: dict[str, tuple[float, tuple[str, ...]]] = {}
         self._lock = threading.Lock()  # used from the database's reader threads
 
+    def known(self, order_id: str) -> dict[str, Decimal] | None:
+        """The lines of an order parsed before, without reading its body again."""
+        with self._lock:
+            return self._lines.get(order_id)
+
     def of(self, order_id: str, body: str) -> dict[str, Decimal]:
         with self._lock:
             return self._of(order_id, body)

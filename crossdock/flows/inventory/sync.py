@@ -39,6 +39,7 @@ from crossdock.connectors.odoo.batching import bisect_batch
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.engine import Batch, Engine, Event, NewEvent
+from crossdock.engine.bulk import fetch_rows
 from crossdock.engine.log import Prepared, insert_prepared, prepare
 from crossdock.flows.inventory import atp
 from crossdock.flows.inventory import events as ev
@@ -194,31 +195,27 @@ class InventorySync:
 
         def read(conn: Connection) -> set[str]:
             skus: set[str] = set()
-            for start in range(0, len(ids), 500):
-                rows = conn.execute(
-                    select(orders.c.id, orders.c.body).where(
-                        orders.c.id.in_(ids[start : start + 500])
-                    )
+            unknown = []
+            for order_id in ids:
+                lines = self.lines.known(order_id)
+                if lines is None:
+                    unknown.append(order_id)
+                else:
+                    skus.update(lines)
+            for start in range(0, len(unknown), 500):
+                query = select(orders.c.id, orders.c.body).where(
+                    orders.c.id.in_(unknown[start : start + 500])
                 )
-                for row in rows:
-                    skus.update(self.lines.of(row.id, row.body))
+                for order_id, body in fetch_rows(conn, query):
+                    skus.update(self.lines.of(order_id, body))
             # Only SKUs the hub holds stock of (or told a channel about) can change availability.
             wanted = sorted(skus)
             stocked: set[str] = set()
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                stocked.update(
-                    r[0]
-                    for r in conn.execute(
-                        select(stock_positions.c.sku).where(stock_positions.c.sku.in_(chunk))
-                    )
-                )
-                stocked.update(
-                    r[0]
-                    for r in conn.execute(
-                        select(inventory_atp.c.sku).where(inventory_atp.c.sku.in_(chunk))
-                    )
-                )
+                for table in (stock_positions, inventory_atp):
+                    query = select(table.c.sku).where(table.c.sku.in_(chunk))
+                    stocked.update(row[0] for row in fetch_rows(conn, query))
             return stocked
 
         return await self.engine.db.read(read, priority=self.priority)

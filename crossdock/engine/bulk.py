@@ -1,0 +1,108 @@
+"""Many rows in few driver steps: multi-row `VALUES` instead of `executemany`, and reads that
+return their rows as one JSON array on SQLite.
+
+Python's sqlite3 releases the GIL around every step of a statement, and `executemany` steps once
+per row. While another thread runs Python (the event loop under load), each of those steps waits
+for the GIL to come back, up to the interpreter's switch interval (5 ms): measured here, 20,000
+rows into an indexed table went in at ~140,000 rows/s on an idle process and ~120 rows/s next to
+one busy thread. As multi-row `VALUES` statements, one step each, the same rows went in at
+35,000-50,000 rows/s next to the busy thread. Reads step once per row too: 2,000 rows read at
+~111 rows/s next to the busy thread, and at ~65,000 rows/s as one aggregated JSON row. The
+multi-row statements suit PostgreSQL as well (one round trip per chunk); its driver fetches a
+result whole, so reads there stay plain.
+
+Chunks are 256 rows, then powers of two for the remainder, so a table has at most a dozen
+statement texts (the drivers' statement caches keep them prepared).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Connection, Select, func, select
+
+CHUNK_ROWS = 256
+
+
+def chunk_sizes(count: int) -> list[int]:
+    """`count` rows as full chunks, then the remainder as decreasing powers of two."""
+    sizes = [CHUNK_ROWS] * (count // CHUNK_ROWS)
+    rest = count % CHUNK_ROWS
+    bit = CHUNK_ROWS
+    while rest:
+        bit >>= 1
+        if rest & bit:
+            sizes.append(bit)
+            rest -= bit
+    return sizes
+
+
+def mark(conn: Connection) -> str:
+    """The DB-API parameter marker of the connection's driver (``?`` or ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+@lru_cache(maxsize=256)
+def _statement(head: str, width: int, rows: int, tail: str, marker: str) -> str:
+    row = f"({', '.join([marker] * width)})"
+    return f"{head} VALUES {', '.join([row] * rows)} {tail}".rstrip()
+
+
+def insert_values(
+    conn: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = ""
+) -> int:
+    """Run `head VALUES (…), (…) tail` over `rows` (tuples of one width) in chunks; the number
+    of rows the database reports as written. `head` is `INSERT INTO t (a, b)`; `tail` may be
+    `ON CONFLICT … DO NOTHING`, which skips a row that repeats an earlier one of the statement
+    as it skips one already stored."""
+    if not rows:
+        return 0
+    width = len(rows[0])
+    marker = mark(conn)
+    written, start = 0, 0
+    for size in chunk_sizes(len(rows)):
+        params = [value for row in rows[start : start + size] for value in row]
+        sql = _statement(head, width, size, tail, marker)
+        written += conn.exec_driver_sql(sql, tuple(params)).rowcount
+        start += size
+    return written
+
+
+def fetch_rows(
+    conn: Connection,
+    query: Select[Any] | CompoundSelect[Any],
+    params: dict[str, Any] | None = None,
+    json_columns: Iterable[str] = (),
+) -> list[list[Any]]:
+    """The rows of `query` as lists (column values in select order), with `json_columns` (columns
+    holding JSON text) decoded.
+
+    On SQLite the rows come back as one JSON array built by the database, so the driver steps
+    once instead of once per row (see above). Values keep their JSON types: integers and text
+    exactly, NULL as None, REAL to 15 significant digits. Order follows `query` only where the
+    caller sorts: an aggregate does not promise it.
+    """
+    wanted = frozenset(json_columns)
+    if conn.dialect.name != "sqlite":
+        names = [c.key for c in query.selected_columns]
+        decode = [i for i, name in enumerate(names) if name in wanted]
+        rows = [list(row) for row in conn.execute(query, params)]
+        for row in rows:
+            for i in decode:
+                if row[i] is not None:
+                    row[i] = json.loads(row[i])
+        return rows
+    text = conn.execute(_aggregated(query, wanted), params).scalar_one()
+    return list(json.loads(text)) if text else []
+
+
+@lru_cache(maxsize=256)  # the hot reads pass statements built once: wrapped once too
+def _aggregated(
+    query: Select[Any] | CompoundSelect[Any], json_columns: frozenset[str]
+) -> Select[Any]:
+    rows = query.subquery()
+    values = [func.json(c) if c.key in json_columns else c for c in rows.c]
+    return select(func.json_group_array(func.json_array(*values)))
