@@ -12,7 +12,9 @@ processes) and a busy timeout; PostgreSQL uses psycopg 3.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -139,6 +141,33 @@ class _PriorityReaders:
             thread.join(timeout=10)
 
 
+class _WritersQueue:
+    """Writers of one SQLite file, across processes, queue on an exclusive `flock` of a lock file
+    beside it before they begin. SQLite alone makes a second writer sleep and poll (1, 2, 5, 10…
+    ms), so processes writing one file (several `serve` processes, an API node next to a workers
+    node) would leave the file idle between their commits; the kernel wakes the next writer as
+    soon as the lock is released. SQLite's own locking still guards the data: this only orders
+    the waiting. Within a process, the single writer thread already serialises."""
+
+    def __init__(self, database: Path | None) -> None:
+        self._fd: int | None = None
+        if database is not None:
+            self._fd = os.open(f"{database}.writers", os.O_CREAT | os.O_RDWR, 0o600)
+
+    def __enter__(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """The engine's connection to SQLite or PostgreSQL, used from asyncio code."""
 
@@ -157,6 +186,9 @@ class Database:
                 self.url, pool_size=readers + 1, max_overflow=4, pool_pre_ping=True
             )
             self.read_engine = self.write_engine
+        self._writers_queue = _WritersQueue(
+            sqlite_path(self.url) if self.dialect == "sqlite" else None
+        )
         self._writer = _PriorityReaders(1, "crossdock-db-write")
         self._readers = _PriorityReaders(readers, "crossdock-db-read")
 
@@ -166,7 +198,7 @@ class Database:
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run `fn` in one write transaction on the calling thread (CLI and migrations)."""
-        with self.write_engine.connect() as conn, conn.begin():
+        with self._writers_queue, self.write_engine.connect() as conn, conn.begin():
             return fn(conn)
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
@@ -197,6 +229,7 @@ class Database:
     def close(self) -> None:
         self._writer.shutdown()
         self._readers.shutdown()
+        self._writers_queue.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
