@@ -46,29 +46,59 @@ def mark(conn: Connection) -> str:
 
 
 @lru_cache(maxsize=256)
-def _statement(head: str, width: int, rows: int, tail: str, marker: str) -> str:
-    row = f"({', '.join([marker] * width)})"
+def _statement(head: str, template: str, rows: int, tail: str, marker: str) -> str:
+    row = template.replace("?", marker)
     return f"{head} VALUES {', '.join([row] * rows)} {tail}".rstrip()
 
 
 def insert_values(
-    conn: Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = ""
+    conn: Connection,
+    head: str,
+    rows: Sequence[tuple[Any, ...]],
+    tail: str = "",
+    template: str | None = None,
 ) -> int:
     """Run `head VALUES (…), (…) tail` over `rows` (tuples of one width) in chunks; the number
-    of rows the database reports as written. `head` is `INSERT INTO t (a, b)`; `tail` may be
+    of rows the database reports as written. `head` is `INSERT INTO t (a, b)` (or the
+    `UPDATE … FROM (` of `update_values`); `tail` may be
     `ON CONFLICT … DO NOTHING`, which skips a row that repeats an earlier one of the statement
-    as it skips one already stored."""
+    as it skips one already stored; `ON CONFLICT … DO UPDATE` needs rows of distinct keys
+    (PostgreSQL refuses to update a row twice in one statement). `template` is one row with `?`
+    for each value, e.g. `(?, ?, 0)`; by default, one `?` per value."""
     if not rows:
         return 0
-    width = len(rows[0])
+    template = template or f"({', '.join('?' * len(rows[0]))})"
     marker = mark(conn)
     written, start = 0, 0
     for size in chunk_sizes(len(rows)):
         params = [value for row in rows[start : start + size] for value in row]
-        sql = _statement(head, width, size, tail, marker)
+        sql = _statement(head, template, size, tail, marker)
         written += conn.exec_driver_sql(sql, tuple(params)).rowcount
         start += size
     return written
+
+
+def update_values(
+    conn: Connection,
+    table: str,
+    assign: Sequence[str],
+    match: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> int:
+    """`UPDATE table SET assign… WHERE match…` once per row (each row: the `assign` values, then
+    the `match` values), as statements joining the rows as a `VALUES` list (`UPDATE … FROM`);
+    the number of rows updated. Of rows with equal `match` values the last wins, as it would
+    row by row; `assign` must not name a `match` column."""
+    last = {row[len(assign) :]: row for row in rows}
+    # A VALUES list names its columns column1, column2… on SQLite and PostgreSQL alike.
+    columns = [f"v.column{i + 1}" for i in range(len(assign) + len(match))]
+    sets = ", ".join(f"{name} = {c}" for name, c in zip(assign, columns, strict=False))
+    where = " AND ".join(
+        f"{table}.{name} = {c}" for name, c in zip(match, columns[len(assign) :], strict=True)
+    )
+    head = f"UPDATE {table} SET {sets} FROM ("
+    tail = f") AS v WHERE {where}"
+    return insert_values(conn, head, list(last.values()), tail)
 
 
 def fetch_rows(

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select
 
-from crossdock.engine.bulk import fetch_rows
+from crossdock.engine.bulk import fetch_rows, update_values
 from crossdock.flows.tables import order_steps, orders
 from crossdock.model import Order
 
@@ -163,21 +163,12 @@ def write_changes(
         if change.state not in STATES:
             raise ValueError(f"unknown order state {change.state!r}")
     if changes:
-        conn.execute(
-            update(orders)
-            .where(orders.c.id == bindparam("b_id"))
-            .values(
-                state=bindparam("b_state"), updated_at=bindparam("b_at"), erp=bindparam("b_erp")
-            ),
-            [
-                {
-                    "b_id": c.order_id,
-                    "b_state": c.state,
-                    "b_at": c.at,
-                    "b_erp": json.dumps(c.erp, default=str),
-                }
-                for c in changes
-            ],
+        update_values(
+            conn,
+            "orders",
+            ["state", "updated_at", "erp"],
+            ["id"],
+            [(c.state, c.at, json.dumps(c.erp, default=str), c.order_id) for c in changes],
         )
     if steps:
         conn.execute(insert(order_steps), steps)

@@ -9,7 +9,13 @@ import os
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 
-from crossdock.engine.bulk import CHUNK_ROWS, chunk_sizes, fetch_rows, insert_values
+from crossdock.engine.bulk import (
+    CHUNK_ROWS,
+    chunk_sizes,
+    fetch_rows,
+    insert_values,
+    update_values,
+)
 from crossdock.engine.database import Database, sqlite_path
 
 metadata = MetaData()
@@ -88,4 +94,26 @@ def test_a_sqlite_write_holds_the_writers_lock_of_the_file(tmp_path: os.PathLike
         assert not lock_is_taken(None)  # released with the commit
     finally:
         os.close(other)
+        db.close()
+
+
+def test_update_values_updates_matching_rows_and_the_last_of_equal_keys_wins(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        db.write_sync(lambda c: metadata.create_all(c))
+        db.write_sync(lambda c: insert_values(c, HEAD, [(f"k{i}", i, "old") for i in range(300)]))
+        changes = [(-i, "new", f"k{i}") for i in range(0, 300, 2)]
+        changes += [(7, "first", "k5"), (8, "second", "k5"), (0, "nobody", "missing")]
+        updated = db.write_sync(
+            lambda c: update_values(c, "bulk_items", ["n", "doc"], ["k"], changes)
+        )
+        assert updated == 151
+        stored = db.read_sync(
+            lambda c: {k: (n, doc) for k, n, doc in c.execute(select(items)).all()}
+        )
+        assert stored["k4"] == (-4, "new")
+        assert stored["k3"] == (3, "old")
+        assert stored["k5"] == (8, "second")
+        assert "missing" not in stored
+    finally:
         db.close()

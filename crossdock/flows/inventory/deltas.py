@@ -29,11 +29,11 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection, delete, insert, select
 
+from crossdock.engine.bulk import insert_values
 from crossdock.engine.writer import Batched
 from crossdock.flows.inventory.positions import (
     Key,
     add_to_positions,
-    executemany,
     note_change,
     qtext,
     to_units,
@@ -354,7 +354,7 @@ def save_warehouses(conn: Connection, states: dict[str, WarehouseState], now: fl
 
 _JOURNAL = (
     "INSERT INTO stock_events (warehouse, sequence, kind, location, to_location, sku, quantity, "
-    "unit, occurred_at, received_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "unit, occurred_at, received_at, event_id)"
 )
 
 
@@ -395,7 +395,7 @@ def apply_requests(conn: Connection, requests: list[list[Delta]]) -> list[DeltaR
     save_warehouses(conn, states, now)
     if not fresh:
         return reports
-    executemany(
+    insert_values(
         conn,
         _JOURNAL,
         [

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from crossdock.engine.bulk import insert_values
 from crossdock.flows.inventory.tables import inventory_sync, stock_positions
 
 Key = tuple[str, str, str]
@@ -70,18 +71,6 @@ class Current:
     version: int
 
 
-def placeholder(conn: Connection) -> str:
-    """The DB-API parameter marker of the connection's driver (``?`` or ``%s``)."""
-    return "%s" if conn.dialect.name == "postgresql" else "?"
-
-
-def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """A plain DB-API ``executemany``: the hot paths skip SQLAlchemy's per-row parameter
-    processing (it costs more than SQLite's own work for thousands of rows)."""
-    if rows:
-        conn.exec_driver_sql(sql.replace("?", placeholder(conn)), list(rows))
-
-
 def warehouse_rows(conn: Connection, warehouse: str) -> dict[Key, Current]:
     """Every position of one warehouse."""
     c = stock_positions.c
@@ -98,13 +87,18 @@ def warehouse_rows(conn: Connection, warehouse: str) -> dict[Key, Current]:
     }
 
 
-def _upsert(conn: Connection, *, add: bool) -> str:
+_UPSERT_HEAD = (
+    "INSERT INTO stock_positions (warehouse, location, sku, quantity, unit, last_sequence, "
+    "as_of, updated_at, version, erp_version, atp_version)"
+)
+_UPSERT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0)"
+
+
+def _upsert(conn: Connection, rows: Sequence[tuple[Any, ...]], *, add: bool) -> None:
+    """Rows of distinct keys (the callers sum or count per position)."""
     greatest = "GREATEST" if conn.dialect.name == "postgresql" else "MAX"
     quantity = "stock_positions.quantity + excluded.quantity" if add else "excluded.quantity"
-    return (
-        "INSERT INTO stock_positions (warehouse, location, sku, quantity, unit, last_sequence, "
-        "as_of, updated_at, version, erp_version, atp_version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 0) "
+    tail = (
         "ON CONFLICT (warehouse, location, sku) DO UPDATE SET "
         f"quantity = {quantity}, unit = excluded.unit, "
         f"last_sequence = {greatest}(COALESCE(stock_positions.last_sequence, 0), "
@@ -112,21 +106,22 @@ def _upsert(conn: Connection, *, add: bool) -> str:
         f"as_of = {greatest}(stock_positions.as_of, excluded.as_of), "
         "updated_at = excluded.updated_at, version = stock_positions.version + 1"
     )
+    insert_values(conn, _UPSERT_HEAD, rows, tail, _UPSERT_ROW)
 
 
 def add_to_positions(conn: Connection, rows: Sequence[Row], now: float) -> None:
     """Add deltas to positions (a missing position starts at zero)."""
-    executemany(conn, _upsert(conn, add=True), [(*row, now) for row in rows])
+    _upsert(conn, [(*row, now) for row in rows], add=True)
 
 
 def set_positions(conn: Connection, rows: Sequence[Row], now: float) -> None:
     """Set positions to counted quantities."""
-    executemany(conn, _upsert(conn, add=False), [(*row, now) for row in rows])
+    _upsert(conn, [(*row, now) for row in rows], add=False)
 
 
-_MARK = (
-    "INSERT INTO inventory_sku_changes (sku, version, published_version, changed_at) "
-    "VALUES (?, 1, 0, ?) ON CONFLICT (sku) DO UPDATE SET "
+_MARK_HEAD = "INSERT INTO inventory_sku_changes (sku, version, published_version, changed_at)"
+_MARK_TAIL = (
+    "ON CONFLICT (sku) DO UPDATE SET "
     "version = inventory_sku_changes.version + 1, changed_at = excluded.changed_at"
 )
 
@@ -134,7 +129,8 @@ _MARK = (
 def mark_skus_changed(conn: Connection, skus: Iterable[str], now: float) -> None:
     """Availability of ``skus`` may have changed for another reason than stock (orders): the next
     publication recomputes them."""
-    executemany(conn, _MARK, [(sku, now) for sku in sorted(set(skus))])
+    rows = [(sku, now) for sku in sorted(set(skus))]
+    insert_values(conn, _MARK_HEAD, rows, _MARK_TAIL, "(?, 1, 0, ?)")
 
 
 def note_change(conn: Connection, now: float) -> bool:

@@ -39,14 +39,13 @@ from crossdock.connectors.odoo.batching import bisect_batch
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.engine import Batch, Engine, Event, NewEvent
-from crossdock.engine.bulk import fetch_rows
+from crossdock.engine.bulk import fetch_rows, insert_values, update_values
 from crossdock.engine.log import Prepared, insert_prepared, prepare
 from crossdock.flows.inventory import atp
 from crossdock.flows.inventory import events as ev
 from crossdock.flows.inventory.pacing import make_way
 from crossdock.flows.inventory.positions import (
     SYNC_ROW,
-    executemany,
     from_units,
     mark_skus_changed,
     qtext,
@@ -367,16 +366,18 @@ class InventorySync:
                 if prepared:
                     insert_prepared(conn, prepared)
                 _upsert_atp(conn, rows)
-                executemany(
+                update_values(
                     conn,
-                    "UPDATE inventory_sku_changes SET published_version = ? "
-                    "WHERE sku = ? AND version = ?",
+                    "inventory_sku_changes",
+                    ["published_version"],
+                    ["sku", "version"],
                     orders_done,
                 )
-                executemany(
+                update_values(
                     conn,
-                    "UPDATE stock_positions SET atp_version = ? "
-                    "WHERE warehouse = ? AND location = ? AND sku = ? AND version = ?",
+                    "stock_positions",
+                    ["atp_version"],
+                    ["warehouse", "location", "sku", "version"],
                     stock_done,
                 )
                 if last:
@@ -569,10 +570,11 @@ def _clear(
     refresh: bool = True,
 ) -> None:
     """The ERP has these positions as they were (version unchanged since read)."""
-    executemany(
+    update_values(
         conn,
-        "UPDATE stock_positions SET erp_version = ? "
-        "WHERE warehouse = ? AND location = ? AND sku = ? AND version = ?",
+        "stock_positions",
+        ["erp_version"],
+        ["warehouse", "location", "sku", "version"],
         [(version, w, loc, sku, version) for w, loc, sku, version in members],
     )
     if refresh:
@@ -586,10 +588,11 @@ def _clear(
 
 
 def _upsert_atp(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    executemany(
+    """Rows of distinct (channel, SKU)."""
+    insert_values(
         conn,
-        "INSERT INTO inventory_atp (channel, sku, available, low, published_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, sku) DO UPDATE SET "
-        "available = excluded.available, low = excluded.low, published_at = excluded.published_at",
+        "INSERT INTO inventory_atp (channel, sku, available, low, published_at)",
         rows,
+        "ON CONFLICT (channel, sku) DO UPDATE SET available = excluded.available, "
+        "low = excluded.low, published_at = excluded.published_at",
     )
