@@ -7,7 +7,9 @@ offered (open loop: sent on schedule whatever the answers), and `e2e_confirmed_p
 `order.confirmed`) once the order-to-cash flow runs against the sandbox.
 
 Throughput and latency are measured on an intake node (`serve --api-only`, the scale-out shape:
-workers run elsewhere); the end-to-end figure runs API, workers and the flow in one process.
+workers run elsewhere). The end-to-end figure runs that shape whole: the intake node and a
+`serve --workers-only` node on the same SQLite file; `e2e_confirmed_per_s_one_process` runs API,
+workers and the flow in one process.
 
 The load generator is the benches' small keep-alive client (:mod:`crossdock.bench.http`).
 """
@@ -17,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -82,6 +87,41 @@ def served_hub(
     args = ["serve", "--config", str(config), "--port", str(port)]
     with crossdock_process([*args, *(["--api-only"] if api_only else [])], port, env):
         yield "127.0.0.1", port, token
+
+
+@contextmanager
+def workers_node(directory: Path, *, enabled: bool) -> Iterator[None]:
+    """`crossdock serve --workers-only` on the configuration `served_hub` wrote, ready once its
+    order-to-cash consumer group is registered in the database (it listens on no port)."""
+    if not enabled:
+        yield
+        return
+    config = directory / "crossdock.yaml"
+    env = {**os.environ, "CROSSDOCK_CONFIG": str(config), "BENCH_ODOO_PASSWORD": "admin"}
+    args = [sys.executable, "-m", "crossdock", "serve", "--config", str(config), "--workers-only"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = Database(f"sqlite:///{directory / 'intake.db'}")
+    try:
+        deadline = time.monotonic() + 120
+        while not db.read_sync(_workers_registered):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the workers node did not start")
+            time.sleep(0.1)  # polling a process that gives no other sign of readiness
+        yield
+    finally:
+        db.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def _workers_registered(conn: Any) -> bool:
+    from sqlalchemy import func, select
+
+    from crossdock.engine.tables import cursors
+    from crossdock.flows.order_to_cash.settings import GROUP
+
+    query = select(func.count()).select_from(cursors).where(cursors.c.group_name == GROUP)
+    return int(conn.execute(query).scalar_one()) > 0
 
 
 @contextmanager
@@ -180,7 +220,8 @@ async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
         "accepted_per_s_c64_on": accepted["concurrency_64"],
         "on_vs_off": round(accepted["concurrency_64"] / untraced, 3),
     }
-    figures["e2e_confirmed_per_s"] = round(await end_to_end(orders), 1)
+    figures["e2e_confirmed_per_s"] = round(await end_to_end(orders, split=True), 1)
+    figures["e2e_confirmed_per_s_one_process"] = round(await end_to_end(orders), 1)
     figures["targets"] = {
         "accepted_per_s.concurrency_64": ">= 2000",
         "accept_p99_ms": "<= 50 at 500/s offered",
@@ -189,8 +230,9 @@ async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
     return figures
 
 
-async def end_to_end(orders: int) -> float:
-    """Orders per second from the first POST until every order is confirmed in the ERP."""
+async def end_to_end(orders: int, *, split: bool = False) -> float:
+    """Orders per second from the first POST until every order is confirmed in the ERP; with
+    `split`, intake and workers run as two nodes (`--api-only`, `--workers-only`)."""
     from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
     from crossdock.demo import SKUS, seed_erp
     from crossdock.sandbox.odoo.server import free_port
@@ -199,7 +241,8 @@ async def end_to_end(orders: int) -> float:
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-e2e-") as tmp,
         sandbox_process(Path(tmp), erp_port),
-        served_hub(Path(tmp), erp_port) as (host, port, token),
+        served_hub(Path(tmp), erp_port, api_only=split) as (host, port, token),
+        workers_node(Path(tmp), enabled=split),
     ):
         settings = OdooSettings(
             url=f"http://127.0.0.1:{erp_port}",
