@@ -74,7 +74,9 @@ def connect_erp(cfg: Config, observer: CallObserver | None = None) -> Erp:
     return Erp(name, OdooOperations(client, system=name), server)
 
 
-def attach_order_to_cash(cfg: Config, engine: Engine, observer: CallObserver | None = None) -> Erp:
+def attach_order_to_cash(
+    cfg: Config, engine: Engine, observer: CallObserver | None = None
+) -> Erp:
     """Connect the ERP and subscribe the order-to-cash flow on `engine` (before it starts)."""
     erp = connect_erp(cfg, observer)
     register(engine, erp.operations, cfg)

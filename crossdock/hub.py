@@ -52,7 +52,9 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     )
     lanes = [Lane(name, lane.priority, lane.concurrency) for name, lane in cfg.lanes.items()]
     ops = Observability.from_config(cfg.observability)
-    engine = Engine(database_url(cfg), settings=settings, lanes=lanes, observer=ops.engine_observer)
+    engine = Engine(
+        database_url(cfg), settings=settings, lanes=lanes, observer=ops.engine_observer
+    )
     for name, system in cfg.systems.items():
         engine.add_limiter(
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)

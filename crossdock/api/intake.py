@@ -48,7 +48,9 @@ def request_hash(payload: str) -> str:
 
 
 def intake(order: Order, key: str, traceparent: str | None, actor: str = "api") -> Intake:
-    return Intake(order, f"orders:{key}", request_hash(order.model_dump_json()), traceparent, actor)
+    return Intake(
+        order, f"orders:{key}", request_hash(order.model_dump_json()), traceparent, actor
+    )
 
 
 def _replay(status: int, response: str, stored_digest: str, digest: str) -> Answer:

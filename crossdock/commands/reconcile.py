@@ -70,6 +70,8 @@ def connect(cfg: Config) -> Erp:
     return Erp(name, OdooOperations(OdooClient(settings, name=name), system=name))
 
 
+
+
 @app.command("run")
 def run_command(
     kind: str = typer.Argument(..., help="orders, invoices, stock, or all."),

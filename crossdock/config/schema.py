@@ -431,6 +431,7 @@ class SyncPolicy(_Model):
         return value
 
 
+
 def default_sync() -> dict[str, SyncPolicy]:
     """Orders and stock move in real time; reconciliation runs nightly."""
     return {

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Select, func, select
+from sqlalchemy import CompoundSelect, Connection, Float, Select, case, func, null, select
 
 CHUNK_ROWS = 256
 
@@ -111,9 +111,10 @@ def fetch_rows(
     holding JSON text) decoded.
 
     On SQLite the rows come back as one JSON array built by the database, so the driver steps
-    once instead of once per row (see above). Values keep their JSON types: integers and text
-    exactly, NULL as None, REAL to 15 significant digits. Order follows `query` only where the
-    caller sorts: an aggregate does not promise it.
+    once instead of once per row (see above). Integers, text and NULL keep their values; REAL
+    columns (`Float`) travel as 17-digit text and come back as the same floats (SQLite's own
+    JSON would print 15 digits; only doubles near the largest finite one may differ). Order
+    follows `query` only where the caller sorts: an aggregate does not promise it.
     """
     wanted = frozenset(json_columns)
     if conn.dialect.name != "sqlite":
@@ -126,7 +127,13 @@ def fetch_rows(
                     row[i] = json.loads(row[i])
         return rows
     text = conn.execute(_aggregated(query, wanted), params).scalar_one()
-    return list(json.loads(text)) if text else []
+    rows = list(json.loads(text)) if text else []
+    reals = [i for i, c in enumerate(query.selected_columns) if isinstance(c.type, Float)]
+    for row in rows:
+        for i in reals:
+            if row[i] is not None:
+                row[i] = float(row[i])
+    return rows
 
 
 @lru_cache(maxsize=256)  # the hot reads pass statements built once: wrapped once too
@@ -134,5 +141,12 @@ def _aggregated(
     query: Select[Any] | CompoundSelect[Any], json_columns: frozenset[str]
 ) -> Select[Any]:
     rows = query.subquery()
-    values = [func.json(c) if c.key in json_columns else c for c in rows.c]
+    values = [
+        func.json(c)
+        if c.key in json_columns
+        else case((c.is_(None), null()), else_=func.printf("%!.17g", c))
+        if isinstance(c.type, Float)
+        else c
+        for c in rows.c
+    ]
     return select(func.json_group_array(func.json_array(*values)))

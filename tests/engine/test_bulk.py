@@ -7,7 +7,7 @@ import fcntl
 import os
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select, update
 
 from crossdock.engine.bulk import (
     CHUNK_ROWS,
@@ -25,6 +25,7 @@ items = Table(
     Column("k", String(20), primary_key=True),
     Column("n", Integer, nullable=False),
     Column("doc", Text),
+    Column("at", Float),
 )
 HEAD = "INSERT INTO bulk_items (k, n, doc)"
 
@@ -70,6 +71,13 @@ def test_fetch_rows_returns_every_row_with_json_columns_decoded(db_url: str) -> 
         assert len(by_key) == 501
         assert by_key["k0042"] == ["k0042", 42, {"lines": [{"sku": "A", "qty": "1.50"}], "i": 42}]
         assert by_key["none"] == ["none", 0, None]
+        # Floats come back bit for bit (JSON would print REAL with 15 digits only).
+        stamp = 1763900000.1234567
+        db.write_sync(
+            lambda c: c.execute(update(items).where(items.c.k == "k0007").values(at=stamp))
+        )
+        timed = select(items.c.k, items.c.at).where(items.c.k.in_(["k0007", "k0008"]))
+        assert dict(db.read_sync(lambda c: fetch_rows(c, timed))) == {"k0007": stamp, "k0008": None}
         nothing = select(items.c.k).where(items.c.n < 0)
         assert db.read_sync(lambda c: fetch_rows(c, nothing)) == []
     finally:
@@ -109,7 +117,9 @@ def test_update_values_updates_matching_rows_and_the_last_of_equal_keys_wins(db_
         )
         assert updated == 151
         stored = db.read_sync(
-            lambda c: {k: (n, doc) for k, n, doc in c.execute(select(items)).all()}
+            lambda c: {
+                k: (n, doc) for k, n, doc in c.execute(select(items.c.k, items.c.n, items.c.doc))
+            }
         )
         assert stored["k4"] == (-4, "new")
         assert stored["k3"] == (3, "old")
