@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -85,6 +85,21 @@ class _Failure:
     attempt: int
     errors: list[dict[str, Any]]
     next_at: float | None  # None: bury now
+
+
+# Per partition: the matching events read and the position read up to; and the parked subjects.
+Round = tuple[dict[int, tuple[list[Event], int]], set[str]]
+
+
+@dataclass
+class _Claimed:
+    """A partition claim with the events read for its current round."""
+
+    claim: PartitionClaim
+    per_partition: int
+    types: Sequence[str]
+    scanned: dict[int, tuple[list[Event], int]]
+    parked: set[str]
 
 
 @dataclass
@@ -188,12 +203,18 @@ class Dispatcher:
         # Together the lane's tasks can cover every partition in one round of claims.
         spread = max(1, self._partitions // lane.concurrency)
 
-        def claim(conn: Connection) -> PartitionClaim | None:
-            return claim_partitions(conn, dialect, groups, lease, now, spread)
+        def claim_and_read(conn: Connection) -> _Claimed | None:
+            claim = claim_partitions(conn, dialect, groups, lease, now, spread)
+            if claim is None:
+                return None
+            sub = self._subs[claim.group]
+            per_partition = max(1, sub.batch_size // len(claim.positions))
+            scanned = read_claimed(conn, claim, per_partition, sub.types)
+            return _Claimed(claim, per_partition, sub.types, *scanned)
 
         for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
             if kind == "partitions":
-                claimed = await self._writer.submit(claim, priority=lane.priority)
+                claimed = await self._writer.submit(claim_and_read, priority=lane.priority)
                 if claimed is not None:
                     await self._run_partitions(claimed, lane)
                     return True
@@ -233,29 +254,22 @@ class Dispatcher:
 
     # -- partitions ---------------------------------------------------------------------------
 
-    async def _run_partitions(self, claim: PartitionClaim, lane: Lane) -> None:
-        """Deliver rounds of events from the leased partitions. Each round is read on a reader
-        thread: the writer, which every process's writes share, only claims and acknowledges."""
+    async def _run_partitions(self, claimed: _Claimed, lane: Lane) -> None:
+        """Deliver rounds of events from the leased partitions; each acknowledgement also reads
+        the next round, so a round costs one trip to the writer."""
+        claim = claimed.claim
         sub = self._subs[claim.group]
-        per_partition = max(1, sub.batch_size // len(claim.positions))
-
-        def read(conn: Connection) -> tuple[dict[int, tuple[list[Event], int]], set[str]]:
-            return read_claimed(conn, claim, per_partition, sub.types)
-
         async with self._heartbeat(lambda c, until: renew_partitions(c, claim, until), lane):
             for round_no in range(1, MAX_ROUNDS_PER_LEASE + 1):
-                # Read after the claim (or the previous acknowledgement) committed, so the
-                # snapshot holds every position this lease has moved to.
-                scanned, parked = await self._db.read(read, priority=lane.priority)
                 positions = dict(claim.positions)
                 matching: list[Event] = []
                 drained = True
-                for partition, (found, read_to) in scanned.items():
+                for partition, (found, read_to) in claimed.scanned.items():
                     positions[partition] = read_to
-                    drained = drained and len(found) < per_partition
+                    drained = drained and len(found) < claimed.per_partition
                     matching.extend(found)
                 matching.sort(key=lambda e: e.position)
-                plan = await self._deliver(sub, matching, parked)
+                plan = await self._deliver(sub, matching, claimed.parked)
                 if plan.paused_until is not None:
                     pause = partial(pause_partitions, claim=claim, until=plan.paused_until)
                     try:
@@ -266,34 +280,44 @@ class Dispatcher:
                 keep = not drained and round_no < MAX_ROUNDS_PER_LEASE
                 keep = keep and not self._stopping.is_set()
                 try:
-                    await self._ack_partitions(claim, sub, positions, keep, plan, lane)
+                    following = await self._ack_partitions(
+                        claimed, sub, positions, keep, plan, lane
+                    )
                 except LeaseLost:
                     self.stats.lease_lost += 1
                     log.warning("engine.lease_lost", group=claim.group)
                     return
                 claim.positions = positions
-                if not keep:
+                if following is None:
                     return
+                claimed.scanned, claimed.parked = following
 
     async def _ack_partitions(
         self,
-        claim: PartitionClaim,
+        claimed: _Claimed,
         sub: Subscription,
         positions: dict[int, int],
         keep: bool,
         plan: _Plan,
         lane: Lane,
-    ) -> None:
-        """Move the cursors to `positions` and apply the round's outcome, in one transaction;
-        with `keep`, the lease is extended for the next round, otherwise released."""
+    ) -> Round | None:
+        claim = claimed.claim
         until = self._clock() + self._lease_s if keep else None
 
-        def ack(conn: Connection, plan: _Plan = plan) -> None:
+        def ack(conn: Connection, plan: _Plan = plan) -> Round | None:
             advance_partitions(conn, claim, positions, until)
             self._apply(conn, sub, plan)
+            if until is None:
+                return None
+            return read_claimed(
+                conn,
+                PartitionClaim(claim.group, positions, claim.lease),
+                claimed.per_partition,
+                claimed.types,
+            )
 
         try:
-            await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
+            following = await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
         except LeaseLost:
             raise
         except Exception as exc:
@@ -303,10 +327,11 @@ class Dispatcher:
             log.warning("engine.batch_write_failed", group=sub.group, error=repr(exc))
             events = [e for batch in plan.done for e in batch.events]
             plan = await self._isolate(sub, events, _Plan(behind=plan.behind))
-            await self._writer.submit(
+            following = await self._writer.submit(
                 partial(ack, plan=plan), priority=lane.priority, appends=plan.emits
             )
         self._count(sub, plan)
+        return following
 
     async def _deliver(self, sub: Subscription, events: list[Event], parked: set[str]) -> _Plan:
         plan = _Plan(behind=[e for e in events if e.subject in parked])
