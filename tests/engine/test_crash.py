@@ -85,7 +85,14 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(db_url: str) -> None:
     for round_no in range(3):
         worker = start_worker(db_url, f"victim{round_no}", *args)
         target = (round_no + 1) * count // 5
-        until_sync(lambda t=target: effects.count(db_url) >= t, what="progress before the kill")
+
+        def mid_batch(t: int = target, pid: int = worker.pid) -> bool:
+            # Between an acknowledgement that releases its partitions and the next claim the
+            # worker holds nothing for a moment: kill it once it has made progress and holds a
+            # lease (each batch then runs for ~0.8 s, 40 events at 20 ms).
+            return effects.count(db_url) >= t and leases_held_by(db_url, pid) > 0
+
+        until_sync(mid_batch, what="progress, then a lease held, before the kill")
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         assert leases_held_by(db_url, worker.pid) > 0, "the worker died holding no batch"
