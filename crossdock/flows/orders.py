@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from crossdock.engine.bulk import fetch_rows, update_values
 from crossdock.flows.tables import order_steps, orders
@@ -63,6 +63,10 @@ class Step:
 
 
 _RECORD_COLUMNS = tuple(f.name for f in dataclasses.fields(OrderRecord))
+# Built once: `fetch_rows` wraps each statement it is given once.
+_ORDERS_BY_ID = select(*(orders.c[name] for name in _RECORD_COLUMNS)).where(
+    orders.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _record(row: Any) -> OrderRecord:
@@ -181,10 +185,8 @@ def get_order(conn: Connection, order_id: str) -> OrderRecord | None:
 
 def get_orders(conn: Connection, order_ids: list[str]) -> dict[str, OrderRecord]:
     """Orders by id, for the ids that exist (read in one step: a flow's batch loads hundreds)."""
-    query = select(*(orders.c[name] for name in _RECORD_COLUMNS)).where(orders.c.id.in_(order_ids))
-    return {
-        row[0]: OrderRecord(*row) for row in fetch_rows(conn, query, json_columns=("body", "erp"))
-    }
+    rows = fetch_rows(conn, _ORDERS_BY_ID, {"ids": order_ids}, json_columns=("body", "erp"))
+    return {row[0]: OrderRecord(*row) for row in rows}
 
 
 def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from crossdock.connectors.odoo.batching import bisect_batch
 from crossdock.connectors.odoo.port import ErpPort
@@ -202,19 +202,16 @@ class InventorySync:
                 else:
                     skus.update(lines)
             for start in range(0, len(unknown), 500):
-                query = select(orders.c.id, orders.c.body).where(
-                    orders.c.id.in_(unknown[start : start + 500])
-                )
-                for order_id, body in fetch_rows(conn, query):
+                chunk = {"ids": unknown[start : start + 500]}
+                for order_id, body in fetch_rows(conn, _ORDER_BODIES, chunk):
                     skus.update(self.lines.of(order_id, body))
             # Only SKUs the hub holds stock of (or told a channel about) can change availability.
             wanted = sorted(skus)
             stocked: set[str] = set()
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                for table in (stock_positions, inventory_atp):
-                    query = select(table.c.sku).where(table.c.sku.in_(chunk))
-                    stocked.update(row[0] for row in fetch_rows(conn, query))
+                skus_chunk = {"skus": wanted[start : start + 500]}
+                for query in _HELD_SKUS:
+                    stocked.update(row[0] for row in fetch_rows(conn, query, skus_chunk))
             return stocked
 
         return await self.engine.db.read(read, priority=self.priority)
@@ -585,6 +582,16 @@ def _clear(
     if error is not None or written:
         values["last_error"] = error
     _set_sync(conn, **values)
+
+
+# Built once: `fetch_rows` wraps each statement it is given once.
+_ORDER_BODIES = select(orders.c.id, orders.c.body).where(
+    orders.c.id.in_(bindparam("ids", expanding=True))
+)
+_HELD_SKUS = tuple(
+    select(table.c.sku).where(table.c.sku.in_(bindparam("skus", expanding=True)))
+    for table in (stock_positions, inventory_atp)
+)
 
 
 def _upsert_atp(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
