@@ -11,7 +11,6 @@ from sqlalchemy import text
 from crossdock import __version__
 from crossdock.api import problems
 from crossdock.api.auth import Authenticator
-from crossdock.api.intake import accept_kind
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
 from crossdock.api.reconciliation_routes import router as reconciliation_router
@@ -34,7 +33,6 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     app.state.auth = Authenticator(hub.engine.db.read)
-    app.state.accept_kind = accept_kind(hub.engine.partitions)
     problems.install(app)
     app.include_router(router)
     app.include_router(webhook_router)

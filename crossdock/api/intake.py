@@ -15,13 +15,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, select
 
 from crossdock.api.tables import idempotency_keys
 from crossdock.engine import NewEvent, new_event_id
-from crossdock.engine.log import insert_events
+from crossdock.engine.bulk import insert_values
+from crossdock.engine.log import Prepared, insert_prepared, prepare
 from crossdock.engine.writer import Batched
-from crossdock.flows.orders import find_orders, insert_accepted_many, order_subject
+from crossdock.flows.orders import (
+    accepted_row,
+    find_orders,
+    insert_accepted_rows,
+    order_subject,
+)
 from crossdock.model import Order
 from crossdock.ops.audit import AuditRecord, append_audit_many
 
@@ -35,22 +41,54 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class Fresh:
+    """What the order writes if it is new, made ready on the request's side: the writer holds
+    the database's write lock while it runs the batch, so the encoding is done before."""
+
+    order_id: str
+    event: Prepared
+    order_row: tuple[Any, ...]  # `_ORDER_HEAD`'s columns
+    answer: Answer
+    response: str  # the answer's body as JSON
+
+
+@dataclass(frozen=True, slots=True)
 class Intake:
     order: Order
     key: str  # scoped: "orders:<Idempotency-Key>"
     digest: str
     traceparent: str | None
-    actor: str = "api"  # who sent it, for the audit trail
+    actor: str  # who sent it, for the audit trail
+    fresh: Fresh
 
 
 def request_hash(payload: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def intake(order: Order, key: str, traceparent: str | None, actor: str = "api") -> Intake:
-    return Intake(
-        order, f"orders:{key}", request_hash(order.model_dump_json()), traceparent, actor
+def intake(order: Order, key: str, traceparent: str | None, actor: str, partitions: int) -> Intake:
+    """An order to accept under `key`, prepared for an engine of `partitions`."""
+    body = order.model_dump_json()
+    order_id = new_event_id()
+    [event] = prepare(
+        [
+            NewEvent(
+                "order.accepted",
+                order.channel,
+                order_subject(order_id),
+                {"order_id": order_id, "order": order.model_dump(mode="json")},
+                idempotency_key=f"order:{order.channel}:{order.external_ref}",
+                traceparent=traceparent,
+            )
+        ],
+        partitions,
     )
+    row = accepted_row(order_id, order, body, event.event.recorded_at)
+    answer = Answer(
+        202, {"id": order_id, "status": "accepted", "links": {"self": f"/v1/orders/{order_id}"}}
+    )
+    fresh = Fresh(order_id, event, row, answer, json.dumps(answer.body))
+    return Intake(order, f"orders:{key}", request_hash(body), traceparent, actor, fresh)
 
 
 def _replay(status: int, response: str, stored_digest: str, digest: str) -> Answer:
@@ -64,109 +102,72 @@ def stored_answer(conn: Connection, key: str, digest: str) -> Answer | None:
     return None if row is None else _replay(row.status, row.response, row.request_hash, digest)
 
 
+_REMEMBER_HEAD = "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)"
+
+
 def remember(conn: Connection, key: str, digest: str, answer: Answer) -> None:
-    remember_many(conn, [(key, digest, answer)])
+    insert_values(
+        conn, _REMEMBER_HEAD, [(key, digest, answer.status, json.dumps(answer.body), time.time())]
+    )
 
 
-def remember_many(conn: Connection, answers: list[tuple[str, str, Answer]]) -> None:
-    if answers:
-        now = time.time()
-        conn.execute(
-            insert(idempotency_keys),
-            [
-                {
-                    "key": key,
-                    "request_hash": digest,
-                    "status": a.status,
-                    "response": json.dumps(a.body),
-                    "created_at": now,
-                }
-                for key, digest, a in answers
-            ],
-        )
+_STORED = select(
+    idempotency_keys.c.key,
+    idempotency_keys.c.status,
+    idempotency_keys.c.response,
+    idempotency_keys.c.request_hash,
+).where(idempotency_keys.c.key.in_(bindparam("keys", expanding=True)))
 
 
-def _accepted_audit(item: Intake, order_id: str) -> AuditRecord:
+def _accepted_audit(item: Intake) -> AuditRecord:
     order = item.order
     details = {"channel": order.channel, "external_ref": order.external_ref, "key": item.key}
-    return AuditRecord(item.actor, "order.accepted", order_subject(order_id), details)
+    return AuditRecord(item.actor, "order.accepted", order_subject(item.fresh.order_id), details)
 
 
-def accept_kind(partitions: int) -> Batched[Intake, Answer]:
-    """The batched write behind `POST /v1/orders` for an engine with `partitions`."""
-
-    def accept(conn: Connection, items: list[Intake]) -> list[Answer]:
-        keys = sorted({i.key for i in items})
-        stored = {
-            row.key: row
-            for start in range(0, len(keys), 400)
-            for row in conn.execute(
-                select(idempotency_keys).where(
-                    idempotency_keys.c.key.in_(keys[start : start + 400])
+def accept(conn: Connection, items: list[Intake]) -> list[Answer]:
+    """The batched write behind `POST /v1/orders`: replays, conflicts, and the new orders."""
+    keys = sorted({i.key for i in items})
+    stored = {
+        row.key: row
+        for start in range(0, len(keys), 400)
+        for row in conn.execute(_STORED, {"keys": keys[start : start + 400]})
+    }
+    existing = find_orders(conn, [(i.order.channel, i.order.external_ref) for i in items])
+    answers: list[Answer] = []
+    fresh: dict[str, Intake] = {}  # by key: first of the batch wins
+    for item in items:
+        row = stored.get(item.key)
+        if row is not None:
+            answers.append(_replay(row.status, row.response, row.request_hash, item.digest))
+            continue
+        first = fresh.get(item.key)
+        if first is not None:
+            answer = first.fresh.answer
+            answers.append(_replay(answer.status, first.fresh.response, first.digest, item.digest))
+            continue
+        ref = (item.order.channel, item.order.external_ref)
+        if ref in existing:
+            answers.append(
+                Answer(
+                    409,
+                    {"id": existing[ref]},
+                    conflict=f"order {ref[1]} of {ref[0]} was already accepted as "
+                    f"{existing[ref]} under another Idempotency-Key",
                 )
             )
-        }
-        existing = find_orders(conn, [(i.order.channel, i.order.external_ref) for i in items])
-        answers: list[Answer | None] = []
-        fresh: dict[str, tuple[Intake, str, Answer]] = {}  # by key: first of the batch wins
-        for item in items:
-            row = stored.get(item.key)
-            if row is not None:
-                answers.append(_replay(row.status, row.response, row.request_hash, item.digest))
-                continue
-            if item.key in fresh:
-                first = fresh[item.key]
-                answers.append(
-                    _replay(
-                        first[2].status, json.dumps(first[2].body), first[0].digest, item.digest
-                    )
-                )
-                continue
-            ref = (item.order.channel, item.order.external_ref)
-            if ref in existing:
-                answers.append(
-                    Answer(
-                        409,
-                        {"id": existing[ref]},
-                        conflict=f"order {ref[1]} of {ref[0]} was already accepted as "
-                        f"{existing[ref]} under another Idempotency-Key",
-                    )
-                )
-                continue
-            order_id = new_event_id()
-            existing[ref] = order_id
-            answer = Answer(
-                202,
-                {"id": order_id, "status": "accepted", "links": {"self": f"/v1/orders/{order_id}"}},
-            )
-            fresh[item.key] = (item, order_id, answer)
-            answers.append(answer)
-        created = list(fresh.values())
-        appended = insert_events(
-            conn,
-            [
-                NewEvent(
-                    "order.accepted",
-                    item.order.channel,
-                    order_subject(order_id),
-                    {"order_id": order_id, "order": item.order.model_dump(mode="json")},
-                    idempotency_key=f"order:{item.order.channel}:{item.order.external_ref}",
-                    traceparent=item.traceparent,
-                )
-                for item, order_id, _ in created
-            ],
-            partitions,
-        )
-        insert_accepted_many(
-            conn,
-            [
-                (order_id, item.order, a.event.id)
-                for (item, order_id, _), a in zip(created, appended, strict=True)
-            ],
-            time.time(),
-        )
-        remember_many(conn, [(item.key, item.digest, answer) for item, _, answer in created])
-        append_audit_many(conn, [_accepted_audit(item, order_id) for item, order_id, _ in created])
-        return [a for a in answers if a is not None]
+            continue
+        existing[ref] = item.fresh.order_id
+        fresh[item.key] = item
+        answers.append(item.fresh.answer)
+    created = list(fresh.values())
+    appended = insert_prepared(conn, [i.fresh.event for i in created])
+    insert_accepted_rows(conn, [i.fresh.order_row for i in created], [a.event.id for a in appended])
+    now = time.time()
+    rows = [(i.key, i.digest, 202, i.fresh.response, now) for i in created]
+    insert_values(conn, _REMEMBER_HEAD, rows)
+    append_audit_many(conn, [_accepted_audit(i) for i in created])
+    return answers
 
-    return Batched("orders.accept", accept, appends=True)
+
+ACCEPT: Batched[Intake, Answer] = Batched("orders.accept", accept, appends=True)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body, parse_json_body
-from crossdock.api.intake import Answer, intake, remember, request_hash, stored_answer
+from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
     Accepted,
@@ -78,10 +78,14 @@ async def post_order(
     order = parse_json_body(Order, await request.body())
     engine = engine_of(request)
     key = idempotency_key or f"{order.channel}:{order.external_ref}"
-    kind = request.app.state.accept_kind
-    answer = await engine.writer.submit_batched(
-        kind, intake(order, key, request.headers.get("traceparent"), f"token:{principal.name}")
+    item = intake(
+        order,
+        key,
+        request.headers.get("traceparent"),
+        f"token:{principal.name}",
+        engine.partitions,
     )
+    answer = await engine.writer.submit_batched(ACCEPT, item)
     tag_current_span(order_id=answer.body.get("id"))
     return _answer(answer)
 

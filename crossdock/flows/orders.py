@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from crossdock.engine.bulk import fetch_rows, update_values
+from crossdock.engine.bulk import fetch_rows, insert_values, update_values
 from crossdock.flows.tables import order_steps, orders
 from crossdock.model import Order
 
@@ -92,41 +92,45 @@ def order_total(order: Order) -> str:
 def insert_accepted(
     conn: Connection, *, order_id: str, order: Order, now: float, event_id: str | None
 ) -> None:
-    insert_accepted_many(conn, [(order_id, order, event_id)], now)
+    insert_accepted_rows(
+        conn, [accepted_row(order_id, order, order.model_dump_json(), now)], [event_id]
+    )
 
 
-def insert_accepted_many(
-    conn: Connection, accepted: list[tuple[str, Order, str | None]], now: float
+_ACCEPTED_HEAD = (
+    "INSERT INTO orders (id, channel, external_ref, customer_ref, currency, total, body, "
+    "accepted_at, updated_at, state, erp)"
+)
+_ACCEPTED_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', '{}')"
+_STEP_HEAD = "INSERT INTO order_steps (order_id, at, event_id, step, status, detail)"
+_ACCEPTED_STEP = "(?, ?, ?, 'accepted', 'done', '{}')"
+
+
+def accepted_row(order_id: str, order: Order, body: str, now: float) -> tuple[Any, ...]:
+    """The projection row of an accepted order (`body`: the order's JSON), for
+    :func:`insert_accepted_rows`; made before the transaction by the intake."""
+    total = order_total(order)
+    return (
+        order_id,
+        order.channel,
+        order.external_ref,
+        order.customer.external_ref,
+        order.currency,
+        total,
+        body,
+        now,
+        now,
+    )
+
+
+def insert_accepted_rows(
+    conn: Connection, rows: list[tuple[Any, ...]], event_ids: list[str | None]
 ) -> None:
-    """Projection rows and `accepted` steps for (order id, order, event id) triples, in bulk."""
-    if not accepted:
-        return
-    conn.execute(
-        insert(orders),
-        [
-            {
-                "id": order_id,
-                "channel": order.channel,
-                "external_ref": order.external_ref,
-                "state": "accepted",
-                "customer_ref": order.customer.external_ref,
-                "currency": order.currency,
-                "total": order_total(order),
-                "body": order.model_dump_json(),
-                "erp": "{}",
-                "accepted_at": now,
-                "updated_at": now,
-            }
-            for order_id, order, _ in accepted
-        ],
-    )
-    conn.execute(
-        insert(order_steps),
-        [
-            step_row(order_id, "accepted", "done", now, None, event_id)
-            for order_id, _, event_id in accepted
-        ],
-    )
+    """Projection rows (:func:`accepted_row`) and their `accepted` steps, with the id of each
+    order's `order.accepted` event, in bulk."""
+    insert_values(conn, _ACCEPTED_HEAD, rows, template=_ACCEPTED_ROW)
+    steps = [(row[0], row[7], event_id) for row, event_id in zip(rows, event_ids, strict=True)]
+    insert_values(conn, _STEP_HEAD, steps, template=_ACCEPTED_STEP)
 
 
 def step_row(
@@ -189,6 +193,12 @@ def get_orders(conn: Connection, order_ids: list[str]) -> dict[str, OrderRecord]
     return {row[0]: OrderRecord(*row) for row in rows}
 
 
+_BY_REFS = select(orders.c.id, orders.c.external_ref).where(
+    orders.c.channel == bindparam("channel"),
+    orders.c.external_ref.in_(bindparam("refs", expanding=True)),
+)
+
+
 def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Order ids by (channel, external_ref), for the refs that exist."""
     by_channel: dict[str, list[str]] = {}
@@ -197,13 +207,8 @@ def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str
     found: dict[tuple[str, str], str] = {}
     for channel, wanted in by_channel.items():
         for start in range(0, len(wanted), 400):
-            rows = conn.execute(
-                select(orders.c.id, orders.c.external_ref).where(
-                    orders.c.channel == channel,
-                    orders.c.external_ref.in_(wanted[start : start + 400]),
-                )
-            )
-            found.update({(channel, row.external_ref): row.id for row in rows})
+            params = {"channel": channel, "refs": wanted[start : start + 400]}
+            found.update({(channel, ref): id_ for id_, ref in conn.execute(_BY_REFS, params)})
     return found
 
 

@@ -26,8 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
+from crossdock.engine.bulk import insert_values
 from crossdock.ops.tables import audit_head, audit_log
 
 __all__ = [
@@ -88,9 +89,19 @@ def entry_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+_HEAD = (
+    select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID).with_for_update()
+)
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_INSERT_HEAD = "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash)"
+
+
 def _lock_head(conn: Connection) -> tuple[int, str]:
-    query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
-    row = conn.execute(query.with_for_update()).first()
+    row = conn.execute(_HEAD).first()
     if row is None:  # normally made by the migration
         conn.execute(insert(audit_head).values(id=HEAD_ID, seq=0, hash=GENESIS))
         return 0, GENESIS
@@ -130,42 +141,21 @@ def append_audit_many(
     seq, previous = _lock_head(conn)
     at = time.time() if now is None else now
     entries: list[AuditEntry] = []
+    rows: list[tuple[Any, ...]] = []
     for record in records:
         seq += 1
         text = canonical(record.details)
         digest = entry_hash(seq, at, record.actor, record.action, record.subject, text, previous)
+        details = json.loads(text)
         entries.append(
             AuditEntry(
-                seq,
-                at,
-                record.actor,
-                record.action,
-                record.subject,
-                json.loads(text),
-                previous,
-                digest,
+                seq, at, record.actor, record.action, record.subject, details, previous, digest
             )
         )
+        rows.append((seq, at, record.actor, record.action, record.subject, text, previous, digest))
         previous = digest
-    conn.execute(
-        insert(audit_log),
-        [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "details": canonical(e.details),
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in entries
-        ],
-    )
-    conn.execute(
-        update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=seq, hash=previous)
-    )
+    insert_values(conn, _INSERT_HEAD, rows)
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
     return entries
 
 
