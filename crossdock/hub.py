@@ -3,6 +3,8 @@ from a validated configuration. The CLI, the server and the tests start the hub 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
@@ -10,8 +12,11 @@ from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.migrations import upgrade
+from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
 from crossdock.webhooks.service import WebhookService
+
+CIRCUITS_EVERY_S = 2.0
 
 
 @dataclass
@@ -21,14 +26,22 @@ class Hub:
     webhooks: WebhookService | None = None
     erp: Erp | None = None
     ops: Observability = field(default_factory=Observability.from_config)
+    _publishing: asyncio.Task[None] | None = None
 
     async def start(self, *, workers: bool = True, scheduler: bool = True) -> None:
-        """Start the engine and, where workers run, the webhook delivery worker."""
+        """Start the engine and, where workers run, the webhook delivery worker (and, in a
+        multi-process server, the publication of circuit states for the API processes)."""
         await self.engine.start(workers=workers, scheduler=scheduler)
         if workers and self.webhooks is not None:
             await self.webhooks.start()
+        if workers and MULTIPROCESS_DIR is not None:
+            self._publishing = asyncio.create_task(self.ops.publish_circuits(CIRCUITS_EVERY_S))
 
     async def stop(self) -> None:
+        if self._publishing is not None:
+            self._publishing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publishing
         if self.webhooks is not None:
             await self.webhooks.stop()
         await self.engine.stop()
@@ -52,9 +65,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     )
     lanes = [Lane(name, lane.priority, lane.concurrency) for name, lane in cfg.lanes.items()]
     ops = Observability.from_config(cfg.observability)
-    engine = Engine(
-        database_url(cfg), settings=settings, lanes=lanes, observer=ops.engine_observer
-    )
+    engine = Engine(database_url(cfg), settings=settings, lanes=lanes, observer=ops.engine_observer)
     for name, system in cfg.systems.items():
         engine.add_limiter(
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)

@@ -12,14 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from crossdock.api.auth import Principal, require
 from crossdock.engine.envelope import format_time
 from crossdock.hub import Hub
 from crossdock.ops.audit import AuditEntry, list_audit
-from crossdock.ops.metrics import REGISTRY
+from crossdock.ops.metrics import exposition
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ async def metrics(
     """Prometheus exposition of the hub's metrics (scope `ops:read`)."""
     hub: Hub = request.app.state.hub
     await hub.ops.collector(hub.engine).refresh()
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 class AuditView(BaseModel):

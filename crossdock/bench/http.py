@@ -8,6 +8,7 @@ more CPU per request than the server under test, and would measure itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["Connection", "crossdock_process", "free_port"]
+__all__ = ["Connection", "crossdock_process", "free_port", "listeners"]
 
 
 class Connection:
@@ -62,13 +63,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listeners(port: int) -> int:
+    """How many sockets listen on TCP `port` on this machine (Linux: /proc/net/tcp*), e.g. the
+    processes of `serve --processes N` once each has started."""
+    found = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                found += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return found
+
+
 @contextmanager
 def crossdock_process(
-    args: list[str], port: int, env: dict[str, str] | None, log: Path | None = None
+    args: list[str],
+    port: int,
+    env: dict[str, str] | None,
+    log: Path | None = None,
+    *,
+    sockets: int = 1,
 ) -> Iterator[None]:
-    """`crossdock <args>` in its own process until the block ends; ready once `port` accepts
-    connections (uvicorn listens only after the application started). Its output goes to `log`,
-    whose tail is shown when it does not start."""
+    """`crossdock <args>` in its own process until the block ends; ready once `sockets` sockets
+    listen on `port` (one per API process; uvicorn listens once the application has started).
+    Its output goes to `log`, whose tail is shown when it does not start."""
     out = log.open("wb") if log is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, "-m", "crossdock", *args], stdout=out, stderr=subprocess.STDOUT, env=env
@@ -76,11 +94,9 @@ def crossdock_process(
     try:
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.05)
+            if listeners(port) >= sockets:
+                break
+            time.sleep(0.05)
         else:
             tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
             raise RuntimeError(f"crossdock {args[0]} did not start (exit {proc.poll()})\n{tail}")

@@ -6,10 +6,11 @@ next order when the previous one is answered), `accept_p50_ms`/`accept_p99_ms` a
 offered (open loop: sent on schedule whatever the answers), and `e2e_confirmed_per_s` (POST to
 `order.confirmed`) once the order-to-cash flow runs against the sandbox.
 
-Throughput and latency are measured on an intake node (`serve --api-only`, the scale-out shape:
-workers run elsewhere). The end-to-end figure runs that shape whole: the intake node and a
-`serve --workers-only` node on the same SQLite file; `e2e_confirmed_per_s_one_process` runs API,
-workers and the flow in one process.
+Throughput and latency are measured on an intake node as it runs in production: `serve
+--api-only --processes N`, one API process per core (workers run elsewhere);
+`accepted_per_s_one_process` is concurrency 64 against a single API process. The end-to-end
+figure runs the whole hub as `serve --processes N` (N API processes and a workers process on one
+SQLite file); `e2e_confirmed_per_s_one_process` runs API, workers and the flow in one process.
 
 The load generator is the benches' small keep-alive client (:mod:`crossdock.bench.http`).
 """
@@ -19,10 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -60,12 +58,21 @@ def _order(n: int) -> bytes:
     ).encode()
 
 
+API_PROCESSES = os.cpu_count() or 1
+
+
 @contextmanager
 def served_hub(
-    directory: Path, erp_port: int | None = None, *, api_only: bool = False, tracing: bool = True
+    directory: Path,
+    erp_port: int | None = None,
+    *,
+    api_only: bool = False,
+    tracing: bool = True,
+    processes: int = 1,
 ) -> Iterator[tuple[str, int, str]]:
-    """`crossdock serve` in its own process; with `erp_port`, the order-to-cash flow runs against
-    the Odoo sandbox listening there; `api_only` serves intake without workers."""
+    """`crossdock serve` in its own process(es); with `erp_port`, the order-to-cash flow runs
+    against the Odoo sandbox listening there; `api_only` serves intake without workers;
+    `processes` API processes share the port (`serve --processes`)."""
     url = f"sqlite:///{directory / 'intake.db'}"
     config = directory / "crossdock.yaml"
     text = f"database:\n  url: {url}\nobservability:\n  tracing: {str(tracing).lower()}\n"
@@ -84,34 +91,25 @@ def served_hub(
     db.close()
     port = free_port()
     env = {**os.environ, "CROSSDOCK_CONFIG": str(config), "BENCH_ODOO_PASSWORD": "admin"}
-    args = ["serve", "--config", str(config), "--port", str(port)]
-    with crossdock_process([*args, *(["--api-only"] if api_only else [])], port, env):
+    args = ["serve", "--config", str(config), "--port", str(port), "--processes", str(processes)]
+    with crossdock_process(
+        [*args, *(["--api-only"] if api_only else [])], port, env, sockets=processes
+    ):
         yield "127.0.0.1", port, token
 
 
-@contextmanager
-def workers_node(directory: Path, *, enabled: bool) -> Iterator[None]:
-    """`crossdock serve --workers-only` on the configuration `served_hub` wrote, ready once its
-    order-to-cash consumer group is registered in the database (it listens on no port)."""
-    if not enabled:
-        yield
-        return
-    config = directory / "crossdock.yaml"
-    env = {**os.environ, "CROSSDOCK_CONFIG": str(config), "BENCH_ODOO_PASSWORD": "admin"}
-    args = [sys.executable, "-m", "crossdock", "serve", "--config", str(config), "--workers-only"]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _wait_for_workers(directory: Path) -> None:
+    """Until the order-to-cash consumer group of the hub in `directory` is registered (its
+    workers process has started)."""
     db = Database(f"sqlite:///{directory / 'intake.db'}")
     try:
         deadline = time.monotonic() + 120
         while not db.read_sync(_workers_registered):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the workers node did not start")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers process did not start")
             time.sleep(0.1)  # polling a process that gives no other sign of readiness
-        yield
     finally:
         db.close()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
 
 
 def _workers_registered(conn: Any) -> bool:
@@ -193,13 +191,12 @@ async def open_loop(
 
 
 async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
+    shape = f"crossdock serve --api-only --processes {API_PROCESSES}, SQLite"
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-intake-") as tmp,
-        served_hub(Path(tmp), api_only=True) as (host, port, token),
+        served_hub(Path(tmp), api_only=True, processes=API_PROCESSES) as (host, port, token),
     ):
-        # An intake node of the scale-out shape (`serve --api-only`); the end-to-end figure
-        # below runs the whole hub (API, workers, the order-to-cash flow) in one process.
-        figures: dict[str, Any] = {"server": "crossdock serve --api-only, SQLite"}
+        figures: dict[str, Any] = {"server": shape}
         accepted: dict[str, float] = {}
         start = 0
         for concurrency in (1, 16, 64):
@@ -209,10 +206,20 @@ async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
             start += count
         figures["accepted_per_s"] = accepted
         figures.update(await open_loop(host, port, token, 500, 5, start))
+    with (
+        tempfile.TemporaryDirectory(prefix="crossdock-intake-") as tmp,
+        served_hub(Path(tmp), api_only=True) as (host, port, token),
+    ):
+        one = await closed_loop(host, port, token, 64, orders, 0)
+    figures["accepted_per_s_one_process"] = {"concurrency_64": round(one)}
     # What tracing costs: the same node with tracing off (metrics stay on: they are not optional).
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-intake-") as tmp,
-        served_hub(Path(tmp), api_only=True, tracing=False) as (host, port, token),
+        served_hub(Path(tmp), api_only=True, tracing=False, processes=API_PROCESSES) as (
+            host,
+            port,
+            token,
+        ),
     ):
         untraced = await closed_loop(host, port, token, 64, orders, 0)
     figures["tracing"] = {
@@ -232,7 +239,7 @@ async def run_intake_bench(*, orders: int = 3000) -> dict[str, Any]:
 
 async def end_to_end(orders: int, *, split: bool = False) -> float:
     """Orders per second from the first POST until every order is confirmed in the ERP; with
-    `split`, intake and workers run as two nodes (`--api-only`, `--workers-only`)."""
+    `split`, the hub runs as `serve --processes N` (N API processes, a workers process)."""
     from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
     from crossdock.demo import SKUS, seed_erp
     from crossdock.sandbox.odoo.server import free_port
@@ -241,9 +248,13 @@ async def end_to_end(orders: int, *, split: bool = False) -> float:
     with (
         tempfile.TemporaryDirectory(prefix="crossdock-e2e-") as tmp,
         sandbox_process(Path(tmp), erp_port),
-        served_hub(Path(tmp), erp_port, api_only=split) as (host, port, token),
-        workers_node(Path(tmp), enabled=split),
+        served_hub(Path(tmp), erp_port, processes=API_PROCESSES if split else 1) as (
+            host,
+            port,
+            token,
+        ),
     ):
+        _wait_for_workers(Path(tmp))
         settings = OdooSettings(
             url=f"http://127.0.0.1:{erp_port}",
             database="crossdock",

@@ -6,14 +6,19 @@
   primary key, at most `STEP_ROWS_PER_SCRAPE` per scrape), counted by step and status, with the
   time since the order's previous step. The first scrape starts from the steps of the last
   `STEP_LOOKBACK_S` seconds. These are database-wide figures: with several nodes, aggregate them
-  with `max`, not `sum`.
-- Circuit state per connected system, read from the clients' breakers.
+  with `max`, not `sum`. The processes of one multi-process server share where counting stands
+  (`StepCursor`, a file beside their metric files, locked while a scrape advances it), so a
+  step is counted by one of them only and their counters add up.
+- Circuit state per connected system, read from the breakers of this process (if it has any:
+  a multi-process server's workers process publishes its own every few seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +33,6 @@ from crossdock.flows.reconciliation.metrics import drift_totals_and_runs
 from crossdock.flows.reconciliation.metrics import set_totals as set_drift_totals
 from crossdock.flows.tables import exceptions, order_steps
 from crossdock.ops import metrics as m
-from crossdock.ops.connector_observer import CIRCUIT_STATES
 
 __all__ = ["Collector"]
 
@@ -49,13 +53,54 @@ class _Step:
     detail: str
 
 
+class StepCursor:
+    """The last flow step counted: in memory, or in `path` shared by the processes of a
+    multi-process server (read, advanced and written under an exclusive lock of the file)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self._path = path
+        self._last: int | None = None
+
+    def advance(self, conn: Connection) -> list[_Step]:
+        """The steps after the last counted one (moved past them); runs on a database thread."""
+        if self._path is None:
+            return self._advance(conn)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            text = os.read(fd, 32).decode().strip()
+            self._last = int(text) if text else None
+            steps = self._advance(conn)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.truncate(fd, 0)
+            os.write(fd, str(self._last).encode())
+            return steps
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _advance(self, conn: Connection) -> list[_Step]:
+        if self._last is None:
+            self._last = _step_baseline(conn)
+        steps = _steps_after(conn, self._last)
+        if steps:
+            self._last = steps[-1].id
+        return steps
+
+
+def step_cursor() -> StepCursor:
+    """The cursor of this process: shared with the others of a multi-process server."""
+    if m.MULTIPROCESS_DIR is None:
+        return StepCursor()
+    return StepCursor(os.path.join(m.MULTIPROCESS_DIR, "flow_steps.cursor"))
+
+
 class Collector:
     """Refreshes the scraped metric families of one hub."""
 
-    def __init__(self, engine: Engine, circuits: Callable[[], dict[str, str]]) -> None:
+    def __init__(self, engine: Engine, publish_circuits: Callable[[], None]) -> None:
         self._engine = engine
-        self._circuits = circuits
-        self._last_step: int | None = None
+        self._publish_circuits = publish_circuits
+        self._steps = step_cursor()
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
@@ -64,10 +109,7 @@ class Collector:
             backlog = await self._engine.backlog()
             dead = await db.read(_dead_letters)
             open_exceptions = await db.read(lambda c: _exceptions(c, time.time()))
-            if self._last_step is None:
-                self._last_step = await db.read(_step_baseline)
-            after = self._last_step
-            steps = await db.read(lambda c: _steps_after(c, after))
+            steps = await db.read(self._steps.advance)
             drift, last_runs = await db.read(drift_totals_and_runs)
             # From here on nothing awaits: a scrape never sees half-refreshed families.
             lanes = {g: s.lane for g, s in self._engine.subscriptions.items()}
@@ -77,7 +119,7 @@ class Collector:
                 m.DEAD_LETTERS.labels(group).set(count)
             self._set_exceptions(open_exceptions)
             self._count_steps(steps)
-            self._set_circuits()
+            self._publish_circuits()
             set_drift_totals(drift, last_runs, time.time())
 
     def _set_backlog(self, backlog: list[Any], lanes: dict[str, str]) -> None:
@@ -118,13 +160,6 @@ class Collector:
                 )
             if step.status == "failed":
                 m.FLOW_ERRORS.labels(FLOW, step.step, _error_type(step.detail)).inc()
-            self._last_step = step.id
-
-    def _set_circuits(self) -> None:
-        m.CIRCUIT_STATE.clear()
-        for system, state in self._circuits().items():
-            for candidate in CIRCUIT_STATES:
-                m.CIRCUIT_STATE.labels(system, candidate).set(1 if candidate == state else 0)
 
 
 def _error_type(detail: str) -> str:

@@ -1,6 +1,7 @@
 """Connector calls seen by the operations layer (`crossdock.connectors.observer.CallObserver`):
 a client span per attempt (child of the handler span), latency and errors per system, retries,
-the circuit state read at scrape time, the time of the last successful call per system, and the
+the circuit state (`publish_circuits`: at each scrape, and every few seconds in the workers
+process of a multi-process server), the time of the last successful call per system, and the
 `traceparent` header on every outbound request."""
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ class ConnectorObserver:
     def __init__(self, tracing: Tracing | None) -> None:
         self._tracing = tracing
         self.circuits: dict[str, Callable[[], str]] = {}
-        self.last_success: dict[str, float] = {}
-        """Epoch seconds of the last call that succeeded, per system (this process)."""
 
     @contextlib.contextmanager
     def calling(self, system: str, operation: str, attributes: Mapping[str, str]) -> Iterator[None]:
@@ -43,8 +42,7 @@ class ConnectorObserver:
             m.CONNECTOR_ERRORS.labels(system, type(exc).__name__).inc()
             raise
         else:
-            self.last_success[system] = now = time.time()
-            m.CONNECTOR_LAST_SUCCESS.labels(system).set(now)
+            m.CONNECTOR_LAST_SUCCESS.labels(system).set(time.time())
         finally:
             m.CONNECTOR_SECONDS.labels(system, operation).observe(time.perf_counter() - started)
 
@@ -58,5 +56,10 @@ class ConnectorObserver:
         traceparent = current_traceparent()
         return {"traceparent": traceparent} if traceparent else {}
 
-    def circuit_states(self) -> dict[str, str]:
-        return {system: read() for system, read in self.circuits.items()}
+    def publish_circuits(self) -> None:
+        """Set `connector_circuit_state` from the breakers of this process (a breaker moves from
+        open to half-open by the clock, so its state is read rather than pushed)."""
+        for system, read in self.circuits.items():
+            state = read()
+            for candidate in CIRCUIT_STATES:
+                m.CIRCUIT_STATE.labels(system, candidate).set(1 if candidate == state else 0)

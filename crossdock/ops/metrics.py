@@ -8,33 +8,109 @@ Other packages add their families here with the get-or-create helpers, e.g. the 
 
 Names get the `crossdock_` prefix; asking twice for the same name returns the same family (a
 different kind or label set is an error). Families below are updated as things happen (handler
-batches, connector calls, HTTP requests) except the `SCRAPED` ones, which `crossdock.ops.collect`
-refreshes from the database on each scrape (backlog, dead letters, exceptions, flow steps).
+batches, connector calls, HTTP requests) except the `ScrapedGauge`s, which
+`crossdock.ops.collect` sets from the database on each scrape (backlog, dead letters, exceptions,
+drift).
+
+Several processes of one server (`crossdock serve --processes N`) share their figures through
+prometheus_client's multi-process mode: the server sets `PROMETHEUS_MULTIPROC_DIR` for its
+processes, each writes its counters, histograms and gauges to files there, and a scrape of any
+of them (`exposition`) adds them up — plus its own `ScrapedGauge`s, which hold database-wide
+values and are therefore never added across processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 
-__all__ = ["PREFIX", "REGISTRY", "counter", "gauge", "histogram"]
+__all__ = [
+    "MULTIPROCESS_DIR",
+    "PREFIX",
+    "REGISTRY",
+    "ScrapedGauge",
+    "collected",
+    "counter",
+    "exposition",
+    "gauge",
+    "histogram",
+    "scraped_gauge",
+]
+
+MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+"""Where the processes of a multi-process server keep their figures (prometheus_client reads
+the same variable when it loads)."""
 
 PREFIX = "crossdock_"
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The hub's registry: only what `/metrics` should show (no process-wide default collectors)."""
 
 M = TypeVar("M", bound=MetricWrapperBase)
-_families: dict[str, tuple[MetricWrapperBase, tuple[str, ...]]] = {}
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 FLOW_BUCKETS = (0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400)
 SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
+class ScrapedGauge:
+    """A gauge set whole from the database at each scrape (`clear`, then `labels(...).set`).
+    Its values stay in this process: the database is the same for every process, so adding
+    them up across processes would count them several times."""
+
+    def __init__(self, name: str, doc: str, labels: Sequence[str]) -> None:
+        self.name, self.doc, self.labelnames = name, doc, tuple(labels)
+        self._values: dict[tuple[str, ...], float] = {}
+
+    def labels(self, *values: str) -> _Setting:
+        if len(values) != len(self.labelnames):
+            raise ValueError(f"{self.name} takes labels {list(self.labelnames)}")
+        return _Setting(self._values, tuple(str(v) for v in values))
+
+    def clear(self) -> None:
+        self._values = {}
+
+    def describe(self) -> list[Metric]:
+        return [GaugeMetricFamily(self.name, self.doc, labels=self.labelnames)]
+
+    def collect(self) -> list[Metric]:
+        family = GaugeMetricFamily(self.name, self.doc, labels=self.labelnames)
+        for key, value in self._values.items():
+            family.add_metric(key, value)
+        return [family]
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    values: dict[tuple[str, ...], float]
+    key: tuple[str, ...]
+
+    def set(self, value: float) -> None:
+        self.values[self.key] = float(value)
+
+
+Family = MetricWrapperBase | ScrapedGauge
+_families: dict[str, tuple[Family, tuple[str, ...]]] = {}
+
+
 def _family(kind: type[M], name: str, doc: str, labels: Sequence[str], **kwargs: Any) -> M:
+    full, wanted = _check(kind, name, labels)
+    found = _families.get(full)
+    if found is not None:
+        return found[0]  # type: ignore[return-value]  # _check made sure of its kind
+    metric = kind(full, doc, wanted, registry=REGISTRY, **kwargs)
+    _families[full] = (metric, wanted)
+    return metric
+
+
+def _check(kind: type[Any], name: str, labels: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     full = name if name.startswith(PREFIX) else PREFIX + name
     wanted = tuple(labels)
     found = _families.get(full)
@@ -42,18 +118,56 @@ def _family(kind: type[M], name: str, doc: str, labels: Sequence[str], **kwargs:
         metric, have = found
         if not isinstance(metric, kind) or have != wanted:
             raise ValueError(f"metric {full} exists as {type(metric).__name__}{list(have)}")
-        return metric
-    metric = kind(full, doc, wanted, registry=REGISTRY, **kwargs)
-    _families[full] = (metric, wanted)
-    return metric
+    return full, wanted
 
 
 def counter(name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
     return _family(Counter, name, doc, labels)
 
 
-def gauge(name: str, doc: str, labels: Sequence[str] = ()) -> Gauge:
-    return _family(Gauge, name, doc, labels)
+GaugeMode = Literal["max", "livemostrecent"]
+
+
+def gauge(name: str, doc: str, labels: Sequence[str] = (), *, across_processes: GaugeMode) -> Gauge:
+    """A gauge set as things happen; `across_processes` says how a multi-process server shows
+    the values of its processes (`max`, `sum`…; those of exited processes included)."""
+    return _family(Gauge, name, doc, labels, multiprocess_mode=across_processes)
+
+
+def scraped_gauge(name: str, doc: str, labels: Sequence[str] = ()) -> ScrapedGauge:
+    full, wanted = _check(ScrapedGauge, name, labels)
+    found = _families.get(full)
+    if found is not None:
+        return found[0]  # type: ignore[return-value]  # _check made sure of its kind
+    metric = ScrapedGauge(full, doc, wanted)
+    REGISTRY.register(metric)
+    _families[full] = (metric, wanted)
+    return metric
+
+
+def collected(family: Family) -> Iterable[Metric]:
+    """The family as a scrape shows it: added up over the processes of a multi-process server."""
+    if MULTIPROCESS_DIR is None or isinstance(family, ScrapedGauge):
+        return family.collect()
+    [described] = family.describe()
+    found = _multiprocess().collect()  # type: ignore[no-untyped-call]
+    return [m for m in found if m.name == described.name]
+
+
+def exposition() -> bytes:
+    """The Prometheus text of every family (of every process of a multi-process server)."""
+    if MULTIPROCESS_DIR is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    registry.register(_multiprocess())
+    for family, _ in _families.values():
+        if isinstance(family, ScrapedGauge):
+            registry.register(family)
+    return generate_latest(registry)
+
+
+def _multiprocess() -> MultiProcessCollector:
+    return MultiProcessCollector(None, MULTIPROCESS_DIR)  # type: ignore[no-untyped-call]
 
 
 def histogram(
@@ -100,6 +214,7 @@ CONNECTOR_LAST_SUCCESS = gauge(
     "connector_last_success_timestamp_seconds",
     "When a call to the system last succeeded (epoch seconds, this process).",
     ["system"],
+    across_processes="max",
 )
 
 # -- HTTP ----------------------------------------------------------------------------------------
@@ -112,20 +227,22 @@ HTTP_SECONDS = histogram(
 
 # -- refreshed from the database on each scrape (`crossdock.ops.collect`) ------------------------
 
-CONSUMER_DEPTH = gauge(
+CONSUMER_DEPTH = scraped_gauge(
     "consumer_depth", "Events not yet read, per consumer group.", ["group", "lane"]
 )
-CONSUMER_PARKED = gauge("consumer_parked", "Events parked for a retry.", ["group", "lane"])
-CONSUMER_LAG = gauge(
+CONSUMER_PARKED = scraped_gauge("consumer_parked", "Events parked for a retry.", ["group", "lane"])
+CONSUMER_LAG = scraped_gauge(
     "consumer_lag_seconds", "Age of the oldest unread event, per consumer group.", ["group", "lane"]
 )
-LANE_DEPTH = gauge("lane_depth", "Events not yet read by the groups of a lane.", ["lane"])
-LANE_LAG = gauge("lane_lag_seconds", "Age of the oldest unread event of a lane.", ["lane"])
-DEAD_LETTERS = gauge("dead_letters", "Dead letters not replayed, per consumer group.", ["group"])
-EXCEPTIONS_OPEN = gauge(
+LANE_DEPTH = scraped_gauge("lane_depth", "Events not yet read by the groups of a lane.", ["lane"])
+LANE_LAG = scraped_gauge("lane_lag_seconds", "Age of the oldest unread event of a lane.", ["lane"])
+DEAD_LETTERS = scraped_gauge(
+    "dead_letters", "Dead letters not replayed, per consumer group.", ["group"]
+)
+EXCEPTIONS_OPEN = scraped_gauge(
     "exceptions_open", "Open business exceptions by type and age band.", ["type", "age"]
 )
-EXCEPTIONS_OLDEST = gauge(
+EXCEPTIONS_OLDEST = scraped_gauge(
     "exceptions_oldest_age_seconds", "Age of the oldest open exception, by type.", ["type"]
 )
 FLOW_STEPS = counter(
@@ -146,22 +263,23 @@ CIRCUIT_STATE = gauge(
     "connector_circuit_state",
     "Circuit breaker state per system: 1 for the current state, 0 for the others.",
     ["system", "state"],
+    across_processes="livemostrecent",
 )
 
 # -- reconciliation: set by `crossdock.flows.reconciliation.metrics` at the end of each run and,
 # database-wide, by its `refresh(db)` ---------------------------------------------------------
 
-RECONCILIATION_DRIFT_ITEMS = gauge(
+RECONCILIATION_DRIFT_ITEMS = scraped_gauge(
     "reconciliation_drift_items",
     "Drift items still present (open or being corrected), by reconciliation and type.",
     ["kind", "type"],
 )
-RECONCILIATION_DRIFT_VALUE = gauge(
+RECONCILIATION_DRIFT_VALUE = scraped_gauge(
     "reconciliation_drift_value",
     "Money involved in the drift items still present (each in its own currency, summed).",
     ["kind", "type"],
 )
-RECONCILIATION_DRIFT_OLDEST = gauge(
+RECONCILIATION_DRIFT_OLDEST = scraped_gauge(
     "reconciliation_drift_oldest_age_seconds",
     "Age of the oldest drift item still present, by reconciliation.",
     ["kind"],
@@ -174,7 +292,7 @@ RECONCILIATION_CORRECTIONS = counter(
 RECONCILIATION_RUNS = counter(
     "reconciliation_runs_total", "Reconciliation runs, by status (ok, failed).", ["kind", "status"]
 )
-RECONCILIATION_LAST_RUN = gauge(
+RECONCILIATION_LAST_RUN = scraped_gauge(
     "reconciliation_last_run_timestamp_seconds",
     "When the last successful run of each reconciliation finished (Unix time).",
     ["kind"],
@@ -184,16 +302,4 @@ RECONCILIATION_RUN_SECONDS = histogram(
     "Duration of reconciliation runs.",
     ["kind"],
     (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600),
-)
-
-SCRAPED: tuple[Gauge, ...] = (
-    CONSUMER_DEPTH,
-    CONSUMER_PARKED,
-    CONSUMER_LAG,
-    LANE_DEPTH,
-    LANE_LAG,
-    DEAD_LETTERS,
-    EXCEPTIONS_OPEN,
-    EXCEPTIONS_OLDEST,
-    CIRCUIT_STATE,
 )

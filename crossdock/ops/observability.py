@@ -10,6 +10,7 @@ Tracing is on or off for the hub's lifetime (decided here, at hub start); metric
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -44,8 +45,17 @@ class Observability:
         """The scrape-time collector for `engine` (one per engine, kept between scrapes)."""
         found = self._collectors.get(id(engine))
         if found is None:
-            found = self._collectors[id(engine)] = Collector(engine, self.connectors.circuit_states)
+            found = self._collectors[id(engine)] = Collector(
+                engine, self.connectors.publish_circuits
+            )
         return found
+
+    async def publish_circuits(self, every_s: float) -> None:
+        """Publish this process's circuit states every `every_s` seconds, for scrapes served by
+        other processes (the workers process of a multi-process server); runs until cancelled."""
+        while True:
+            self.connectors.publish_circuits()
+            await asyncio.sleep(every_s)
 
     def shutdown(self) -> None:
         """Flush and stop the span exporter."""

@@ -14,19 +14,18 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from prometheus_client.metrics import MetricWrapperBase
+from crossdock.ops.metrics import Family, collected
 
 __all__ = ["HistogramWindow", "Quantile", "bucket_quantile", "samples"]
 
 Labels = Mapping[str, str]
 
 
-def samples(
-    family: MetricWrapperBase, suffix: str = "", **match: str
-) -> list[tuple[dict[str, str], float]]:
-    """(labels, value) of a family's samples named `<family><suffix>` whose labels match."""
+def samples(family: Family, suffix: str = "", **match: str) -> list[tuple[dict[str, str], float]]:
+    """(labels, value) of a family's samples named `<family><suffix>` whose labels match, as a
+    scrape shows them (added up over the processes of a multi-process server)."""
     out: list[tuple[dict[str, str], float]] = []
-    for metric in family.collect():
+    for metric in collected(family):
         wanted = metric.name + suffix
         for sample in metric.samples:
             if sample.name != wanted:
@@ -36,7 +35,7 @@ def samples(
     return out
 
 
-def _buckets(family: MetricWrapperBase, accept: Callable[[Labels], bool]) -> dict[float, float]:
+def _buckets(family: Family, accept: Callable[[Labels], bool]) -> dict[float, float]:
     """Cumulative counts per upper bound, summed over the series `accept` keeps."""
     out: dict[float, float] = {}
     for labels, value in samples(family, "_bucket"):
@@ -83,7 +82,7 @@ class HistogramWindow:
 
     def __init__(
         self,
-        family: MetricWrapperBase,
+        family: Family,
         accept: Callable[[Labels], bool],
         *,
         window_s: float = 300.0,

@@ -164,15 +164,18 @@ class OverviewSource:
             for t in types
         ]
         exceptions = [e for e in exceptions if e.total]
-        connectors = hub.ops.connectors
+        circuits = {
+            labels["system"]: labels["state"] for labels, v in samples(m.CIRCUIT_STATE) if v
+        }
+        last_success = {labels["system"]: v for labels, v in samples(m.CONNECTOR_LAST_SUCCESS)}
         systems = [
             SystemHealth(
                 name,
                 state,
-                connectors.last_success.get(name),
+                last_success.get(name),
                 _int(m.CONNECTOR_ERRORS, "_total", system=name),
             )
-            for name, state in sorted(connectors.circuit_states().items())
+            for name, state in sorted(circuits.items())
         ]
         accept_p99 = self.accept_latency.quantile(0.99)
         wall = time.time()
