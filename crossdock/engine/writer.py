@@ -4,7 +4,9 @@ Callers submit an operation (a function of an open connection) and await its res
 takes whatever is pending, runs it all in one transaction — each operation in its own savepoint, so
 one failing operation does not undo the others — commits once, then answers every caller. Under
 load, one commit (one fsync) covers hundreds of appends and acknowledgements; when idle, an
-operation is committed as soon as it arrives.
+operation is committed as soon as it arrives. The pending work is taken once the transaction has
+begun, on the database thread: when processes share a SQLite file, what arrives while this
+process waits for the file's write lock joins the commit it waits for.
 
 Writes of one kind (`Batched`: appends, order intake, …) from many callers are merged into one
 set-based run: one multi-row insert instead of a round of statements per caller.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -98,6 +101,7 @@ class Writer:
         self._on_commit = on_commit
         self._ops: list[_Op[Any]] = []
         self._batched: dict[str, _Pending[Any, Any]] = {}
+        self._pending_lock = threading.Lock()  # the loop adds, the database thread takes
         self._order = itertools.count()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -118,18 +122,20 @@ class Writer:
     ) -> T:
         """Run `fn` inside the next group transaction; raises what `fn` raised."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._ops, _Op((-priority, next(self._order)), fn, future, appends))
+        with self._pending_lock:
+            heapq.heappush(self._ops, _Op((-priority, next(self._order)), fn, future, appends))
         self._wake.set()
         return await future
 
     async def submit_batched(self, kind: Batched[Item, R], item: Item) -> R:
         """Run `item` with every other pending item of the same kind in the next transaction."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        pending = self._batched.get(kind.name)
-        if pending is None:
-            pending = self._batched[kind.name] = _Pending(kind)
-        pending.items.append(item)
-        pending.futures.append(future)
+        with self._pending_lock:
+            pending = self._batched.get(kind.name)
+            if pending is None:
+                pending = self._batched[kind.name] = _Pending(kind)
+            pending.items.append(item)
+            pending.futures.append(future)
         self._wake.set()
         return await future
 
@@ -153,22 +159,33 @@ class Writer:
             if self._closing:
                 return
 
+    def _take(self) -> tuple[list[_Op[Any]], list[_Pending[Any, Any]]]:
+        with self._pending_lock:
+            count = min(len(self._ops), MAX_OPS_PER_COMMIT)
+            ops = [heapq.heappop(self._ops) for _ in range(count)]
+            batched, self._batched = list(self._batched.values()), {}
+        return ops, batched
+
     async def _commit_pending(self) -> None:
-        ops = [heapq.heappop(self._ops) for _ in range(min(len(self._ops), MAX_OPS_PER_COMMIT))]
-        batched, self._batched = list(self._batched.values()), {}
-        appends = any(p.kind.appends for p in batched) or any(op.appends for op in ops)
+        taken: list[tuple[list[_Op[Any]], list[_Pending[Any, Any]]]] = []
+
+        def transaction(conn: Connection) -> tuple[list[list[tuple[bool, Any]]], list[Any]]:
+            ops, batched = self._take()
+            taken.append((ops, batched))
+            return self._transaction(conn, batched, ops)
+
         started = time.perf_counter()
         try:
-            results, outcomes = await self._db.write(
-                lambda conn: self._transaction(conn, batched, ops, appends)
-            )
+            results, outcomes = await self._db.write(transaction)
         except Exception as exc:  # the commit itself failed: nobody's work is durable
+            ops, batched = taken[0] if taken else self._take()
             log.warning("engine.commit_failed", error=repr(exc), ops=len(ops))
             futures = [op.future for op in ops] + [f for p in batched for f in p.futures]
             for future in futures:
                 if not future.done():
                     future.set_exception(exc)
             return
+        ops, batched = taken[0]
         self.commits += 1
         self._observer.committed(
             time.perf_counter() - started, len(ops) + sum(len(p.items) for p in batched)
@@ -179,21 +196,21 @@ class Writer:
             for future, (ok, value) in zip(pending.futures, answers, strict=True):
                 _settle(future, ok, value)
         if self._on_commit is not None:
-            self._on_commit(appends)
+            self._on_commit(_appends(ops, batched))
 
     def _transaction(
-        self,
-        conn: Connection,
-        batched: list[_Pending[Any, Any]],
-        ops: list[_Op[Any]],
-        appends: bool,
+        self, conn: Connection, batched: list[_Pending[Any, Any]], ops: list[_Op[Any]]
     ) -> tuple[list[list[tuple[bool, Any]]], list[tuple[bool, Any]]]:
-        if appends and self._db.is_postgres:
+        if _appends(ops, batched) and self._db.is_postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
             conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
         results = [_run_batched(conn, pending) for pending in batched]
         outcomes = [_in_savepoint(conn, op.fn) for op in ops]
         return results, outcomes
+
+
+def _appends(ops: list[_Op[Any]], batched: list[_Pending[Any, Any]]) -> bool:
+    return any(p.kind.appends for p in batched) or any(op.appends for op in ops)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
