@@ -44,9 +44,12 @@ def sandbox_path(cfg: Config, name: str) -> Path | None:
     return database.with_name(f"{database.stem}.sandbox-{name}.db") if database else None
 
 
-def connect_erp(cfg: Config, observer: CallObserver | None = None) -> Erp:
-    """The connector for the ERP system; starts the sandbox first when the system is one.
-    `observer` sees every call (spans, latency, errors, circuit state)."""
+def connect_erp(
+    cfg: Config, observer: CallObserver | None = None, *, serve_sandbox: bool = True
+) -> Erp:
+    """The connector for the ERP system; starts the sandbox first when the system is one (unless
+    `serve_sandbox` is false: another process of the server serves it). `observer` sees every
+    call (spans, latency, errors, circuit state)."""
     name = erp_system_of(cfg)
     system = cfg.systems[name]
     settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
@@ -62,8 +65,9 @@ def connect_erp(cfg: Config, observer: CallObserver | None = None) -> Erp:
             latency_call_s=float(options.get("sandbox_latency_call_s", 0.015)),
             latency_record_s=float(options.get("sandbox_latency_record_s", 0.003)),
         )
-        port = urlsplit(system.url).port or 8069
-        server = SandboxServer(simulated, port=port).start()
+        if serve_sandbox:
+            port = urlsplit(system.url).port or 8069
+            server = SandboxServer(simulated, port=port).start()
         settings = replace(
             settings,
             login=settings.login or simulated.login,
@@ -74,9 +78,11 @@ def connect_erp(cfg: Config, observer: CallObserver | None = None) -> Erp:
     return Erp(name, OdooOperations(client, system=name), server)
 
 
-def attach_order_to_cash(
-    cfg: Config, engine: Engine, observer: CallObserver | None = None
-) -> Erp:
+def erp_configured(cfg: Config) -> bool:
+    return erp_system_of(cfg) in cfg.systems
+
+
+def attach_order_to_cash(cfg: Config, engine: Engine, observer: CallObserver | None = None) -> Erp:
     """Connect the ERP and subscribe the order-to-cash flow on `engine` (before it starts)."""
     erp = connect_erp(cfg, observer)
     register(engine, erp.operations, cfg)

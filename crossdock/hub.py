@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
-from crossdock.erp import Erp, attach_order_to_cash
+from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
@@ -26,6 +26,7 @@ class Hub:
     webhooks: WebhookService | None = None
     erp: Erp | None = None
     ops: Observability = field(default_factory=Observability.from_config)
+    flows: bool = False  # the business flows are subscribed (a node running workers)
     _publishing: asyncio.Task[None] | None = None
 
     async def start(self, *, workers: bool = True, scheduler: bool = True) -> None:
@@ -56,7 +57,8 @@ def database_url(cfg: Config) -> str:
 
 def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     """The hub of a configuration. With `flows`, the ERP is connected (its sandbox started when
-    it is one) and the business flows subscribe — what a node running workers needs."""
+    it is one) and the business flows subscribe — what a node running workers needs; without,
+    the ERP is connected for the intake's questions only."""
     settings = EngineSettings(
         partitions=cfg.engine.partitions,
         lease_seconds=cfg.engine.lease_seconds,
@@ -70,10 +72,15 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         engine.add_limiter(
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)
         )
-    erp = attach_order_to_cash(cfg, engine, ops.connectors) if flows else None
-    if erp is not None:
+    erp = None
+    if flows:
+        erp = attach_order_to_cash(cfg, engine, ops.connectors)
         register_inventory(engine, erp.operations, cfg)
-    return Hub(cfg, engine, WebhookService(cfg.webhooks, engine), erp=erp, ops=ops)
+    elif erp_configured(cfg):
+        # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
+        # refused); a sandbox is served by the node running the flows.
+        erp = connect_erp(cfg, ops.connectors, serve_sandbox=False)
+    return Hub(cfg, engine, WebhookService(cfg.webhooks, engine), erp=erp, ops=ops, flows=flows)
 
 
 def migrate(cfg: Config) -> None:

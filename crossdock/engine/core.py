@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, inspect, select
 from crossdock.engine import deadletters
 from crossdock.engine import log as eventlog
 from crossdock.engine.consumers import Subscription
-from crossdock.engine.database import Database
+from crossdock.engine.database import Database, sqlite_path
 from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
@@ -37,7 +37,7 @@ from crossdock.engine.observer import NullObserver, Observer
 from crossdock.engine.progress import ensure_cursors, has_work, insert_ignore
 from crossdock.engine.schedules import Schedule, fire_due
 from crossdock.engine.tables import cursors, engine_meta, events, parked_events
-from crossdock.engine.wakeup import Notifier, listen_postgres
+from crossdock.engine.wakeup import LocalWakeups, Notifier, listen_postgres
 from crossdock.engine.writer import NOTIFY_CHANNEL, Writer
 
 logger = structlog.get_logger(__name__)
@@ -90,6 +90,7 @@ class Engine:
         self.schedules: list[Schedule] = []
         self.limiters: dict[str, Limiter] = {}
         self.notifier = Notifier()
+        self._wakeups: LocalWakeups | None = None  # other processes on the same SQLite file
         self.stats = Stats()
         self.partitions = self.settings.partitions
         self._db: Database | None = None
@@ -142,6 +143,9 @@ class Engine:
             readers=self.settings.readers,
         )
         self.partitions = await self._db.write(self._agree_partitions)
+        database_file = sqlite_path(self.url) if self._db.dialect == "sqlite" else None
+        if database_file is not None:
+            self._wakeups = LocalWakeups(database_file)
         self._writer = Writer(
             self._db, self.partitions, on_commit=self._committed, observer=self.observer
         )
@@ -167,6 +171,8 @@ class Engine:
                 observer=self.observer,
             )
             self._dispatcher.start()
+            if self._wakeups is not None:
+                self._wakeups.listen(self.notifier)
             if self._db.is_postgres:
                 conninfo = self._db.write_engine.url.set(drivername="postgresql").render_as_string(
                     hide_password=False
@@ -211,6 +217,8 @@ class Engine:
     def _committed(self, appended: bool) -> None:
         if appended:
             self.notifier.notify()
+            if self._wakeups is not None:
+                self._wakeups.wake_others()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -222,6 +230,9 @@ class Engine:
         self._background.clear()
         if self._writer is not None:
             await self._writer.stop()
+        if self._wakeups is not None:
+            self._wakeups.close()
+            self._wakeups = None
         if self._db is not None:
             await asyncio.to_thread(self._db.close)
         self._dispatcher = None

@@ -9,8 +9,8 @@
   with `max`, not `sum`. The processes of one multi-process server share where counting stands
   (`StepCursor`, a file beside their metric files, locked while a scrape advances it), so a
   step is counted by one of them only and their counters add up.
-- Circuit state per connected system, read from the breakers of this process (if it has any:
-  a multi-process server's workers process publishes its own every few seconds).
+- Circuit state per connected system, read from the breakers of this process; in a
+  multi-process server, the workers process publishes its own every few seconds instead.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ class Collector:
                 m.DEAD_LETTERS.labels(group).set(count)
             self._set_exceptions(open_exceptions)
             self._count_steps(steps)
-            self._publish_circuits()
+            if m.MULTIPROCESS_DIR is None:  # else the workers process publishes its own
+                self._publish_circuits()
             set_drift_totals(drift, last_runs, time.time())
 
     def _set_backlog(self, backlog: list[Any], lanes: dict[str, str]) -> None:

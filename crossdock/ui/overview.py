@@ -195,7 +195,7 @@ class OverviewSource:
             for e in endpoints
         ]
         notes = []
-        if hub.erp is None:
+        if not hub.flows and m.MULTIPROCESS_DIR is None:
             notes.append(
                 "No workers on this node: connectors and flow lag show on the worker nodes."
             )

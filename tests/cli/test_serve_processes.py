@@ -1,7 +1,7 @@
 """`crossdock serve --processes 2` as a real server on 127.0.0.1: two API processes share the port
-and a third runs the workers; a scrape of either API process shows the figures of all of them
-(each request and each flow step counted once); a killed process is started again; SIGTERM stops
-every process and the server exits 0."""
+and a third runs the workers; the API processes ask the ERP about new SKUs; a scrape of either
+API process shows the figures of all of them (each request and each flow step counted once); a
+killed process is started again; SIGTERM stops every process and the server exits 0."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from crossdock.bench.http import listeners
+from crossdock.demo import SKUS
 from crossdock.flows.tables import order_steps, orders
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
 from tests.flows.served import ROOT, answers, hub_files, seeded, send_all
@@ -68,7 +69,7 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
         SandboxSettings(latency_call_s=0, latency_record_s=0, path=tmp_path / "odoo.db")
     ) as odoo:
         seeded(odoo.url)
-        config, url, token = hub_files(tmp_path, odoo.url)
+        config, url, token = hub_files(tmp_path, odoo.url, "inventory:\n  warehouses: [WH]\n")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -87,6 +88,15 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
 
             accepted = asyncio.run(send_all(base, token, list(range(ORDERS))))
             assert len(accepted) == ORDERS
+            # API processes run no flows, yet ask the ERP about SKUs they have not seen.
+            stock = {"kind": "adjustment", "warehouse": "WH", "location": "L1", "sku": SKUS[0]}
+            stock |= {"quantity": "1", "unit": "unit", "occurred_at": "2026-11-22T10:00:00Z"}
+            answer = httpx.post(
+                f"{base}/v1/inventory/events",
+                json={"events": [{**stock, "sequence": 1}]},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 202, answer.text
             database = create_engine(url, poolclass=NullPool)
 
             def waiting() -> int:

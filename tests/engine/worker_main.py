@@ -1,7 +1,7 @@
 """A hub worker process for crash and scale-out tests: handles `work.*` events, recording each
 effect in `test_effects` atomically with the acknowledgement.
 
-    python -m tests.engine.worker_main URL NAME [--delay S] [--lease S] [--batch N]
+    python -m tests.engine.worker_main URL NAME [--delay S] [--lease S] [--batch N] [--poll S]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ async def main() -> None:
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--poll", type=float, default=0.05)
     args = parser.parse_args()
     configure_logging("warning")
     worker = f"{args.name}:{os.getpid()}"
@@ -35,7 +36,7 @@ async def main() -> None:
 
     engine = Engine(
         args.url,
-        settings=EngineSettings(lease_seconds=args.lease, poll_interval_s=0.05),
+        settings=EngineSettings(lease_seconds=args.lease, poll_interval_s=args.poll),
         lanes=[Lane("default", 0, args.concurrency)],
     )
     engine.subscribe(Subscription("work", ["work.*"], handle, batch_size=args.batch))
