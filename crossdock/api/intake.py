@@ -47,7 +47,7 @@ class Fresh:
 
     order_id: str
     event: Prepared
-    order_row: tuple[Any, ...]  # `_ORDER_HEAD`'s columns
+    order_row: tuple[Any, ...]  # see `accepted_row`
     answer: Answer
     response: str  # the answer's body as JSON
 
@@ -164,7 +164,7 @@ def accept(conn: Connection, items: list[Intake]) -> list[Answer]:
     appended = insert_prepared(conn, [i.fresh.event for i in created])
     insert_accepted_rows(conn, [i.fresh.order_row for i in created], [a.event.id for a in appended])
     now = time.time()
-    rows = [(i.key, i.digest, 202, i.fresh.response, now) for i in created]
+    rows = [(i.key, i.digest, i.fresh.answer.status, i.fresh.response, now) for i in created]
     insert_values(conn, _REMEMBER_HEAD, rows)
     append_audit_many(conn, [_accepted_audit(i) for i in created])
     return answers

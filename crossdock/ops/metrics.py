@@ -53,8 +53,6 @@ PREFIX = "crossdock_"
 REGISTRY = CollectorRegistry(auto_describe=True)
 """The hub's registry: only what `/metrics` should show (no process-wide default collectors)."""
 
-M = TypeVar("M", bound=MetricWrapperBase)
-
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 FLOW_BUCKETS = (0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400)
 SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
@@ -65,9 +63,12 @@ class ScrapedGauge:
     Its values stay in this process: the database is the same for every process, so adding
     them up across processes would count them several times."""
 
-    def __init__(self, name: str, doc: str, labels: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, doc: str, labels: Sequence[str], registry: CollectorRegistry
+    ) -> None:
         self.name, self.doc, self.labelnames = name, doc, tuple(labels)
         self._values: dict[tuple[str, ...], float] = {}
+        registry.register(self)
 
     def labels(self, *values: str) -> _Setting:
         if len(values) != len(self.labelnames):
@@ -97,20 +98,11 @@ class _Setting:
 
 
 Family = MetricWrapperBase | ScrapedGauge
+F = TypeVar("F", bound=Family)
 _families: dict[str, tuple[Family, tuple[str, ...]]] = {}
 
 
-def _family(kind: type[M], name: str, doc: str, labels: Sequence[str], **kwargs: Any) -> M:
-    full, wanted = _check(kind, name, labels)
-    found = _families.get(full)
-    if found is not None:
-        return found[0]  # type: ignore[return-value]  # _check made sure of its kind
-    metric = kind(full, doc, wanted, registry=REGISTRY, **kwargs)
-    _families[full] = (metric, wanted)
-    return metric
-
-
-def _check(kind: type[Any], name: str, labels: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+def _family(kind: type[F], name: str, doc: str, labels: Sequence[str], **kwargs: Any) -> F:
     full = name if name.startswith(PREFIX) else PREFIX + name
     wanted = tuple(labels)
     found = _families.get(full)
@@ -118,7 +110,10 @@ def _check(kind: type[Any], name: str, labels: Sequence[str]) -> tuple[str, tupl
         metric, have = found
         if not isinstance(metric, kind) or have != wanted:
             raise ValueError(f"metric {full} exists as {type(metric).__name__}{list(have)}")
-    return full, wanted
+        return metric
+    made = kind(full, doc, wanted, registry=REGISTRY, **kwargs)
+    _families[full] = (made, wanted)
+    return made
 
 
 def counter(name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
@@ -129,20 +124,14 @@ GaugeMode = Literal["max", "livemostrecent"]
 
 
 def gauge(name: str, doc: str, labels: Sequence[str] = (), *, across_processes: GaugeMode) -> Gauge:
-    """A gauge set as things happen; `across_processes` says how a multi-process server shows
-    the values of its processes (`max`, `sum`…; those of exited processes included)."""
+    """A gauge set as things happen; `across_processes` says what a multi-process server shows:
+    `max`, the highest value of any of its processes (exited ones included), or
+    `livemostrecent`, the value set last by a running one."""
     return _family(Gauge, name, doc, labels, multiprocess_mode=across_processes)
 
 
 def scraped_gauge(name: str, doc: str, labels: Sequence[str] = ()) -> ScrapedGauge:
-    full, wanted = _check(ScrapedGauge, name, labels)
-    found = _families.get(full)
-    if found is not None:
-        return found[0]  # type: ignore[return-value]  # _check made sure of its kind
-    metric = ScrapedGauge(full, doc, wanted)
-    REGISTRY.register(metric)
-    _families[full] = (metric, wanted)
-    return metric
+    return _family(ScrapedGauge, name, doc, labels)
 
 
 def collected(family: Family) -> Iterable[Metric]:
