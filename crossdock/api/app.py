@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,6 +18,7 @@ from crossdock.api.ops_routes import router as ops_router
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
+from crossdock.engine.limits import SHARED_DIR_ENV
 from crossdock.hub import Hub
 from crossdock.ops.http import ObservabilityMiddleware
 from crossdock.ui import mount_ui
@@ -32,7 +35,8 @@ def create_app(hub: Hub) -> FastAPI:
         ),
     )
     app.state.hub = hub
-    app.state.auth = Authenticator(hub.engine.db.read)
+    shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
+    app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)
     problems.install(app)
     app.include_router(router)
     app.include_router(webhook_router)

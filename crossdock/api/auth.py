@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, insert, select, update
 from crossdock.api.problems import Problem
 from crossdock.api.tables import api_tokens
 from crossdock.engine import TokenBucket, new_event_id
+from crossdock.engine.limits import SharedTokenBucket
 
 SCOPES = (
     "orders:write",
@@ -121,10 +123,17 @@ def _lookup(conn: Connection, token_hash: str) -> Principal | None:
 class Authenticator:
     """Verifies bearer tokens (with a short cache) and applies each token's rate limit."""
 
-    def __init__(self, read: Callable[[Callable[[Connection], Any]], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        read: Callable[[Callable[[Connection], Any]], Awaitable[Any]],
+        shared: Path | None = None,
+    ) -> None:
+        """`read` runs a database read; with `shared`, a directory of the processes of one
+        server, the rate limits are theirs together (a bucket file per token)."""
         self._read = read
+        self._shared = shared
         self._cache: dict[str, tuple[float, Principal | None]] = {}
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, TokenBucket | SharedTokenBucket] = {}
 
     async def principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
@@ -155,8 +164,7 @@ class Authenticator:
             )
         bucket = self._buckets.get(principal.token_id)
         if bucket is None:
-            rate = principal.rate_per_s
-            bucket = self._buckets[principal.token_id] = TokenBucket(rate, max(1, int(rate * 2)))
+            bucket = self._buckets[principal.token_id] = self._bucket(principal)
         wait = bucket.try_take()
         if wait > 0:
             raise Problem(
@@ -167,6 +175,13 @@ class Authenticator:
                 headers={"Retry-After": str(ceil(wait))},
             )
         return principal
+
+    def _bucket(self, principal: Principal) -> TokenBucket | SharedTokenBucket:
+        rate = principal.rate_per_s
+        burst = max(1, int(rate * 2))
+        if self._shared is None:
+            return TokenBucket(rate, burst)
+        return SharedTokenBucket(self._shared / f"rate-{principal.token_id}", rate, burst)
 
 
 def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:

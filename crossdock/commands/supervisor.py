@@ -5,8 +5,9 @@ One Python process serves the API from one core: its event loop parses, validate
 every request. The supervisor starts `crossdock serve` itself N times with `--api-only
 --reuse-port` (the kernel spreads connections over their sockets, SO_REUSEPORT), and once
 with `--workers-only` unless the server is `--api-only`. They share the database as separate
-nodes always could; their metrics go to files in a directory the supervisor makes
-(`PROMETHEUS_MULTIPROC_DIR`), so a scrape of any API process shows the server's figures.
+nodes always could, and a directory the supervisor makes: their metrics go to files there
+(`PROMETHEUS_MULTIPROC_DIR`), so a scrape of any API process shows the server's figures, and so
+do the API tokens' rate limits (`CROSSDOCK_SHARED_DIR`), so a token's rate holds for the server.
 
 A process that exits is started again (after a back-off when it keeps exiting within
 `QUICK_EXIT_S` of its start); after `MAX_QUICK_EXITS` such exits in a row the supervisor stops
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 
 import structlog
 from prometheus_client.multiprocess import mark_process_dead
+
+from crossdock.engine.limits import SHARED_DIR_ENV
 
 __all__ = ["Child", "children", "supervise"]
 
@@ -80,15 +83,15 @@ async def _start(child: Child, env: dict[str, str]) -> None:
 
 def supervise(children: list[Child]) -> int:
     """Run `children` until SIGTERM/SIGINT (exit 0) or one keeps failing (exit 1)."""
-    metrics_dir = tempfile.mkdtemp(prefix="crossdock-metrics-")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+    shared = tempfile.mkdtemp(prefix="crossdock-server-")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": shared, SHARED_DIR_ENV: shared}
     try:
-        return asyncio.run(_supervise(children, env, metrics_dir))
+        return asyncio.run(_supervise(children, env, shared))
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)
 
 
-async def _supervise(children: list[Child], env: dict[str, str], metrics_dir: str) -> int:
+async def _supervise(children: list[Child], env: dict[str, str], shared: str) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,7 +107,7 @@ async def _supervise(children: list[Child], env: dict[str, str], metrics_dir: st
             child = exits.pop(task)
             assert child.process is not None
             pid, code = child.process.pid, task.result()
-            mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
+            mark_process_dead(pid, shared)  # type: ignore[no-untyped-call]
             quick = time.monotonic() - child.started < QUICK_EXIT_S
             child.quick_exits = child.quick_exits + 1 if quick else 0
             log.warning("serve.process_exited", process=child.name, pid=pid, status=code)

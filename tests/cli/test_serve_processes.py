@@ -1,7 +1,8 @@
 """`crossdock serve --processes 2` as a real server on 127.0.0.1: two API processes share the port
-and a third runs the workers; the API processes ask the ERP about new SKUs; a scrape of either
-API process shows the figures of all of them (each request and each flow step counted once); a
-killed process is started again; SIGTERM stops every process and the server exits 0."""
+and a third runs the workers; the API processes ask the ERP about new SKUs and share each
+token's rate limit; a scrape of either API process shows the figures of all of them (each
+request and each flow step counted once); a killed process is started again; SIGTERM stops
+every process and the server exits 0."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -18,8 +20,10 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
+from crossdock.api.auth import create_token
 from crossdock.bench.http import listeners
 from crossdock.demo import SKUS
+from crossdock.engine.database import Database
 from crossdock.flows.tables import order_steps, orders
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
 from tests.flows.served import ROOT, answers, hub_files, seeded, send_all
@@ -70,6 +74,9 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
     ) as odoo:
         seeded(odoo.url)
         config, url, token = hub_files(tmp_path, odoo.url, "inventory:\n  warehouses: [WH]\n")
+        hub_db = Database(url)
+        slow = hub_db.write_sync(lambda c: create_token(c, "slow", ["orders:read"], rate_per_s=5))
+        hub_db.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
@@ -97,6 +104,19 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert answer.status_code == 202, answer.text
+
+            # A token's rate holds for the server, not per process: 5/s (a burst of 10), forty
+            # requests on new connections (spread over both processes by the kernel).
+            started = time.monotonic()
+            statuses = [
+                httpx.get(
+                    f"{base}/v1/orders", headers={"Authorization": f"Bearer {slow}"}
+                ).status_code
+                for _ in range(40)
+            ]
+            allowed = 10 + 5 * (time.monotonic() - started) + 1
+            assert set(statuses) == {200, 429}
+            assert statuses.count(200) <= allowed, statuses
             database = create_engine(url, poolclass=NullPool)
 
             def waiting() -> int:
