@@ -5,9 +5,9 @@ One Python process serves the API from one core: its event loop parses, validate
 every request. The supervisor starts `crossdock serve` itself N times with `--api-only
 --reuse-port` (the kernel spreads connections over their sockets, SO_REUSEPORT), and once
 with `--workers-only` unless the server is `--api-only`. They share the database as separate
-nodes always could, and a directory the supervisor makes: their metrics go to files there
-(`PROMETHEUS_MULTIPROC_DIR`), so a scrape of any API process shows the server's figures, and so
-do the API tokens' rate limits (`CROSSDOCK_SHARED_DIR`), so a token's rate holds for the server.
+nodes always could, and a directory the supervisor makes: their metrics are files there
+(`PROMETHEUS_MULTIPROC_DIR`: a scrape of any API process shows the server's figures), and so
+are the API tokens' rate buckets (`CROSSDOCK_SHARED_DIR`: a token's rate holds for the server).
 
 A process that exits is started again (after a back-off when it keeps exiting within
 `QUICK_EXIT_S` of its start); after `MAX_QUICK_EXITS` such exits in a row the supervisor stops
