@@ -36,8 +36,8 @@ __all__ = [
     "MULTIPROCESS_DIR",
     "PREFIX",
     "REGISTRY",
+    "Reading",
     "ScrapedGauge",
-    "collected",
     "counter",
     "exposition",
     "gauge",
@@ -134,13 +134,23 @@ def scraped_gauge(name: str, doc: str, labels: Sequence[str] = ()) -> ScrapedGau
     return _family(ScrapedGauge, name, doc, labels)
 
 
-def collected(family: Family) -> Iterable[Metric]:
-    """The family as a scrape shows it: added up over the processes of a multi-process server."""
-    if MULTIPROCESS_DIR is None or isinstance(family, ScrapedGauge):
-        return family.collect()
-    [described] = family.describe()
-    found = _multiprocess().collect()  # type: ignore[no-untyped-call]
-    return [m for m in found if m.name == described.name]
+class Reading:
+    """The families as a scrape shows them (added up over the processes of a multi-process
+    server), read once: the processes' files are parsed when the reading is made, not again
+    for each family asked of it."""
+
+    def __init__(self) -> None:
+        self._shared: dict[str, Metric] | None = None
+        if MULTIPROCESS_DIR is not None:
+            found = _multiprocess().collect()  # type: ignore[no-untyped-call]
+            self._shared = {metric.name: metric for metric in found}
+
+    def collected(self, family: Family) -> Iterable[Metric]:
+        if self._shared is None or isinstance(family, ScrapedGauge):
+            return family.collect()
+        [described] = family.describe()
+        found = self._shared.get(described.name)
+        return [] if found is None else [found]
 
 
 def exposition() -> bytes:

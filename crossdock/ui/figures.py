@@ -14,18 +14,20 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from crossdock.ops.metrics import Family, collected
+from crossdock.ops.metrics import Family, Reading
 
 __all__ = ["HistogramWindow", "Quantile", "bucket_quantile", "samples"]
 
 Labels = Mapping[str, str]
 
 
-def samples(family: Family, suffix: str = "", **match: str) -> list[tuple[dict[str, str], float]]:
+def samples(
+    family: Family, suffix: str = "", reading: Reading | None = None, **match: str
+) -> list[tuple[dict[str, str], float]]:
     """(labels, value) of a family's samples named `<family><suffix>` whose labels match, as a
-    scrape shows them (added up over the processes of a multi-process server)."""
+    scrape shows them: from `reading` (made once for several families), else read now."""
     out: list[tuple[dict[str, str], float]] = []
-    for metric in collected(family):
+    for metric in (reading or Reading()).collected(family):
         wanted = metric.name + suffix
         for sample in metric.samples:
             if sample.name != wanted:
@@ -35,10 +37,12 @@ def samples(family: Family, suffix: str = "", **match: str) -> list[tuple[dict[s
     return out
 
 
-def _buckets(family: Family, accept: Callable[[Labels], bool]) -> dict[float, float]:
+def _buckets(
+    family: Family, accept: Callable[[Labels], bool], reading: Reading | None = None
+) -> dict[float, float]:
     """Cumulative counts per upper bound, summed over the series `accept` keeps."""
     out: dict[float, float] = {}
-    for labels, value in samples(family, "_bucket"):
+    for labels, value in samples(family, "_bucket", reading):
         if not accept(labels):
             continue
         bound = float(labels["le"])
@@ -97,9 +101,9 @@ class HistogramWindow:
         self._snapshots: deque[tuple[float, dict[float, float]]] = deque()
         self._snapshots.append((clock(), _buckets(family, accept)))
 
-    def quantile(self, q: float) -> Quantile:
+    def quantile(self, q: float, reading: Reading | None = None) -> Quantile:
         now = self._clock()
-        current = _buckets(self._family, self._accept)
+        current = _buckets(self._family, self._accept, reading)
         if now - self._snapshots[-1][0] >= self._every_s:
             self._snapshots.append((now, current))
         # Keep one snapshot at least `window_s` old as the baseline; drop the older ones.

@@ -115,8 +115,8 @@ def _accepts(labels: Any) -> bool:
     )
 
 
-def _int(family: Any, suffix: str = "", **match: str) -> int:
-    return int(sum(v for _, v in samples(family, suffix, **match)))
+def _int(family: Any, suffix: str, reading: m.Reading, **match: str) -> int:
+    return int(sum(v for _, v in samples(family, suffix, reading, **match)))
 
 
 class OverviewSource:
@@ -139,45 +139,57 @@ class OverviewSource:
         hub = self.hub
         await hub.ops.collector(hub.engine).refresh()
         # Read the refreshed families before anything else awaits (another scrape may refresh).
+        reading = m.Reading()
         groups = [
             GroupLag(
                 labels["group"],
                 labels["lane"],
                 int(depth),
-                _int(m.CONSUMER_PARKED, group=labels["group"]),
-                sum(v for _, v in samples(m.CONSUMER_LAG, group=labels["group"])),
+                _int(m.CONSUMER_PARKED, "", reading, group=labels["group"]),
+                sum(v for _, v in samples(m.CONSUMER_LAG, "", reading, group=labels["group"])),
             )
-            for labels, depth in samples(m.CONSUMER_DEPTH)
+            for labels, depth in samples(m.CONSUMER_DEPTH, "", reading)
         ]
         lanes = [
-            LaneLag(labels["lane"], int(depth), sum(v for _, v in samples(m.LANE_LAG, **labels)))
-            for labels, depth in samples(m.LANE_DEPTH)
+            LaneLag(
+                labels["lane"],
+                int(depth),
+                sum(v for _, v in samples(m.LANE_LAG, "", reading, **labels)),
+            )
+            for labels, depth in samples(m.LANE_DEPTH, "", reading)
         ]
-        dead = {labels["group"]: int(v) for labels, v in samples(m.DEAD_LETTERS) if v}
-        types = sorted({labels["type"] for labels, _ in samples(m.EXCEPTIONS_OPEN)})
+        dead = {labels["group"]: int(v) for labels, v in samples(m.DEAD_LETTERS, "", reading) if v}
+        types = sorted({labels["type"] for labels, _ in samples(m.EXCEPTIONS_OPEN, "", reading)})
         exceptions = [
             ExceptionAges(
                 t,
-                {band: _int(m.EXCEPTIONS_OPEN, type=t, age=band) for band in AGE_BANDS},
-                sum(v for _, v in samples(m.EXCEPTIONS_OLDEST, type=t)),
+                {
+                    band: _int(m.EXCEPTIONS_OPEN, "", reading, type=t, age=band)
+                    for band in AGE_BANDS
+                },
+                sum(v for _, v in samples(m.EXCEPTIONS_OLDEST, "", reading, type=t)),
             )
             for t in types
         ]
         exceptions = [e for e in exceptions if e.total]
         circuits = {
-            labels["system"]: labels["state"] for labels, v in samples(m.CIRCUIT_STATE) if v
+            labels["system"]: labels["state"]
+            for labels, v in samples(m.CIRCUIT_STATE, "", reading)
+            if v
         }
-        last_success = {labels["system"]: v for labels, v in samples(m.CONNECTOR_LAST_SUCCESS)}
+        last_success = {
+            labels["system"]: v for labels, v in samples(m.CONNECTOR_LAST_SUCCESS, "", reading)
+        }
         systems = [
             SystemHealth(
                 name,
                 state,
                 last_success.get(name),
-                _int(m.CONNECTOR_ERRORS, "_total", system=name),
+                _int(m.CONNECTOR_ERRORS, "_total", reading, system=name),
             )
             for name, state in sorted(circuits.items())
         ]
-        accept_p99 = self.accept_latency.quantile(0.99)
+        accept_p99 = self.accept_latency.quantile(0.99, reading)
         wall = time.time()
 
         def read(conn: Any) -> tuple[OrderCounts, list[Endpoint], dict[str, dict[str, int]]]:
@@ -189,8 +201,8 @@ class OverviewSource:
                 e,
                 backlog.get(e.id, {}).get("pending", 0),
                 backlog.get(e.id, {}).get("dead", 0),
-                _int(DELIVERIES, "_total", endpoint=e.id, outcome="success"),
-                _int(DELIVERIES, "_total", endpoint=e.id, outcome="failure"),
+                _int(DELIVERIES, "_total", reading, endpoint=e.id, outcome="success"),
+                _int(DELIVERIES, "_total", reading, endpoint=e.id, outcome="failure"),
             )
             for e in endpoints
         ]
