@@ -271,6 +271,13 @@ def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | Compo
     return parts[0] if count == 1 else union_all(*parts)
 
 
+def _padded(chunk: list[int]) -> list[int]:
+    """`chunk` and as many absent partitions (negative numbers) as make its length a power of
+    two, so statements over partitions come in a few shapes."""
+    size = 1 << (len(chunk) - 1).bit_length()
+    return chunk + [-1 - i for i in range(size - len(chunk))]
+
+
 def read_partitions(
     conn: Connection, positions: Mapping[int, int], limit: int, types: Sequence[str] = ("*",)
 ) -> dict[int, tuple[list[Event], int]]:
@@ -279,28 +286,33 @@ def read_partitions(
 
     Events of other types are skipped inside the database: when fewer than `limit` match, the
     reader has seen everything up to the partition's last position (visibility follows position
-    order under the append lock), so the cursor can move past them. Two statements, whatever
-    the number of partitions: their last positions, then the events of those that moved. The
-    statements are built once per shape and reused (building them cost more than running them).
+    order under the append lock), so the cursor can move past them. Two statements per 64
+    partitions: their last positions, then the events of those that moved.
+
+    The statements are built once per shape and reused: building and compiling one costs
+    10-60 ms (GIL held), more than running it. Partitions are read in counts that are powers of
+    two (padded with absent ones that match nothing), so a consumer compiles at most seven
+    shapes, not one for every number of partitions that happened to move.
     """
-    order = list(positions)
+    found: dict[int, list[Event]] = {partition: [] for partition in positions}
     top_of: dict[int, int] = {}
+    patterns = tuple(sorted(set(types)))
+    order = list(positions)
+    moved: list[int] = []
     for start in range(0, len(order), _UNION_PARTS):
-        chunk = order[start : start + _UNION_PARTS]
+        chunk = _padded(order[start : start + _UNION_PARTS])
         tops = conn.execute(
             _tops_statement(len(chunk)), {f"p{i}": p for i, p in enumerate(chunk)}
         ).one()
         top_of.update(zip(chunk, (int(top) for top in tops), strict=True))
-    found: dict[int, list[Event]] = {partition: [] for partition in order}
-    moved = [p for p in order if top_of[p] > positions[p]]
-    patterns = tuple(sorted(set(types)))
+        moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
     for start in range(0, len(moved), _UNION_PARTS):
-        chunk = moved[start : start + _UNION_PARTS]
+        chunk = _padded(moved[start : start + _UNION_PARTS])
         params: dict[str, int] = {"limit": limit}
         for i, partition in enumerate(chunk):
             params[f"p{i}"] = partition
-            params[f"after{i}"] = positions[partition]
-            params[f"top{i}"] = top_of[partition]
+            params[f"after{i}"] = positions.get(partition, 0)
+            params[f"top{i}"] = top_of.get(partition, 0)
         statement = _events_statement(len(chunk), patterns)
         for row in fetch_rows(conn, statement, params, json_columns=("data",)):
             partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Connection, create_engine, func, select
 from sqlalchemy.pool import NullPool
 
 from crossdock.engine import Engine, EnvelopeError, NewEvent
-from crossdock.engine.database import normalize_url
+from crossdock.engine.database import Database, normalize_url
+from crossdock.engine.log import read_partitions
 from crossdock.engine.tables import events
 
 
@@ -117,3 +120,54 @@ async def test_writer_tells_whether_more_urgent_work_waits(db_url: str) -> None:
         assert writer.waiting_above(100)  # appends (order intake) always come first
         await appending
         assert not writer.waiting_above(-100)
+
+
+def test_reading_claimed_partitions_matches_reading_each_alone(db_url: str) -> None:
+    """Claims of every size (so every padding of the statements), with partitions behind, at and
+    past their last event: the same events and read-to positions as one plain query each."""
+
+    async def fill() -> None:
+        async with Engine(db_url) as engine:
+            await engine.append(
+                [
+                    NewEvent("work.item" if i % 3 else "other.item", "t", f"s:{i % 37}", {"i": i})
+                    for i in range(2000)
+                ]
+            )
+
+    asyncio.run(fill())
+    db = Database(db_url)
+    try:
+        rng = random.Random(7)
+        for size in range(1, 33):
+            positions = {p: rng.choice([0, 0, 300, 10_000]) for p in rng.sample(range(32), size)}
+            got = db.read_sync(lambda c, p=positions: read_partitions(c, p, 20, ("work.*",)))
+
+            def plain(conn: Connection, wanted: dict[int, int] = positions) -> dict[int, Any]:
+                out = {}
+                for partition, after in wanted.items():
+                    found = conn.execute(
+                        select(events.c.seq)
+                        .where(
+                            events.c.partition == partition,
+                            events.c.seq > after,
+                            events.c.type.startswith("work."),
+                        )
+                        .order_by(events.c.seq)
+                        .limit(20)
+                    ).scalars()
+                    seqs = list(found)
+                    top = conn.execute(
+                        select(func.coalesce(func.max(events.c.seq), 0)).where(
+                            events.c.partition == partition
+                        )
+                    ).scalar_one()
+                    out[partition] = (seqs, seqs[-1] if len(seqs) == 20 else max(after, top))
+                return out
+
+            expected = db.read_sync(plain)
+            assert {p: ([e.position for e in found], to) for p, (found, to) in got.items()} == (
+                expected
+            ), f"claim of {size} partitions"
+    finally:
+        db.close()
