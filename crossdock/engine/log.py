@@ -271,9 +271,9 @@ def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | Compo
     return parts[0] if count == 1 else union_all(*parts)
 
 
-def _padded(chunk: list[int]) -> list[int]:
+def padded(chunk: list[int]) -> list[int]:
     """`chunk` and as many absent partitions (negative numbers) as make its length a power of
-    two, so statements over partitions come in a few shapes."""
+    two, so statements over partitions come in a few shapes (each compiled once)."""
     size = 1 << (len(chunk) - 1).bit_length()
     return chunk + [-1 - i for i in range(size - len(chunk))]
 
@@ -300,14 +300,14 @@ def read_partitions(
     order = list(positions)
     moved: list[int] = []
     for start in range(0, len(order), _UNION_PARTS):
-        chunk = _padded(order[start : start + _UNION_PARTS])
+        chunk = padded(order[start : start + _UNION_PARTS])
         tops = conn.execute(
             _tops_statement(len(chunk)), {f"p{i}": p for i, p in enumerate(chunk)}
         ).one()
         top_of.update(zip(chunk, (int(top) for top in tops), strict=True))
         moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
     for start in range(0, len(moved), _UNION_PARTS):
-        chunk = _padded(moved[start : start + _UNION_PARTS])
+        chunk = padded(moved[start : start + _UNION_PARTS])
         params: dict[str, int] = {"limit": limit}
         for i, partition in enumerate(chunk):
             params[f"p{i}"] = partition

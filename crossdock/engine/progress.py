@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crossdock.engine.database import Dialect
 from crossdock.engine.envelope import Event
-from crossdock.engine.log import last_position, read_partitions, read_positions
+from crossdock.engine.log import last_position, padded, read_partitions, read_positions
 from crossdock.engine.tables import cursors, dead_letters, events, parked_events, parked_subjects
 
 
@@ -309,11 +309,12 @@ def _update_leased(
     """Raises :class:`LeaseLost` unless every partition of the claim is still this lease's."""
     order = list(claim.positions)
     params: dict[str, Any] = {"group": claim.group, "token": claim.lease.token, "until": until}
-    for i, partition in enumerate(order):
+    shape = padded(order)  # absent partitions match no cursor
+    for i, partition in enumerate(shape):
         params[f"p{i}"] = partition
         if positions is not None:
-            params[f"to{i}"] = positions[partition]
-    statement = _leased_update(len(order), positions is not None, release)
+            params[f"to{i}"] = positions.get(partition, 0)
+    statement = _leased_update(len(shape), positions is not None, release)
     if conn.execute(statement, params).rowcount != len(order):
         raise LeaseLost(f"{claim.group}/{','.join(map(str, order))}")
 
