@@ -13,8 +13,9 @@ import fcntl
 import os
 import struct
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 SHARED_DIR_ENV = "CROSSDOCK_SHARED_DIR"
@@ -84,24 +85,72 @@ class SharedTokenBucket:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-class Limiter:
-    """Rate and concurrency limits for one target system."""
+_BACKGROUND: ContextVar[bool] = ContextVar("crossdock_background_calls", default=False)
+GIVE_WAY_QUIET_S = 0.05
+"""A background call starts once the system's other calls have paused this long…"""
+GIVE_WAY_MAX_S = 2.0
+"""…or once it has waited this long (bulk work slows down under traffic, it never stops)."""
 
-    def __init__(self, name: str, rate_per_s: float, burst: int, concurrency: int) -> None:
+
+@contextmanager
+def background() -> Iterator[None]:
+    """Calls made inside (by this task and the tasks it starts) are bulk work that gives way:
+    each waits until the target system's other calls pause (see `Limiter.slot`)."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+class Limiter:
+    """Rate and concurrency limits for one target system, and priority for its interactive
+    calls: a call made under `background()` (stock written in bulk) waits until no other call is
+    in flight and none has been for `GIVE_WAY_QUIET_S`, at most `GIVE_WAY_MAX_S`. An order's
+    calls to the ERP then meet at most one bulk call in progress, not a queue of them."""
+
+    def __init__(
+        self,
+        name: str,
+        rate_per_s: float,
+        burst: int,
+        concurrency: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self.name = name
-        self.bucket = TokenBucket(rate_per_s, burst)
+        self.bucket = TokenBucket(rate_per_s, burst, clock)
         self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
+        self._clock = clock
         self.in_flight = 0
+        self._interactive = 0
+        self._interactive_ended = float("-inf")
+
+    async def _give_way(self) -> None:
+        deadline = self._clock() + GIVE_WAY_MAX_S
+        while True:
+            now = self._clock()
+            quiet = now - self._interactive_ended if self._interactive == 0 else 0.0
+            if quiet >= GIVE_WAY_QUIET_S or now >= deadline:
+                return
+            await asyncio.sleep(min(GIVE_WAY_QUIET_S - quiet, deadline - now))
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
+        bulk = _BACKGROUND.get()
+        if bulk:
+            await self._give_way()
         async with self._slots:
             await self.bucket.take()
             self.in_flight += 1
+            if not bulk:
+                self._interactive += 1
             try:
                 yield
             finally:
                 self.in_flight -= 1
+                if not bulk:
+                    self._interactive -= 1
+                    self._interactive_ended = self._clock()

@@ -16,7 +16,9 @@ One run of the loop (a handler call, in the ``inventory`` lane) waits until stoc
   SKU and ERP location, in batches of ``erp_batch_size`` through the port's ``set_stock``
   (``stock.quant`` in inventory mode) — only the latest quantity, once per window. A record the
   ERP refuses is isolated (bisection) and left to reconciliation; a transient failure backs off
-  (1 s doubling to 60 s) while publication goes on.
+  (1 s doubling to 60 s) while publication goes on. These calls are bulk work
+  (:func:`~crossdock.engine.limits.background`): each waits for a pause in the ERP's other calls,
+  so orders going through meet at most one stock call in progress.
 
 It repeats until nothing waits, or hands over to a fresh ring after a while so one handler call
 never holds its batch for long.
@@ -40,6 +42,7 @@ from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.engine import Batch, Engine, Event, NewEvent
 from crossdock.engine.bulk import fetch_rows, insert_values, update_values
+from crossdock.engine.limits import background
 from crossdock.engine.log import Prepared, insert_prepared, prepare
 from crossdock.flows.inventory import atp
 from crossdock.flows.inventory import events as ev
@@ -453,7 +456,8 @@ class InventorySync:
                         totals[key] = totals.get(key, Decimal(0)) + from_units(quantity)
 
         await self._read(read_totals)
-        resolution = await self.erp.resolve_products(skus)
+        with background():
+            resolution = await self.erp.resolve_products(skus)
         writable: list[tuple[str, int | None, str]] = []
         skipped: list[tuple[str, int | None, str]] = []
         for key in members:
@@ -485,7 +489,8 @@ class InventorySync:
             async with gate:
 
                 async def send(part: Sequence[tuple[str, int | None, str]]) -> list[int]:
-                    return await erp.set_stock([setting(k) for k in part])
+                    with background():  # orders' calls to the ERP go first
+                        return await erp.set_stock([setting(k) for k in part])
 
                 done, failed = await bisect_batch(keys, send, name=lambda k: f"{k[0]}:{k[2]}")
             for key, error in failed:
