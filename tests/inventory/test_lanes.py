@@ -8,10 +8,11 @@ lasts.
 
 The issue's finer target, accept→confirmed p99 during the burst within twice the idle p99, is
 printed but not asserted: on this 2-core machine the hub, the sandbox and both clients share the
-cores. The burst phase measures 2.5 to 4 times the idle p99 (itself the second slowest of some
-150 orders). Its slowest orders come in the windows where the sync loop writes the burst's stock
-to Odoo (every ``erp_max_delay_s``, 30 s, while the events do not pause); with those writes held
-until the burst ended, one run measured 1.2 times (see the issue's notes)."""
+cores. The burst phase measures 1.8 to 4.2 times the idle p99 (itself the second slowest of some
+150 orders, 89-193 ms). Its slowest orders come in the windows where the sync loop writes the
+burst's stock to Odoo (every ``erp_max_delay_s``, 30 s, while the events do not pause), even with
+those writes giving way to the orders' calls; with the writes held until the burst ended, one run
+measured 1.2 times (see the issue's notes)."""
 
 from __future__ import annotations
 
