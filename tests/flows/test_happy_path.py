@@ -3,9 +3,14 @@ references and the events of each step; duplicates make one sale order; prices p
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
-from tests.contract.odoo.conftest import stocked_products
+import httpx
+import pytest
+
+from crossdock.flows.orders import steps_of
+from tests.contract.odoo.conftest import Target, stocked_products
 from tests.flows.harness import Flow, make_order
 
 
@@ -40,6 +45,22 @@ async def test_an_order_goes_to_invoiced_after_its_shipment(flow: Flow, uid: str
     steps = await flow.steps(order_id)
     assert steps[0] == "accepted" and steps[-1] == "invoiced"
     assert {"confirmed", "released", "shipped"} <= set(steps)
+
+
+async def test_each_step_carries_the_time_it_happened(flow: Flow, odoo: Target, uid: str) -> None:
+    """An order's timeline says when the ERP confirmed it, not when the batch that did so began:
+    with the ERP's next answer held back, ``confirmed`` is recorded after that answer came."""
+    if odoo.server is None:
+        pytest.skip("holds an answer back: the sandbox's fault injection")
+    [a] = await stocked_products(flow.ops, uid, {"A": 10})
+    held_s = 0.5
+    httpx.post(f"{odoo.url}/sandbox/faults", json={"slow_next": [held_s]}).raise_for_status()
+    began = time.time()
+    [order_id] = await flow.accept(make_order(f"WS-{uid}", f"c-{uid}", [(a, "1")]))
+
+    await flow.wait_state(order_id, "released")
+    steps = {s.step: s.at for s in await flow.engine.db.read(lambda c: steps_of(c, order_id))}
+    assert steps["accepted"] < began + held_s <= steps["confirmed"] <= steps["released"]
 
 
 async def test_duplicates_make_exactly_one_sale_order(flow: Flow, uid: str) -> None:

@@ -9,7 +9,7 @@ see each other's effects before anything is committed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -106,17 +106,19 @@ class Recorder:
 
     State changes and steps are collected and written set-based when the batch commits: the
     last state of each order with its whole ERP references (``Work.erp`` started from the stored
-    ones, so it holds them all), and every step in the order it was recorded."""
+    ones, so it holds them all), and every step in the order it was recorded. Each step carries
+    the time it was recorded, not the batch's start: a batch's ERP calls can take seconds, and an
+    order's timeline must say when it was confirmed."""
 
-    def __init__(self, batch: Batch, now: float | None = None) -> None:
+    def __init__(self, batch: Batch, clock: Callable[[], float] = time.time) -> None:
         self.batch = batch
-        self.now = time.time() if now is None else now
-        self._moved: dict[str, Work] = {}
+        self.clock = clock
+        self._moved: dict[str, tuple[Work, float]] = {}
         self._steps: list[dict[str, Any]] = []
         batch.write(self._write)
 
     def _write(self, conn: Connection) -> None:
-        changes = [StateChange(w.order_id, w.state, self.now, w.erp) for w in self._moved.values()]
+        changes = [StateChange(w.order_id, w.state, at, w.erp) for w, at in self._moved.values()]
         write_changes(conn, changes, self._steps)
 
     def move(
@@ -134,17 +136,18 @@ class Recorder:
         work.state = state
         if erp:
             work.erp.update(erp)
-        self._moved[work.order_id] = work
-        self._steps.append(
-            step_row(work.order_id, step or state, status, self.now, detail, work.trigger)
-        )
+        at = self.clock()
+        self._moved[work.order_id] = (work, at)
+        self._steps.append(step_row(work.order_id, step or state, status, at, detail, work.trigger))
         self.batch.emit(*events)
 
     def step(
         self, work: Work, step: str, status: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Record a step without changing the state."""
-        self._steps.append(step_row(work.order_id, step, status, self.now, detail, work.trigger))
+        self._steps.append(
+            step_row(work.order_id, step, status, self.clock(), detail, work.trigger)
+        )
 
     def park(
         self,
@@ -171,7 +174,7 @@ class Recorder:
             return
         work.open_types.add(kind.type)
         exception_id = new_event_id()
-        subject, now = order_subject(work.order_id), self.now
+        subject, now = order_subject(work.order_id), self.clock()
 
         def write(conn: Connection) -> None:
             open_exception(
@@ -205,7 +208,7 @@ class Recorder:
     def withdraw(self, work: Work, note: str) -> None:
         """Close the order's open exceptions (it ended another way)."""
         work.open_types.clear()
-        subject, now = order_subject(work.order_id), self.now
+        subject, now = order_subject(work.order_id), self.clock()
 
         def write(conn: Connection) -> None:
             withdraw_exceptions(conn, subject, note=note, now=now)
