@@ -208,25 +208,28 @@ def compute(
 ) -> list[Availability]:
     """Availability of every SKU for every channel (see the module documentation)."""
     config = settings.config
-    skus = sorted(set(skus))
+    wanted = set(skus)
+    skus = sorted(wanted)
     categories = {sku: config.category_of(sku) for sku in skus}
     units = {sku: config.unit_of(sku, categories[sku]) for sku in skus}
     out: list[Availability] = []
     for channel in channels:
         warehouses = set(settings.channels.get(channel) or settings.warehouses[:1])
         rules = settings.channel(channel)
-        touching = [r for r in inputs.reservations if r.warehouses & warehouses]
+        # One pass over the open orders' lines, not one per SKU: a publication of thousands of
+        # SKUs with thousands of open orders stays linear.
+        reserved: tuple[dict[str, Decimal], dict[str, Decimal]] = ({}, {})  # in ERP, pending
+        for reservation in inputs.reservations:
+            if reservation.warehouses & warehouses:
+                totals = reserved[0] if reservation.in_erp else reserved[1]
+                for sku, quantity in reservation.lines.items():
+                    if sku in wanted:
+                        totals[sku] = totals.get(sku, ZERO) + quantity
         for sku in skus:
             category = categories[sku]
             on_hand = sum((inputs.on_hand.get((w, sku), ZERO) for w in warehouses), ZERO)
-            in_erp = pending = ZERO
-            for reservation in touching:
-                quantity = reservation.lines.get(sku)
-                if quantity:
-                    if reservation.in_erp:
-                        in_erp += quantity
-                    else:
-                        pending += quantity
+            in_erp = reserved[0].get(sku, ZERO)
+            pending = reserved[1].get(sku, ZERO)
             free = on_hand - in_erp
             buffer_rule = rules.buffer.skus.get(sku) or (
                 rules.buffer.categories.get(category) if category else None
