@@ -6,13 +6,12 @@ idle again. What lanes guarantee, and this test asserts: orders are handled whil
 taken in, not after it: no order of the burst phase waits anywhere near as long as the burst
 lasts.
 
-The issue's finer target, accept→confirmed p99 during the burst within twice the idle p99, is
-printed but not asserted: on this 2-core machine the hub, the sandbox and both clients share the
-cores. The burst phase measures 1.8 to 4.2 times the idle p99 (itself the second slowest of some
-150 orders, 89-193 ms). Its slowest orders come in the windows where the sync loop writes the
-burst's stock to Odoo (every ``erp_max_delay_s``, 30 s, while the events do not pause), even with
-those writes giving way to the orders' calls; with the writes held until the burst ended, one run
-measured 1.2 times (see the issue's notes)."""
+The issue's finer target holds too: accept→confirmed p99 during the burst within twice the idle
+p99, the idle p99 taken over both idle phases (300 orders; the machine's speed drifts within a
+run). Each order's ``confirmed`` step is stamped when the ERP confirmed it, so both include the
+ERP's own time. Measured 1.1 to 1.8 times; the slowest orders of the burst come in the windows
+where the sync loop writes the burst's stock to Odoo and publishes it (every
+``erp_max_delay_s``, 30 s, while the events do not pause)."""
 
 from __future__ import annotations
 
@@ -328,16 +327,16 @@ async def test_a_stock_burst_does_not_delay_orders(served: Served, shop: httpx.A
         lambda: _confirmed(served.db_url, everything), timeout=120, what="every order confirmed"
     )
     latencies = _latencies(served.db_url, everything)
-    idle_a = _p99([latencies[i] for i in before])
-    idle_b = _p99([latencies[i] for i in after])
+    idle = _p99([latencies[i] for i in [*before, *after]])
     busy = _p99([latencies[i] for i in during])
     slowest = max(latencies[i] for i in during)
     report = (
         f"burst of {BURST_EVENTS} events in {burst_s:.1f} s; accept->confirmed p99: "
-        f"idle {idle_a * 1000:.0f} / {idle_b * 1000:.0f} ms, during the burst "
-        f"{busy * 1000:.0f} ms = {busy / idle_a:.1f}x the idle p99 before it "
+        f"idle {idle * 1000:.0f} ms ({len(before)} + {len(after)} orders, before and after), "
+        f"during the burst {busy * 1000:.0f} ms = {busy / idle:.1f}x "
         f"(slowest {slowest * 1000:.0f} ms; {len(during)} orders)"
     )
     print(report)
     assert len(during) >= 50, report  # enough orders ran during the burst to judge
+    assert busy <= 2 * idle, report
     assert slowest < QUEUED_SHARE * burst_s, report
