@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     CompoundSelect,
@@ -58,12 +59,22 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"data: {type(value).__name__} is not JSON serialisable")
 
 
-# One encoder for every call: json.dumps with options builds a new encoder each time.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, ensure_ascii=False)
+# orjson encodes an event's data in ~0.2 us where the standard library takes ~3 us (most of it
+# building an encoder per call), a third of the work of preparing an event for the log. Times go
+# through `_json_default` so they read as the log's own (`Z`, converted to UTC).
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# What orjson refuses and the standard library writes (integers beyond 64 bits, NaN as `NaN`).
+_FALLBACK = json.JSONEncoder(separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 
 def dump_data(data: Any) -> str:
-    return _ENCODER.encode(data)
+    """Compact JSON text of an event's data (Decimal as a string, times as RFC 3339 in UTC)."""
+    try:
+        return orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return _FALLBACK.encode(data)
 
 
 def partition_of(subject: str, partitions: int) -> int:

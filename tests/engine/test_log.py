@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import Connection, create_engine, func, select
@@ -12,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from crossdock.engine import Engine, EnvelopeError, NewEvent
 from crossdock.engine.database import Database, normalize_url
-from crossdock.engine.log import read_partitions
+from crossdock.engine.log import dump_data, read_partitions
 from crossdock.engine.tables import events
 
 
@@ -171,3 +177,39 @@ def test_reading_claimed_partitions_matches_reading_each_alone(db_url: str) -> N
             ), f"claim of {size} partitions"
     finally:
         db.close()
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+@dataclass
+class Opaque:
+    value: int
+
+
+def test_event_data_is_stored_as_compact_json_with_the_logs_conventions() -> None:
+    moment = datetime(2026, 11, 23, 16, 30, tzinfo=timezone(timedelta(hours=2)))
+    data = {
+        "price": Decimal("120.50"),
+        "at": moment,
+        "day": date(2026, 11, 23),
+        "id": UUID("01a208d3-eb5c-7fdd-9d77-31a7ad0e92d2"),
+        "colour": Colour.RED,
+        "lines": [{"qty": 2, "ratio": 0.5, "note": "Größe ✓"}],
+        7: None,
+    }
+    assert dump_data(data) == (
+        '{"price":"120.50","at":"2026-11-23T14:30:00Z","day":"2026-11-23",'
+        '"id":"01a208d3-eb5c-7fdd-9d77-31a7ad0e92d2","colour":"red",'
+        '"lines":[{"qty":2,"ratio":0.5,"note":"Größe ✓"}],"7":null}'
+    )
+
+
+def test_event_data_beyond_the_fast_encoder_is_still_stored() -> None:
+    assert json.loads(dump_data({"big": 2**70})) == {"big": 2**70}
+
+
+def test_event_data_that_is_not_json_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="Opaque is not JSON serialisable"):
+        dump_data({"x": Opaque(1)})
