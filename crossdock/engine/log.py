@@ -65,7 +65,8 @@ def _json_default(value: Any) -> Any:
 _ORJSON_OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )
-# What orjson refuses and the standard library writes (integers beyond 64 bits, NaN as `NaN`).
+# What orjson refuses and the standard library writes: integers beyond 64 bits. (A float NaN,
+# which the standard library wrote as the non-JSON `NaN`, is now `null`.)
 _FALLBACK = json.JSONEncoder(separators=(",", ":"), default=_json_default, ensure_ascii=False)
 
 

@@ -208,6 +208,7 @@ def test_event_data_is_stored_as_compact_json_with_the_logs_conventions() -> Non
 
 def test_event_data_beyond_the_fast_encoder_is_still_stored() -> None:
     assert json.loads(dump_data({"big": 2**70})) == {"big": 2**70}
+    assert dump_data({"ratio": float("nan")}) == '{"ratio":null}'  # valid JSON, unlike NaN
 
 
 def test_event_data_that_is_not_json_is_refused_by_name() -> None:
