@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 import socket
 from collections.abc import Generator
@@ -19,6 +18,7 @@ from crossdock.commands.common import ConfigOption, load
 from crossdock.config import Config
 from crossdock.hub import build_hub, migrate
 from crossdock.ops.audit import config_digest, local_actor, record_config
+from crossdock.ops.heap import freeze_startup_heap
 from crossdock.ops.logging import configure_logging
 
 
@@ -110,12 +110,7 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     await hub.start(workers=workers, scheduler=workers)
     await hub.engine.writer.submit(lambda c: record_config_change(c, cfg))
-    # What start-up built (modules, the app, the hub; the imports alone make ~167,000 objects)
-    # lives as long as the process: taken out of the collector's view, a full collection walks
-    # only what requests made since, not all of it again (50-115 ms per full collection at that
-    # size).
-    gc.collect()
-    gc.freeze()
+    freeze_startup_heap()
     try:
         if api:
             config = uvicorn.Config(

@@ -256,7 +256,7 @@ class Engine:
     async def append(self, new_events: Sequence[NewEvent]) -> list[Event]:
         """Append events; returns once committed. A duplicate (same source and idempotency key)
         returns the event stored first."""
-        return [a.event for a in await self.writer.append(new_events)]
+        return await self.writer.append(new_events)
 
     async def append_one(self, new_event: NewEvent) -> Event:
         return (await self.append([new_event]))[0]

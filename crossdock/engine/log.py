@@ -33,7 +33,7 @@ from crossdock.engine.envelope import (
     Event,
     NewEvent,
     format_time,
-    new_event_id,
+    new_event_ids,
     parse_time,
     utcnow,
 )
@@ -168,12 +168,14 @@ class Prepared(NamedTuple):
 def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
     """Assign ids and times and encode data. Runs in the caller, so this Python work overlaps
     with the writer thread's time inside SQLite (which releases the GIL)."""
+    events = list(new_events)
+    fresh_ids = iter(new_event_ids(sum(1 for new in events if not new.id)))
     now = time.time()
     stamp = utcnow()
     stamp_text = format_time(stamp)
     out: list[Prepared] = []
-    for new in new_events:
-        event_id = new.id or new_event_id()
+    for new in events:
+        event_id = new.id or next(fresh_ids)
         data = dict(new.data)
         event = Event(
             event_id,
@@ -202,33 +204,42 @@ def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
     return out
 
 
-def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appended]:
-    """Insert prepared events, returning the stored original for each duplicate idempotency key
-    (of an earlier append, or of an earlier event in `prepared`).
+def insert_rows(conn: Connection, prepared: Sequence[Prepared]) -> dict[int, Event]:
+    """Insert prepared events; for each one that repeats an idempotency key (of an earlier
+    append, or of an earlier event in `prepared`), its index mapped to the stored original.
+    Empty when every event was new.
 
     Callers hold the append lock (SQLite's write lock, or the PostgreSQL advisory lock), so the
     insert and the look-up of skipped rows cannot race with another appender. Duplicates are
     rare: they cost a look-up only when the database skipped a row.
     """
     if not prepared:
-        return []
+        return {}
     inserted = insert_values(conn, _INSERT_HEAD, [p.row for p in prepared], _INSERT_TAIL)
     if inserted == len(prepared):
-        return [Appended(p.event, new=True) for p in prepared]
+        return {}
     keys = sorted(
         {(p.event.source, p.event.idempotency_key) for p in prepared if p.event.idempotency_key}
     )
     stored = _existing(conn, keys)
-    out: list[Appended] = []
-    for item in prepared:
+    duplicates: dict[int, Event] = {}
+    for index, item in enumerate(prepared):
         event = item.event
         key = event.idempotency_key
         original = stored.get((event.source, key)) if key else None
-        if original is None or original.id == event.id:
-            out.append(Appended(event, new=True))
-        else:
-            out.append(Appended(original, new=False))
-    return out
+        if original is not None and original.id != event.id:
+            duplicates[index] = original
+    return duplicates
+
+
+def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appended]:
+    """Insert prepared events (see `insert_rows`): one `Appended` per event, in order, with the
+    stored original in place of a duplicate."""
+    duplicates = insert_rows(conn, prepared)
+    return [
+        Appended(duplicates[i], new=False) if i in duplicates else Appended(p.event, new=True)
+        for i, p in enumerate(prepared)
+    ]
 
 
 def insert_events(

@@ -31,8 +31,8 @@ import structlog
 from sqlalchemy import Connection, text
 
 from crossdock.engine.database import Database
-from crossdock.engine.envelope import NewEvent
-from crossdock.engine.log import Appended, Prepared, insert_prepared, prepare
+from crossdock.engine.envelope import Event, NewEvent
+from crossdock.engine.log import Prepared, insert_rows, prepare
 from crossdock.engine.observer import NullObserver, Observer
 
 T = TypeVar("T")
@@ -73,16 +73,19 @@ class _Pending(Generic[Item, R]):
     futures: list[asyncio.Future[R]] = field(default_factory=list)
 
 
-def _insert_many(conn: Connection, items: list[list[Prepared]]) -> list[list[Appended]]:
-    appended = insert_prepared(conn, [p for item in items for p in item])
+def _insert_many(conn: Connection, items: list[list[Prepared]]) -> list[list[Event]]:
+    prepared = [p for item in items for p in item]
+    # Appenders want the events (the stored original for a duplicate), not an `Appended` each.
+    duplicates = insert_rows(conn, prepared)
+    events = [duplicates.get(i, p.event) for i, p in enumerate(prepared)]
     out, start = [], 0
     for item in items:
-        out.append(appended[start : start + len(item)])
+        out.append(events[start : start + len(item)])
         start += len(item)
     return out
 
 
-APPEND: Batched[list[Prepared], list[Appended]] = Batched("append", _insert_many, appends=True)
+APPEND: Batched[list[Prepared], list[Event]] = Batched("append", _insert_many, appends=True)
 
 
 class Writer:
@@ -144,8 +147,9 @@ class Writer:
         higher priority, or merged writes (appends, order intake), which always come first."""
         return bool(self._batched) or any(-op.sort_key[0] > priority for op in self._ops)
 
-    async def append(self, new_events: Sequence[NewEvent]) -> list[Appended]:
-        """Append events; returns once they are committed (merged with concurrent appends)."""
+    async def append(self, new_events: Sequence[NewEvent]) -> list[Event]:
+        """Append events; returns them once they are committed (merged with concurrent appends),
+        the stored original in place of a duplicate."""
         for new in new_events:
             new.validate()
         return await self.submit_batched(APPEND, prepare(new_events, self._partitions))
