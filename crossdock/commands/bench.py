@@ -29,15 +29,18 @@ def engine_bench(
         None, "--pg-url", help="PostgreSQL server to measure too (a scratch database is created)."
     ),
     synchronous: str = typer.Option("FULL", help="SQLite synchronous pragma: FULL or NORMAL."),
+    rounds: int = typer.Option(
+        3, min=1, help="Rounds of raw references and batched append (medians are reported)."
+    ),
 ) -> None:
     """Event engine: append, handle and latency, next to a raw SQLite insert reference."""
     from crossdock.bench.engine import run_engine_bench
 
     configure_logging("warning")
-    _emit(
-        asyncio.run(run_engine_bench(events=events, pg_url=pg_url, synchronous=synchronous)),
-        as_json,
+    figures = run_engine_bench(
+        events=events, pg_url=pg_url, synchronous=synchronous, rounds_count=rounds
     )
+    _emit(asyncio.run(figures), as_json)
 
 
 @app.command("intake")
