@@ -18,7 +18,7 @@ from crossdock.commands.common import ConfigOption, load
 from crossdock.config import Config
 from crossdock.hub import build_hub, migrate
 from crossdock.ops.audit import config_digest, local_actor, record_config
-from crossdock.ops.heap import freeze_startup_heap
+from crossdock.ops.heap import settle_heap
 from crossdock.ops.logging import configure_logging
 
 
@@ -110,7 +110,7 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     await hub.start(workers=workers, scheduler=workers)
     await hub.engine.writer.submit(lambda c: record_config_change(c, cfg))
-    freeze_startup_heap()
+    settle_heap()
     try:
         if api:
             config = uvicorn.Config(
