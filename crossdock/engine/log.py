@@ -166,8 +166,8 @@ class Prepared(NamedTuple):
 
 
 def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
-    """Assign ids and times and encode data. Runs in the caller, so this Python work overlaps
-    with the writer thread's time inside SQLite (which releases the GIL)."""
+    """Assign ids and times and encode data. Runs in the caller, off the writer thread: while a
+    commit runs inside SQLite (which releases the GIL), other callers can prepare theirs."""
     events = list(new_events)
     fresh_ids = iter(new_event_ids(sum(1 for new in events if not new.id)))
     now = time.time()
@@ -237,7 +237,7 @@ def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appe
     stored original in place of a duplicate."""
     duplicates = insert_rows(conn, prepared)
     return [
-        Appended(duplicates[i], new=False) if i in duplicates else Appended(p.event, new=True)
+        Appended(duplicates.get(i, p.event), new=i not in duplicates)
         for i, p in enumerate(prepared)
     ]
 

@@ -20,8 +20,8 @@ def settle_heap() -> None:
 
     An event in flight holds a few tracked objects (its envelope, data, row), so at the default
     threshold a young collection runs every ~100 events: the two younger generations'
-    collections took 23-26 ms per 50,000 appended events (`crossdock bench engine`), 5 ms at
-    10,000, about half a millisecond each.
+    collections took 23-26 ms during the 50,000-event append of `crossdock bench engine`
+    (timed with `gc.callbacks`), 5 ms at 10,000, about half a millisecond each.
     """
     gc.collect()
     gc.freeze()
