@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Float, Select, case, func, null, select
@@ -72,9 +73,9 @@ def insert_values(
     marker = mark(conn)
     written, start = 0, 0
     for size in chunk_sizes(len(rows)):
-        params = [value for row in rows[start : start + size] for value in row]
+        params = tuple(chain.from_iterable(rows[start : start + size]))
         sql = _statement(head, template, size, tail, marker)
-        written += conn.exec_driver_sql(sql, tuple(params)).rowcount
+        written += conn.exec_driver_sql(sql, params).rowcount
         start += size
     return written
 

@@ -18,6 +18,10 @@ from typing import Any, NamedTuple
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_SUBJECT = 255
 MAX_KEY = 255
+# Types already matched: a hub has a few dozen, and the pattern took ~0.2 us of an append's
+# ~9 us an event. Bounded, so arbitrary types from outside cannot grow it without end.
+_VALID_TYPES: set[str] = set()
+_REMEMBERED_TYPES = 4096
 
 
 class EnvelopeError(ValueError):
@@ -32,6 +36,7 @@ _last_id = 0
 # variant bits above (2**61 ids would have to share one millisecond).
 _COUNTER_ROOM = 61
 _LOW_64 = (1 << 64) - 1
+_LOW_48 = (1 << 48) - 1
 
 
 def new_event_ids(count: int) -> list[str]:
@@ -51,15 +56,16 @@ def new_event_ids(count: int) -> list[str]:
     if first <= _last_id:  # the same millisecond as the last id, or the clock went back
         first = _last_id + 1
     _last_id = first + count - 1
-    # Only the low 64 bits differ within the batch: the first half of the text is shared.
+    # Only the low 64 bits differ within the batch: the first half of the text is shared, and
+    # so is the group of four after it unless the count carries into it.
     head = f"{first >> 64:016x}"
     prefix = f"{head[:8]}-{head[8:12]}-{head[12:]}-"
     low = first & _LOW_64
-    out = []
-    for value in range(low, low + count):
-        tail = f"{value:016x}"
-        out.append(f"{prefix}{tail[:4]}-{tail[4:]}")
-    return out
+    last = low + count - 1
+    if low >> 48 == last >> 48:
+        shared = f"{prefix}{low >> 48:04x}-"
+        return [f"{shared}{value & _LOW_48:012x}" for value in range(low, last + 1)]
+    return [f"{prefix}{value >> 48:04x}-{value & _LOW_48:012x}" for value in range(low, last + 1)]
 
 
 def new_event_id() -> str:
@@ -81,10 +87,13 @@ class NewEvent:
     id: str | None = None
 
     def validate(self) -> None:
-        if not TYPE_PATTERN.match(self.type):
-            raise EnvelopeError(
-                f"type: {self.type!r} must be dotted lower-case, e.g. order.accepted"
-            )
+        if self.type not in _VALID_TYPES:
+            if not TYPE_PATTERN.match(self.type):
+                raise EnvelopeError(
+                    f"type: {self.type!r} must be dotted lower-case, e.g. order.accepted"
+                )
+            if len(_VALID_TYPES) < _REMEMBERED_TYPES:
+                _VALID_TYPES.add(self.type)
         if not self.source:
             raise EnvelopeError("source: must not be empty")
         if not self.subject or len(self.subject) > MAX_SUBJECT:

@@ -165,42 +165,54 @@ class Prepared(NamedTuple):
     row: tuple[Any, ...]
 
 
+# Named tuples built with `tuple.__new__` skip their generated `__new__` (a Python function with
+# defaults): 0.3 of the 1.6 us an event took to prepare.
+_new_tuple = tuple.__new__
+
+
 def prepare(new_events: Iterable[NewEvent], partitions: int) -> list[Prepared]:
-    """Assign ids and times and encode data. Runs in the caller, off the writer thread: while a
-    commit runs inside SQLite (which releases the GIL), other callers can prepare theirs."""
-    events = list(new_events)
+    """Assign ids and times and encode data: the per-event work of an append, done by the caller
+    before the write so the writer thread only inserts."""
+    events = new_events if isinstance(new_events, list) else list(new_events)
     fresh_ids = iter(new_event_ids(sum(1 for new in events if not new.id)))
     now = time.time()
     stamp = utcnow()
     stamp_text = format_time(stamp)
+    crc32 = zlib.crc32
     out: list[Prepared] = []
+    append = out.append
     for new in events:
         event_id = new.id or next(fresh_ids)
         data = dict(new.data)
-        event = Event(
-            event_id,
-            new.type,
-            new.source,
-            new.subject,
-            new.time or stamp,
-            data,
-            new.traceparent,
-            new.idempotency_key,
-            now,
+        when = new.time
+        event = _new_tuple(
+            Event,
+            (
+                event_id,
+                new.type,
+                new.source,
+                new.subject,
+                stamp if when is None else when,
+                data,
+                new.traceparent,
+                new.idempotency_key,
+                now,
+                0,
+            ),
         )
         row = (
             event_id,
             new.type,
             new.source,
             new.subject,
-            partition_of(new.subject, partitions),
-            stamp_text if new.time is None else format_time(new.time),
+            crc32(new.subject.encode()) % partitions,  # partition_of, inlined
+            stamp_text if when is None else format_time(when),
             dump_data(data),
             new.traceparent,
             new.idempotency_key,
             now,
         )
-        out.append(Prepared(event, row))
+        append(_new_tuple(Prepared, (event, row)))
     return out
 
 

@@ -74,9 +74,11 @@ class _Pending(Generic[Item, R]):
 
 
 def _insert_many(conn: Connection, items: list[list[Prepared]]) -> list[list[Event]]:
-    prepared = [p for item in items for p in item]
+    prepared = list(itertools.chain.from_iterable(items))
     # Appenders want the events (the stored original for a duplicate), not an `Appended` each.
     duplicates = insert_rows(conn, prepared)
+    if not duplicates:
+        return [[p.event for p in item] for item in items]
     events = [duplicates.get(i, p.event) for i, p in enumerate(prepared)]
     out, start = [], 0
     for item in items:

@@ -40,6 +40,20 @@ def test_counting_never_reaches_the_variant_bits(monkeypatch: pytest.MonkeyPatch
     assert batch == sorted(batch)
 
 
+def test_a_batch_counting_across_the_fourth_group_reads_as_its_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A draw four below a carry out of the last twelve hex digits into the group before them.
+    draw = (1 << 48) - 4
+    monkeypatch.setattr(envelope._rng, "getrandbits", lambda bits: draw if bits > 12 else 0)
+    monkeypatch.setattr(envelope, "_last_id", 0)  # the draw is used as it is
+    batch = new_event_ids(8)
+    values = [uuid.UUID(i).int for i in batch]
+    assert values == list(range(values[0], values[0] + 8))
+    assert batch == [str(uuid.UUID(int=v)) for v in values]
+    assert batch[3].split("-")[3] != batch[4].split("-")[3]  # the carry happened in the batch
+
+
 def test_ids_keep_increasing_when_the_clock_goes_back(monkeypatch: pytest.MonkeyPatch) -> None:
     last = new_event_id()
     monkeypatch.setattr(envelope.time, "time_ns", lambda: 0)
