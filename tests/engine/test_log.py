@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from crossdock.engine import Engine, EnvelopeError, NewEvent
 from crossdock.engine.database import Database, normalize_url
-from crossdock.engine.log import dump_data, read_partitions
+from crossdock.engine.log import dump_data, partition_of, prepare, read_partitions
 from crossdock.engine.tables import events
 
 
@@ -214,3 +214,10 @@ def test_event_data_beyond_the_fast_encoder_is_still_stored() -> None:
 def test_event_data_that_is_not_json_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match="Opaque is not JSON serialisable"):
         dump_data({"x": Opaque(1)})
+
+
+def test_prepared_rows_carry_the_partition_of_their_subject() -> None:
+    # `prepare` computes the partition inline; it must stay the function every reader uses.
+    subjects = [f"order:{i}" for i in range(500)] + ["kunde:Müller-Lüdenscheidt"]
+    prepared = prepare([NewEvent("order.accepted", "shop", s) for s in subjects], 16)
+    assert [p.row[4] for p in prepared] == [partition_of(s, 16) for s in subjects]
