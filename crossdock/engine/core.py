@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, inspect, select
 from crossdock.engine import deadletters
 from crossdock.engine import log as eventlog
 from crossdock.engine.consumers import Subscription
-from crossdock.engine.database import Database, Dialect, dialect_of, sqlite_path
+from crossdock.engine.database import Database, sqlite_path
 from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
@@ -50,17 +50,9 @@ class SchemaMissing(RuntimeError):
     """The database has no engine tables: run `crossdock db upgrade` (or start `serve`)."""
 
 
-# Partitions bound how many workers a consumer group can spread over, and each one is a place
-# every commit writes to in the log's `(partition, seq)` index. On SQLite (one machine, one
-# writer) 16 are more than its workers use, and a commit of 800 events writes 48 pages of that
-# index instead of 82 with 32 (the writer thread: 5.4 -> 4.6 us an event). PostgreSQL serves
-# many machines and logs changed rows rather than pages.
-DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
-
-
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    partitions: int | None = None  # None: DEFAULT_PARTITIONS of the database
+    partitions: int = 32
     lease_seconds: float = 30.0
     poll_interval_s: float = 0.1
     sqlite_synchronous: str = "FULL"
@@ -100,7 +92,7 @@ class Engine:
         self.notifier = Notifier()
         self._wakeups: LocalWakeups | None = None  # other processes on the same SQLite file
         self.stats = Stats()
-        self.partitions = self.settings.partitions or DEFAULT_PARTITIONS[dialect_of(url)]
+        self.partitions = self.settings.partitions
         self._db: Database | None = None
         self._writer: Writer | None = None
         self._dispatcher: Dispatcher | None = None
@@ -208,7 +200,7 @@ class Engine:
             insert_ignore(
                 self.db.dialect,
                 engine_meta,
-                [{"key": "partitions", "value": str(self.partitions)}],
+                [{"key": "partitions", "value": str(self.settings.partitions)}],
             )
         )
         stored = int(
@@ -216,8 +208,10 @@ class Engine:
                 select(engine_meta.c.value).where(engine_meta.c.key == "partitions")
             ).scalar_one()
         )
-        if stored != self.partitions:
-            logger.warning("engine.partitions_fixed", configured=self.partitions, stored=stored)
+        if stored != self.settings.partitions:
+            logger.warning(
+                "engine.partitions_fixed", configured=self.settings.partitions, stored=stored
+            )
         return stored
 
     def _committed(self, appended: bool) -> None:
@@ -366,10 +360,21 @@ def _backlog(conn: Connection, groups: Sequence[str]) -> list[GroupBacklog]:
     now = time.time()
     out: list[GroupBacklog] = []
     for group in groups:
+        # One pass over the positions after the group's lowest cursor (by primary key), each
+        # row matched to its partition's cursor: the log has no index by partition alone.
+        lowest = (
+            select(func.min(cursors.c.position))
+            .where(cursors.c.group_name == group)
+            .scalar_subquery()
+        )
         unread_query = (
             select(func.count(), func.min(events.c.recorded_at))
             .select_from(events.join(cursors, events.c.partition == cursors.c.partition))
-            .where(cursors.c.group_name == group, events.c.seq > cursors.c.position)
+            .where(
+                cursors.c.group_name == group,
+                events.c.seq > lowest,
+                events.c.seq > cursors.c.position,
+            )
         )
         unread, oldest = conn.execute(unread_query).one()
         parked = conn.execute(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     func,
+    literal_column,
     or_,
     select,
     union_all,
@@ -37,10 +38,15 @@ from crossdock.engine.envelope import (
     parse_time,
     utcnow,
 )
-from crossdock.engine.tables import events
+from crossdock.engine.tables import BLOCK_BITS, events, partition_heads
 
 # Keep well under SQLite's limit of bound parameters per statement.
 _CHUNK = 400
+# A partition is read at most this far past its cursor per round: one seek of the block index
+# per block of the range, in statements of a fixed shape. A far-behind cursor moves in steps.
+_BLOCKS = 8
+_WINDOW = (_BLOCKS - 1) << BLOCK_BITS
+_BLOCK = literal_column(f"(events.seq >> {BLOCK_BITS})", BigInteger())
 # Partitions read by one statement (SQLite allows 500 terms in a compound SELECT).
 _UNION_PARTS = 64
 
@@ -227,7 +233,10 @@ def insert_rows(conn: Connection, prepared: Sequence[Prepared]) -> dict[int, Eve
     """
     if not prepared:
         return {}
+    before = last_position(conn)  # the primary key's last entry
     inserted = insert_values(conn, _INSERT_HEAD, [p.row for p in prepared], _INSERT_TAIL)
+    if inserted:
+        _advance_heads(conn, prepared, inserted, before)
     if inserted == len(prepared):
         return {}
     keys = sorted(
@@ -242,6 +251,35 @@ def insert_rows(conn: Connection, prepared: Sequence[Prepared]) -> dict[int, Eve
         if original is not None and original.id != event.id:
             duplicates[index] = original
     return duplicates
+
+
+_HEADS_HEAD = "INSERT INTO partition_heads (partition, head)"
+_HEADS_TAIL = (
+    "ON CONFLICT (partition) DO UPDATE SET head = CASE WHEN excluded.head > partition_heads.head"
+    " THEN excluded.head ELSE partition_heads.head END"
+)
+
+
+def _advance_heads(
+    conn: Connection, prepared: Sequence[Prepared], inserted: int, before: int
+) -> None:
+    """Move the heads of the partitions `inserted` new rows went to (in the same transaction).
+    Upserts in partition order, so appenders that did run side by side could not deadlock."""
+    if inserted == len(prepared) and conn.dialect.name == "sqlite":
+        # Every row went in, at consecutive positions ending at this connection's last row.
+        first = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()) - inserted + 1
+        heads = {p.row[4]: first + i for i, p in enumerate(prepared)}
+        insert_values(conn, _HEADS_HEAD, sorted(heads.items()), _HEADS_TAIL)
+        return
+    # Rows were skipped (which row took which position is not known), or PostgreSQL: the
+    # partitions of the positions after `before`, read by primary key.
+    moved = conn.execute(
+        select(events.c.partition, func.max(events.c.seq))
+        .where(events.c.seq > before)
+        .group_by(events.c.partition)
+        .order_by(events.c.partition)
+    ).all()
+    insert_values(conn, _HEADS_HEAD, [(int(p), int(head)) for p, head in moved], _HEADS_TAIL)
 
 
 def insert_prepared(conn: Connection, prepared: Sequence[Prepared]) -> list[Appended]:
@@ -277,12 +315,11 @@ def type_clause(patterns: Sequence[str]) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _tops_statement(count: int) -> Select[Any]:
-    # One scalar subquery per partition: each is a single index probe (max of the partition's
-    # range), where GROUP BY would scan every position of the partitions.
+    # One scalar subquery per partition, each a primary-key probe of its head.
     return select(
         *(
-            select(func.coalesce(func.max(events.c.seq), 0))
-            .where(events.c.partition == bindparam(f"p{i}", type_=Integer()))
+            select(func.coalesce(func.max(partition_heads.c.head), 0))
+            .where(partition_heads.c.partition == bindparam(f"p{i}", type_=Integer()))
             .scalar_subquery()
             for i in range(count)
         )
@@ -296,9 +333,14 @@ def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | Compo
     parts = []
     for i in range(count):
         query = select(events.c.partition, *EVENT_COLUMNS).where(
+            # The blocks of the range, each a seek of (block, partition) in the block index
+            # (its leading expression spelled as indexed).
+            _BLOCK.in_([bindparam(f"b{i}_{k}", type_=BigInteger()) for k in range(_BLOCKS)]),
             events.c.partition == bindparam(f"p{i}", type_=Integer()),
-            events.c.seq > bindparam(f"after{i}", type_=BigInteger()),
-            events.c.seq <= bindparam(f"top{i}", type_=BigInteger()),
+            # `+ 0`: not a primary-key range, which SQLite would rather scan (every partition's
+            # whole rows) than the block index.
+            events.c.seq + 0 > bindparam(f"after{i}", type_=BigInteger()),
+            events.c.seq + 0 <= bindparam(f"top{i}", type_=BigInteger()),
         )
         if clause is not None:
             query = query.where(clause)
@@ -321,8 +363,9 @@ def read_partitions(
 
     Events of other types are skipped inside the database: when fewer than `limit` match, the
     reader has seen everything up to the partition's last position (visibility follows position
-    order under the append lock), so the cursor can move past them. Two statements per 64
-    partitions: their last positions, then the events of those that moved.
+    order under the append lock), so the cursor can move past them. A partition is read at most
+    `_WINDOW` positions past its position per call (one index seek per block). Two statements
+    per 64 partitions: their heads, then the events of those that moved.
 
     The statements are built once per shape and reused: building and compiling one costs
     10-60 ms (GIL held), more than running it. Partitions are read in counts that are powers of
@@ -339,15 +382,21 @@ def read_partitions(
         tops = conn.execute(
             _tops_statement(len(chunk)), {f"p{i}": p for i, p in enumerate(chunk)}
         ).one()
-        top_of.update(zip(chunk, (int(top) for top in tops), strict=True))
+        for partition, top in zip(chunk, tops, strict=True):
+            if partition >= 0:
+                top_of[partition] = min(int(top), positions[partition] + _WINDOW)
         moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
     for start in range(0, len(moved), _UNION_PARTS):
         chunk = padded(moved[start : start + _UNION_PARTS])
         params: dict[str, int] = {"limit": limit}
         for i, partition in enumerate(chunk):
+            after, top = positions.get(partition, 0), top_of.get(partition, 0)
             params[f"p{i}"] = partition
-            params[f"after{i}"] = positions.get(partition, 0)
-            params[f"top{i}"] = top_of.get(partition, 0)
+            params[f"after{i}"] = after
+            params[f"top{i}"] = top
+            first, last = (after + 1) >> BLOCK_BITS, top >> BLOCK_BITS
+            for k in range(_BLOCKS):
+                params[f"b{i}_{k}"] = min(first + k, last)
         statement = _events_statement(len(chunk), patterns)
         for row in fetch_rows(conn, statement, params, json_columns=("data",)):
             partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row

@@ -39,7 +39,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from crossdock.engine.database import Dialect
 from crossdock.engine.envelope import Event
 from crossdock.engine.log import last_position, padded, read_partitions, read_positions
-from crossdock.engine.tables import cursors, dead_letters, events, parked_events, parked_subjects
+from crossdock.engine.tables import (
+    cursors,
+    dead_letters,
+    parked_events,
+    parked_subjects,
+    partition_heads,
+)
 
 
 class LeaseLost(Exception):
@@ -97,8 +103,11 @@ def _free(table: Table, now: Any) -> Any:
 
 def _pending_partition_filter(groups: Any, now: Any) -> Any:
     has_events = (
-        select(events.c.seq)
-        .where(events.c.partition == cursors.c.partition, events.c.seq > cursors.c.position)
+        select(partition_heads.c.head)
+        .where(
+            partition_heads.c.partition == cursors.c.partition,
+            partition_heads.c.head > cursors.c.position,
+        )
         .exists()
     )
     return and_(cursors.c.group_name.in_(groups), _free(cursors, now), has_events)
