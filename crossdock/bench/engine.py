@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from crossdock.engine import Batch, Engine, EngineSettings, Lane, NewEvent, Subscription
+from crossdock.engine.core import DEFAULT_PARTITIONS
 from crossdock.engine.envelope import format_time, new_event_id, utcnow
 from crossdock.engine.log import dump_data, partition_of
 from crossdock.migrations import upgrade
@@ -85,7 +86,7 @@ def raw_insert_rate(
             e.type,
             e.source,
             e.subject,
-            partition_of(e.subject, 32),
+            partition_of(e.subject, DEFAULT_PARTITIONS["sqlite"]),
             stamp,
             dump_data(e.data),
             None,

@@ -570,8 +570,9 @@ def default_channels() -> dict[str, ChannelPolicy]:
 class EngineConfig(_Model):
     """Event log and dispatch tuning."""
 
-    partitions: int = Field(default=32, ge=1, le=1024)
-    """Partitions of the log; events of one business key always land in the same one."""
+    partitions: int | None = Field(default=None, ge=1, le=1024)
+    """Partitions of the log; events of one business key always land in the same one. Unset:
+    16 on SQLite, 32 on PostgreSQL. Fixed when the database is first used."""
     lease_seconds: float = Field(default=30.0, gt=0)
     """How long a worker owns a batch before another may take it over."""
     poll_interval_ms: int = Field(default=100, ge=1)

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, inspect, select
 from crossdock.engine import deadletters
 from crossdock.engine import log as eventlog
 from crossdock.engine.consumers import Subscription
-from crossdock.engine.database import Database, sqlite_path
+from crossdock.engine.database import Database, Dialect, dialect_of, sqlite_path
 from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
@@ -50,9 +50,16 @@ class SchemaMissing(RuntimeError):
     """The database has no engine tables: run `crossdock db upgrade` (or start `serve`)."""
 
 
+# Partitions bound how many workers a consumer group can spread over; each one is a head every
+# commit may upsert and a read in every consumer round. On SQLite (one machine, one writer) 16
+# are more than its workers use: measured against 32, appends ~126,000 against ~107,000 events/s
+# and handled ~43,500 against ~39,600 (medians, 4 alternations). PostgreSQL serves many machines.
+DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
+
+
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    partitions: int = 32
+    partitions: int | None = None  # None: DEFAULT_PARTITIONS of the database
     lease_seconds: float = 30.0
     poll_interval_s: float = 0.1
     sqlite_synchronous: str = "FULL"
@@ -92,7 +99,7 @@ class Engine:
         self.notifier = Notifier()
         self._wakeups: LocalWakeups | None = None  # other processes on the same SQLite file
         self.stats = Stats()
-        self.partitions = self.settings.partitions
+        self.partitions = self.settings.partitions or DEFAULT_PARTITIONS[dialect_of(url)]
         self._db: Database | None = None
         self._writer: Writer | None = None
         self._dispatcher: Dispatcher | None = None
@@ -200,7 +207,7 @@ class Engine:
             insert_ignore(
                 self.db.dialect,
                 engine_meta,
-                [{"key": "partitions", "value": str(self.settings.partitions)}],
+                [{"key": "partitions", "value": str(self.partitions)}],
             )
         )
         stored = int(
@@ -208,10 +215,8 @@ class Engine:
                 select(engine_meta.c.value).where(engine_meta.c.key == "partitions")
             ).scalar_one()
         )
-        if stored != self.settings.partitions:
-            logger.warning(
-                "engine.partitions_fixed", configured=self.settings.partitions, stored=stored
-            )
+        if stored != self.partitions:
+            logger.warning("engine.partitions_fixed", configured=self.partitions, stored=stored)
         return stored
 
     def _committed(self, appended: bool) -> None:

@@ -122,7 +122,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         "batch": (-10, 1),
     }
     e = cfg.engine
-    assert (e.partitions, e.lease_seconds, e.poll_interval_ms, e.batch_size) == (32, 30, 100, 200)
+    assert (e.partitions, e.lease_seconds, e.poll_interval_ms, e.batch_size) == (None, 30, 100, 200)
     assert (e.sqlite_synchronous, e.max_attempts, e.backoff_base_s, e.backoff_max_s) == (
         "FULL",
         8,
@@ -134,7 +134,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
 
 def test_empty_sections_mean_defaults_or_nothing() -> None:
     cfg = parse_config("engine:\napi:\nsystems:\n  odoo: {kind: odoo, url: http://odoo:8069}\n")
-    assert cfg.engine.partitions == 32
+    assert cfg.engine.partitions is None  # the engine's default for the database
     assert list(cfg.systems) == ["odoo"]
     with pytest.raises(ConfigError) as info:
         parse_config("systems:\n")  # no systems at all: the default owner `odoo` is missing

@@ -96,7 +96,7 @@ async def test_different_subjects_are_handled_in_parallel(db_url: str) -> None:
     engine = make_engine(db_url, concurrency=2)
     engine.subscribe(Subscription("g", ["order.*"], handle))
     async with engine:
-        # "a" and "b" fall into different partitions with the default 32 (crc32 differs mod 32).
+        # "a" and "b" fall into different partitions with the defaults (16 and 32) alike.
         await engine.append([ev("a", 1), ev("b", 2)])
         await drained(engine)
     assert all(s.is_set() for s in started.values())
@@ -339,3 +339,13 @@ def test_subscription_rejects_unknown_lane() -> None:
     engine = make_engine("sqlite:///unused.db")
     with pytest.raises(ValueError, match="unknown lane 'orders'"):
         engine.subscribe(Subscription("g", ["order.*"], handle, lane="orders"))
+
+
+async def test_partitions_default_by_backend_and_the_first_count_stays(
+    db_url: str, backend: str
+) -> None:
+    async with Engine(db_url) as engine:
+        assert engine.partitions == {"sqlite": 16, "postgresql": 32}[backend]
+    # A node configured differently later reads the count the log was written with.
+    async with Engine(db_url, settings=EngineSettings(partitions=64)) as engine:
+        assert engine.partitions == {"sqlite": 16, "postgresql": 32}[backend]
