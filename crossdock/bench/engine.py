@@ -38,6 +38,7 @@ from crossdock.engine import Batch, Engine, EngineSettings, Lane, NewEvent, Subs
 from crossdock.engine.core import DEFAULT_PARTITIONS
 from crossdock.engine.envelope import format_time, new_event_id, utcnow
 from crossdock.engine.log import dump_data, partition_of
+from crossdock.engine.tables import BLOCK_BITS
 from crossdock.migrations import upgrade
 from crossdock.ops.heap import settle_heap
 
@@ -58,7 +59,7 @@ def _event(i: int) -> NewEvent:
 _LOG_INDEXES = (
     "CREATE UNIQUE INDEX raw_id ON raw (id)",
     "CREATE UNIQUE INDEX raw_key ON raw (idempotency_key, source)",
-    "CREATE INDEX raw_partition ON raw ((seq >> 10), partition)",
+    f"CREATE INDEX raw_partition ON raw ((seq >> {BLOCK_BITS}), partition)",
 )
 
 

@@ -52,8 +52,9 @@ class SchemaMissing(RuntimeError):
 
 # Partitions bound how many workers a consumer group can spread over; each one is a head every
 # commit may upsert and a read in every consumer round. On SQLite (one machine, one writer) 16
-# are more than its workers use: measured against 32, appends ~126,000 against ~107,000 events/s
-# and handled ~43,500 against ~39,600 (medians, 4 alternations). PostgreSQL serves many machines.
+# are more than its workers use, and measured faster than 32 both appending and handling (the
+# append and handled runs of `crossdock bench engine`, alternating the two counts). PostgreSQL
+# serves many machines.
 DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
 
 

@@ -233,7 +233,9 @@ def insert_rows(conn: Connection, prepared: Sequence[Prepared]) -> dict[int, Eve
     """
     if not prepared:
         return {}
-    before = last_position(conn)  # the primary key's last entry
+    # PostgreSQL: where the log ends, to find this insert's rows by primary key afterwards
+    # (SQLite tells it after the insert, without a statement before every append).
+    before = None if conn.dialect.name == "sqlite" else last_position(conn)
     inserted = insert_values(conn, _INSERT_HEAD, [p.row for p in prepared], _INSERT_TAIL)
     if inserted:
         _advance_heads(conn, prepared, inserted, before)
@@ -261,16 +263,22 @@ _HEADS_TAIL = (
 
 
 def _advance_heads(
-    conn: Connection, prepared: Sequence[Prepared], inserted: int, before: int
+    conn: Connection, prepared: Sequence[Prepared], inserted: int, before: int | None
 ) -> None:
     """Move the heads of the partitions `inserted` new rows went to (in the same transaction).
     Upserts in partition order, so appenders that did run side by side could not deadlock."""
-    if inserted == len(prepared) and conn.dialect.name == "sqlite":
-        # Every row went in, at consecutive positions ending at this connection's last row.
-        first = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()) - inserted + 1
-        heads = {p.row[4]: first + i for i, p in enumerate(prepared)}
-        insert_values(conn, _HEADS_HEAD, sorted(heads.items()), _HEADS_TAIL)
-        return
+    if before is None:  # SQLite
+        last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        if inserted == len(prepared):
+            # Every row went in, at consecutive positions ending at this connection's last row.
+            first = last - inserted + 1
+            heads = {p.row[4]: first + i for i, p in enumerate(prepared)}
+            insert_values(conn, _HEADS_HEAD, sorted(heads.items()), _HEADS_TAIL)
+            return
+        # Each row offered took at most one position (AUTOINCREMENT spends one on a skipped
+        # row too), so this insert's rows all lie after `last - len(prepared)`; older rows the
+        # range may also take in only repeat heads already kept.
+        before = last - len(prepared)
     # Rows were skipped (which row took which position is not known), or PostgreSQL: the
     # partitions of the positions after `before`, read by primary key.
     moved = conn.execute(
@@ -318,9 +326,12 @@ def _tops_statement(count: int) -> Select[Any]:
     # One scalar subquery per partition, each a primary-key probe of its head.
     return select(
         *(
-            select(func.coalesce(func.max(partition_heads.c.head), 0))
-            .where(partition_heads.c.partition == bindparam(f"p{i}", type_=Integer()))
-            .scalar_subquery()
+            func.coalesce(
+                select(partition_heads.c.head)
+                .where(partition_heads.c.partition == bindparam(f"p{i}", type_=Integer()))
+                .scalar_subquery(),
+                0,
+            )
             for i in range(count)
         )
     )

@@ -243,6 +243,19 @@ def test_partition_heads_follow_appends_with_and_without_duplicates(db_url: str)
             mixed = sorted(range(250, 600), key=lambda i: (i % 7, i))
             again = [NewEvent("a.b", "t", f"s:{i % 53}", {}, f"k{i}") for i in mixed]
             await engine.append(again)
+            # A partition's only new row first, then skipped rows, then rows of other
+            # partitions: its head must still move to that first row.
+            alone = partition_of("alone", engine.partitions)
+            others = [
+                f"o:{k}" for k in range(50) if partition_of(f"o:{k}", engine.partitions) != alone
+            ]
+            await engine.append(
+                [
+                    NewEvent("a.b", "t", "alone", {}, "first-of-its-partition"),
+                    *(NewEvent("a.b", "t", "s:0", {}, f"k{i}") for i in range(40)),
+                    *(NewEvent("a.b", "t", o, {}, f"late-{o}") for o in others),
+                ]
+            )
 
     asyncio.run(appends())
     db = Database(db_url)
