@@ -30,7 +30,7 @@ def engine_bench(
     ),
     synchronous: str = typer.Option("FULL", help="SQLite synchronous pragma: FULL or NORMAL."),
     rounds: int = typer.Option(
-        3, min=1, help="Rounds of raw references and batched append (medians are reported)."
+        5, min=1, help="Rounds of raw references and batched append (medians are reported)."
     ),
 ) -> None:
     """Event engine: append, handle and latency, next to a raw SQLite insert reference."""
