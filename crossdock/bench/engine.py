@@ -3,9 +3,9 @@
 Figures (SQLite, and PostgreSQL when a URL is given):
 - `raw_insert_rows_per_s`: the same rows `executemany`-inserted into a bare table (no indexes, one
   transaction) with the bare driver — the ceiling for this disk and this Python.
-  `raw_indexed_insert_rows_per_s`: the same, into a table with the three indexes the log needs
-  (event id, idempotency key per source, position block and partition) — the ceiling for a log
-  of this shape, before any per-event work of the engine.
+  `raw_indexed_insert_rows_per_s`: the same, into a table with the two indexes the log needs
+  (event id, idempotency key per source) — the ceiling for a log of this shape, before any
+  per-event work of the engine.
 - `append_events_per_s`: events committed per second through `Engine.append`, by concurrent
   producers sending batches (bulk intake); `append_single_events_per_s`: one event per call, many
   callers at once (API requests) — both rely on group commit. The callers' `NewEvent`s are made
@@ -40,7 +40,6 @@ from crossdock.engine import Batch, Engine, EngineSettings, Lane, NewEvent, Subs
 from crossdock.engine.core import DEFAULT_PARTITIONS
 from crossdock.engine.envelope import format_time, new_event_id, utcnow
 from crossdock.engine.log import dump_data, partition_of
-from crossdock.engine.tables import BLOCK_BITS
 from crossdock.migrations import upgrade
 from crossdock.ops.heap import settle_heap
 
@@ -61,7 +60,6 @@ def _event(i: int) -> NewEvent:
 _LOG_INDEXES = (
     "CREATE UNIQUE INDEX raw_id ON raw (id)",
     "CREATE UNIQUE INDEX raw_key ON raw (idempotency_key, source)",
-    f"CREATE INDEX raw_partition ON raw ((seq >> {BLOCK_BITS}), partition)",
 )
 
 

@@ -16,17 +16,15 @@ from uuid import UUID
 import orjson
 from sqlalchemy import (
     BigInteger,
-    CompoundSelect,
     Connection,
     Integer,
     Row,
     Select,
     bindparam,
+    case,
     func,
-    literal_column,
     or_,
     select,
-    union_all,
 )
 
 from crossdock.engine.bulk import fetch_rows, insert_values
@@ -38,16 +36,14 @@ from crossdock.engine.envelope import (
     parse_time,
     utcnow,
 )
-from crossdock.engine.tables import BLOCK_BITS, events, partition_heads
+from crossdock.engine.tables import events, partition_heads
 
 # Keep well under SQLite's limit of bound parameters per statement.
 _CHUNK = 400
-# A partition is read at most this far past its cursor per round: one seek of the block index
-# per block of the range, in statements of a fixed shape. A far-behind cursor moves in steps.
-_BLOCKS = 8
-_WINDOW = (_BLOCKS - 1) << BLOCK_BITS
-_BLOCK = literal_column(f"(events.seq >> {BLOCK_BITS})", BigInteger())
-# Partitions read by one statement (SQLite allows 500 terms in a compound SELECT).
+# A partition is read at most this far past its cursor per round, so a far-behind cursor moves
+# in steps, and partitions whose cursors lie within this of each other share one scan.
+_WINDOW = 8192
+# Partitions read by one statement (one `CASE` arm each for either bound).
 _UNION_PARTS = 64
 
 
@@ -338,25 +334,47 @@ def _tops_statement(count: int) -> Select[Any]:
 
 
 @functools.lru_cache(maxsize=512)
-def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any] | CompoundSelect[Any]:
+def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any]:
+    """Up to `limit` events of each of `count` partitions, from one primary-key range scan of
+    the log (`lo`, `hi`]: each partition's own bounds (`after{i}`, `top{i}`) are `CASE` arms,
+    NULL (no row) for every other partition, and a row number per partition keeps the first
+    `limit` of each. The log has no partition index to keep up on every append (see migration
+    0008); a scan reads the other partitions' rows of the range inside the database."""
+    partition = events.c.partition
+    arms = [(partition == bindparam(f"p{i}", type_=Integer())) for i in range(count)]
+    after = case(*((arm, bindparam(f"after{i}", type_=BigInteger())) for i, arm in enumerate(arms)))
+    top = case(*((arm, bindparam(f"top{i}", type_=BigInteger())) for i, arm in enumerate(arms)))
+    number = func.row_number().over(partition_by=partition, order_by=events.c.seq)
+    # Ranked on the narrow (position, partition) pairs, then joined back by position: the
+    # window's sort does not carry whole rows.
+    query = select(events.c.seq, number.label("n")).where(
+        events.c.seq > bindparam("lo", type_=BigInteger()),
+        events.c.seq <= bindparam("hi", type_=BigInteger()),
+        events.c.seq > after,
+        events.c.seq <= top,
+    )
     clause = type_clause(types)
-    limit = bindparam("limit", type_=Integer())
-    parts = []
-    for i in range(count):
-        query = select(events.c.partition, *EVENT_COLUMNS).where(
-            # The blocks of the range, each a seek of (block, partition) in the block index
-            # (its leading expression spelled as indexed).
-            _BLOCK.in_([bindparam(f"b{i}_{k}", type_=BigInteger()) for k in range(_BLOCKS)]),
-            events.c.partition == bindparam(f"p{i}", type_=Integer()),
-            # `+ 0`: not a primary-key range, which SQLite would rather scan (every partition's
-            # whole rows) than the block index.
-            events.c.seq + 0 > bindparam(f"after{i}", type_=BigInteger()),
-            events.c.seq + 0 <= bindparam(f"top{i}", type_=BigInteger()),
-        )
-        if clause is not None:
-            query = query.where(clause)
-        parts.append(query.order_by(events.c.seq).limit(limit).subquery().select())
-    return parts[0] if count == 1 else union_all(*parts)
+    if clause is not None:
+        query = query.where(clause)
+    ranked = query.subquery()
+    return (
+        select(partition, *EVENT_COLUMNS)
+        .join_from(ranked, events, events.c.seq == ranked.c.seq)
+        .where(ranked.c.n <= bindparam("limit", type_=Integer()))
+    )
+
+
+def _scans(moved: list[int], positions: Mapping[int, int]) -> list[list[int]]:
+    """Moved partitions in scans: by position, each scan taking the partitions within
+    `_WINDOW` of its first. Each partition's own bounds make any grouping correct; this one
+    keeps a scan to at most twice the window of the log, however far apart the positions."""
+    scans: list[list[int]] = []
+    for partition in sorted(moved, key=positions.__getitem__):
+        if scans and positions[partition] - positions[scans[-1][0]] <= _WINDOW:
+            scans[-1].append(partition)
+        else:
+            scans.append([partition])
+    return scans
 
 
 def padded(chunk: list[int]) -> list[int]:
@@ -375,8 +393,9 @@ def read_partitions(
     Events of other types are skipped inside the database: when fewer than `limit` match, the
     reader has seen everything up to the partition's last position (visibility follows position
     order under the append lock), so the cursor can move past them. A partition is read at most
-    `_WINDOW` positions past its position per call (one index seek per block). Two statements
-    per 64 partitions: their heads, then the events of those that moved.
+    `_WINDOW` positions past its position per call. One statement per 64 partitions for their
+    heads, then one range scan per group of moved partitions whose positions are near (usually
+    one: consumers keep up).
 
     The statements are built once per shape and reused: building and compiling one costs
     10-60 ms (GIL held), more than running it. Partitions are read in counts that are powers of
@@ -397,23 +416,25 @@ def read_partitions(
             if partition >= 0:
                 top_of[partition] = min(int(top), positions[partition] + _WINDOW)
         moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
-    for start in range(0, len(moved), _UNION_PARTS):
-        chunk = padded(moved[start : start + _UNION_PARTS])
-        params: dict[str, int] = {"limit": limit}
-        for i, partition in enumerate(chunk):
-            after, top = positions.get(partition, 0), top_of.get(partition, 0)
-            params[f"p{i}"] = partition
-            params[f"after{i}"] = after
-            params[f"top{i}"] = top
-            first, last = (after + 1) >> BLOCK_BITS, top >> BLOCK_BITS
-            for k in range(_BLOCKS):
-                params[f"b{i}_{k}"] = min(first + k, last)
-        statement = _events_statement(len(chunk), patterns)
-        for row in fetch_rows(conn, statement, params, json_columns=("data",)):
-            partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row
-            found[partition].append(
-                Event(id_, type_, source, subject, parse_time(time_), data, trace, key, at, seq)
-            )
+    for scan in _scans(moved, positions):
+        for start in range(0, len(scan), _UNION_PARTS):
+            part = scan[start : start + _UNION_PARTS]
+            chunk = padded(part)
+            params: dict[str, int] = {
+                "limit": limit,
+                "lo": min(positions[p] for p in part),
+                "hi": max(top_of[p] for p in part),
+            }
+            for i, partition in enumerate(chunk):
+                params[f"p{i}"] = partition
+                params[f"after{i}"] = positions.get(partition, 0)
+                params[f"top{i}"] = top_of.get(partition, 0)
+            statement = _events_statement(len(chunk), patterns)
+            for row in fetch_rows(conn, statement, params, json_columns=("data",)):
+                partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row
+                found[partition].append(
+                    Event(id_, type_, source, subject, parse_time(time_), data, trace, key, at, seq)
+                )
     out: dict[int, tuple[list[Event], int]] = {}
     for partition, after in positions.items():
         rows = sorted(found[partition], key=lambda e: e.position)

@@ -1,8 +1,8 @@
 """The engine's tables (SQLAlchemy Core). Migrations in `crossdock/migrations` create them.
 
 - `events`: the append-only log; `seq` is the position, `partition` a stable hash of the subject.
-  Its indexes are the few an append must pay for (id, idempotency key, position block and
-  partition); per-subject histories are kept by the flows' own tables, not by an index on the log.
+  Its indexes are the two an append must pay for (id, idempotency key): consumers read it by
+  position ranges, and per-subject histories are kept by the flows' own tables.
 - `partition_heads`: the last position of each partition, written with every append.
 - `cursors`: one row per consumer group and partition: how far the group got, who holds the lease.
 - `parked_subjects` / `parked_events`: subjects of a group that wait for a retry, with their queue
@@ -53,13 +53,9 @@ events = Table(
     UniqueConstraint("idempotency_key", "source", name="uq_events_key_source"),
     sqlite_autoincrement=True,
 )
-# Positions in blocks of 1,024, then partition: a commit's entries stay within a few pages
-# where `(partition, seq)` wrote one place per partition (see migration 0007).
-BLOCK_BITS = 10
-Index("ix_events_block_partition", events.c.seq.op(">>")(BLOCK_BITS), events.c.partition)
 
-# The last position of each partition, kept by the appending transaction: what consumers ask
-# the log's partition index for (has it moved, up to where), which the block index cannot say.
+# The last position of each partition, kept by the appending transaction: whether a partition
+# moved and up to where, without an index of the log by partition.
 partition_heads = Table(
     "partition_heads",
     metadata,

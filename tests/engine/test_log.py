@@ -265,6 +265,42 @@ def test_partition_heads_follow_appends_with_and_without_duplicates(db_url: str)
         db.close()
 
 
+def test_a_partition_far_behind_does_not_hold_back_one_read_with_it(db_url: str) -> None:
+    """Read in one call, a partition at the start of a 20,000-event log and one near its end
+    each get their own next events: the one behind does not keep the other from its head."""
+
+    async def fill() -> int:
+        async with Engine(db_url) as engine:
+            await engine.append([order(i % 50) for i in range(20_000)])
+            return engine.partitions
+
+    partitions = asyncio.run(fill())
+    behind, ahead = partition_of("order:0", partitions), partition_of("order:1", partitions)
+    assert behind != ahead
+    db = Database(db_url)
+    try:
+
+        def seqs(conn: Connection, partition: int, after: int) -> list[int]:
+            return list(
+                conn.execute(
+                    select(events.c.seq)
+                    .where(events.c.partition == partition, events.c.seq > after)
+                    .order_by(events.c.seq)
+                ).scalars()
+            )
+
+        got = db.read_sync(lambda c: read_partitions(c, {behind: 0, ahead: 19_000}, 500))
+        behind_all = db.read_sync(lambda c: seqs(c, behind, 0))
+        ahead_all = db.read_sync(lambda c: seqs(c, ahead, 19_000))
+    finally:
+        db.close()
+    found, read_to = got[ahead]
+    assert [e.position for e in found] == ahead_all and read_to == ahead_all[-1]
+    found, read_to = got[behind]
+    assert [e.position for e in found] == behind_all[: len(found)] and found
+    assert read_to < behind_all[-1]  # a window at a time
+
+
 def test_a_partition_far_behind_is_read_in_windows_and_nothing_is_skipped(db_url: str) -> None:
     """Its events sparse among 30,000 of other partitions: each round reads at most a window
     past the cursor, and the rounds together return every event of the partition, in order."""
