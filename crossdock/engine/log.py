@@ -44,7 +44,7 @@ _CHUNK = 400
 # in steps, and partitions whose cursors lie within this of each other share one scan.
 _WINDOW = 8192
 # Partitions read by one statement (one `CASE` arm each for either bound).
-_UNION_PARTS = 64
+_PARTS_PER_STATEMENT = 64
 
 
 def _json_default(value: Any) -> Any:
@@ -407,8 +407,8 @@ def read_partitions(
     patterns = tuple(sorted(set(types)))
     order = list(positions)
     moved: list[int] = []
-    for start in range(0, len(order), _UNION_PARTS):
-        chunk = padded(order[start : start + _UNION_PARTS])
+    for start in range(0, len(order), _PARTS_PER_STATEMENT):
+        chunk = padded(order[start : start + _PARTS_PER_STATEMENT])
         tops = conn.execute(
             _tops_statement(len(chunk)), {f"p{i}": p for i, p in enumerate(chunk)}
         ).one()
@@ -417,8 +417,8 @@ def read_partitions(
                 top_of[partition] = min(int(top), positions[partition] + _WINDOW)
         moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
     for scan in _scans(moved, positions):
-        for start in range(0, len(scan), _UNION_PARTS):
-            part = scan[start : start + _UNION_PARTS]
+        for start in range(0, len(scan), _PARTS_PER_STATEMENT):
+            part = scan[start : start + _PARTS_PER_STATEMENT]
             chunk = padded(part)
             params: dict[str, int] = {
                 "limit": limit,
