@@ -63,8 +63,9 @@ def new_event_ids(count: int) -> list[str]:
     low = first & _LOW_64
     last = low + count - 1
     if low >> 48 == last >> 48:
-        # `%` with a format made once: ids of a 100-event append in 0.21 us each, against
-        # 0.28 with an f-string per id.
+        # `%` with a format made once rather than an f-string per id: 0.21 against 0.28 us an
+        # id (`python -m timeit -s 'from crossdock.engine.envelope import new_event_ids'
+        # 'new_event_ids(100)'`, divided by 100).
         tail = f"{prefix}{low >> 48:04x}-%012x".__mod__
         return list(map(tail, range(low & _LOW_48, (last & _LOW_48) + 1)))
     return [f"{prefix}{value >> 48:04x}-{value & _LOW_48:012x}" for value in range(low, last + 1)]

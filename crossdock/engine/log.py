@@ -365,12 +365,17 @@ def _events_statement(count: int, types: tuple[str, ...]) -> Select[Any]:
 
 
 def _scans(moved: list[int], positions: Mapping[int, int]) -> list[list[int]]:
-    """Moved partitions in scans: by position, each scan taking the partitions within
-    `_WINDOW` of its first. Each partition's own bounds make any grouping correct; this one
-    keeps a scan to at most twice the window of the log, however far apart the positions."""
+    """Moved partitions in scans: by position, each scan taking up to `_PARTS_PER_STATEMENT`
+    partitions within `_WINDOW` of its first. Each partition's own bounds make any grouping
+    correct; this one keeps a scan to at most twice the window of the log, however far apart
+    the positions."""
     scans: list[list[int]] = []
     for partition in sorted(moved, key=positions.__getitem__):
-        if scans and positions[partition] - positions[scans[-1][0]] <= _WINDOW:
+        if (
+            scans
+            and len(scans[-1]) < _PARTS_PER_STATEMENT
+            and positions[partition] - positions[scans[-1][0]] <= _WINDOW
+        ):
             scans[-1].append(partition)
         else:
             scans.append([partition])
@@ -417,24 +422,22 @@ def read_partitions(
                 top_of[partition] = min(int(top), positions[partition] + _WINDOW)
         moved += [p for p in chunk if p >= 0 and top_of[p] > positions[p]]
     for scan in _scans(moved, positions):
-        for start in range(0, len(scan), _PARTS_PER_STATEMENT):
-            part = scan[start : start + _PARTS_PER_STATEMENT]
-            chunk = padded(part)
-            params: dict[str, int] = {
-                "limit": limit,
-                "lo": min(positions[p] for p in part),
-                "hi": max(top_of[p] for p in part),
-            }
-            for i, partition in enumerate(chunk):
-                params[f"p{i}"] = partition
-                params[f"after{i}"] = positions.get(partition, 0)
-                params[f"top{i}"] = top_of.get(partition, 0)
-            statement = _events_statement(len(chunk), patterns)
-            for row in fetch_rows(conn, statement, params, json_columns=("data",)):
-                partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row
-                found[partition].append(
-                    Event(id_, type_, source, subject, parse_time(time_), data, trace, key, at, seq)
-                )
+        chunk = padded(scan)
+        params: dict[str, int] = {
+            "limit": limit,
+            "lo": min(positions[p] for p in scan),
+            "hi": max(top_of[p] for p in scan),
+        }
+        for i, partition in enumerate(chunk):
+            params[f"p{i}"] = partition
+            params[f"after{i}"] = positions.get(partition, 0)
+            params[f"top{i}"] = top_of.get(partition, 0)
+        statement = _events_statement(len(chunk), patterns)
+        for row in fetch_rows(conn, statement, params, json_columns=("data",)):
+            partition, seq, id_, type_, source, subject, time_, data, trace, key, at = row
+            found[partition].append(
+                Event(id_, type_, source, subject, parse_time(time_), data, trace, key, at, seq)
+            )
     out: dict[int, tuple[list[Event], int]] = {}
     for partition, after in positions.items():
         rows = sorted(found[partition], key=lambda e: e.position)
