@@ -15,6 +15,7 @@ from crossdock.api import problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
@@ -51,15 +52,27 @@ def create_app(hub: Hub) -> FastAPI:
         """The process is up (liveness)."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    probes: dict[str, Probe] = {}
+    if hub.erp is not None:
+        client = hub.erp.operations.client
+        probes[hub.erp.name] = Probe(lambda: client.probe(PROBE_TIMEOUT_S))
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"description": "A check is failing (named in `checks`)."}},
+    )
     async def readyz() -> JSONResponse:
-        """The database answers (readiness); 503 otherwise."""
+        """The database and the ERP answer (readiness); 503 otherwise, naming the failing check.
+        The ERP is asked for its version, at most every few seconds."""
         checks: dict[str, Any] = {}
         try:
             await hub.engine.db.read(lambda c: c.execute(text("SELECT 1")).scalar_one())
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"failing: {type(exc).__name__}"
+        for name, probe in probes.items():
+            checks[name] = await probe.result()
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "checks": checks},

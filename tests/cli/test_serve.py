@@ -45,7 +45,7 @@ def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         until_sync(lambda: _answers(f"{base}/healthz"), what="the server to listen")
-        assert httpx.get(f"{base}/readyz").json()["checks"] == {"database": "ok"}
+        assert httpx.get(f"{base}/readyz").json()["checks"] == {"database": "ok", "odoo": "ok"}
         spec = httpx.get(f"{base}/openapi.json").json()
         assert spec["openapi"].startswith("3.1")
     finally:

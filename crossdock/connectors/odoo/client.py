@@ -172,6 +172,12 @@ class OdooClient:
             raise RuntimeError("not connected: await client.connect() first")
         return self._dialect
 
+    async def probe(self, timeout_s: float) -> str:
+        """`ok` when the server tells its version (no authentication, outside the limiter and
+        the circuit breaker): the cheap reachability check of readiness."""
+        await fetch_version(self._http, self.settings.url, timeout_s=timeout_s)
+        return "ok"
+
     async def connect(self) -> ServerInfo:
         """Detect the version, pick the transport and authenticate (once)."""
         async with self._connect_lock:
