@@ -36,7 +36,8 @@ from crossdock.config import Config, load_config
 from crossdock.connectors.odoo import OdooOperations, StockSetting
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.hub import Hub, build_hub, migrate
-from crossdock.model import Customer, Money, Product
+from crossdock.model import Customer
+from crossdock.sandbox.seed import Catalogue, SeedCustomer, SeedProduct, seed
 
 SKUS = [f"DEMO-{n:03d}" for n in range(1, 21)]
 SPLIT_SKU = "DEMO-SPLIT"  # a little in each warehouse
@@ -105,45 +106,27 @@ def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config
     return load_config(path)
 
 
-async def seed_erp(ops: OdooOperations) -> None:
-    """Products with stock in two warehouses, and a customer with a small credit limit."""
-    client = ops.client
-    company = (await client.connect()).company_id
-    context = {"allowed_company_ids": [company]}
-    found = await client.search_read(
-        "stock.warehouse", [["code", "=", SECOND_WAREHOUSE]], ["id"], context=context
-    )
-    if not found:
-        await client.create(
-            "stock.warehouse",
-            [{"name": "Second warehouse", "code": SECOND_WAREHOUSE, "company_id": company}],
-            context=context,
-        )
-    products = [
-        Product(
-            external_ref=sku,
-            source="demo",
-            sku=sku,
-            name=f"Demo product {sku}",
-            list_price=Money(amount="25.00", currency="USD"),
-            cost_price=Money(amount="10.00", currency="USD"),
-        )
+DEMO_CATALOGUE = Catalogue(
+    products=tuple(
+        SeedProduct(sku, f"Demo product {sku}", "25.00", "10.00")
         for sku in [*SKUS, SPLIT_SKU, SCARCE_SKU]
-    ]
-    outcome = await ops.upsert_products(products)
-    if not outcome.ok:
-        raise RuntimeError(f"seeding products failed: {outcome.failed}")
-    await ops.set_stock(
-        [StockSetting(sku=sku, quantity=Decimal(10_000)) for sku in SKUS]
-        + [
-            StockSetting(sku=SPLIT_SKU, quantity=Decimal(3)),
-            StockSetting(sku=SPLIT_SKU, quantity=Decimal(3), warehouse=SECOND_WAREHOUSE),
-            StockSetting(sku=SCARCE_SKU, quantity=Decimal(1)),
-        ]
-    )
-    customers = await ops.find_or_create_customers([_customer(OVER_CREDIT)])
-    partner = customers.done[f"webshop:{OVER_CREDIT}"]
-    await client.write("res.partner", [partner], {"credit_limit": 50.0})
+    ),
+    stock=(
+        *(StockSetting(sku=sku, quantity=Decimal(10_000)) for sku in SKUS),
+        StockSetting(sku=SPLIT_SKU, quantity=Decimal(3)),
+        StockSetting(sku=SPLIT_SKU, quantity=Decimal(3), warehouse=SECOND_WAREHOUSE),
+        StockSetting(sku=SCARCE_SKU, quantity=Decimal(1)),
+    ),
+    customers=(SeedCustomer(OVER_CREDIT, f"Customer {OVER_CREDIT}", credit_limit=50.0),),
+    warehouses=((SECOND_WAREHOUSE, "Second warehouse"),),
+    source="demo",
+)
+"""Products with stock in two warehouses, and a customer with a small credit limit."""
+
+
+async def seed_erp(ops: OdooOperations) -> None:
+    """Seed :data:`DEMO_CATALOGUE`."""
+    await seed(ops, DEMO_CATALOGUE)
 
 
 def _customer(ref: str) -> Customer:

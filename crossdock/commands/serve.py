@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Generator
 
+import structlog
 import typer
 import uvicorn
 import uvloop
@@ -16,10 +17,13 @@ from sqlalchemy import Connection
 
 from crossdock.commands.common import ConfigOption, load
 from crossdock.config import Config
+from crossdock.erp import Erp
 from crossdock.hub import build_hub, migrate
 from crossdock.ops.audit import config_digest, local_actor, record_config
 from crossdock.ops.heap import settle_heap
 from crossdock.ops.logging import configure_logging
+
+log = structlog.get_logger(__name__)
 
 
 def serve(
@@ -81,6 +85,16 @@ def record_config_change(conn: Connection, cfg: Config) -> bool:
     return record_config(conn, digest, actor=local_actor("serve"), source=None)
 
 
+async def seed_sandbox(erp: Erp) -> None:
+    """A sandbox ERP gets a small catalogue (products, stock, customers) on its first start, so
+    that an order for a listed SKU goes through (docs/quickstart.md)."""
+    from crossdock.sandbox.seed import SANDBOX_CATALOGUE, seed_once
+
+    if await seed_once(erp.operations, SANDBOX_CATALOGUE):
+        skus = [p.sku for p in SANDBOX_CATALOGUE.products]
+        log.info("erp.sandbox_seeded", system=erp.name, skus=skus)
+
+
 def _shared_socket(host: str, port: int) -> socket.socket:
     """A listening socket other processes may bind as well (the kernel spreads connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -104,6 +118,8 @@ async def run(
     from crossdock.api.app import create_app
 
     hub = build_hub(cfg, flows=workers)
+    if hub.erp is not None and hub.erp.sandbox is not None:
+        await seed_sandbox(hub.erp)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
