@@ -14,6 +14,7 @@ from crossdock.commands import reconcile as reconcile_cmd
 from crossdock.commands import sandbox as sandbox_cmd
 from crossdock.commands import schema as schema_cmd
 from crossdock.commands import tokens as tokens_cmd
+from crossdock.commands import webhooks as webhooks_cmd
 from crossdock.commands.demo import demo
 from crossdock.commands.serve import serve
 
@@ -28,6 +29,7 @@ app.add_typer(reconcile_cmd.app, name="reconcile")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(engine_cli.dlq, name="dlq")
 app.add_typer(engine_cli.events, name="events")
+app.add_typer(webhooks_cmd.app, name="webhooks")
 app.command("serve")(serve)
 app.command("demo")(demo)
 app.command("catalog")(catalog_cmd.catalog)
