@@ -130,18 +130,7 @@ async def seed_erp(ops: OdooOperations) -> None:
 
 
 def _customer(ref: str) -> Customer:
-    return Customer(
-        external_ref=ref,
-        source="webshop",
-        name=f"Customer {ref}",
-        email=f"{ref.lower()}@example.com",
-        address={
-            "street": "1 Main St",
-            "city": "Springfield",
-            "postal_code": "12345",
-            "country": "US",
-        },
-    )
+    return SeedCustomer(ref, f"Customer {ref}").customer()
 
 
 def shop_orders(count: int, rng: random.Random) -> list[dict[str, Any]]:
