@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crossdock import __version__
-from crossdock.api import problems
+from crossdock.api import openapi, problems
 from crossdock.api.auth import Authenticator
+from crossdock.api.docs import mount_docs
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
 from crossdock.api.reconciliation_routes import router as reconciliation_router
@@ -33,11 +34,15 @@ def create_app(hub: Hub) -> FastAPI:
             "with `Authorization: Bearer <token>` (`crossdock tokens create`). Errors are "
             "RFC 9457 `application/problem+json` documents."
         ),
+        docs_url=None,  # served from packaged assets by `mount_docs`
+        redoc_url=None,
     )
     app.state.hub = hub
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
     app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)
     problems.install(app)
+    openapi.install(app)
+    mount_docs(app)
     app.include_router(router)
     app.include_router(webhook_router)
     app.include_router(ops_router)
@@ -51,7 +56,26 @@ def create_app(hub: Hub) -> FastAPI:
         """The process is up (liveness)."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    readiness = {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string"},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={
+            200: {"content": {"application/json": {"schema": readiness}}},
+            503: {
+                "description": "Not ready: a check fails",
+                "content": {"application/json": {"schema": readiness}},
+            },
+        },
+    )
     async def readyz() -> JSONResponse:
         """The database answers (readiness); 503 otherwise."""
         checks: dict[str, Any] = {}
