@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -36,6 +36,7 @@ def create_app(hub: Hub) -> FastAPI:
         ),
         docs_url=None,  # served from packaged assets by `mount_docs`
         redoc_url=None,
+        dependencies=[Depends(openapi.check_media_type)],
     )
     app.state.hub = hub
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`

@@ -11,7 +11,9 @@ per route, so a new route is described by the same rules.
   a route declares itself (`responses={409: {...}}`), whatever FastAPI would have said.
 - A request body's example is lifted from its schema's `examples` when the route gave none.
 
-`install(app)` replaces `app.openapi` with a builder applying these rules to FastAPI's document.
+`install(app)` replaces `app.openapi` with a builder applying these rules to FastAPI's document;
+`check_media_type`, a dependency of every route, answers the 415 the document promises: a request
+body in a media type its operation does not read (a body without `Content-Type` is read as JSON).
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from crossdock.api.auth import scope_of
-from crossdock.api.problems import MEDIA_TYPE
+from crossdock.api.problems import MEDIA_TYPE, Problem
 
 SCHEME = "bearer"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -212,3 +214,37 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _media_types(app: FastAPI) -> dict[int, frozenset[str]]:
+    """The media types each route's request body may come in, by the route's id."""
+    found: dict[int, frozenset[str]] | None = getattr(app.state, "body_media_types", None)
+    if found is None:
+        paths = app.openapi()["paths"]
+        found = {}
+        for route in iter_route_contexts(app.routes):
+            for method in route.methods or ():
+                operation = paths.get(route.path_format or "", {}).get(method.lower(), {})
+                content = operation.get("requestBody", {}).get("content")
+                if content:
+                    found[id(route.original_route)] = frozenset(content)
+        app.state.body_media_types = found
+    return found
+
+
+async def check_media_type(request: Request) -> None:
+    """415 for a request body in a media type the route's operation does not read."""
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    accepted = _media_types(request.app).get(id(request.scope.get("route")))
+    if accepted is None:
+        return
+    media = headers.get("content-type", "application/json").partition(";")[0].strip().lower()
+    if media not in accepted:
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"send the body as {' or '.join(sorted(accepted))}, not {media or 'no media type'}",
+            kind="unsupported-media-type",
+        )

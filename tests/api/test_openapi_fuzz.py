@@ -233,3 +233,11 @@ def test_documentation_pages_load_only_from_the_server(served: Served, page: str
     for url in urls:
         assert url.startswith("/"), url
         assert httpx.get(f"{served.base}{url}").status_code == 200, url
+
+
+def test_a_body_in_a_media_type_the_operation_does_not_read_is_415(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {served.token}", "Content-Type": "text/plain"}
+    for path in ("/v1/orders", "/v1/orders/x/cancel", "/v1/reconciliation/runs"):
+        answer = httpx.post(f"{served.base}{path}", content=b'{"reason": "x"}', headers=headers)
+        assert answer.status_code == 415, (path, answer.text)
+        assert answer.json()["detail"] == "send the body as application/json, not text/plain"
