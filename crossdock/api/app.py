@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crossdock import __version__
-from crossdock.api import problems
+from crossdock.api import openapi, problems
 from crossdock.api.auth import Authenticator
+from crossdock.api.docs import mount_docs
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
 from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
@@ -34,11 +35,16 @@ def create_app(hub: Hub) -> FastAPI:
             "with `Authorization: Bearer <token>` (`crossdock tokens create`). Errors are "
             "RFC 9457 `application/problem+json` documents."
         ),
+        docs_url=None,  # served from packaged assets by `mount_docs`
+        redoc_url=None,
+        dependencies=[Depends(openapi.check_media_type)],
     )
     app.state.hub = hub
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
     app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)
     problems.install(app)
+    openapi.install(app)
+    mount_docs(app)
     app.include_router(router)
     app.include_router(webhook_router)
     app.include_router(ops_router)
@@ -56,11 +62,25 @@ def create_app(hub: Hub) -> FastAPI:
     if hub.erp is not None:
         client = hub.erp.operations.client
         probes[hub.erp.name] = Probe(lambda: client.probe(PROBE_TIMEOUT_S))
+    readiness = {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string"},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
 
     @app.get(
         "/readyz",
         tags=["operations"],
-        responses={503: {"description": "A check is failing (named in `checks`)."}},
+        responses={
+            200: {"content": {"application/json": {"schema": readiness}}},
+            503: {
+                "description": "A check is failing (named in `checks`).",
+                "content": {"application/json": {"schema": readiness}},
+            },
+        },
     )
     async def readyz() -> JSONResponse:
         """The database and the ERP answer (readiness); 503 otherwise, naming the failing check.

@@ -184,6 +184,16 @@ class Authenticator:
         return SharedTokenBucket(self._shared / f"rate-{principal.token_id}", rate, burst)
 
 
+# The scope each dependency made by `require` checks: the OpenAPI document derives each
+# operation's security from its dependencies (`crossdock.api.openapi`).
+_REQUIRED: dict[Callable[..., Any], str] = {}
+
+
+def scope_of(dependency: Callable[..., Any] | None) -> str | None:
+    """The scope `dependency` requires, if `require` made it."""
+    return None if dependency is None else _REQUIRED.get(dependency)
+
+
 def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the caller's principal, which must hold `scope` (or `admin`)."""
     if scope not in SCOPES:
@@ -202,4 +212,5 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
             )
         return principal
 
+    _REQUIRED[dependency] = scope
     return dependency

@@ -46,8 +46,14 @@ _SNAPSHOT_BODY = {
             "with a header naming `location`, `sku`, `quantity` and optionally `unit`."
         ),
         "content": {
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"location": "A-01", "sku": "SKU-1", "quantity": 12, "unit": "unit"}\n',
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "location,sku,quantity,unit\nA-01,SKU-1,12,unit\n",
+            },
         },
     }
 }
@@ -93,10 +99,29 @@ def _unavailable(exc: CatalogueUnavailable) -> Problem:
     )
 
 
-_EVENTS_BODY = json_body(StockEventsIn)
+_EVENTS_BODY = json_body(
+    StockEventsIn,
+    {
+        "events": [
+            {
+                "kind": "receipt",
+                "warehouse": "WH",
+                "location": "A-01",
+                "sku": "SKU-1",
+                "quantity": "12",
+                "unit": "unit",
+                "occurred_at": "2026-01-15T08:00:00Z",
+                "sequence": 1,
+            }
+        ]
+    },
+)
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The ERP's catalogue cannot be read now; retry later"}
+}
 
 
-@router.post("/events", status_code=202, openapi_extra=_EVENTS_BODY)
+@router.post("/events", status_code=202, openapi_extra=_EVENTS_BODY, responses=_UNAVAILABLE)
 async def post_events(
     request: Request,
     _: Annotated[Principal, Depends(require("inventory:write"))],
@@ -120,7 +145,11 @@ async def post_events(
     return JSONResponse(report.body(), status_code=202)
 
 
-@router.put("/snapshots/{warehouse}", openapi_extra=_SNAPSHOT_BODY)
+@router.put(
+    "/snapshots/{warehouse}",
+    openapi_extra=_SNAPSHOT_BODY,
+    responses={409: {"description": "A later count of the warehouse was applied"}, **_UNAVAILABLE},
+)
 async def put_snapshot(
     warehouse: str,
     request: Request,

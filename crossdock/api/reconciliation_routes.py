@@ -16,10 +16,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import Connection
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
 from crossdock.engine import Engine
 from crossdock.engine.log import insert_events
@@ -89,7 +90,7 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Kind | Literal["all"]
-    fix: bool | None = Field(
+    fix: StrictBool | None = Field(
         default=None, description="Apply the owner's value where allowed (default: configured)."
     )
 
@@ -132,7 +133,10 @@ async def drift(
     request: Request,
     _: Annotated[Principal, Depends(require("ops:read"))],
     kind: Kind | None = None,
-    type: Annotated[str | None, Query(description=f"One of: {', '.join(TYPES)}")] = None,
+    type: Annotated[
+        str | None,
+        Query(description=f"One of: {', '.join(TYPES)}", json_schema_extra={"enum": list(TYPES)}),
+    ] = None,
     subject: Annotated[str | None, Query(max_length=255)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> DriftList:
@@ -152,7 +156,12 @@ async def drift(
     return DriftList(items=[DriftView(**item_json(i, now)) for i in items])
 
 
-@router.post("/runs", status_code=202, response_model=RunRequested)
+@router.post(
+    "/runs",
+    status_code=202,
+    response_model=RunRequested,
+    openapi_extra=body_example({"kind": "orders", "fix": False}),
+)
 async def request_run(
     body: RunRequest,
     request: Request,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
-from crossdock.api.bodies import json_body, parse_json_body
+from crossdock.api.bodies import body_example, json_body, parse_json_body
 from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
@@ -67,7 +67,16 @@ def _answer(answer: Answer) -> JSONResponse:
     response_model=Accepted,
     tags=["orders"],
     responses={409: {"description": "Idempotency-Key reused with another body"}},
-    openapi_extra=json_body(Order),
+    openapi_extra=json_body(
+        Order,
+        {
+            "channel": "webshop",
+            "external_ref": "WS-1001",
+            "currency": "EUR",
+            "customer": {"external_ref": "C-42", "name": "Acme Trading"},
+            "lines": [{"sku": "SKU-1", "quantity": "2", "unit_price": "19.90"}],
+        },
+    ),
 )
 async def post_order(
     request: Request,
@@ -144,9 +153,17 @@ def _uncursor(cursor: str) -> tuple[float, str]:
 async def get_orders(
     request: Request,
     _: Annotated[Principal, Depends(require("orders:read"))],
-    state: Annotated[str | None, Query(description=f"One of: {', '.join(STATES)}")] = None,
+    state: Annotated[
+        str | None,
+        Query(description=f"One of: {', '.join(STATES)}", json_schema_extra={"enum": list(STATES)}),
+    ] = None,
     channel: str | None = None,
-    since: Annotated[str | None, Query(description="ISO 8601: accepted at or after")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601: accepted at or after", json_schema_extra={"format": "date-time"}
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> OrderPage:
@@ -156,7 +173,7 @@ async def get_orders(
             400, "Bad request", f"state: must be one of {', '.join(STATES)}", kind="bad-query"
         )
     try:
-        since_at = parse_time(since).timestamp() if since else None
+        since_at = parse_time(since).timestamp() if since is not None else None
     except ValueError as exc:
         raise Problem(400, "Bad request", "since: not an ISO 8601 time", kind="bad-query") from exc
     before = _uncursor(cursor) if cursor else None
@@ -173,7 +190,14 @@ class CancelRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/orders/{order_id}/cancel", status_code=202, response_model=Accepted, tags=["orders"])
+@router.post(
+    "/orders/{order_id}/cancel",
+    status_code=202,
+    response_model=Accepted,
+    tags=["orders"],
+    responses={409: {"description": "The order is already cancelled or finished"}},
+    openapi_extra=body_example({"reason": "The customer changed their mind"}),
+)
 async def cancel_order(
     order_id: str,
     body: CancelRequest,
@@ -235,7 +259,28 @@ class ShipmentConfirmation(Shipment):
     order_id: str = Field(description="The hub's order id (from POST /v1/orders).")
 
 
-@router.post("/shipments", status_code=202, response_model=Accepted, tags=["shipments"])
+@router.post(
+    "/shipments",
+    status_code=202,
+    response_model=Accepted,
+    tags=["shipments"],
+    responses={
+        404: {"description": "No order `order_id`"},
+        409: {"description": "The order is not released, or the Idempotency-Key was reused"},
+    },
+    openapi_extra=body_example(
+        {
+            "order_id": "0193c4f4a2b07d3e8a1f6b2c9d0e1f2a",
+            "external_ref": "SHIP-1001",
+            "source": "wms",
+            "warehouse": "WH",
+            "carrier": "dhl",
+            "tracking_number": "00340434161094042557",
+            "shipped_at": "2026-01-15T14:30:00Z",
+            "lines": [{"sku": "SKU-1", "quantity": "2"}],
+        }
+    ),
+)
 async def post_shipment(
     shipment: ShipmentConfirmation,
     request: Request,
@@ -331,7 +376,11 @@ class Resolution(BaseModel):
 
 
 @router.post(
-    "/exceptions/{exception_id}/resolve", response_model=ExceptionView, tags=["exceptions"]
+    "/exceptions/{exception_id}/resolve",
+    response_model=ExceptionView,
+    tags=["exceptions"],
+    responses={409: {"description": "Resolved already, or the action is not one it offers"}},
+    openapi_extra=body_example({"action": "retry", "note": "The product exists in Odoo now"}),
 )
 async def resolve(
     exception_id: str,

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, field_validator
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
 from crossdock.catalog.registry import CATALOG
 from crossdock.engine import Engine
@@ -21,7 +22,9 @@ from crossdock.webhooks.destinations import DestinationRefused
 from crossdock.webhooks.service import WebhookService
 from crossdock.webhooks.signing import SignatureError
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(
+    prefix="/v1", responses={503: {"description": "Webhooks are not configured on this hub"}}
+)
 Admin = Annotated[Principal, Depends(require("webhooks:admin"))]
 MAX_ID = 2**63 - 1
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -51,14 +54,27 @@ def _check_types(value: list[str]) -> list[str]:
 
 # -- models ---------------------------------------------------------------------------------------
 
+# A type of the catalog, a prefix (`order.*`) or `*`: what `_check_types` accepts, in the schema.
+EventType = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": sorted(CATALOG)},
+                {"type": "string", "pattern": r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.\*)$"},
+            ]
+        }
+    ),
+]
+
 
 class SubscriptionIn(BaseModel):
     url: str = Field(max_length=2000, description="http(s) URL receiving the deliveries.")
-    event_types: list[str] = Field(
+    event_types: list[EventType] = Field(
         min_length=1, max_length=100, description="Types or prefixes: order.*, invoice.posted."
     )
     description: str = Field(default="", max_length=1000)
-    strict_ordering: bool = Field(
+    strict_ordering: StrictBool = Field(
         default=False, description="Deliver a subject's events one at a time, in order."
     )
     max_in_flight: int | None = Field(
@@ -70,9 +86,9 @@ class SubscriptionIn(BaseModel):
 
 class SubscriptionPatch(BaseModel):
     url: str | None = Field(default=None, max_length=2000)
-    event_types: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=1000)
-    strict_ordering: bool | None = None
+    strict_ordering: StrictBool | None = None
     max_in_flight: int | None = Field(default=None, ge=1, le=10_000)
 
     @field_validator("event_types")
@@ -226,7 +242,17 @@ def _not_found(endpoint_id: str) -> Problem:
 
 
 @router.post(
-    "/subscriptions", status_code=201, response_model=SubscriptionCreated, tags=["webhooks"]
+    "/subscriptions",
+    status_code=201,
+    response_model=SubscriptionCreated,
+    tags=["webhooks"],
+    openapi_extra=body_example(
+        {
+            "url": "https://erp.example.com/hooks/crossdock",
+            "event_types": ["order.*", "invoice.posted"],
+            "description": "Orders and invoices for the ERP",
+        }
+    ),
 )
 async def create_subscription(
     body: SubscriptionIn, request: Request, _: Admin
@@ -276,7 +302,12 @@ async def _update(request: Request, endpoint_id: str, **values: Any) -> Subscrip
     return SubscriptionView.of(endpoint)
 
 
-@router.patch("/subscriptions/{endpoint_id}", response_model=SubscriptionView, tags=["webhooks"])
+@router.patch(
+    "/subscriptions/{endpoint_id}",
+    response_model=SubscriptionView,
+    tags=["webhooks"],
+    openapi_extra=body_example({"event_types": ["order.*"], "max_in_flight": 4}),
+)
 async def update_subscription(
     endpoint_id: str, body: SubscriptionPatch, request: Request, _: Admin
 ) -> SubscriptionView:
@@ -319,7 +350,12 @@ async def delete_subscription(endpoint_id: str, request: Request, _: Admin) -> R
     return Response(status_code=204)
 
 
-@router.post("/subscriptions/{endpoint_id}/rotate", response_model=Rotated, tags=["webhooks"])
+@router.post(
+    "/subscriptions/{endpoint_id}/rotate",
+    response_model=Rotated,
+    tags=["webhooks"],
+    openapi_extra=body_example({"overlap_s": 86400}),
+)
 async def rotate_subscription_secret(
     endpoint_id: str, request: Request, _: Admin, body: Rotation | None = None
 ) -> Rotated:
@@ -386,9 +422,15 @@ async def list_subscription_messages(
 ) -> MessageList:
     """Messages of the subscription, newest first (filter by state or event)."""
     engine = _service(request)[0]
-    messages = await engine.db.read(
-        lambda c: store.list_messages(c, endpoint_id, state=state, limit=limit, event_id=event_id)
-    )
+
+    def read(conn: Any) -> list[store.Message] | None:
+        if store.get_endpoint(conn, endpoint_id) is None:
+            return None
+        return store.list_messages(conn, endpoint_id, state=state, limit=limit, event_id=event_id)
+
+    messages = await engine.db.read(read)
+    if messages is None:
+        raise _not_found(endpoint_id)
     return MessageList(items=[MessageView.of(m) for m in messages])
 
 
@@ -422,6 +464,7 @@ async def replay_subscription_message(
     status_code=202,
     response_model=Replayed,
     tags=["webhooks"],
+    openapi_extra=body_example({"since": "2026-01-15T00:00:00Z"}),
 )
 async def replay_subscription_failures(
     endpoint_id: str, body: ReplayRequest, request: Request, _: Admin
@@ -449,6 +492,18 @@ async def replay_subscription_failures(
     response_model=InboundAccepted,
     tags=["webhooks"],
     responses={401: {"description": "Signature or timestamp does not verify; nothing stored"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The sender's payload, signed (Standard Webhooks headers).",
+            "content": {
+                "application/json": {
+                    "schema": {},
+                    "example": {"type": "order.created", "data": {"id": "WS-1001"}},
+                }
+            },
+        }
+    },
 )
 async def receive_webhook(source: str, request: Request) -> InboundAccepted:
     """A webhook from a configured source: verified, deduplicated by the sender's message id,
