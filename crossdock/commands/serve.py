@@ -30,7 +30,7 @@ def serve(
     api_only: bool = typer.Option(False, "--api-only", help="Serve the API; no workers."),
     workers_only: bool = typer.Option(False, "--workers-only", help="Run workers; no API."),
     host: str | None = typer.Option(None, help="Listen address (default: api.host)."),
-    port: int | None = typer.Option(None, help="Listen port (default: api.port)."),
+    port: int | None = typer.Option(None, help="Listen port (default: api.port; 0: a free one)."),
     processes: int = typer.Option(
         1,
         min=1,
@@ -41,7 +41,8 @@ def serve(
         False, "--reuse-port", help="Bind with SO_REUSEPORT: several processes share the port."
     ),
 ) -> None:
-    """Run the hub. Refuses to start on an invalid configuration, printing every problem."""
+    """Run the hub. Refuses to start (exit 2) on an invalid configuration, printing every
+    problem, or on an address it cannot listen on."""
     if api_only and workers_only:
         raise typer.BadParameter("--api-only and --workers-only exclude each other")
     if processes > 1 and workers_only:
