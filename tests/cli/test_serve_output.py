@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from crossdock import __version__
 from crossdock.cli import app
+from crossdock.commands.supervisor import Child, supervise
 from tests.cli.test_serve import crossdock
 
 
@@ -105,3 +106,12 @@ def test_a_bad_configuration_is_status_2_for_every_command(tmp_path: Path) -> No
             f"invalid configuration {bad}: 1 problem",
             "  lanes.orders.concurrency: must be >= 1  (line 3)",
         ], (command, err)
+
+
+def test_a_process_that_cannot_start_stops_the_supervisor_with_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lanes:\n  orders:\n    concurrency: 0\n")
+    # a configuration broken after the supervisor checked it: its processes exit 2
+    child = Child("api-1", ["config", "check", "--config", str(bad)])
+    assert supervise([child]) == 2
+    assert child.process is not None and child.process.returncode == 2
