@@ -87,7 +87,12 @@ def test_a_taken_port_is_one_line_and_status_2(
         "--processes",
         str(processes),
     )
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:  # never leave a server behind, even when it did not exit
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=60)
     assert proc.returncode == 2, err
     lines = [line for line in err.splitlines() if not line.startswith("{")]
     assert lines == [
@@ -100,7 +105,12 @@ def test_a_bad_configuration_is_status_2_for_every_command(tmp_path: Path) -> No
     bad.write_text("lanes:\n  orders:\n    concurrency: 0\n")
     for command in (["serve"], ["serve", "--processes", "2"], ["config", "check"]):
         proc = crossdock(*command, "--config", str(bad))
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=60)
         assert proc.returncode == 2, (command, err)
         assert err.splitlines() == [
             f"invalid configuration {bad}: 1 problem",
