@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from crossdock import __version__
 from crossdock.commands import audit as audit_cmd
 from crossdock.commands import bench as bench_cmd
 from crossdock.commands import catalog as catalog_cmd
@@ -19,6 +20,27 @@ from crossdock.commands.demo import demo
 from crossdock.commands.serve import serve
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Crossdock integration hub.")
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"crossdock {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Crossdock integration hub."""
+
+
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(schema_cmd.app, name="schema")
 app.add_typer(bench_cmd.app, name="bench")

@@ -14,6 +14,7 @@ from crossdock.flows.inventory import register as register_inventory
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
+from crossdock.ops.webhook_observer import log_delivery
 from crossdock.webhooks.service import WebhookService
 
 CIRCUITS_EVERY_S = 2.0
@@ -80,7 +81,9 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.
         erp = connect_erp(cfg, ops.connectors, serve_sandbox=False)
-    return Hub(cfg, engine, WebhookService(cfg.webhooks, engine), erp=erp, ops=ops, flows=flows)
+    webhooks = WebhookService(cfg.webhooks, engine)
+    webhooks.worker.on_result = log_delivery
+    return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows)
 
 
 def migrate(cfg: Config) -> None:

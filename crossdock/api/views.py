@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
+from crossdock.engine.envelope import format_time
 from crossdock.flows.exceptions import ExceptionRecord
 from crossdock.flows.orders import OrderRecord, Step
+
+
+def iso_time(moment: float) -> str:
+    """Epoch seconds as the API and the events write a moment: ISO 8601 in UTC (`…Z`)."""
+    return format_time(datetime.fromtimestamp(moment, UTC))
+
+
+# A moment stored as epoch seconds and answered as ISO 8601 UTC (JSON only: a model dumped to
+# Python keeps the number, so views built from other views stay valid).
+Instant = Annotated[
+    float,
+    PlainSerializer(iso_time, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class Accepted(BaseModel):
@@ -20,7 +36,7 @@ class Accepted(BaseModel):
 class StepView(BaseModel):
     step: str
     status: str
-    at: float = Field(description="Epoch seconds.")
+    at: Instant
     detail: dict[str, Any]
     event_id: str | None
 
@@ -39,9 +55,9 @@ class ExceptionView(BaseModel):
     reason: str
     actions: list[str]
     state: str
-    created_at: float
+    created_at: Instant
     age_s: float
-    resolved_at: float | None
+    resolved_at: Instant | None
     resolved_by: str | None
     resolution: str | None
     note: str | None
@@ -63,8 +79,8 @@ class OrderSummary(BaseModel):
     customer_ref: str
     currency: str
     total: str
-    accepted_at: float
-    updated_at: float
+    accepted_at: Instant
+    updated_at: Instant
 
     @classmethod
     def of(cls, record: OrderRecord) -> OrderSummary:

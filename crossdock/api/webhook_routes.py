@@ -18,6 +18,7 @@ from crossdock.engine import Engine
 from crossdock.engine.consumers import TYPE_PATTERN
 from crossdock.engine.envelope import format_time
 from crossdock.webhooks import inbound, store
+from crossdock.webhooks.claims import message_for_test
 from crossdock.webhooks.destinations import DestinationRefused
 from crossdock.webhooks.service import WebhookService
 from crossdock.webhooks.signing import SignatureError
@@ -216,6 +217,15 @@ class Replayed(BaseModel):
     replayed: int
 
 
+class TestDelivery(BaseModel):
+    event_id: str = Field(description="The test event's id (its `webhook-id` header).")
+    delivered: bool = Field(description="The endpoint answered 2xx.")
+    status: int | None = Field(description="HTTP status; null when no answer came.")
+    duration_ms: float
+    response: str = Field(description="The first bytes of the answer.")
+    error: str | None
+
+
 class InboundAccepted(BaseModel):
     event_id: str
     duplicate: bool
@@ -371,6 +381,26 @@ async def rotate_subscription_secret(
         raise _not_found(endpoint_id)
     return Rotated(
         id=endpoint.id, secret=endpoint.secret, previous_valid_until=_stamp(endpoint.previous_until)
+    )
+
+
+@router.post("/subscriptions/{endpoint_id}/test", response_model=TestDelivery, tags=["webhooks"])
+async def send_test_event(endpoint_id: str, request: Request, _: Admin) -> TestDelivery:
+    """Send a signed `webhook.test` event to the subscription now, as every delivery is sent
+    (whatever its state), and answer what came back; it is not queued, retried or recorded."""
+    engine, service = _service(request)
+    endpoint = await engine.db.read(lambda c: store.get_endpoint(c, endpoint_id))
+    if endpoint is None:
+        raise _not_found(endpoint_id)
+    claimed = message_for_test(endpoint, time.time())
+    result = await service.worker.send_once(claimed)
+    return TestDelivery(
+        event_id=claimed.msg_id,
+        delivered=result.ok,
+        status=result.status,
+        duration_ms=round(result.latency_ms, 3),
+        response=result.response,
+        error=result.error,
     )
 
 

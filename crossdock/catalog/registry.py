@@ -211,6 +211,13 @@ _TYPES: tuple[EventType, ...] = (
         "webhooks.delivery", ("operations",), "integration",
         "An endpoint was disabled: it answered 410 Gone, or failed for the configured days.",
     ),
+    EventType(
+        "webhook.test", 1,
+        _data({"endpoint_id": STR, "url": STR}, {"message": STR}),
+        "api.webhooks (POST /v1/subscriptions/{id}/test)", ("subscribers",), "integration",
+        "Sent on request to one subscription only, to check that it receives and verifies "
+        "deliveries; never in the log, never retried.",
+    ),
     *INVENTORY_TYPES,
     EventType(
         "reconciliation.requested", 1,

@@ -34,13 +34,18 @@ ConfigOption = Annotated[
 ]
 
 
+# A configuration or a command line that can never work (as for typer's usage errors), unlike
+# a failure that may pass when tried again (status 1).
+USAGE_ERROR = 2
+
+
 def load(path: Path | None, *, check_secrets: bool = True) -> Config:
-    """Load the configuration or print every problem and exit 1 (`config check` prints the same)."""
+    """Load the configuration or print every problem and exit 2 (`config check` prints the same)."""
     try:
         return load_config(path, check_secrets=check_secrets)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(USAGE_ERROR) from None
 
 
 def with_engine(config: Path | None, work: Callable[[Config, Engine], Awaitable[T]]) -> T:

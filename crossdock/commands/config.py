@@ -21,7 +21,7 @@ def _source(path: Path | None) -> str:
 
 @app.command()
 def check(config: ConfigOption = None) -> None:
-    """Validate the configuration and resolve every secret reference; exit 1 on any problem."""
+    """Validate the configuration and resolve every secret reference; exit 2 on any problem."""
     cfg = load(config, check_secrets=True)
     typer.echo(f"OK: {_source(config)}")
     for line in summary(cfg):

@@ -11,7 +11,8 @@ are the API tokens' rate buckets (`CROSSDOCK_SHARED_DIR`: a token's rate holds f
 
 A process that exits is started again (after a back-off when it keeps exiting within
 `QUICK_EXIT_S` of its start); after `MAX_QUICK_EXITS` such exits in a row the supervisor stops
-the others and exits non-zero, as a port in use or a broken configuration never heals.
+the others and exits non-zero; a process that exits with status 2 (a port in use, a broken
+configuration: what never heals) stops the server at once with that status.
 SIGTERM/SIGINT go to every process, each finishes as `serve` does alone; processes still running
 after `STOP_TIMEOUT_S` are killed. The processes get SIGTERM if the supervisor itself dies.
 """
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import structlog
 from prometheus_client.multiprocess import mark_process_dead
 
+from crossdock.commands.common import USAGE_ERROR
 from crossdock.engine.limits import SHARED_DIR_ENV
 
 __all__ = ["Child", "children", "supervise"]
@@ -82,7 +84,8 @@ async def _start(child: Child, env: dict[str, str]) -> None:
 
 
 def supervise(children: list[Child]) -> int:
-    """Run `children` until SIGTERM/SIGINT (exit 0) or one keeps failing (exit 1)."""
+    """Run `children` until SIGTERM/SIGINT (exit 0), one keeps failing (exit 1) or one cannot
+    start (its exit status 2: a bad configuration or address)."""
     shared = tempfile.mkdtemp(prefix="crossdock-server-")
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": shared, SHARED_DIR_ENV: shared}
     try:
@@ -111,6 +114,10 @@ async def _supervise(children: list[Child], env: dict[str, str], shared: str) ->
             quick = time.monotonic() - child.started < QUICK_EXIT_S
             child.quick_exits = child.quick_exits + 1 if quick else 0
             log.warning("serve.process_exited", process=child.name, pid=pid, status=code)
+            if code == USAGE_ERROR:  # it said why on stderr; starting it again cannot help
+                status = USAGE_ERROR
+                stop.set()
+                break
             if child.quick_exits >= MAX_QUICK_EXITS:
                 log.error("serve.process_keeps_exiting", process=child.name, exits=MAX_QUICK_EXITS)
                 status = 1

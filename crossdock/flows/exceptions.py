@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, insert, select, update
 
 from crossdock.engine import NewEvent, new_event_id
@@ -90,6 +91,15 @@ def open_exception(
     )
     found = get_exception(conn, exception_id)
     assert found is not None
+    # Every exception is opened here, so here is its log line (a person must act on it).
+    structlog.get_logger("crossdock.exceptions").warning(
+        "exception.opened",
+        exception_id=exception_id,
+        type=type,
+        owner=owner,
+        subject=subject,
+        reason=reason,
+    )
     return found
 
 

@@ -1,5 +1,6 @@
 """What the operations layer does when the engine reports (`crossdock.engine.observer.Observer`):
-a span and timing per handler batch, counters per settled delivery, commit durations.
+a span and timing per handler batch, counters per settled delivery (and a log line when events
+were dead-lettered), commit durations.
 
 A batch whose events belong to one trace gets a span that is a child of that trace (the events'
 `traceparent`), so `POST /v1/orders` → handler → Odoo calls is one trace. A batch mixing several
@@ -122,6 +123,13 @@ class EngineMetricsObserver:
                 m.EVENTS_SETTLED.labels(group, lane, outcome).inc(count)
         if dead_lettered:
             m.DEAD_LETTERED.labels(group, lane).inc(dead_lettered)
+            structlog.get_logger("crossdock.engine").error(
+                "engine.dead_lettered",
+                group=group,
+                lane=lane,
+                events=dead_lettered,
+                see=f"crossdock dlq list --group {group}",
+            )
         if retried:
             m.RETRIES.labels(group, lane).inc(retried)
 

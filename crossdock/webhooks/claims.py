@@ -17,18 +17,20 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 
-from crossdock.engine import NewEvent
+from crossdock.engine import Event, NewEvent, new_event_id
 from crossdock.engine.log import insert_events, read_positions
 from crossdock.webhooks.schedule import RetrySchedule
-from crossdock.webhooks.store import endpoint_of
+from crossdock.webhooks.store import Endpoint, endpoint_of
 from crossdock.webhooks.tables import webhook_attempts, webhook_endpoints, webhook_messages
 
 OPERATIONAL_SOURCE = "crossdock.webhooks"
 FAILING = "webhook.endpoint.failing"
 DISABLED = "webhook.endpoint.disabled"
+TEST = "webhook.test"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,35 @@ class Result:
 
 def _body(event_envelope: dict[str, object]) -> bytes:
     return json.dumps(event_envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def message_for_test(endpoint: Endpoint, now: float) -> Claimed:
+    """A `webhook.test` event for `endpoint` alone, ready to send as any claimed message (not
+    queued: no message row, no lease)."""
+    event = Event(
+        new_event_id(),
+        TEST,
+        OPERATIONAL_SOURCE,
+        f"webhook_endpoint:{endpoint.id}",
+        datetime.fromtimestamp(now, UTC),
+        {
+            "endpoint_id": endpoint.id,
+            "url": endpoint.url,
+            "message": "A test event sent on request: no action is needed.",
+        },
+    )
+    return Claimed(
+        message_id=0,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        secrets=endpoint.secrets(now),
+        attempt=1,
+        msg_id=event.id,
+        body=_body(event.to_cloudevent()),
+        traceparent=None,
+        token="",
+        event_recorded_at=now,
+    )
 
 
 def claim_due(

@@ -36,6 +36,7 @@ from crossdock.webhooks.transport import Pool, TransportError
 
 log = structlog.get_logger(__name__)
 
+USER_AGENT = f"Crossdock-Webhooks/{__version__}"
 RESPONSE_HEAD_BYTES = 512
 STOP_GRACE_S = 5.0
 
@@ -78,10 +79,7 @@ class DeliveryWorker:
         self._flushing = False
 
     async def start(self) -> None:
-        self._pool = Pool(
-            max_idle_per_host=self.settings.concurrency,
-            user_agent=f"Crossdock-Webhooks/{__version__}",
-        )
+        self._pool = Pool(max_idle_per_host=self.settings.concurrency, user_agent=USER_AGENT)
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="crossdock-webhooks")
 
@@ -151,9 +149,21 @@ class DeliveryWorker:
             key = self._keys[secret] = secret_key(secret)
         return key
 
-    async def send(self, claimed: Claimed) -> Result:
+    async def send_once(self, claimed: Claimed) -> Result:
+        """`send` a message that is not queued (a test event): on the worker's connections when
+        it runs in this process, else on one opened for this attempt."""
+        if self._pool is not None:
+            return await self.send(claimed)
+        pool = Pool(max_idle_per_host=1, user_agent=USER_AGENT)
+        try:
+            return await self.send(claimed, pool)
+        finally:
+            await pool.close()
+
+    async def send(self, claimed: Claimed, pool: Pool | None = None) -> Result:
         """One HTTP attempt, bounded by `timeout_s` overall; never raises."""
-        assert self._pool is not None
+        pool = pool or self._pool
+        assert pool is not None
         started = time.perf_counter()
 
         def elapsed() -> float:
@@ -176,9 +186,7 @@ class DeliveryWorker:
             headers["traceparent"] = claimed.traceparent
         try:
             async with asyncio.timeout(self.settings.timeout_s):
-                answer = await self._pool.post(
-                    claimed.url, claimed.body, headers, RESPONSE_HEAD_BYTES
-                )
+                answer = await pool.post(claimed.url, claimed.body, headers, RESPONSE_HEAD_BYTES)
         except TimeoutError:
             return Result(None, elapsed(), error=f"timed out after {self.settings.timeout_s:g} s")
         except TransportError as exc:

@@ -33,7 +33,7 @@ def test_serve_refuses_an_invalid_configuration(tmp_path: Path) -> None:
     )
     proc = crossdock("serve", "--config", str(config))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "systems.odoo.url" in err and "lanes.orders.concurrency" in err
 
 

@@ -47,10 +47,10 @@ def write(tmp_path: Path, text: str, name: str = "hub.yaml") -> Path:
     return path
 
 
-def test_check_reports_every_problem_and_exits_1(tmp_path: Path) -> None:
+def test_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
     path = write(tmp_path, BAD)
     result = runner.invoke(app, ["config", "check", "--config", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.output.splitlines()
     assert lines[0] == f"invalid configuration {path}: 3 problems"
     assert lines[1:] == [
@@ -78,7 +78,7 @@ def test_check_ok_prints_path_and_summary(tmp_path: Path, monkeypatch: pytest.Mo
 def test_check_unresolved_secret_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ODOO_API_KEY", raising=False)
     result = runner.invoke(app, ["config", "check", "-c", str(write(tmp_path, GOOD))])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert (
         "  systems.odoo.credentials.api_key: environment variable ODOO_API_KEY is not set  (line 5)"
         in result.output.splitlines()
@@ -89,7 +89,7 @@ def test_check_honours_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path = write(tmp_path, BAD, "from-env.yaml")
     monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
     result = runner.invoke(app, ["config", "check"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"invalid configuration {path}" in result.output
     assert "systems.odoo.url: not a URL" in result.output
 
@@ -102,7 +102,7 @@ def test_check_without_any_file_uses_defaults() -> None:
 
 def test_check_missing_explicit_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["config", "check", "--config", str(tmp_path / "nope.yaml")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{tmp_path / 'nope.yaml'}: file not found" in result.output
 
 
@@ -115,10 +115,10 @@ def test_show_prints_references_not_values(tmp_path: Path, monkeypatch: pytest.M
     assert "lease_seconds: 30.0" in result.output  # defaults filled in
 
 
-def test_show_invalid_file_exits_1_without_leaking(tmp_path: Path) -> None:
+def test_show_invalid_file_exits_2_without_leaking(tmp_path: Path) -> None:
     shop = f"  shop:\n    kind: shop\n    url: https://x\n    credentials: {{token: {SECRET}}}\n"
     text = BAD.replace("ownership:", shop + "ownership:")
     result = runner.invoke(app, ["config", "show", "--config", str(write(tmp_path, text))])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "systems.shop.credentials.token: secrets must be references" in result.output
     assert SECRET not in result.output

@@ -1,13 +1,15 @@
 """The subscriptions API: create (secret shown once), list, update, pause/resume, delete, scope,
-destination rules (SSRF), and secret rotation with an overlap during which both signatures go."""
+destination rules (SSRF), secret rotation with an overlap during which both signatures go, and
+a signed test event sent on request."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from crossdock.catalog.registry import CATALOG
 from tests.support.waiting import until
 from tests.webhooks.conftest import HubFactory, WebhookHub
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, Reply
 
 
 async def test_subscription_lifecycle(hooks: WebhookHub) -> None:
@@ -105,3 +107,36 @@ async def test_rotation_keeps_old_and_new_receivers_working(
 
 async def _got(receiver: Receiver, n: int) -> bool:
     return len(receiver.received) >= n
+
+
+async def test_a_test_event_is_signed_sent_and_answered(lite: WebhookHub) -> None:
+    receiver = await lite.receiver()
+    sub = await lite.subscribe(receiver, ["order.*"])
+    answer = await lite.client.post(f"/v1/subscriptions/{sub['id']}/test", headers=lite.auth())
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["delivered"] is True and result["status"] == 200 and result["error"] is None
+    assert result["duration_ms"] >= 0
+    [got] = receiver.received
+    assert got.verified_by == [0], "signed with the subscription's secret"
+    assert got.msg_id == result["event_id"]
+    event = got.event
+    assert event["type"] == "webhook.test" and event["id"] == result["event_id"]
+    assert event["data"]["endpoint_id"] == sub["id"]
+    assert event["type"] in CATALOG, "every type delivered has a schema in the catalog"
+    unknown = await lite.client.post("/v1/subscriptions/nope/test", headers=lite.auth())
+    assert unknown.status_code == 404 and unknown.json()["type"].endswith("not-found")
+    no_scope = await lite.client.post(
+        f"/v1/subscriptions/{sub['id']}/test", headers=lite.auth("writer")
+    )
+    assert no_scope.status_code == 403
+
+
+async def test_a_failing_test_delivery_answers_its_result(lite: WebhookHub) -> None:
+    receiver = await lite.receiver(script=lambda received, n: Reply(503))
+    sub = await lite.subscribe(receiver, ["order.*"])
+    answer = await lite.client.post(f"/v1/subscriptions/{sub['id']}/test", headers=lite.auth())
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["delivered"] is False and answer.json()["status"] == 503
+    messages = await lite.client.get(f"/v1/subscriptions/{sub['id']}/messages", headers=lite.auth())
+    assert messages.json()["items"] == [], "a test is not queued, retried or dead-lettered"

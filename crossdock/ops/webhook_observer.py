@@ -1,0 +1,40 @@
+"""What the operations layer logs of webhook deliveries (the delivery worker's `on_result`): one
+line per failed attempt (`webhooks.delivery_failed`, with the status or error and when the next
+attempt goes) and one per message dead-lettered after its last attempt
+(`webhooks.dead_lettered`). Successes are counted by the metrics, not logged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import structlog
+
+from crossdock.engine.envelope import format_time
+
+if TYPE_CHECKING:
+    from crossdock.webhooks.claims import Claimed, Recorded, Result
+
+__all__ = ["log_delivery"]
+
+
+def log_delivery(claimed: Claimed, result: Result, recorded: Recorded) -> None:
+    """Log a recorded attempt that failed (the worker calls this after recording each one)."""
+    if result.ok or recorded.outcome == "lost":
+        return
+    # Looked up at each call: these lines are rare, and a test's logging configuration applies.
+    log = structlog.get_logger("crossdock.webhooks")
+    keys = {
+        "endpoint_id": claimed.endpoint_id,
+        "message_id": claimed.message_id,
+        "event_id": claimed.msg_id,
+        "attempt": claimed.attempt,
+        "status": result.status,
+        "error": result.error,
+    }
+    if recorded.outcome == "dead":
+        log.error("webhooks.dead_lettered", **keys)
+        return
+    next_at = recorded.next_at
+    when = format_time(datetime.fromtimestamp(next_at, UTC)) if next_at is not None else None
+    log.warning("webhooks.delivery_failed", **keys, next_attempt_at=when)
