@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body, parse_json_body
 from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
+from crossdock.api.limits import check_lines
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
     Accepted,
@@ -76,6 +77,7 @@ async def post_order(
 ) -> JSONResponse:
     """Accept an order: answers 202 once it is durably stored; the flow takes it from there."""
     order = parse_json_body(Order, await request.body())
+    check_lines(len(order.lines), request.app.state.hub.config.api.limits.order_lines)
     engine = engine_of(request)
     key = idempotency_key or f"{order.channel}:{order.external_ref}"
     item = intake(
