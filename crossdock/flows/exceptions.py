@@ -5,6 +5,7 @@ so the flow waiting for it continues in order with the subject's other events.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,25 @@ from sqlalchemy import Connection, insert, select, update
 
 from crossdock.engine import NewEvent, new_event_id
 from crossdock.flows.tables import exceptions
+
+LISTED = 5
+"""Items of a list a reason names; the rest are counted (``… and 59,997 more``)."""
+REASON_CHARS = 1000
+"""A reason longer than this is cut: it is shown in every list of exceptions."""
+
+
+def listing(items: Sequence[str], sep: str = ", ", shown: int = LISTED) -> str:
+    """The first ``shown`` of ``items`` and a count of the rest: ``A, B, C … and 59,997 more``."""
+    head = sep.join(items[:shown])
+    rest = len(items) - shown
+    return f"{head} … and {rest:,} more" if rest > 0 else head
+
+
+def bounded(reason: str) -> str:
+    """``reason`` cut to ``REASON_CHARS``, saying how much was left out."""
+    if len(reason) <= REASON_CHARS:
+        return reason
+    return f"{reason[:REASON_CHARS]} … ({len(reason) - REASON_CHARS:,} more characters)"
 
 
 class ExceptionConflict(Exception):
@@ -82,7 +102,7 @@ def open_exception(
             type=type,
             owner=owner,
             subject=subject,
-            reason=reason,
+            reason=bounded(reason),
             actions=json.dumps(actions),
             state="open",
             created_at=now,
