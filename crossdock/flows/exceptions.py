@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from crossdock.engine import NewEvent, new_event_id
 from crossdock.flows.tables import exceptions
@@ -186,13 +186,35 @@ def list_exceptions(
     state: str | None = "open",
     subject: str | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[ExceptionRecord]:
     """Oldest first: the longest-waiting decision at the top."""
-    query = select(exceptions).order_by(exceptions.c.created_at).limit(limit)
+    query = (
+        select(exceptions)
+        .order_by(exceptions.c.created_at, exceptions.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_record(row) for row in conn.execute(_filtered(query, type, state, subject))]
+
+
+def count_exceptions(
+    conn: Connection,
+    *,
+    type: str | None = None,
+    state: str | None = "open",
+    subject: str | None = None,
+) -> int:
+    """How many exceptions ``list_exceptions`` pages through with the same filters."""
+    query = select(func.count()).select_from(exceptions)
+    return int(conn.execute(_filtered(query, type, state, subject)).scalar_one())
+
+
+def _filtered(query: Select[Any], type: str | None, state: str | None, subject: str | None) -> Any:
     if type is not None:
         query = query.where(exceptions.c.type == type)
     if state is not None:
         query = query.where(exceptions.c.state == state)
     if subject is not None:
         query = query.where(exceptions.c.subject == subject)
-    return [_record(row) for row in conn.execute(query)]
+    return query
