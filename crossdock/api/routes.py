@@ -136,7 +136,7 @@ def _uncursor(cursor: str) -> tuple[float, str]:
     try:
         at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return float(at), str(last)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise Problem(
             400, "Bad request", "cursor: not a cursor this API gave out", kind="bad-cursor"
         ) from exc
@@ -316,15 +316,23 @@ async def get_exceptions(
     type: str | None = None,
     state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
 ) -> ExceptionList:
-    """Exceptions waiting for a decision (oldest first), or resolved ones."""
+    """Exceptions waiting for a decision (oldest first), or resolved ones, page by page."""
+    after = _uncursor(cursor) if cursor else None
     records = await engine_of(request).db.read(
         lambda c: exq.list_exceptions(
-            c, type=type, state=None if state == "all" else state, limit=limit
+            c, type=type, state=None if state == "all" else state, limit=limit, after=after
         )
     )
     now = time.time()
-    return ExceptionList(items=[ExceptionView.of(r, now) for r in records])
+    following = _exception_cursor(records[-1]) if len(records) == limit else None
+    return ExceptionList(items=[ExceptionView.of(r, now) for r in records], next=following)
+
+
+def _exception_cursor(record: exq.ExceptionRecord) -> str:
+    raw = json.dumps([record.created_at, record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
 
 
 class Resolution(BaseModel):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 
 from crossdock.engine import NewEvent, new_event_id
 from crossdock.flows.tables import exceptions
@@ -187,14 +187,15 @@ def list_exceptions(
     subject: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    after: tuple[float, str] | None = None,
 ) -> list[ExceptionRecord]:
-    """Oldest first: the longest-waiting decision at the top."""
-    query = (
-        select(exceptions)
-        .order_by(exceptions.c.created_at, exceptions.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
+    """Oldest first: the longest-waiting decision at the top. A page starts ``offset`` rows in,
+    or ``after`` the ``(created_at, id)`` of the previous page's last row."""
+    c = exceptions.c
+    query = select(exceptions).order_by(c.created_at, c.id).limit(limit).offset(offset)
+    if after is not None:
+        at, last = after
+        query = query.where(or_(c.created_at > at, and_(c.created_at == at, c.id > last)))
     return [_record(row) for row in conn.execute(_filtered(query, type, state, subject))]
 
 

@@ -4,6 +4,7 @@ problem naming the limit and its value; nothing is stored, and no route answers 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crossdock.api.limits import deeper_than
+from crossdock.flows.exceptions import open_exception
 from crossdock.flows.tables import orders
 from tests.api.conftest import Api, serve_api
 from tests.api.test_orders_api import order
@@ -152,3 +154,32 @@ async def test_a_count_line_nested_too_deep_is_a_bad_line(limited: Api) -> None:
     answer = await limited.client.put("/v1/inventory/snapshots/WH", content=line, headers=headers)
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["rule"] == "malformed"
+
+
+async def test_exceptions_are_listed_page_by_page(api: Api) -> None:
+    def open_some(conn: Any) -> None:
+        for n in range(5):
+            open_exception(
+                conn,
+                type="credit_hold",
+                owner="finance",
+                subject=f"order:{n}",
+                reason="r",
+                actions=["approve"],
+                now=1000.0 + n // 2,  # pairs share a time: the id orders them
+            )
+
+    await api.hub.engine.writer.submit(open_some)
+    seen: list[str] = []
+    url = "/v1/exceptions?limit=2"
+    for _ in range(3):
+        page = (await api.client.get(url, headers=api.auth("ops"))).json()
+        seen += [item["subject"] for item in page["items"]]
+        if page["next"] is None:
+            break
+        url = f"/v1/exceptions?limit=2&cursor={page['next']}"
+    assert sorted(seen) == [f"order:{n}" for n in range(5)] and len(seen) == 5
+    deep = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()
+    for path in ("/v1/exceptions", "/v1/orders"):
+        bad = await api.client.get(f"{path}?cursor={deep}", headers=api.auth("admin"))
+        assert bad.status_code == 400 and bad.json()["type"].endswith("bad-cursor"), bad.text
