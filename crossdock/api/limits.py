@@ -107,65 +107,76 @@ class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, limits: ApiLimits) -> None:
         self.app = app
         self.limits = limits
+        self.depth = limits.json_depth
+        self.default = route_limit(limits, "POST", "/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = route_limit(self.limits, scope["method"], scope["path"])
-        headers = {k.lower(): v for k, v in scope["headers"] if k.lower() in _READ}
-        declared = headers.get(b"content-length")
+        path: str = scope["path"]
+        limit = (
+            route_limit(self.limits, scope["method"], path)
+            if path.startswith("/v1/inventory/")
+            else self.default
+        )
+        declared = content_type = None
+        for name, value in scope["headers"]:  # ASGI header names are lower case
+            if name == b"content-length":
+                declared = value
+            elif name == b"content-type":
+                content_type = value
         if declared is not None and declared.isdigit() and int(declared) > limit.max_bytes:
-            await self._refuse(too_large(limit), scope, receive, send)
+            await _refuse(too_large(limit), scope, receive, send)
             return
         if limit.streamed:
             await self.app(scope, _counting(receive, limit), send)
             return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit.max_bytes:
-                await self._refuse(too_large(limit), scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        depth = self.limits.json_depth
-        if _is_json(headers.get(b"content-type")) and deeper_than(body, depth):
-            await self._refuse(too_deep(depth), scope, receive, send)
+        message = await receive()
+        body = message.get("body", b"")
+        if message["type"] == "http.request" and message.get("more_body", False):
+            chunks = [body]
+            size = len(body)
+            while message.get("more_body", False):
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away
+                    break
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit.max_bytes:
+                    await _refuse(too_large(limit), scope, receive, send)
+                    return
+                chunks.append(chunk)
+            body = b"".join(chunks)
+            if message["type"] == "http.request":
+                message = {"type": "http.request", "body": body, "more_body": False}
+        if len(body) > limit.max_bytes:
+            await _refuse(too_large(limit), scope, receive, send)
             return
-        whole: Message = {"type": "http.request", "body": body, "more_body": False}
-        await self.app(scope, _replay([whole], receive), send)
-
-    @staticmethod
-    async def _refuse(problem: Problem, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            problem.status,
-            problem.title,
-            problem.detail,
-            kind=problem.kind,
-            instance=scope["path"],
-            **problem.extra,
-        )
-        await response(scope, receive, send)
+        if _is_json(content_type) and deeper_than(body, self.depth):
+            await _refuse(too_deep(self.depth), scope, receive, send)
+            return
+        await self.app(scope, _replay(message, receive), send)
 
 
-_READ = frozenset({b"content-length", b"content-type"})
+async def _refuse(problem: Problem, scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem_response(
+        problem.status,
+        problem.title,
+        problem.detail,
+        kind=problem.kind,
+        instance=scope["path"],
+        **problem.extra,
+    )
+    await response(scope, receive, send)
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """``receive`` that gives ``messages`` first (the body read here), then the client's own."""
-    pending = list(messages)
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``receive`` that gives ``first`` (the body read here) first, then the client's own."""
+    pending: list[Message] = [first]
 
     async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
+        return pending.pop() if pending else await receive()
 
     return replay
 
