@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -183,3 +184,33 @@ async def test_exceptions_are_listed_page_by_page(api: Api) -> None:
     for path in ("/v1/exceptions", "/v1/orders"):
         bad = await api.client.get(f"{path}?cursor={deep}", headers=api.auth("admin"))
         assert bad.status_code == 400 and bad.json()["type"].endswith("bad-cursor"), bad.text
+
+
+async def test_the_exceptions_page_shows_one_page_a_count_and_links(api: Api) -> None:
+    def open_many(conn: Any) -> None:
+        for n in range(120):
+            open_exception(
+                conn,
+                type="unknown_product",
+                owner="catalog",
+                subject=f"order:{n:03}",
+                reason="unknown SKU " + "X" * 50_000,  # a reason nobody bounded
+                actions=["retry"],
+                now=1000.0 + n,
+            )
+
+    await api.hub.engine.writer.submit(open_many)
+    form = (await api.client.get("/ui/sign-in")).text
+    [nonce] = re.findall(r'name="nonce" value="([^"]+)"', form)
+    signed = await api.client.post(
+        "/ui/sign-in", data={"token": api.tokens["ops"], "nonce": nonce, "next": "/ui/"}
+    )
+    assert signed.status_code in (302, 303), signed.text
+    first = await api.client.get("/ui/exceptions")
+    assert first.status_code == 200 and len(first.content) < 200_000
+    assert "1\u201350 of 120" in first.text and "order:049" in first.text
+    assert "order:050" not in first.text and 'rel="next"' in first.text
+    assert "more characters" in first.text
+    last = await api.client.get("/ui/exceptions?type=&state=open&page=3")
+    assert "101\u2013120 of 120" in last.text and "order:119" in last.text
+    assert 'rel="prev"' in last.text and 'rel="next"' not in last.text
