@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example, json_body, parse_json_body
 from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
+from crossdock.api.limits import check_lines
 from crossdock.api.problems import Problem
 from crossdock.api.views import (
     Accepted,
@@ -85,6 +86,7 @@ async def post_order(
 ) -> JSONResponse:
     """Accept an order: answers 202 once it is durably stored; the flow takes it from there."""
     order = parse_json_body(Order, await request.body())
+    check_lines(len(order.lines), request.app.state.hub.config.api.limits.order_lines)
     engine = engine_of(request)
     key = idempotency_key or f"{order.channel}:{order.external_ref}"
     item = intake(
@@ -143,7 +145,7 @@ def _uncursor(cursor: str) -> tuple[float, str]:
     try:
         at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return float(at), str(last)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise Problem(
             400, "Bad request", "cursor: not a cursor this API gave out", kind="bad-cursor"
         ) from exc
@@ -359,15 +361,23 @@ async def get_exceptions(
     type: str | None = None,
     state: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
 ) -> ExceptionList:
-    """Exceptions waiting for a decision (oldest first), or resolved ones."""
+    """Exceptions waiting for a decision (oldest first), or resolved ones, page by page."""
+    after = _uncursor(cursor) if cursor else None
     records = await engine_of(request).db.read(
         lambda c: exq.list_exceptions(
-            c, type=type, state=None if state == "all" else state, limit=limit
+            c, type=type, state=None if state == "all" else state, limit=limit, after=after
         )
     )
     now = time.time()
-    return ExceptionList(items=[ExceptionView.of(r, now) for r in records])
+    following = _exception_cursor(records[-1]) if len(records) == limit else None
+    return ExceptionList(items=[ExceptionView.of(r, now) for r in records], next=following)
+
+
+def _exception_cursor(record: exq.ExceptionRecord) -> str:
+    raw = json.dumps([record.created_at, record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
 
 
 class Resolution(BaseModel):

@@ -121,3 +121,4 @@ class OrderPage(BaseModel):
 
 class ExceptionList(BaseModel):
     items: list[ExceptionView]
+    next: str | None = None  # the cursor of the next page, when this one is full

@@ -603,11 +603,31 @@ class EngineConfig(_Model):
         return value
 
 
+_MIB = 1024 * 1024
+
+
+class ApiLimits(_Model):
+    """What one request may carry: larger bodies are refused with 413, more order lines or deeper
+    JSON with 422 (``crossdock/api/limits.py``), before anything is parsed or stored."""
+
+    body_bytes: int = Field(default=1 * _MIB, ge=1024)
+    """Any request body not named below: orders, shipments, webhooks, subscriptions, forms."""
+    stock_events_bytes: int = Field(default=32 * _MIB, ge=1024)
+    """``POST /v1/inventory/events``: a batch of up to ``inventory.max_events_per_request``."""
+    snapshot_bytes: int = Field(default=256 * _MIB, ge=1024)
+    """``PUT /v1/inventory/snapshots/{warehouse}``: a full count, streamed line by line."""
+    order_lines: int = Field(default=1000, ge=1, le=100_000)
+    """Lines of one order (``POST /v1/orders``)."""
+    json_depth: int = Field(default=64, ge=2, le=200)
+    """Nesting of arrays and objects in a JSON body."""
+
+
 class ApiConfig(_Model):
     """Where the HTTP API listens. Port 0 picks a free port (tests)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    limits: ApiLimits = Field(default_factory=ApiLimits)
 
 
 class ObservabilityConfig(_Model):

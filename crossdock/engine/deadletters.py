@@ -56,8 +56,9 @@ def list_dead(
     since: float | None = None,
     include_replayed: bool = False,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[DeadLetter]:
-    query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
+    query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit).offset(offset)
     if group is not None:
         query = query.where(dead_letters.c.group_name == group)
     if since is not None:

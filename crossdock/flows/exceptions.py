@@ -5,14 +5,34 @@ so the flow waiting for it continues in order with the subject's other events.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 
 from crossdock.engine import NewEvent, new_event_id
 from crossdock.flows.tables import exceptions
+
+LISTED = 5
+"""Items of a list a reason names; the rest are counted (``… and 59,997 more``)."""
+REASON_CHARS = 1000
+"""A reason longer than this is cut: it is shown in every list of exceptions."""
+
+
+def listing(items: Sequence[str], sep: str = ", ", shown: int = LISTED) -> str:
+    """The first ``shown`` of ``items`` and a count of the rest: ``A, B, C … and 59,997 more``."""
+    head = sep.join(items[:shown])
+    rest = len(items) - shown
+    return f"{head} … and {rest:,} more" if rest > 0 else head
+
+
+def bounded(reason: str) -> str:
+    """``reason`` cut to ``REASON_CHARS``, saying how much was left out."""
+    if len(reason) <= REASON_CHARS:
+        return reason
+    return f"{reason[:REASON_CHARS]} … ({len(reason) - REASON_CHARS:,} more characters)"
 
 
 class ExceptionConflict(Exception):
@@ -83,7 +103,7 @@ def open_exception(
             type=type,
             owner=owner,
             subject=subject,
-            reason=reason,
+            reason=bounded(reason),
             actions=json.dumps(actions),
             state="open",
             created_at=now,
@@ -176,13 +196,36 @@ def list_exceptions(
     state: str | None = "open",
     subject: str | None = None,
     limit: int = 100,
+    offset: int = 0,
+    after: tuple[float, str] | None = None,
 ) -> list[ExceptionRecord]:
-    """Oldest first: the longest-waiting decision at the top."""
-    query = select(exceptions).order_by(exceptions.c.created_at).limit(limit)
+    """Oldest first: the longest-waiting decision at the top. A page starts ``offset`` rows in,
+    or ``after`` the ``(created_at, id)`` of the previous page's last row."""
+    c = exceptions.c
+    query = select(exceptions).order_by(c.created_at, c.id).limit(limit).offset(offset)
+    if after is not None:
+        at, last = after
+        query = query.where(or_(c.created_at > at, and_(c.created_at == at, c.id > last)))
+    return [_record(row) for row in conn.execute(_filtered(query, type, state, subject))]
+
+
+def count_exceptions(
+    conn: Connection,
+    *,
+    type: str | None = None,
+    state: str | None = "open",
+    subject: str | None = None,
+) -> int:
+    """How many exceptions ``list_exceptions`` pages through with the same filters."""
+    query = select(func.count()).select_from(exceptions)
+    return int(conn.execute(_filtered(query, type, state, subject)).scalar_one())
+
+
+def _filtered(query: Select[Any], type: str | None, state: str | None, subject: str | None) -> Any:
     if type is not None:
         query = query.where(exceptions.c.type == type)
     if state is not None:
         query = query.where(exceptions.c.state == state)
     if subject is not None:
         query = query.where(exceptions.c.subject == subject)
-    return [_record(row) for row in conn.execute(query)]
+    return query

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -156,21 +157,21 @@ async def order_fragment(request: Request, order_id: str, who: Signed) -> HTMLRe
 
 @router.get("/exceptions")
 async def exceptions_page(
-    request: Request, who: Signed, type: str = "", state: str = "open"
+    request: Request, who: Signed, type: str = "", state: str = "open", page: int = 1
 ) -> HTMLResponse:
     type = type.strip()[:50]
     state = state if state in ("open", "resolved", "all") else "open"
 
-    def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], list[str]]:
-        records = exq.list_exceptions(
-            conn, type=type or None, state=None if state == "all" else state, limit=500
+    def read(conn: Connection) -> tuple[reads.Page[exq.ExceptionRecord], list[str]]:
+        found = reads.exception_page(
+            conn, type=type or None, state=None if state == "all" else state, number=page
         )
         kinds = conn.execute(
             select(exceptions_table.c.type).distinct().order_by(exceptions_table.c.type)
         ).scalars()
-        return records, [str(k) for k in kinds]
+        return found, [str(k) for k in kinds]
 
-    records, kinds = await state_of(request).hub.engine.db.read(read)
+    found, kinds = await state_of(request).hub.engine.db.read(read)
     now = time.time()
     return render(
         request,
@@ -178,7 +179,9 @@ async def exceptions_page(
         {
             "viewer": who,
             "nav": "exceptions",
-            "items": [ExceptionView.of(r, now) for r in records],
+            "items": [ExceptionView.of(r, now) for r in found.items],
+            "page": found,
+            "link": f"{PREFIX}/exceptions?{urlencode({'type': type, 'state': state})}",
             "type": type,
             "state": state,
             "kinds": kinds,
@@ -191,18 +194,23 @@ async def exceptions_page(
 
 @router.get("/dead-letters")
 async def dead_letters_page(
-    request: Request, who: Signed, group: str = "", all: bool = False
+    request: Request, who: Signed, group: str = "", all: bool = False, page: int = 1
 ) -> HTMLResponse:
     group = group.strip()[:200]
     engine = state_of(request).hub.engine
-    items = await engine.dead_letters(group=group or None, include_replayed=all, limit=500)
+    found = await engine.db.read(
+        lambda c: reads.dead_letter_page(c, group=group or None, include_replayed=all, number=page)
+    )
+    query = {"group": group, **({"all": "true"} if all else {})}
     return render(
         request,
         "dead_letters.html",
         {
             "viewer": who,
             "nav": "dead",
-            "items": items,
+            "items": found.items,
+            "page": found,
+            "link": f"{PREFIX}/dead-letters?{urlencode(query)}",
             "group": group,
             "all": all,
             "groups": sorted(engine.subscriptions),
@@ -214,10 +222,21 @@ async def dead_letters_page(
 
 
 @router.get("/drift")
-async def drift_page(request: Request, who: Signed) -> HTMLResponse:
+async def drift_page(request: Request, who: Signed, page: int = 1) -> HTMLResponse:
     try:
         drift = await state_of(request).hub.engine.db.read(reads.open_drift)
     except Exception as exc:
         drift = reads.Drift(True, [], [], error=f"{type(exc).__name__}: {exc}"[:300])
-    context = {"viewer": who, "nav": "drift", "drift": drift, "time_columns": reads.TIME_COLUMNS}
+    number = reads.page_number(page)
+    start = (number - 1) * reads.PAGE
+    shown = reads.Page(drift.rows[start : start + reads.PAGE], number, len(drift.rows))
+    context = {
+        "viewer": who,
+        "nav": "drift",
+        "drift": drift,
+        "rows": shown.items,
+        "page": shown,
+        "link": f"{PREFIX}/drift?",
+        "time_columns": reads.TIME_COLUMNS,
+    }
     return render(request, "drift.html", context)

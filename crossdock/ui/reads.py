@@ -12,10 +12,13 @@ import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, select
 
+from crossdock.engine.deadletters import DeadLetter, list_dead
+from crossdock.engine.tables import dead_letters
+from crossdock.flows import exceptions as exq
 from crossdock.flows.orders import OrderRecord, find_orders, get_order
 from crossdock.flows.tables import orders
 from crossdock.webhooks.store import Message, message_of
@@ -24,15 +27,89 @@ from crossdock.webhooks.tables import webhook_endpoints, webhook_messages
 __all__ = [
     "Drift",
     "OrderCounts",
+    "Page",
+    "dead_letter_page",
     "endpoint_backlog",
+    "exception_page",
     "find_order",
     "messages_of_subject",
     "open_drift",
     "order_counts",
 ]
 
+T = TypeVar("T")
+
 DAY_S = 86400.0
 THROUGHPUT_WINDOW_S = 300.0
+PAGE = 50
+"""Rows of one page of a dashboard list; the page says how many there are in all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list that can grow without bound: its rows, its number (from 1), the count
+    of all rows, and the links' page numbers."""
+
+    items: list[T]
+    number: int
+    total: int
+    size: int = PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row (from 1; 0 when empty)."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * self.size + len(self.items)
+
+    @property
+    def prev(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+MAX_PAGE = 1_000_000
+
+
+def page_number(value: int | None) -> int:
+    """A page asked for in a query string, as a page number from 1 to ``MAX_PAGE``."""
+    return min(max(1, value or 1), MAX_PAGE)
+
+
+def exception_page(
+    conn: Connection, *, type: str | None, state: str | None, number: int, size: int = PAGE
+) -> Page[exq.ExceptionRecord]:
+    """Exceptions, oldest first, one page of them with the count of all."""
+    total = exq.count_exceptions(conn, type=type, state=state)
+    offset = (page_number(number) - 1) * size
+    items = exq.list_exceptions(conn, type=type, state=state, limit=size, offset=offset)
+    return Page(items, page_number(number), total, size)
+
+
+def dead_letter_page(
+    conn: Connection, *, group: str | None, include_replayed: bool, number: int, size: int = PAGE
+) -> Page[DeadLetter]:
+    """Dead letters, newest first, one page of them with the count of all."""
+    query = select(func.count()).select_from(dead_letters)
+    if group is not None:
+        query = query.where(dead_letters.c.group_name == group)
+    if not include_replayed:
+        query = query.where(dead_letters.c.replayed_at.is_(None))
+    total = int(conn.execute(query).scalar_one())
+    offset = (page_number(number) - 1) * size
+    items = list_dead(
+        conn, group=group, include_replayed=include_replayed, limit=size, offset=offset
+    )
+    return Page(items, page_number(number), total, size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,8 @@ def map_envelope(name: str, source: WebhookSource, body: bytes) -> NewEvent:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InboundInvalid("/", "json", "the body is not JSON") from None
+    except RecursionError:  # the API refuses such a body first (api.limits.json_depth)
+        raise InboundInvalid("/", "max_depth", "the body nests too deep to parse") from None
     if not isinstance(payload, dict):
         raise InboundInvalid("/", "object", "the body must be an object {type, subject, data}")
     kind, subject, data = payload.get("type"), payload.get("subject"), payload.get("data")

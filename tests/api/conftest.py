@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -38,7 +40,14 @@ TOKENS = {
 
 @pytest.fixture
 async def api(db_url: str) -> AsyncIterator[Api]:
-    cfg = validate_config({"database": {"url": db_url}, "api": {"port": 0}})
+    async with serve_api({"database": {"url": db_url}, "api": {"port": 0}}) as running:
+        yield running
+
+
+@asynccontextmanager
+async def serve_api(config: dict[str, Any]) -> AsyncIterator[Api]:
+    """A hub of ``config`` with the API on a free port of 127.0.0.1, and a token per role."""
+    cfg = validate_config(config)
     migrate(cfg)
     hub = build_hub(cfg)
     await hub.engine.start()

@@ -4,6 +4,7 @@ system owns customers."""
 
 from __future__ import annotations
 
+from crossdock.flows.exceptions import bounded, listing
 from tests.contract.odoo.conftest import product, stocked_products
 from tests.flows.conftest import MakeFlow
 from tests.flows.harness import Flow, make_order
@@ -75,6 +76,20 @@ async def test_unknown_sku_is_an_exception_until_the_catalog_has_it(flow: Flow, 
     assert len(await flow.sale_orders(order)) == 1
 
 
+async def test_a_reason_names_a_few_unknown_skus_and_counts_the_rest(flow: Flow, uid: str) -> None:
+    [a] = await stocked_products(flow.ops, uid, {"A": 10})
+    missing = [f"CT-{uid}-N{i:02}" for i in range(40)]
+    order = make_order(f"UM-{uid}", f"c-{uid}", [(a, "1"), *((sku, "1") for sku in missing)])
+    [order_id] = await flow.accept(order)
+
+    exception = await flow.wait_exception(order_id, "unknown_product")
+    assert all(sku in exception.reason for sku in missing[:5])
+    assert not any(sku in exception.reason for sku in missing[5:])
+    assert exception.reason.endswith("… and 35 more")
+    [opened] = await flow.events(order_id, "order.exception")
+    assert opened.data["reason"] == exception.reason
+
+
 async def test_archived_sku_fails_the_order_when_a_person_says_so(flow: Flow, uid: str) -> None:
     [old] = await stocked_products(flow.ops, uid, {"OLD": 3})
     await flow.ops.archive_products([old])
@@ -104,3 +119,11 @@ async def test_unknown_customer_when_another_system_owns_customers(
         "res.partner", [["ref", "=", f"web:crm-{uid}"]], ["id"]
     )
     assert rows == []
+
+
+def test_a_long_reason_is_cut_and_says_how_much_was_left_out() -> None:
+    assert bounded("x" * 1000) == "x" * 1000
+    cut = bounded("x" * 5000)
+    assert cut == "x" * 1000 + " … (4,000 more characters)"
+    assert listing(["A", "B"]) == "A, B"
+    assert listing(list("ABCDEFG"), shown=3) == "A, B, C … and 4 more"

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, insert, update
 
 from crossdock.api.auth import create_token, revoke_token
 from crossdock.engine.database import normalize_url
+from crossdock.engine.tables import dead_letters
+from crossdock.flows.exceptions import open_exception
 from crossdock.flows.orders import insert_accepted
 from crossdock.flows.tables import orders
 from crossdock.ui import reads
@@ -106,6 +108,55 @@ def test_deliveries_of_a_subject_over_every_endpoint_and_their_backlog(db: Engin
             first.id: {"pending": 1},
             second.id: {"dead": 1, "pending": 1},
         }
+
+
+def test_exceptions_and_dead_letters_come_a_page_at_a_time_with_their_count(db: Engine) -> None:
+    with db.begin() as conn:
+        for n in range(120):
+            kind = "credit_hold" if n % 2 else "unknown_product"
+            open_exception(
+                conn,
+                type=kind,
+                owner="sales",
+                subject=f"order:{n}",
+                reason="r",
+                actions=["retry"],
+                now=NOW + n,
+            )
+        for n in range(70):
+            conn.execute(
+                insert(dead_letters).values(
+                    group_name="g" if n < 60 else "h",
+                    seq=n,
+                    event_id=f"e-{n}",
+                    event_type="order.accepted",
+                    subject=f"order:{n}",
+                    attempts=3,
+                    errors="[]",
+                    dead_at=NOW,
+                )
+            )
+    with db.connect() as conn:
+        first = reads.exception_page(conn, type=None, state="open", number=1)
+        assert (len(first.items), first.total, first.pages) == (reads.PAGE, 120, 3)
+        assert (first.first, first.last, first.prev, first.next) == (1, 50, None, 2)
+        assert [e.subject for e in first.items[:2]] == ["order:0", "order:1"]
+        last = reads.exception_page(conn, type=None, state="open", number=3)
+        assert (len(last.items), last.first, last.last, last.prev, last.next) == (
+            20,
+            101,
+            120,
+            2,
+            None,
+        )
+        assert last.items[-1].subject == "order:119"
+        held = reads.exception_page(conn, type="credit_hold", state=None, number=2)
+        assert (held.total, len(held.items), held.next) == (60, 10, None)
+        beyond = reads.exception_page(conn, type=None, state="open", number=10**30)
+        assert beyond.items == [] and beyond.total == 120
+        dead = reads.dead_letter_page(conn, group="g", include_replayed=False, number=2)
+        assert (dead.total, len(dead.items), dead.prev) == (60, 10, 1)
+        assert dead.items[0].event_id == "e-9"  # newest first
 
 
 def test_drift_reads_through_the_reconciliation_flow_when_it_is_installed(db: Engine) -> None:

@@ -11,10 +11,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from crossdock.engine.tables import events
+from crossdock.webhooks import inbound
 from crossdock.webhooks.tables import webhook_inbound
 from tests.webhooks.conftest import INBOUND_SECRET, SHOP_SECRET, WebhookHub
 
@@ -114,3 +116,23 @@ async def test_verified_but_unusable_payloads_are_422(lite: WebhookHub) -> None:
     unknown = await lite.client.post("/v1/webhooks/in/nobody", content=BODY)
     assert unknown.status_code == 404
     assert await counts(lite) == (0, 0)
+
+
+async def test_signed_json_nested_too_deep_is_422_and_never_parsed(lite: WebhookHub) -> None:
+    deep = b'{"type": "order.cancel_requested", "subject": "order:1", "data": {"x": '
+    body = deep + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    answer = await lite.client.post(
+        "/v1/webhooks/in/partner", content=body, headers=standard_headers(body, "m-deep")
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["limit"] == "api.limits.json_depth" and answer.json()["max"] == 64
+    assert await counts(lite) == (0, 0)
+
+
+async def test_the_generic_mapping_refuses_json_its_parser_cannot_nest(lite: WebhookHub) -> None:
+    source = lite.hub.config.webhooks.sources["partner"]
+    body = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(inbound.InboundInvalid) as refused:
+        inbound.map_envelope("partner", source, body)
+    assert refused.value.rule == "max_depth"

@@ -157,6 +157,9 @@ async def parse(
             except json.JSONDecodeError as exc:
                 out.reject(number, "/", "malformed", f"not JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                out.reject(number, "/", "malformed", "not a position: nested too deep")
+                continue
             if not isinstance(record, dict):
                 out.reject(number, "/", "malformed", "each line must be a JSON object")
                 continue

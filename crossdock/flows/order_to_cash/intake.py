@@ -24,6 +24,7 @@ from crossdock.connectors.odoo.mapping import customer_key, order_key
 from crossdock.connectors.odoo.ops_base import ProductResolution
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import PickingInfo, SaleOrderRef
+from crossdock.flows.exceptions import listing
 from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
 from crossdock.flows.order_to_cash.settings import FlowSettings
@@ -166,7 +167,7 @@ class Intake:
         for work in works:
             bad = [line.sku for line in work.order.lines if line.sku in products.errors]
             if bad:
-                reason = "; ".join(str(products.errors[sku]) for sku in bad)
+                reason = listing([str(products.errors[sku]) for sku in bad], sep="; ")
                 rec.park(work, kinds.UNKNOWN_PRODUCT, reason, step="products", detail={"skus": bad})
             else:
                 usable.append(work)
@@ -382,7 +383,7 @@ class Intake:
             if plan is None:
                 continue
             if plan.rejected:
-                short = ", ".join(f"{sku} short by {q}" for sku, q in plan.shortage.items())
+                short = listing([f"{sku} short by {q}" for sku, q in plan.shortage.items()])
                 rec.park(
                     work,
                     kinds.OUT_OF_STOCK,

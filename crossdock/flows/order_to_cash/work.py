@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from crossdock.engine import Batch, Event, NewEvent, new_event_id
-from crossdock.flows.exceptions import open_exception, withdraw_exceptions
+from crossdock.flows.exceptions import bounded, open_exception, withdraw_exceptions
 from crossdock.flows.order_to_cash import events as ev
 from crossdock.flows.order_to_cash.catalogue import ExceptionKind
 from crossdock.flows.orders import (
@@ -162,6 +162,7 @@ class Recorder:
     ) -> None:
         """Open an exception for a person (unless one of this type is open) and record the step
         as waiting; emits ``order.exception``."""
+        reason = bounded(reason)
         self.move(
             work,
             state or work.state,
