@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
+
 from crossdock.config import Config
 from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo import OdooOperations
@@ -19,6 +21,8 @@ from crossdock.connectors.odoo.settings import OdooSettings
 from crossdock.engine import Engine
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -67,9 +71,13 @@ def connect_erp(
         )
         if serve_sandbox:
             port = urlsplit(system.url).port or 8069
-            server = SandboxServer(simulated, port=port).start()
+            # a taken port (a local Odoo, another hub) moves the simulator to a free one
+            server = SandboxServer(simulated, port=port, fallback=True).start()
+            said = log.info if server.port == port else log.warning
+            said("erp.sandbox_serving", system=name, url=server.url, configured=system.url)
         settings = replace(
             settings,
+            url=server.url if server else settings.url,
             login=settings.login or simulated.login,
             password=settings.password or simulated.password,
             database=simulated.database,
