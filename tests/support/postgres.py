@@ -41,6 +41,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+START_ATTEMPTS = 5
+
+
 @dataclass
 class PostgresServer:
     bindir: Path
@@ -77,27 +80,30 @@ class PostgresServer:
             "--no-sync",
         )
         relaxed = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        options = " ".join(
-            [
-                f"-p {server.port}",
-                f"-k {root}",
-                "-c listen_addresses=127.0.0.1",
-                "-c max_connections=300",
-                *([] if durable else relaxed),
-            ]
-        )
-        server._run(
-            "pg_ctl",
-            "-D",
-            str(root / "data"),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(root / "server.log"),
-            "start",
-        )
-        return server
+        log = root / "server.log"
+        # The port is free when chosen but may be taken before the server binds it (another run
+        # of the suite beside this one): then the server starts again on another free port.
+        for attempt in range(1, START_ATTEMPTS + 1):
+            options = " ".join(
+                [
+                    f"-p {server.port}",
+                    f"-k {root}",
+                    "-c listen_addresses=127.0.0.1",
+                    "-c max_connections=300",
+                    *([] if durable else relaxed),
+                ]
+            )
+            try:
+                server._run("pg_ctl", "-D", str(root / "data"), "-o", options, "-w", "-l",
+                            str(log), "start")
+                return server
+            except subprocess.CalledProcessError:
+                taken = log.exists() and "already in use" in log.read_text(errors="replace")
+                if not taken or attempt == START_ATTEMPTS:
+                    raise
+                log.unlink()
+                server.port = free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         try:

@@ -11,6 +11,7 @@ Skipped (with the reason) when `/usr/bin/chromium` or the `playwright` package i
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator
@@ -330,7 +331,11 @@ class Screen:
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.test}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # written whole under a name of this process, then renamed: a run of the suite beside
+        # this one writes the same artifact, and neither leaves the other a torn file
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(self.page.screenshot(full_page=True))
+        partial.replace(path)
         return path
 
     def sign_in(self, token: str) -> None:
