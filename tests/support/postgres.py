@@ -10,7 +10,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from crossdock.sandbox.odoo.server import free_port
+
+__all__ = ["PostgresServer", "find_bindir", "free_port"]
 
 
 def find_bindir() -> Path | None:
@@ -33,12 +36,6 @@ def _version(path: str) -> int:
         return int(Path(path).parent.parent.name)
     except ValueError:
         return 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 START_ATTEMPTS = 5

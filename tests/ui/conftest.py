@@ -31,7 +31,7 @@ from crossdock.config import validate_config
 from crossdock.demo import SECOND_WAREHOUSE, SKUS, seed_erp
 from crossdock.engine import Batch, Reject, Subscription
 from crossdock.hub import Hub, build_hub, migrate
-from crossdock.sandbox.odoo.server import free_port
+from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
 from tests.webhooks.receiver import Receiver, Reply
 
@@ -180,6 +180,7 @@ class LiveHub:
         hub.engine.subscribe(self.downstream.subscription())
         await hub.start()
         assert hub.erp is not None
+        self.odoo_url = hub.erp.sandbox.url  # where it listens (a taken port moves it)
         await seed_erp(hub.erp.operations)
         for name, scopes in TOKENS.items():
             self.tokens[name] = await hub.engine.writer.submit(

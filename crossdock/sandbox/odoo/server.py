@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -18,10 +20,32 @@ from crossdock.sandbox.odoo.app import OdooSandbox, SandboxSettings, create_app
 __all__ = ["SandboxServer", "free_port"]
 
 
+PRIVATE_LOW = 10_000
+"""Below this, well-known and registered ports that servers of the machine may use."""
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A port free on 127.0.0.1 now, for a server about to start (tests, benches). Picked at
+    random below the kernel's ephemeral range when there is room: there, no outgoing connection
+    (a test suite or a bench running beside makes thousands) takes it before the server binds."""
+    low = _ephemeral_low()
+    for port in random.sample(range(PRIVATE_LOW, low), 50) if low - PRIVATE_LOW >= 50 else []:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return PRIVATE_LOW  # unknown: the kernel chooses
 
 
 def _bind(port: int, fallback: bool) -> socket.socket:
