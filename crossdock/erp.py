@@ -6,6 +6,7 @@ Production configurations never import the sandbox: it is loaded only for sandbo
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from crossdock.connectors.odoo import OdooOperations
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.settings import OdooSettings
 from crossdock.engine import Engine
+from crossdock.engine.limits import SHARED_DIR_ENV
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
 
@@ -71,8 +73,10 @@ def connect_erp(
         )
         if serve_sandbox:
             port = urlsplit(system.url).port or 8069
-            # a taken port (a local Odoo, another hub) moves the simulator to a free one
-            server = SandboxServer(simulated, port=port, fallback=True).start()
+            # a taken port (a local Odoo, another hub) moves the simulator to a free one, unless
+            # the server's other processes (`serve --processes`) call it on the configured URL
+            alone = SHARED_DIR_ENV not in os.environ
+            server = SandboxServer(simulated, port=port, fallback=alone).start()
             said = log.info if server.port == port else log.warning
             said("erp.sandbox_serving", system=name, url=server.url, configured=system.url)
         settings = replace(

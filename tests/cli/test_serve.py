@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from crossdock.config import parse_config
+from crossdock.engine.limits import SHARED_DIR_ENV
 from crossdock.erp import connect_erp
 from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
@@ -122,6 +124,24 @@ async def test_the_hub_calls_its_sandbox_on_the_port_it_moved_to(tmp_path: Path)
             await erp.operations.client.connect()  # signs in: the hub reaches its sandbox
         finally:
             await erp.close()
+
+
+def test_under_a_supervisor_the_sandbox_keeps_its_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --processes`: the API processes call the sandbox on its configured URL, so the
+    workers process may not move it; a taken port is an error there."""
+    monkeypatch.setenv(SHARED_DIR_ENV, str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = parse_config(
+            f"database:\n  url: sqlite:///{tmp_path / 'hub.db'}\n"
+            f"systems:\n  odoo: {{kind: odoo, url: 'http://127.0.0.1:{port}', sandbox: true}}\n"
+        )
+        with pytest.raises(OSError):
+            connect_erp(cfg)
 
 
 def _answers(url: str) -> bool:
