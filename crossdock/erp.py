@@ -6,10 +6,13 @@ Production configurations never import the sandbox: it is loaded only for sandbo
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import structlog
 
 from crossdock.config import Config
 from crossdock.connectors.observer import CallObserver
@@ -17,8 +20,11 @@ from crossdock.connectors.odoo import OdooOperations
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.settings import OdooSettings
 from crossdock.engine import Engine
+from crossdock.engine.limits import SHARED_DIR_ENV
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -67,9 +73,15 @@ def connect_erp(
         )
         if serve_sandbox:
             port = urlsplit(system.url).port or 8069
-            server = SandboxServer(simulated, port=port).start()
+            # a taken port (a local Odoo, another hub) moves the simulator to a free one, unless
+            # the server's other processes (`serve --processes`) call it on the configured URL
+            alone = SHARED_DIR_ENV not in os.environ
+            server = SandboxServer(simulated, port=port, fallback=alone).start()
+            said = log.info if server.port == port else log.warning
+            said("erp.sandbox_serving", system=name, url=server.url, configured=system.url)
         settings = replace(
             settings,
+            url=server.url if server else settings.url,
             login=settings.login or simulated.login,
             password=settings.password or simulated.password,
             database=simulated.database,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from crossdock.sandbox.odoo.server import free_port
 
 __all__ = ["Connection", "crossdock_process", "free_port", "listeners"]
 
@@ -55,12 +56,6 @@ class Connection:
         if self.writer is not None:
             self.writer.close()
             await self.writer.wait_closed()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def listeners(port: int) -> int:

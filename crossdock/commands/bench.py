@@ -132,6 +132,25 @@ def inventory_bench(
     )
 
 
+@app.command("lanes")
+def lanes_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    events: int = typer.Option(200_000, help="Stock events in the burst."),
+    skus: int = typer.Option(5_000, help="SKUs the events spread over."),
+    orders_per_s: float = typer.Option(10, "--orders-per-s", help="Orders arriving a second."),
+    phase_s: float = typer.Option(15.0, "--phase-s", help="Each idle phase's length (s)."),
+) -> None:
+    """Orders through `crossdock serve` while a stock burst goes in: accept→confirmed p99 during
+    the burst against idle."""
+    from crossdock.bench.lanes import run_lanes_bench
+
+    configure_logging("warning")
+    _emit(
+        run_lanes_bench(events=events, skus=skus, orders_per_s=orders_per_s, phase_s=phase_s),
+        as_json,
+    )
+
+
 @app.command("webhooks")
 def webhooks_bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

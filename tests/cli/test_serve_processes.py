@@ -75,7 +75,7 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
         seeded(odoo.url)
         config, url, token = hub_files(tmp_path, odoo.url, "inventory:\n  warehouses: [WH]\n")
         hub_db = Database(url)
-        slow = hub_db.write_sync(lambda c: create_token(c, "slow", ["orders:read"], rate_per_s=5))
+        slow = hub_db.write_sync(lambda c: create_token(c, "slow", ["orders:read"], rate_per_s=1))
         hub_db.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -105,8 +105,9 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
             )
             assert answer.status_code == 202, answer.text
 
-            # A token's rate holds for the server, not per process: 5/s (a burst of 10), forty
-            # requests on new connections (spread over both processes by the kernel).
+            # A token's rate holds for the server, not per process: 1/s (a burst of 2), forty
+            # requests on new connections (spread over both processes by the kernel). The rate
+            # is low so that some are refused however slowly a loaded machine sends them.
             started = time.monotonic()
             statuses = [
                 httpx.get(
@@ -114,7 +115,7 @@ def test_two_api_processes_share_the_port_metrics_and_restarts(tmp_path: Path) -
                 ).status_code
                 for _ in range(40)
             ]
-            allowed = 10 + 5 * (time.monotonic() - started) + 1
+            allowed = 2 + (time.monotonic() - started) + 1  # the burst, 1/s, one in flight
             assert set(statuses) == {200, 429}
             assert statuses.count(200) <= allowed, statuses
             database = create_engine(url, poolclass=NullPool)

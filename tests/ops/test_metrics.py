@@ -4,6 +4,8 @@ step after an Odoo error), Odoo calls, backlog and exceptions read at scrape tim
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -30,6 +32,7 @@ def _value(samples: dict[str, list[Sample]], name: str, **labels: str) -> float:
 
 
 async def test_every_family_after_a_small_scenario(observed: Observed) -> None:
+    began = time.time()  # ages and lags below are at most the scenario's time (plus rounding)
     before = m.EVENTS_SETTLED.labels("ops.test", "orders", "handled")._value.get()
     refs = ["WS-1", "WS-2", "FAIL-3", "DEAD-4", "HOLD-5", "BAD-6"]
     for ref in refs:
@@ -76,7 +79,7 @@ async def test_every_family_after_a_small_scenario(observed: Observed) -> None:
     # backlog per group and lane (the last order is still in its handler)
     assert _value(s, "crossdock_consumer_depth", **group) == 1
     assert _value(s, "crossdock_consumer_parked", **group) == 0
-    assert 0 <= _value(s, "crossdock_consumer_lag_seconds", **group) < 60
+    assert 0 <= _value(s, "crossdock_consumer_lag_seconds", **group) <= time.time() - began + 1
     assert _value(s, "crossdock_lane_depth", lane="orders") == 1
     assert _value(s, "crossdock_lane_lag_seconds", lane="orders") >= 0
     # connectors
@@ -90,7 +93,8 @@ async def test_every_family_after_a_small_scenario(observed: Observed) -> None:
     assert _value(s, "crossdock_connector_circuit_state", state="open", **odoo) == 0
     # exceptions by type and age
     assert _value(s, "crossdock_exceptions_open", type="credit_hold", age="lt_1h") == 1
-    assert 0 <= _value(s, "crossdock_exceptions_oldest_age_seconds", type="credit_hold") < 60
+    oldest = _value(s, "crossdock_exceptions_oldest_age_seconds", type="credit_hold")
+    assert 0 <= oldest <= time.time() - began + 1
     # HTTP by route template
     route = {"method": "POST", "route": "/v1/orders", "status": "202"}
     assert _value(s, "crossdock_http_request_seconds_count", **route) >= 7

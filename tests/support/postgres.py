@@ -10,7 +10,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -18,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from crossdock.sandbox.odoo.server import free_port
+
+__all__ = ["PostgresServer", "find_bindir", "free_port"]
 
 
 def find_bindir() -> Path | None:
@@ -35,10 +38,7 @@ def _version(path: str) -> int:
         return 0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+START_ATTEMPTS = 5
 
 
 @dataclass
@@ -77,27 +77,30 @@ class PostgresServer:
             "--no-sync",
         )
         relaxed = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        options = " ".join(
-            [
-                f"-p {server.port}",
-                f"-k {root}",
-                "-c listen_addresses=127.0.0.1",
-                "-c max_connections=300",
-                *([] if durable else relaxed),
-            ]
-        )
-        server._run(
-            "pg_ctl",
-            "-D",
-            str(root / "data"),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(root / "server.log"),
-            "start",
-        )
-        return server
+        log = root / "server.log"
+        # The port is free when chosen but may be taken before the server binds it (another run
+        # of the suite beside this one): then the server starts again on another free port.
+        for attempt in range(1, START_ATTEMPTS + 1):
+            options = " ".join(
+                [
+                    f"-p {server.port}",
+                    f"-k {root}",
+                    "-c listen_addresses=127.0.0.1",
+                    "-c max_connections=300",
+                    *([] if durable else relaxed),
+                ]
+            )
+            try:
+                server._run("pg_ctl", "-D", str(root / "data"), "-o", options, "-w", "-l",
+                            str(log), "start")
+                return server
+            except subprocess.CalledProcessError:
+                taken = log.exists() and "already in use" in log.read_text(errors="replace")
+                if not taken or attempt == START_ATTEMPTS:
+                    raise
+                log.unlink()
+                server.port = free_port()
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         try:

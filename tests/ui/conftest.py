@@ -11,6 +11,7 @@ Skipped (with the reason) when `/usr/bin/chromium` or the `playwright` package i
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator
@@ -30,7 +31,7 @@ from crossdock.config import validate_config
 from crossdock.demo import SECOND_WAREHOUSE, SKUS, seed_erp
 from crossdock.engine import Batch, Reject, Subscription
 from crossdock.hub import Hub, build_hub, migrate
-from crossdock.sandbox.odoo.server import free_port
+from tests.support.postgres import free_port
 from tests.support.waiting import until_sync
 from tests.webhooks.receiver import Receiver, Reply
 
@@ -179,6 +180,7 @@ class LiveHub:
         hub.engine.subscribe(self.downstream.subscription())
         await hub.start()
         assert hub.erp is not None
+        self.odoo_url = hub.erp.sandbox.url  # where it listens (a taken port moves it)
         await seed_erp(hub.erp.operations)
         for name, scopes in TOKENS.items():
             self.tokens[name] = await hub.engine.writer.submit(
@@ -330,7 +332,11 @@ class Screen:
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.test}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        # written whole under a name of this process, then renamed: a run of the suite beside
+        # this one writes the same artifact, and neither leaves the other a torn file
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(self.page.screenshot(full_page=True))
+        partial.replace(path)
         return path
 
     def sign_in(self, token: str) -> None:
