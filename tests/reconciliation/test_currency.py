@@ -1,0 +1,48 @@
+"""Orders reconciliation values money in its currency: a sale order made in another currency than
+the order's is a drift of the whole order (never 0.00 because the figures happen to match), and
+the item's values name their currencies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.contract.odoo.conftest import stocked_products
+from tests.contract.odoo.currencies import company_currency, second_currency
+from tests.reconciliation.conftest import MakeRecon
+
+
+async def test_a_sale_order_in_another_currency_is_valued_at_the_whole_order(
+    make_recon: MakeRecon, uid: str
+) -> None:
+    recon = await make_recon()
+    foreign = await second_currency(recon.ops.client)
+    home = await company_currency(recon.ops.client)
+    [a] = await stocked_products(recon.ops, uid, {"A": 20})
+    # the order said the second currency; its sale order was made in the company's (as before
+    # the hub chose pricelists by currency), with the same figures
+    order = recon.order("X", [(a, "2")], price="10").model_copy(update={"currency": foreign.code})
+    order_id = await recon.accepted_without_event(order)
+    customer = await recon.ops.find_or_create_customers([order.customer])
+    product = (await recon.ops.resolve_products([a])).found[a].id
+    await recon.ops.client.create(
+        "sale.order",
+        [
+            {
+                "partner_id": customer.done[f"{order.channel}:c-{uid}"],
+                "client_order_ref": f"{order.channel}:{order.external_ref}",
+                "order_line": [
+                    (0, 0, {"product_id": product, "product_uom_qty": 2, "price_unit": 10})
+                ],
+            }
+        ],
+    )
+
+    report = await recon.run("orders")
+
+    [item] = report.items
+    assert item.type == "order_total_mismatch" and item.subject == f"order:{order_id}"
+    assert item.value == Decimal("20.00") and item.currency == foreign.code
+    assert foreign.code in item.summary and home in item.summary
+    assert item.details["currency"] == foreign.code
+    assert item.details["erp_untaxed_by_currency"] == {home: "20.00"}
+    assert item.details["erp_currencies"] == [home]
