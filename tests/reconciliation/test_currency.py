@@ -46,3 +46,31 @@ async def test_a_sale_order_in_another_currency_is_valued_at_the_whole_order(
     assert item.details["currency"] == foreign.code
     assert item.details["erp_untaxed_by_currency"] == {home: "20.00"}
     assert item.details["erp_currencies"] == [home]
+
+
+async def test_an_invoice_in_another_currency_bills_nothing_in_the_orders(
+    make_recon: MakeRecon, uid: str
+) -> None:
+    recon = await make_recon()
+    foreign = await second_currency(recon.ops.client)
+    [a] = await stocked_products(recon.ops, uid, {"A": 20})
+    [order_id] = await recon.flow.accept(recon.order("I", [(a, "2")], price="10"))
+    await recon.flow.wait_state(order_id, "released")
+    await recon.flow.ship(order_id, [(a, "2")])
+    invoiced = await recon.flow.wait_state(order_id, "invoiced")
+    [invoice] = invoiced.erp["invoices"]
+    home = invoice["currency"]
+    # a person re-issued the invoice in the second currency, same figures
+    if recon.flow.odoo == "real":
+        await recon.ops.client.call("account.move", "button_draft", [invoice["id"]])
+        await recon.ops.client.write("account.move", [invoice["id"]], {"currency_id": foreign.id})
+        await recon.ops.client.call("account.move", "action_post", [invoice["id"]])
+    else:
+        await recon.ops.client.write("account.move", [invoice["id"]], {"currency_id": foreign.id})
+
+    report = await recon.run("invoices")
+
+    [item] = report.items
+    assert item.type == "invoice_mismatch" and item.currency == home
+    assert item.value == Decimal("20.00")
+    assert foreign.code in item.summary and home in item.summary
