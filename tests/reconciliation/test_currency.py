@@ -4,8 +4,15 @@ the item's values name their currencies."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
+
+from crossdock.flows.reconciliation.report import render, run_json
+from crossdock.ops.metrics import REGISTRY
 from tests.contract.odoo.conftest import stocked_products
 from tests.contract.odoo.currencies import company_currency, second_currency
 from tests.reconciliation.conftest import MakeRecon
@@ -46,6 +53,20 @@ async def test_a_sale_order_in_another_currency_is_valued_at_the_whole_order(
     assert item.details["currency"] == foreign.code
     assert item.details["erp_untaxed_by_currency"] == {home: "20.00"}
     assert item.details["erp_currencies"] == [home]
+    assert _drift_value("order_total_mismatch", foreign.code) == 20.0
+
+
+def _drift_value(type_: str, currency: str) -> float | None:
+    """The drift value gauge of a type in a currency, as scraped."""
+    for family in text_string_to_metric_families(generate_latest(REGISTRY).decode()):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "crossdock_reconciliation_drift_value" and (
+                labels.get("type"),
+                labels.get("currency"),
+            ) == (type_, currency):
+                return float(sample.value)
+    return None
 
 
 async def test_an_invoice_in_another_currency_bills_nothing_in_the_orders(
@@ -74,3 +95,18 @@ async def test_an_invoice_in_another_currency_bills_nothing_in_the_orders(
     assert item.type == "invoice_mismatch" and item.currency == home
     assert item.value == Decimal("20.00")
     assert foreign.code in item.summary and home in item.summary
+
+
+async def test_a_runs_value_is_given_per_currency(make_recon: MakeRecon, uid: str) -> None:
+    recon = await make_recon()
+    foreign = await second_currency(recon.ops.client)
+    [a] = await stocked_products(recon.ops, uid, {"A": 20})
+    order = recon.order("R", [(a, "3")], price="10").model_copy(update={"currency": foreign.code})
+    await recon.accepted_without_event(order)  # never reached the flow: missing in the ERP
+
+    report = await recon.run("orders")
+
+    assert run_json(report.run)["value_by_currency"] == {foreign.code: "30.00"}
+    console = Console(width=300, record=True, file=io.StringIO())
+    console.print(render(report))
+    assert f"(value 30.00 {foreign.code})" in console.export_text()
