@@ -60,6 +60,7 @@ class OperationsBase:
         """Pricelist ids by (company, currency), with their expiry (see ``ops_pricelists``)."""
         self._pricelist_kinds: dict[int, tuple[float, str | None]] = {}
         """The currency of a pricelist (``None``: archived or missing), with its expiry."""
+        self._company_currencies: dict[int, str] = {}
 
     @property
     def dialect(self) -> OdooDialect:

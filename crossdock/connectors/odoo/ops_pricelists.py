@@ -73,6 +73,13 @@ class PricelistOperations(OperationsBase):
                 )
         return outcome
 
+    async def company_currency(self, company_id: int) -> str:
+        """The ISO code of a company's currency (cached: it cannot change once it has entries)."""
+        if company_id not in self._company_currencies:
+            [row] = await self.client.read("res.company", [company_id], ["currency_id"])
+            self._company_currencies[company_id] = str(row["currency_id"][1]).upper()
+        return self._company_currencies[company_id]
+
     async def _pricelist_currencies(self, ids: Sequence[int]) -> dict[int, str | None]:
         """The currency code of each pricelist (``None``: archived or missing), cached."""
         cache = self._pricelist_kinds

@@ -3,6 +3,8 @@ order whose currency has no pricelist is refused, never made in another currency
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crossdock.connectors.odoo import CurrencyUnsupportedError, OdooOperations
 from tests.contract.odoo.conftest import order, stocked_products
 from tests.contract.odoo.currencies import (
@@ -86,3 +88,41 @@ async def test_the_pricelist_of_a_currency_is_looked_up_once(ops: OdooOperations
     assert first.done == {foreign.code: foreign.pricelist_id} == again.done
     assert isinstance(first.failed[UNSUPPORTED], CurrencyUnsupportedError)
     assert ops.client.stats.by_method == {}
+
+
+async def test_a_pricelist_in_another_currency_gives_only_its_fixed_prices(
+    ops: OdooOperations, uid: str
+) -> None:
+    """A list price is in the company's currency: it is no price in another currency (Odoo
+    would convert it at a rate the hub does not keep), so only the pricelist's fixed prices
+    count and the other SKUs keep the channel's price."""
+    foreign = await second_currency(ops.client)
+    fixed, plain = await stocked_products(ops, uid, {"F": 1, "P": 1})
+    info = (await ops.resolve_products([fixed])).found[fixed]
+    [pricelist] = await ops.client.create(
+        "product.pricelist",
+        [
+            {
+                "name": f"Contract {foreign.code} {uid}",
+                "currency_id": foreign.id,
+                "item_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "applied_on": "0_product_variant",
+                            "product_id": info.id,
+                            "compute_price": "fixed",
+                            "fixed_price": 7.5,
+                        },
+                    )
+                ],
+            }
+        ],
+    )
+    try:
+        prices = await ops.prices([fixed, plain], pricelist_id=pricelist)
+    finally:  # a real Odoo keeps it: archived, the currency's look-up never finds it
+        await ops.client.write("product.pricelist", [pricelist], {"active": False})
+
+    assert prices == {fixed: Decimal("7.5")}
