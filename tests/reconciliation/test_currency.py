@@ -54,6 +54,8 @@ async def test_a_sale_order_in_another_currency_is_valued_at_the_whole_order(
     assert item.details["erp_untaxed_by_currency"] == {home: "20.00"}
     assert item.details["erp_currencies"] == [home]
     assert _drift_value("order_total_mismatch", foreign.code) == 20.0
+    [exception] = await recon.drift_exceptions()
+    assert exception.owner == "finance" and f"made again in {foreign.code}" in exception.reason
 
 
 def _drift_value(type_: str, currency: str) -> float | None:

@@ -353,7 +353,12 @@ def _order_findings(
                         else "channel lines",
                         "sale_orders": [_so(s) for s in kept],
                     },
-                    why_not="prices of an order in the ERP are changed by a person",
+                    why_not=(
+                        f"a sale order in another currency is made again in {order.currency} "
+                        "by a person"
+                        if other_currency
+                        else "prices of an order in the ERP are changed by a person"
+                    ),
                 )
             )
     return findings
