@@ -51,6 +51,8 @@ class RunView(BaseModel):
     corrected: int
     exceptions: int
     value: str
+    value_by_currency: dict[str, str] = {}
+    """The drift items' money per currency (``value`` adds every currency up)."""
     by_type: dict[str, int]
     notes: list[str]
     error: str | None = None

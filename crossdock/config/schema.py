@@ -60,6 +60,7 @@ from crossdock.config.secrets import (
     interpolate_env,
 )
 from crossdock.config.webhooks import WebhooksConfig
+from crossdock.model.types import CurrencyCode
 
 __all__ = [
     "CORE_DOMAINS",
@@ -507,7 +508,12 @@ class ChannelPolicy(_Model):
     """``channel``: keep the price the channel sent; ``pricelist``: the ERP's pricelist price.
     Taxes are always computed by the ERP."""
     pricelist_id: int | None = Field(default=None, ge=1)
-    """ERP pricelist used with ``pricing: pricelist`` (the products' list price when absent)."""
+    """ERP pricelist used with ``pricing: pricelist`` for orders in its currency (orders in
+    another currency take the pricelist of theirs, see ``pricelists``)."""
+    pricelists: dict[CurrencyCode, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """ERP pricelist by order currency (``{EUR: 3}``). An order's currency decides the sale
+    order's pricelist, so its currency: this map first, else the ERP's first active pricelist of
+    that currency; a currency with neither is an exception ``currency_unsupported``."""
     warehouses: list[WarehouseCode] = Field(default_factory=list)
     """Warehouse codes in order of preference; empty: the company's first warehouse."""
     fulfilment: list[FulfilmentStep] = Field(default_factory=_default_fulfilment)

@@ -275,8 +275,8 @@ RECONCILIATION_DRIFT_ITEMS = scraped_gauge(
 )
 RECONCILIATION_DRIFT_VALUE = scraped_gauge(
     "reconciliation_drift_value",
-    "Money involved in the drift items still present (each in its own currency, summed).",
-    ["kind", "type"],
+    "Money involved in the drift items still present, per currency (ISO code; empty: none).",
+    ["kind", "type", "currency"],
 )
 RECONCILIATION_DRIFT_OLDEST = scraped_gauge(
     "reconciliation_drift_oldest_age_seconds",

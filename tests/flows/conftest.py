@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.config.schema import ChannelPolicy
 from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.order_to_cash import register
@@ -83,10 +84,16 @@ def uid() -> str:
 
 @pytest.fixture
 async def make_flow(odoo: Target, tmp_path: Path) -> AsyncIterator[MakeFlow]:
-    """Start a hub: ``await make_flow(workers=False, customers_owned=False)``."""
+    """Start a hub: ``await make_flow(workers=False, customers_owned=False, channels={...})``
+    (``channels``: policies added to the harness's own)."""
     started: list[tuple[Engine, OdooOperations]] = []
 
-    async def make(*, workers: bool = True, customers_owned: bool = True) -> Flow:
+    async def make(
+        *,
+        workers: bool = True,
+        customers_owned: bool = True,
+        channels: dict[str, ChannelPolicy] | None = None,
+    ) -> Flow:
         url = f"sqlite:///{tmp_path / f'hub-{len(started)}.db'}"
         upgrade(url)
         ops = OdooOperations(
@@ -101,7 +108,7 @@ async def make_flow(odoo: Target, tmp_path: Path) -> AsyncIterator[MakeFlow]:
             settings=EngineSettings(partitions=8, poll_interval_s=0.02),
             lanes=[Lane("orders", 10, 2), Lane("default", 0, 1)],
         )
-        [subscription] = register(engine, ops, flow_config())
+        [subscription] = register(engine, ops, flow_config(**(channels or {})))
         await engine.start(workers=workers)
         started.append((engine, ops))
         return Flow(engine, ops, subscription, odoo.kind)

@@ -10,6 +10,7 @@ from crossdock.connectors.odoo.dialect import OdooDialect, dialect_for
 from crossdock.connectors.odoo.errors import (
     ArchivedProductError,
     CompanyMismatchError,
+    CurrencyUnsupportedError,
     OdooAccessError,
     OdooBusinessError,
     OdooCircuitOpenError,
@@ -39,6 +40,7 @@ __all__ = [
     "ArchivedProductError",
     "BatchOutcome",
     "CompanyMismatchError",
+    "CurrencyUnsupportedError",
     "ErpPort",
     "MoveInfo",
     "OdooAccessError",

@@ -25,6 +25,7 @@ from typing import Any
 __all__ = [
     "ArchivedProductError",
     "CompanyMismatchError",
+    "CurrencyUnsupportedError",
     "OdooAccessError",
     "OdooBusinessError",
     "OdooCircuitOpenError",
@@ -104,6 +105,15 @@ class ArchivedProductError(OdooBusinessError):
 
 class CompanyMismatchError(OdooBusinessError):
     """A record belongs to another company than the one the document is created in."""
+
+
+class CurrencyUnsupportedError(OdooBusinessError):
+    """No usable pricelist in the order's currency: the currency is inactive or has no active
+    pricelist in the company, or the configured pricelist is in another currency."""
+
+    def __init__(self, message: str, *, currency: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.currency = currency
 
 
 class OdooTransientError(OdooError):

@@ -106,8 +106,10 @@ def sale_order_vals(
     partner_id: int,
     product_ids: Mapping[str, int],
     company_id: int,
+    pricelist_id: int | None = None,
 ) -> dict[str, Any]:
-    """``sale.order`` values with all lines (one ``create`` makes the whole order or nothing)."""
+    """``sale.order`` values with all lines (one ``create`` makes the whole order or nothing);
+    ``pricelist_id`` (in the order's currency) decides the sale order's ``currency_id``."""
     lines = []
     for line in order.lines:
         line_vals: dict[str, Any] = {
@@ -128,6 +130,8 @@ def sale_order_vals(
         "company_id": company_id,
         "order_line": lines,
     }
+    if pricelist_id is not None:
+        vals["pricelist_id"] = pricelist_id
     if order.ordered_at is not None:
         vals["date_order"] = order.ordered_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     if order.note:

@@ -56,6 +56,11 @@ class OperationsBase:
         """Partner ids by (company, customer key), with their expiry (see ``ops_customers``)."""
         self._warehouses: dict[tuple[int, str], WarehouseInfo] = {}
         self._countries: dict[str, int] = {}
+        self._pricelists: dict[tuple[int, str], tuple[float, int]] = {}
+        """Pricelist ids by (company, currency), with their expiry (see ``ops_pricelists``)."""
+        self._pricelist_kinds: dict[int, tuple[float, str | None]] = {}
+        """The currency of a pricelist (``None``: archived or missing), with its expiry."""
+        self._company_currencies: dict[int, str] = {}
 
     @property
     def dialect(self) -> OdooDialect:

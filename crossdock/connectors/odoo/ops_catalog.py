@@ -22,6 +22,7 @@ from crossdock.connectors.odoo.batching import BatchOutcome, bisect_batch, chunk
 from crossdock.connectors.odoo.errors import OdooBusinessError
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
 from crossdock.connectors.odoo.ops_base import OperationsBase
+from crossdock.connectors.odoo.ops_pricelists import PricelistOperations
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.model import Product, StockLevel
 
@@ -30,7 +31,7 @@ __all__ = ["CatalogOperations"]
 _SPECIFICITY = {"0_product_variant": 0, "1_product": 1, "2_product_category": 2, "3_global": 3}
 
 
-class CatalogOperations(OperationsBase):
+class CatalogOperations(PricelistOperations, OperationsBase):
     async def upsert_products(
         self,
         products: Sequence[Product],
@@ -112,7 +113,11 @@ class CatalogOperations(OperationsBase):
         on: date | None = None,
         company_id: int | None = None,
     ) -> dict[str, Decimal]:
-        """Unit prices of SKUs from a pricelist (the list price where no rule applies)."""
+        """Unit prices of SKUs from a pricelist (the list price where no rule applies).
+
+        List prices are in the company's currency, so in a pricelist of another currency only
+        its fixed prices count (Odoo would convert the others at a rate the hub does not keep):
+        the other SKUs are left out, and keep the channel's price."""
         resolution = await self.resolve_products(skus, company_id=company_id)
         if resolution.errors:
             raise next(iter(resolution.errors.values()))
@@ -120,6 +125,11 @@ class CatalogOperations(OperationsBase):
         prices = {sku: info.list_price for sku, info in products.items()}
         if pricelist_id is None or not products:
             return prices
+        company = company_id if company_id is not None else await self.default_company_id()
+        kind = (await self._pricelist_currencies([pricelist_id])).get(pricelist_id)
+        foreign = kind is not None and kind != await self.company_currency(company)
+        if foreign:
+            prices = {}
         day = (on or datetime.now(UTC).date()).isoformat()
         items = await self.client.search_read(
             "product.pricelist.item",
@@ -167,6 +177,8 @@ class CatalogOperations(OperationsBase):
                 key=lambda i: (_SPECIFICITY.get(str(i["applied_on"]), 9), -i["min_quantity"]),
             )
             base = info.list_price
+            if foreign and item["compute_price"] != "fixed":
+                continue  # computed from the list price, in the company's currency
             if item["compute_price"] == "fixed":
                 prices[sku] = decimal(item["fixed_price"], 2)
             elif item["compute_price"] == "percentage":

@@ -1,11 +1,15 @@
 """Sales: idempotent sale orders, confirmation, and invoices from delivered quantities.
 
 Creating a batch of orders costs, whatever its size: one ``search_read`` for the natural keys
-(``client_order_ref = "<channel>:<external_ref>"``, in every company), one for the customers and
-one for the SKUs (both cached, so none once they are known), one ``create`` per chunk of
+(``client_order_ref = "<channel>:<external_ref>"``, in every company), one for the customers,
+one for the SKUs and two for the pricelists of the orders' currencies (all cached, so none once
+they are known), one ``create`` per chunk of
 ``batch_size`` orders with their lines, and one ``read`` of the names Odoo gave them. An order is
 created with all its lines in one ``create``, so it exists complete or not at all, and a crash
-after Odoo committed it is harmless: the retry finds it by its key and creates nothing.
+after Odoo committed it is harmless: the retry finds it by its key and creates nothing. Every
+order is created with a pricelist in its own currency (:mod:`.ops_pricelists`), so its
+``currency_id`` is the order's; an order whose currency has none is refused, never created in
+another currency.
 
 Confirming costs one ``action_confirm`` per chunk of ids on Odoo 17+, which refuses to confirm an
 order that is not a quotation: only when Odoo refuses a chunk (an order already confirmed or
@@ -21,6 +25,7 @@ from typing import Any
 
 from crossdock.connectors.odoo.batching import BatchOutcome, bisect_batch, chunks
 from crossdock.connectors.odoo.errors import (
+    CurrencyUnsupportedError,
     OdooBusinessError,
     OdooError,
     OdooMissingError,
@@ -34,12 +39,13 @@ from crossdock.connectors.odoo.mapping import (
 )
 from crossdock.connectors.odoo.ops_base import OperationsBase
 from crossdock.connectors.odoo.ops_customers import CustomerOperations
+from crossdock.connectors.odoo.ops_pricelists import PricelistOperations
 from crossdock.connectors.odoo.records import SaleOrderRef
 from crossdock.model import Invoice, Order
 
 __all__ = ["SalesOperations"]
 
-_ORDER_FIELDS = ["name", "client_order_ref", "state", "company_id", "partner_id"]
+_ORDER_FIELDS = ["name", "client_order_ref", "state", "company_id", "partner_id", "currency_id"]
 
 
 def _ref(row: dict[str, Any]) -> SaleOrderRef:
@@ -50,10 +56,11 @@ def _ref(row: dict[str, Any]) -> SaleOrderRef:
         state=str(row["state"]),
         company_id=int(m2o_id(row["company_id"]) or 0),
         partner_id=int(m2o_id(row["partner_id"]) or 0),
+        currency=str(row["currency_id"][1]) if row.get("currency_id") else "",
     )
 
 
-class SalesOperations(CustomerOperations, OperationsBase):
+class SalesOperations(CustomerOperations, PricelistOperations, OperationsBase):
     async def find_sale_orders(self, keys: Sequence[str]) -> dict[str, SaleOrderRef]:
         """Existing sale orders by ``client_order_ref`` (every company of the user)."""
         if not keys:
@@ -76,15 +83,18 @@ class SalesOperations(CustomerOperations, OperationsBase):
         *,
         company_id: int | None = None,
         warehouses: Mapping[str, str] | None = None,
+        pricelists: Mapping[str, int] | None = None,
     ) -> BatchOutcome[str, SaleOrderRef]:
         """Create the orders that do not exist yet; keyed by ``client_order_ref``.
 
         ``company_id`` puts every order in that company (default: routed per order by channel and
         country); ``warehouses`` gives the warehouse code of an order by ``client_order_ref``
-        (default: the company's first warehouse). Bad orders (unknown or archived SKU, customer of
-        another company, unknown customer when Odoo does not own customers, unknown warehouse,
-        anything Odoo refuses) are in ``failed`` with a typed error naming the order; the others
-        are created.
+        (default: the company's first warehouse); ``pricelists`` the pricelist of an order by
+        ``client_order_ref`` (default: Odoo's pricelist of the order's currency). Bad orders
+        (unknown or archived SKU, customer of another company, unknown customer when Odoo does not
+        own customers, unknown warehouse, a currency without pricelist or a pricelist in another
+        currency, anything Odoo refuses) are in ``failed`` with a typed error naming the order;
+        the others are created.
         """
         outcome: BatchOutcome[str, SaleOrderRef] = BatchOutcome()
         unique = {order_key(o): o for o in orders}
@@ -103,7 +113,7 @@ class SalesOperations(CustomerOperations, OperationsBase):
             )
             by_company.setdefault(company, []).append(order)
         for company, group in by_company.items():
-            ready = await self._prepare(group, company, outcome, warehouses or {})
+            ready = await self._prepare(group, company, outcome, warehouses or {}, pricelists or {})
             context = await self.company_context(company)
 
             async def send(
@@ -150,8 +160,10 @@ class SalesOperations(CustomerOperations, OperationsBase):
         company: int,
         outcome: BatchOutcome[str, SaleOrderRef],
         warehouses: Mapping[str, str],
+        pricelists: Mapping[str, int],
     ) -> list[tuple[Order, dict[str, Any]]]:
-        """Resolve customers and products; orders that cannot be made go to ``failed``."""
+        """Resolve customers, products and pricelists; orders that cannot be made go to
+        ``failed``."""
         partners: dict[str, int] = {}
         lookup = []
         for order in orders:
@@ -165,6 +177,12 @@ class SalesOperations(CustomerOperations, OperationsBase):
         products = await self.resolve_products(
             [line.sku for order in orders for line in order.lines], company_id=company
         )
+        found = await self.currency_pricelists(
+            [o.currency for o in orders if order_key(o) not in pricelists], company_id=company
+        )
+        given = await self._pricelist_currencies(
+            [pricelists[k] for k in map(order_key, orders) if k in pricelists]
+        )
         ready = []
         for order in orders:
             key = order_key(order)
@@ -173,6 +191,18 @@ class SalesOperations(CustomerOperations, OperationsBase):
             if error is None:
                 bad = [products.errors[ln.sku] for ln in order.lines if ln.sku in products.errors]
                 error = bad[0] if bad else None
+            pricelist = pricelists.get(key, found.done.get(order.currency))
+            if error is None and pricelist is None:
+                error = found.failed[order.currency]
+            elif (
+                error is None and key in pricelists and given.get(pricelists[key]) != order.currency
+            ):
+                error = CurrencyUnsupportedError(
+                    f"the pricelist given for {order.currency} (product.pricelist id="
+                    f"{pricelists[key]}) is {given.get(pricelists[key]) or 'archived or missing'}",
+                    currency=order.currency,
+                    model="product.pricelist",
+                )
             warehouse_id: int | None = None
             if error is None and key in warehouses:
                 try:
@@ -187,6 +217,7 @@ class SalesOperations(CustomerOperations, OperationsBase):
                 partner_id=partners[customer_key(order.customer)],
                 product_ids={sku: info.id for sku, info in products.found.items()},
                 company_id=company,
+                pricelist_id=pricelist,
             )
             if warehouse_id is not None:
                 vals["warehouse_id"] = warehouse_id

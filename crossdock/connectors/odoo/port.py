@@ -81,7 +81,19 @@ class ErpPort(Protocol):
         *,
         company_id: int | None = None,
         warehouses: Mapping[str, str] | None = None,
+        pricelists: Mapping[str, int] | None = None,
     ) -> BatchOutcome[str, SaleOrderRef]: ...
+
+    async def currency_pricelists(
+        self,
+        currencies: Iterable[str],
+        *,
+        company_id: int,
+        configured: Mapping[str, int] | None = None,
+        preferred: Sequence[int] = (),
+    ) -> BatchOutcome[str, int]:
+        """The ERP pricelist of each currency; those without one are in ``failed``."""
+        ...
 
     async def confirm_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]: ...
 

@@ -46,6 +46,8 @@ class SaleOrderRef:
     state: str
     company_id: int
     partner_id: int
+    currency: str = ""
+    """ISO code of the sale order's ``currency_id`` (empty until read back from Odoo)."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@
     companies_by_channel: {webshop-be: Crossdock BE}
     companies_by_country: {BE: Crossdock BE, FR: 3}
     backorder: create              # create | cancel: what happens to what was not shipped
-    product_cache_ttl_s: 300
+    product_cache_ttl_s: 300       # products by SKU, and pricelists by currency
     customer_cache_ttl_s: 300      # partner ids by customer key (0: look them up every time)
     breaker_failures: 5            # consecutive transient failures that open the circuit
     breaker_reset_s: 30

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from crossdock.connectors.odoo.errors import (
     ArchivedProductError,
+    CurrencyUnsupportedError,
     OdooBusinessError,
     OdooError,
     OdooMissingError,
@@ -28,6 +29,7 @@ UNKNOWN_PRODUCT = ExceptionKind("unknown_product", "catalog", ("retry", "fail"))
 UNKNOWN_CUSTOMER = ExceptionKind("unknown_customer", "sales", ("retry", "fail"))
 OUT_OF_STOCK = ExceptionKind("out_of_stock", "sales", ("retry", "backorder", "fail"))
 ERP_REJECTED = ExceptionKind("erp_rejected", "sales", ("retry", "fail"))
+CURRENCY_UNSUPPORTED = ExceptionKind("currency_unsupported", "sales", ("retry", "fail"))
 CANCEL_AFTER_RELEASE = ExceptionKind(
     "cancel_after_release", "operations", ("cancel_anyway", "keep")
 )
@@ -43,6 +45,7 @@ KINDS = {
         UNKNOWN_CUSTOMER,
         OUT_OF_STOCK,
         ERP_REJECTED,
+        CURRENCY_UNSUPPORTED,
         CANCEL_AFTER_RELEASE,
         CANCEL_FAILED,
         SHIPMENT_REJECTED,
@@ -62,4 +65,6 @@ def kind_for(error: OdooError, default: ExceptionKind = ERP_REJECTED) -> Excepti
         return UNKNOWN_PRODUCT
     if isinstance(error, UnknownCustomerError):
         return UNKNOWN_CUSTOMER
+    if isinstance(error, CurrencyUnsupportedError):
+        return CURRENCY_UNSUPPORTED
     return default

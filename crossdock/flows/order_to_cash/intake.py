@@ -1,5 +1,9 @@
-"""Steps 1-6 of order-to-cash for a batch of orders: customer, products, price, credit,
-fulfilment, sale orders created and confirmed in the ERP, deliveries released.
+"""Steps 1-6 of order-to-cash for a batch of orders: customer, products, pricelist, price,
+credit, fulfilment, sale orders created and confirmed in the ERP, deliveries released.
+
+The order's currency decides its pricelist (its channel's ``pricelists`` entry, else the ERP's
+pricelist of that currency), and so the sale order's currency; an order whose currency has no
+pricelist is parked as ``currency_unsupported``, never made in another currency.
 
 Each step is one ERP call for the whole batch (per company where the ERP needs one): customers in
 one find-or-create, SKUs in one resolution, credit in one read, stock in one read per warehouse,
@@ -54,6 +58,7 @@ def sale_order_entry(ref: SaleOrderRef, warehouse: str | None) -> dict[str, Any]
         "state": ref.state,
         "company_id": ref.company_id,
         "warehouse": warehouse or None,
+        "currency": ref.currency or None,
     }
 
 
@@ -171,7 +176,9 @@ class Intake:
                 rec.park(work, kinds.UNKNOWN_PRODUCT, reason, step="products", detail={"skus": bad})
             else:
                 usable.append(work)
-        prices = await self._prices(company, usable)
+        pricelists = await self._pricelists(company, usable, rec)
+        usable = [w for w in usable if w.order_id in pricelists]
+        prices = await self._prices(company, usable, pricelists)
         allowed = self._credit(
             usable, partners, prices, await self._accounts(company, partners, usable), rec
         )
@@ -181,6 +188,7 @@ class Intake:
             return []
         parts: list[Order] = []
         warehouses: dict[str, str] = {}
+        pricelist_of: dict[str, int] = {}
         keys_of: dict[str, list[tuple[str, str]]] = {}
         for work in planned:
             for part, code in self._parts(
@@ -188,11 +196,12 @@ class Intake:
             ):
                 key = order_key(part)
                 parts.append(part)
+                pricelist_of[key] = pricelists[work.order_id]
                 if code:
                     warehouses[key] = code
                 keys_of.setdefault(work.order_id, []).append((key, code))
         outcome = await self.erp.create_sale_orders(
-            parts, company_id=company, warehouses=warehouses
+            parts, company_id=company, warehouses=warehouses, pricelists=pricelist_of
         )
         created: list[Work] = []
         for work in planned:
@@ -243,13 +252,48 @@ class Intake:
             rec.park(work, kind, reason, step="customer", detail={"customer": key})
         return partners
 
-    async def _prices(self, company: int, works: Sequence[Work]) -> dict[str, Prices]:
-        erp_prices: dict[int | None, Prices] = {}
-        wanted: dict[int | None, set[str]] = {}
+    async def _pricelists(
+        self, company: int, works: Sequence[Work], rec: Recorder
+    ) -> dict[str, int]:
+        """The ERP pricelist of each order, in its currency; the others are parked."""
+        by_channel: dict[str, list[Work]] = {}
+        for work in works:
+            by_channel.setdefault(work.order.channel, []).append(work)
+        out: dict[str, int] = {}
+        for channel, group in by_channel.items():
+            policy = self.settings.channel(channel)
+            outcome = await self.erp.currency_pricelists(
+                [w.order.currency for w in group],
+                company_id=company,
+                configured=policy.pricelists,
+                preferred=[policy.pricelist_id] if policy.pricelist_id else [],
+            )
+            for work in group:
+                currency = work.order.currency
+                if currency in outcome.done:
+                    out[work.order_id] = outcome.done[currency]
+                    continue
+                rec.park(
+                    work,
+                    kinds.CURRENCY_UNSUPPORTED,
+                    f"no ERP pricelist in {currency} for channel {channel}: "
+                    f"{outcome.failed[currency].message}",
+                    step="pricelist",
+                    detail={"currency": currency, "channel": channel},
+                )
+        return out
+
+    async def _prices(
+        self, company: int, works: Sequence[Work], pricelists: dict[str, int]
+    ) -> dict[str, Prices]:
+        """The unit prices of each order: the channel's, or its pricelist's (``pricing:
+        pricelist``)."""
+        erp_prices: dict[int, Prices] = {}
+        wanted: dict[int, set[str]] = {}
         for work in works:
             policy = self.settings.channel(work.order.channel)
             if policy.pricing == "pricelist":
-                wanted.setdefault(policy.pricelist_id, set()).update(
+                wanted.setdefault(pricelists[work.order_id], set()).update(
                     line.sku for line in work.order.lines
                 )
         for pricelist, skus in wanted.items():
@@ -261,7 +305,7 @@ class Intake:
             policy = self.settings.channel(work.order.channel)
             channel_prices = {line.sku: line.unit_price for line in work.order.lines}
             out[work.order_id] = unit_prices(
-                policy.pricing, channel_prices, erp_prices.get(policy.pricelist_id, {})
+                policy.pricing, channel_prices, erp_prices.get(pricelists[work.order_id], {})
             )
         return out
 

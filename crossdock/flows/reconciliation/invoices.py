@@ -11,8 +11,10 @@ Findings:
   owner's value (when the ERP owns invoices): the flow invoices the delivered quantities again
   (an ``invoice_failed`` exception is opened and resolved with ``retry`` by reconciliation).
 * ``invoice_mismatch`` — more invoiced than delivered, posted amounts that differ from the
-  invoiced quantities at the order's prices, an invoice the hub recorded that is no longer posted,
-  or shipped quantities the hub and the ERP disagree on. Value: the largest money difference.
+  invoiced quantities at the order's prices (an invoice in another currency than the order's
+  bills nothing in the order's), an invoice the hub recorded that is no longer posted, or shipped
+  quantities the hub and the ERP disagree on. Value, in the order's currency: the largest money
+  difference.
 """
 
 from __future__ import annotations
@@ -212,15 +214,24 @@ def _mismatches(
             _money(sum((q * price.get(sku, Decimal(0)) for sku, q in over.items()), Decimal(0))),
         )
     posted = [i for i in invoices if i.state == "posted"]
-    billed = sum((i.sign * i.amount_untaxed for i in posted), Decimal(0))
+    # amounts in different currencies are never subtracted: what is billed in another currency
+    # than the order's is not billed in the order's
+    foreign = [i for i in posted if i.currency and i.currency != order.currency]
+    if foreign:
+        problems.append(
+            f"posted invoices not in the order's currency ({order.currency}): "
+            + ", ".join(f"{i.name} {i.sign * i.amount_untaxed} {i.currency}" for i in foreign)
+        )
+    billed = sum((i.sign * i.amount_untaxed for i in posted if i not in foreign), Decimal(0))
     at_prices = _money(
         sum((q * price.get(sku, Decimal(0)) for sku, q in invoiced.items()), Decimal(0))
     )
     if posted and abs(billed - at_prices) > tolerance:
-        problems.append(
-            f"posted invoices total {billed}, the invoiced quantities at the order's "
-            f"prices {at_prices}"
-        )
+        if len(foreign) < len(posted):
+            problems.append(
+                f"posted invoices total {billed} {order.currency}, the invoiced quantities "
+                f"at the order's prices {at_prices} {order.currency}"
+            )
         value = max(value, abs(billed - at_prices))
     posted_ids = {i.id for i in posted}
     recorded: list[dict[str, Any]] = [

@@ -62,7 +62,8 @@ def set_totals(totals: Sequence[DriftTotal], last: dict[str, float], now: float)
     oldest: dict[str, float] = {}
     for t in totals:
         m.RECONCILIATION_DRIFT_ITEMS.labels(t.kind, t.type).set(t.count)
-        m.RECONCILIATION_DRIFT_VALUE.labels(t.kind, t.type).set(float(t.value))
+        for currency, value in (t.by_currency or {"": t.value}).items():
+            m.RECONCILIATION_DRIFT_VALUE.labels(t.kind, t.type, currency).set(float(value))
         oldest[t.kind] = min(oldest.get(t.kind, t.oldest_since), t.oldest_since)
     for kind, since in oldest.items():
         m.RECONCILIATION_DRIFT_OLDEST.labels(kind).set(max(0.0, now - since))

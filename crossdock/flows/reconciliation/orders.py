@@ -13,7 +13,10 @@ Findings:
   duplicates are left to a person).
 * ``order_total_mismatch`` — the untaxed amount of the order's sale orders differs from the total
   the hub chose (the ``order.confirmed`` total, which holds the pricelist price for channels priced
-  by the ERP; the channel's lines otherwise). Value: the difference.
+  by the ERP; the channel's lines otherwise), or a sale order is in another currency than the
+  order. Value, in the order's currency: the difference; with a sale order in another currency,
+  what the ERP does not hold in the order's currency (the whole order when none of it is), as
+  amounts in different currencies are never subtracted.
 * ``order_unknown_in_hub`` — a live sale order with a channel's prefix that no accepted order
   explains. Value: its untaxed amount; age: since it was created in the ERP.
 """
@@ -319,30 +322,43 @@ def _order_findings(
         )
     if expected is not None:
         actual = sum((s.amount_untaxed for s in kept), Decimal(0))
+        by_currency: dict[str, Decimal] = {}
+        for so in kept:
+            currency = so.currency or order.currency
+            by_currency[currency] = by_currency.get(currency, Decimal(0)) + so.amount_untaxed
         currencies = sorted({s.currency for s in kept if s.currency})
         other_currency = bool(currencies) and currencies != [order.currency]
-        if abs(actual - expected) > settings.amount_tolerance or other_currency:
+        value = abs(by_currency.get(order.currency, Decimal(0)) - expected)
+        if value > settings.amount_tolerance or other_currency:
+            held = " + ".join(f"{a:.2f} {c}" for c, a in sorted(by_currency.items()))
             findings.append(
                 Finding(
                     ORDER_TOTAL,
                     subject,
                     order.accepted_at,
-                    abs(actual - expected),
+                    value,
                     order.currency,
-                    f"order {order.key}: the ERP has {actual} {'/'.join(currencies)} untaxed, "
+                    f"order {order.key}: the ERP has {held or 'nothing'} untaxed, "
                     f"the hub chose {expected} {order.currency}",
                     {
                         "order_id": order.id,
                         "order": order.key,
+                        "currency": order.currency,
                         "expected_untaxed": str(expected),
                         "erp_untaxed": str(actual),
+                        "erp_untaxed_by_currency": {c: f"{a:.2f}" for c, a in by_currency.items()},
                         "erp_currencies": currencies,
                         "basis": "order.confirmed"
                         if order.confirmed_total is not None
                         else "channel lines",
                         "sale_orders": [_so(s) for s in kept],
                     },
-                    why_not="prices of an order in the ERP are changed by a person",
+                    why_not=(
+                        f"a sale order in another currency is made again in {order.currency} "
+                        "by a person"
+                        if other_currency
+                        else "prices of an order in the ERP are changed by a person"
+                    ),
                 )
             )
     return findings

@@ -3,14 +3,15 @@
 The JSON document of a run::
 
     {"run": {"id", "kind", "trigger", "fix", "status", "started_at", "finished_at", "duration_s",
-             "checked", "found", "new", "closed", "corrected", "exceptions", "value", "by_type",
-             "notes"},
+             "checked", "found", "new", "closed", "corrected", "exceptions", "value",
+             "value_by_currency", "by_type", "notes"},
      "items": [drift item, ...],      # present after the run (open or being corrected)
      "closed": [drift item, ...]}     # closed by the run (gone, or corrected in the ERP)
 
 A drift item: ``id, kind, type, subject, state, resolution, owner, summary, value, currency,
 age_s, since, first_seen, last_seen, closed_at, seen, exception_id, correction, details``
-(times as RFC 3339 UTC, amounts as decimal strings).
+(times as RFC 3339 UTC, amounts as decimal strings). A run's money is ``value_by_currency``
+(``{"EUR": "20.00", "USD": "5.00"}``); ``value`` adds up every currency, a count of size only.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def run_json(run: Run) -> dict[str, Any]:
         "corrected": run.corrected,
         "exceptions": run.exceptions,
         "value": str(run.value),
+        "value_by_currency": run.summary.get("value_by_currency", {}),
         "by_type": run.summary.get("by_type", {}),
         "notes": run.summary.get("notes", []),
         "error": run.summary.get("error"),
@@ -102,13 +104,21 @@ def age_text(seconds: float) -> str:
     return f"{s // 86400}d {s % 86400 // 3600:02d}h"
 
 
+def _money(run: Run) -> str:
+    """The run's value per currency (the plain sum for runs recorded without one)."""
+    by_currency: dict[str, str] = run.summary.get("value_by_currency") or {}
+    if not by_currency:
+        return str(run.value)
+    return " + ".join(f"{v} {c}".strip() for c, v in by_currency.items())
+
+
 def _headline(run: Run) -> Text:
     if run.status != "ok":
         return Text(f"{run.kind}: run failed — {run.summary.get('error')}", style="bold red")
     style = "bold green" if run.found == 0 else "bold yellow"
     return Text.assemble(
         (f"{run.kind}: {run.found} drift item{'s' if run.found != 1 else ''}", style),
-        f" (value {run.value}) — {run.new} new, {run.closed} closed, {run.corrected} corrected, "
+        f" (value {_money(run)}) — {run.new} new, {run.closed} closed, {run.corrected} corrected, "
         f"{run.exceptions} exception{'s' if run.exceptions != 1 else ''} opened; "
         f"{run.checked} checked in {run.finished_at - run.started_at:.2f}s"
         f"{'; automatic correction on' if run.fix else ''}",

@@ -353,7 +353,11 @@ class Reconciliation:
                 corrected=len(corrected),
                 exceptions=opened,
                 value=sum((i.value for i in active), Decimal(0)).quantize(CENT),
-                summary={"by_type": counts, "notes": notes},
+                summary={
+                    "by_type": counts,
+                    "notes": notes,
+                    "value_by_currency": _by_currency(active),
+                },
             )
             write_run(conn, run)
             now_items = open_drift(conn, kind, limit=100_000)
@@ -482,3 +486,12 @@ def schedule_of(config: Config, kind: str) -> str | None:
     if policy is not None and policy.mode == "batch" and policy.cron:
         return policy.cron
     return None
+
+
+def _by_currency(items: Sequence[ItemWrite]) -> dict[str, str]:
+    """The items' money per currency (``""``: items without one): amounts in different
+    currencies are never added up."""
+    sums: dict[str, Decimal] = {}
+    for item in items:
+        sums[item.currency or ""] = sums.get(item.currency or "", Decimal(0)) + item.value
+    return {c: str(v.quantize(CENT)) for c, v in sorted(sums.items())}

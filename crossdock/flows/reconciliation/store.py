@@ -112,7 +112,10 @@ class DriftTotal:
     type: str
     count: int
     value: Decimal
+    """Summed over currencies (see ``by_currency`` for money)."""
     oldest_since: float
+    by_currency: dict[str, Decimal] = field(default_factory=dict)
+    """The value per currency of the items (``""``: items without one)."""
 
 
 def _item(row: Any) -> DriftItem:
@@ -209,16 +212,24 @@ def drift_totals(conn: Connection) -> list[DriftTotal]:
         .where(drift_items.c.state.in_(ACTIVE))
         .group_by(drift_items.c.kind, drift_items.c.type)
     ).all()
-    values: dict[tuple[str, str], Decimal] = {}
-    # values are decimal text: summed here, exactly (a few thousand rows at most)
-    for kind, type_, value in conn.execute(
-        select(drift_items.c.kind, drift_items.c.type, drift_items.c.value).where(
-            drift_items.c.state.in_(ACTIVE)
-        )
+    values: dict[tuple[str, str], dict[str, Decimal]] = {}
+    # values are decimal text: summed here, exactly (a few thousand rows at most), per currency
+    for kind, type_, value, currency in conn.execute(
+        select(
+            drift_items.c.kind, drift_items.c.type, drift_items.c.value, drift_items.c.currency
+        ).where(drift_items.c.state.in_(ACTIVE))
     ):
-        values[(kind, type_)] = values.get((kind, type_), Decimal(0)) + Decimal(value)
+        sums = values.setdefault((kind, type_), {})
+        sums[currency or ""] = sums.get(currency or "", Decimal(0)) + Decimal(value)
     return [
-        DriftTotal(kind, type_, int(count), values.get((kind, type_), Decimal(0)), float(oldest))
+        DriftTotal(
+            kind,
+            type_,
+            int(count),
+            sum(values.get((kind, type_), {}).values(), Decimal(0)),
+            float(oldest),
+            values.get((kind, type_), {}),
+        )
         for kind, type_, count, oldest in rows
     ]
 

@@ -177,13 +177,43 @@ def sale_before_create(env: Env, record: Record, vals: dict[str, Any]) -> None:
         record["partner_shipping_id"] = record.get("partner_shipping_id") or record["partner_id"]
     if not record.get("name") or record["name"] == "New":
         record["name"] = next_name(env, "sale.order", "S")
-    company = env.rec("res.company", int(record["company_id"]))
-    record["currency_id"] = record.get("currency_id") or company.get("currency_id")
+    if not record.get("pricelist_id") and env.version <= 16:
+        record["pricelist_id"] = _default_pricelist(env, int(record["company_id"]))
+    record["currency_id"] = sale_currency(env, record)
     if not record.get("warehouse_id"):
         record["warehouse_id"] = _warehouse_of(env, int(record["company_id"]))["id"]
     record["state"] = record.get("state") or "draft"
     record["date_order"] = record.get("date_order") or now_str()
     record["user_id"] = record.get("user_id") or env.uid
+
+
+def _default_pricelist(env: Env, company_id: int) -> int | None:
+    """Odoo 16's required pricelist when none is given (the customer's, which defaults to the
+    company's first active pricelist in the company's currency)."""
+    currency = env.rec("res.company", company_id).get("currency_id")
+    for pricelist in sorted(env.table("product.pricelist").values(), key=lambda r: int(r["id"])):
+        if (
+            pricelist.get("active") is not False
+            and pricelist.get("company_id") in (None, False, company_id)
+            and pricelist.get("currency_id") == currency
+        ):
+            return int(pricelist["id"])
+    return None
+
+
+def sale_currency(env: Env, order: Record) -> Any:
+    """A sale order's currency is derived, never given: its pricelist's, else its company's
+    (Odoo 16 relates it to ``pricelist_id.currency_id``; 17+ computes ``pricelist_id.currency_id
+    or company_id.currency_id``)."""
+    if order.get("pricelist_id"):
+        return env.rec("product.pricelist", int(order["pricelist_id"])).get("currency_id")
+    return env.rec("res.company", int(order["company_id"])).get("currency_id")
+
+
+def sale_before_write(env: Env, record: Record, changes: dict[str, Any]) -> None:
+    changes.pop("currency_id", None)
+    if "pricelist_id" in changes or "company_id" in changes:
+        changes["currency_id"] = sale_currency(env, {**record, **changes})
 
 
 def sale_line_before_create(env: Env, record: Record, vals: dict[str, Any]) -> None:

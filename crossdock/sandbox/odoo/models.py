@@ -821,6 +821,7 @@ def build_specs() -> list[ModelSpec]:
             },
             order="date_order desc, id desc",
             before_create=docs.sale_before_create,
+            before_write=docs.sale_before_write,
             methods=docs.METHODS["sale.order"],
             check_company=("partner_id", "warehouse_id"),
         ),
@@ -980,7 +981,12 @@ def build_specs() -> list[ModelSpec]:
 
 def seed(env: Env, *, login: str, company_name: str = "My Company") -> None:
     """The database after installing sale_management, stock, purchase and account, no demo data."""
-    env.create("res.currency", [{"name": "USD", "symbol": "$"}, {"name": "EUR", "symbol": "€"}])
+    # every ISO currency ships with Odoo, only the company's is active: a second currency is
+    # activated by a person (the rest are created on demand: ``res.currency`` create)
+    env.create(
+        "res.currency",
+        [{"name": "USD", "symbol": "$"}, {"name": "EUR", "symbol": "€", "active": False}],
+    )
     env.create("res.country", [{"name": code, "code": code} for code in sorted(COUNTRY_CODES)])
     env.create("uom.uom", [{"name": "Units"}])
     env.create("product.category", [{"name": "All"}])
