@@ -34,9 +34,13 @@ from crossdock.flows import exceptions as exq
 from crossdock.flows.orders import (
     FINAL_STATES,
     STATES,
+    OrderRecord,
     get_order,
+    get_order_by_ref,
     list_orders,
+    order_refs,
     order_subject,
+    refs_of_subjects,
     steps_of,
 )
 from crossdock.model import Order, Shipment
@@ -98,6 +102,19 @@ def _events(conn: Connection, ids: list[str]) -> list[EventRef]:
     return [EventRef(id=e.id, type=e.type, time=format_time(e.time)) for e in found]
 
 
+def _full_view(conn: Connection, record: OrderRecord | None) -> OrderView | None:
+    if record is None:
+        return None
+    steps = steps_of(conn, record.id)
+    now = time.time()
+    exceptions = [
+        ExceptionView.of(e, now, (record.channel, record.external_ref))
+        for e in exq.list_exceptions(conn, subject=order_subject(record.id), state=None)
+    ]
+    events = _events(conn, [s.event_id for s in steps if s.event_id])
+    return OrderView.full(record, steps, exceptions, events)
+
+
 @router.get("/orders/{order_id}", response_model=OrderView, tags=["orders"])
 async def get_order_view(
     order_id: str,
@@ -105,23 +122,30 @@ async def get_order_view(
     _: Annotated[Principal, Depends(require("orders:read"))],
 ) -> OrderView:
     """An order: state, every step with its time, ERP references, exceptions and events."""
-
-    def read(conn: Connection) -> OrderView | None:
-        record = get_order(conn, order_id)
-        if record is None:
-            return None
-        steps = steps_of(conn, order_id)
-        now = time.time()
-        exceptions = [
-            ExceptionView.of(e, now)
-            for e in exq.list_exceptions(conn, subject=order_subject(order_id), state=None)
-        ]
-        events = _events(conn, [s.event_id for s in steps if s.event_id])
-        return OrderView.full(record, steps, exceptions, events)
-
-    view = await engine_of(request).db.read(read)
+    view = await engine_of(request).db.read(lambda c: _full_view(c, get_order(c, order_id)))
     if view is None:
         raise Problem(404, "Not found", f"no order {order_id}", kind="not-found")
+    return view
+
+
+@router.get(
+    "/orders/by-ref/{channel}/{external_ref:path}", response_model=OrderView, tags=["orders"]
+)
+async def get_order_by_channel_ref(
+    channel: str,
+    external_ref: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require("orders:read"))],
+) -> OrderView:
+    """An order by the channel's own number (the `external_ref` it was sent with; slashes
+    allowed): the same view as `GET /v1/orders/{order_id}`."""
+    view = await engine_of(request).db.read(
+        lambda c: _full_view(c, get_order_by_ref(c, channel, external_ref))
+    )
+    if view is None:
+        raise Problem(
+            404, "Not found", f"no order {external_ref} in channel {channel}", kind="not-found"
+        )
     return view
 
 
@@ -146,6 +170,9 @@ async def get_orders(
     _: Annotated[Principal, Depends(require("orders:read"))],
     state: Annotated[str | None, Query(description=f"One of: {', '.join(STATES)}")] = None,
     channel: str | None = None,
+    external_ref: Annotated[
+        str | None, Query(description="The channel's own order number (in any channel).")
+    ] = None,
     since: Annotated[str | None, Query(description="ISO 8601: accepted at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -162,7 +189,13 @@ async def get_orders(
     before = _uncursor(cursor) if cursor else None
     records = await engine_of(request).db.read(
         lambda c: list_orders(
-            c, state=state, channel=channel, since=since_at, before=before, limit=limit
+            c,
+            state=state,
+            channel=channel,
+            external_ref=external_ref,
+            since=since_at,
+            before=before,
+            limit=limit,
         )
     )
     items = [OrderSummary.of(r) for r in records]
@@ -196,7 +229,7 @@ async def cancel_order(
                     "order.cancel_requested",
                     "crossdock.api",
                     order_subject(order_id),
-                    {"order_id": order_id, "reason": body.reason, "by": principal.name},
+                    {**order_refs(record), "reason": body.reason, "by": principal.name},
                     idempotency_key=f"cancel:{order_id}",
                 )
             ],
@@ -273,7 +306,7 @@ async def post_shipment(
                     "shipment.confirmed",
                     shipment.source,
                     order_subject(shipment.order_id),
-                    {"order_id": shipment.order_id, "shipment": payload},
+                    {**order_refs(record), "shipment": payload},
                     idempotency_key=key,
                 )
             ],
@@ -316,13 +349,16 @@ async def get_exceptions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ExceptionList:
     """Exceptions waiting for a decision (oldest first), or resolved ones."""
-    records = await engine_of(request).db.read(
-        lambda c: exq.list_exceptions(
-            c, type=type, state=None if state == "all" else state, limit=limit
+
+    def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], dict[str, tuple[str, str]]]:
+        found = exq.list_exceptions(
+            conn, type=type, state=None if state == "all" else state, limit=limit
         )
-    )
+        return found, refs_of_subjects(conn, (r.subject for r in found))
+
+    records, refs = await engine_of(request).db.read(read)
     now = time.time()
-    return ExceptionList(items=[ExceptionView.of(r, now) for r in records])
+    return ExceptionList(items=[ExceptionView.of(r, now, refs.get(r.subject)) for r in records])
 
 
 class Resolution(BaseModel):

@@ -1,0 +1,119 @@
+"""Orders by the shop's own number: look-up by channel and external reference, the list's
+filters (each one narrows the list), and query parameters a route does not declare answered as a
+400 problem naming them on every route of the API, never silently ignored."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from tests.api.conftest import Api
+from tests.api.test_orders_api import order
+
+PROBLEM = "application/problem+json"
+
+
+async def _accept(api: Api, **changes: str) -> str:
+    response = await api.client.post("/v1/orders", json=order(**changes), headers=api.auth())
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+async def test_an_order_is_found_by_its_channel_and_external_ref(api: Api) -> None:
+    webshop = await _accept(api, channel="webshop", external_ref="WS-1001")
+    edi = await _accept(api, channel="edi", external_ref="WS-1001")
+    slashed = await _accept(api, channel="edi", external_ref="PO/2026/17")
+    for channel, ref, order_id in (
+        ("webshop", "WS-1001", webshop),
+        ("edi", "WS-1001", edi),
+        ("edi", "PO/2026/17", slashed),
+    ):
+        response = await api.client.get(
+            f"/v1/orders/by-ref/{channel}/{quote(ref, safe='')}", headers=api.auth("reader")
+        )
+        assert response.status_code == 200, response.text
+        view = response.json()
+        assert (view["id"], view["channel"], view["external_ref"]) == (order_id, channel, ref)
+        assert [s["step"] for s in view["steps"]] == ["accepted"]
+    missing = await api.client.get("/v1/orders/by-ref/webshop/WS-9999", headers=api.auth("reader"))
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
+    assert "webshop" in missing.json()["detail"] and "WS-9999" in missing.json()["detail"]
+    anonymous = await api.client.get("/v1/orders/by-ref/webshop/WS-1001")
+    assert anonymous.status_code == 401
+
+
+async def test_every_list_filter_narrows_the_list(api: Api) -> None:
+    first = await _accept(api, channel="webshop", external_ref="WS-1001")
+    other_channel = await _accept(api, channel="edi", external_ref="WS-1001")
+    await _accept(api, channel="webshop", external_ref="WS-1002")
+
+    async def ids(query: str) -> list[str]:
+        response = await api.client.get(f"/v1/orders?{query}", headers=api.auth("reader"))
+        assert response.status_code == 200, response.text
+        return [o["id"] for o in response.json()["items"]]
+
+    assert set(await ids("external_ref=WS-1001")) == {first, other_channel}
+    assert await ids("external_ref=WS-1001&channel=webshop") == [first]
+    assert await ids("external_ref=WS-1001&channel=edi") == [other_channel]
+    assert await ids("external_ref=WS-1001&state=accepted&limit=1") in ([first], [other_channel])
+    assert await ids("external_ref=WS-1001&state=invoiced") == []
+    assert await ids("external_ref=NOPE") == []
+    assert len(await ids("channel=webshop")) == 2
+    assert len(await ids("since=2000-01-01T00:00:00Z")) == 3
+    assert await ids("since=2999-01-01T00:00:00Z") == []
+    assert len(await ids("state=accepted")) == 3
+    page = await api.client.get("/v1/orders?external_ref=WS-1001&limit=1", headers=api.auth())
+    rest = await ids(f"external_ref=WS-1001&limit=1&cursor={page.json()['next']}")
+    assert {page.json()["items"][0]["id"], *rest} == {first, other_channel}
+
+
+def _concrete(path: str) -> str:
+    """A request path for a route's template: every path parameter given a plain value."""
+    return re.sub(r"\{[^}]+\}", "x1", path)
+
+
+async def test_a_list_with_an_unknown_parameter_is_rejected_not_ignored(api: Api) -> None:
+    await _accept(api, channel="webshop", external_ref="WS-1001")
+    response = await api.client.get("/v1/orders?external_reference=WS-1001", headers=api.auth())
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert "external_reference" in problem["detail"]
+    assert problem["errors"] == [
+        {
+            "pointer": "/query/external_reference",
+            "rule": "unknown_parameter",
+            "detail": problem["errors"][0]["detail"],
+        }
+    ]
+    assert "external_ref" in problem["errors"][0]["detail"]  # it says what the route takes
+
+
+async def test_every_route_rejects_an_unknown_query_parameter(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+    operations = [
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    ]
+    assert len(operations) > 30
+    answers: dict[str, tuple[int, str]] = {}
+    for method, path in operations:
+        url = f"{_concrete(path)}?bogus_param=1"
+        response = await api.client.request(method, url, json={}, headers=api.auth("admin"))
+        is_json = "json" in response.headers.get("content-type", "")
+        detail = response.json().get("detail", "") if is_json else response.text[:80]
+        answers[f"{method} {path}"] = (response.status_code, str(detail))
+    wrong = {
+        where: answer
+        for where, answer in answers.items()
+        if answer[0] != 400 or "bogus_param" not in answer[1]
+    }
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize("query", ["limit=5", "state=accepted&channel=webshop", ""])
+async def test_declared_parameters_still_pass(api: Api, query: str) -> None:
+    response = await api.client.get(f"/v1/orders?{query}", headers=api.auth("reader"))
+    assert response.status_code == 200
