@@ -400,12 +400,13 @@ async def resolve(
                 "note": body.note,
             },
         )
-        return record
+        data = event.data  # names the order when the exception is about one
+        return record, (data["channel"], data["external_ref"]) if "channel" in data else None
 
     try:
-        record = await engine.writer.submit(run, appends=True)
+        record, refs = await engine.writer.submit(run, appends=True)
     except LookupError as exc:
         raise Problem(404, "Not found", f"no exception {exception_id}", kind="not-found") from exc
     except exq.ExceptionConflict as exc:
         raise Problem(409, "Conflict", str(exc), kind="conflict") from exc
-    return ExceptionView.of(record, time.time())
+    return ExceptionView.of(record, time.time(), refs)

@@ -17,7 +17,7 @@ from crossdock.api import routes
 from crossdock.api.problems import Problem
 from crossdock.api.views import ExceptionView, OrderView
 from crossdock.flows import exceptions as exq
-from crossdock.flows.orders import STATES, list_orders, order_subject
+from crossdock.flows.orders import STATES, list_orders, order_subject, refs_of_subjects
 from crossdock.flows.tables import exceptions as exceptions_table
 from crossdock.ops.audit import list_audit
 from crossdock.ui import reads
@@ -161,16 +161,20 @@ async def exceptions_page(
     type = type.strip()[:50]
     state = state if state in ("open", "resolved", "all") else "open"
 
-    def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], list[str]]:
+    def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], list[str], dict[str, Any]]:
         records = exq.list_exceptions(
             conn, type=type or None, state=None if state == "all" else state, limit=500
         )
         kinds = conn.execute(
             select(exceptions_table.c.type).distinct().order_by(exceptions_table.c.type)
         ).scalars()
-        return records, [str(k) for k in kinds]
+        return (
+            records,
+            [str(k) for k in kinds],
+            refs_of_subjects(conn, (r.subject for r in records)),
+        )
 
-    records, kinds = await state_of(request).hub.engine.db.read(read)
+    records, kinds, refs = await state_of(request).hub.engine.db.read(read)
     now = time.time()
     return render(
         request,
@@ -178,7 +182,7 @@ async def exceptions_page(
         {
             "viewer": who,
             "nav": "exceptions",
-            "items": [ExceptionView.of(r, now) for r in records],
+            "items": [ExceptionView.of(r, now, refs.get(r.subject)) for r in records],
             "type": type,
             "state": state,
             "kinds": kinds,
@@ -196,6 +200,7 @@ async def dead_letters_page(
     group = group.strip()[:200]
     engine = state_of(request).hub.engine
     items = await engine.dead_letters(group=group or None, include_replayed=all, limit=500)
+    refs = await engine.db.read(lambda c: refs_of_subjects(c, (d.subject for d in items)))
     return render(
         request,
         "dead_letters.html",
@@ -203,6 +208,7 @@ async def dead_letters_page(
             "viewer": who,
             "nav": "dead",
             "items": items,
+            "refs": refs,
             "group": group,
             "all": all,
             "groups": sorted(engine.subscriptions),
