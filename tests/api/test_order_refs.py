@@ -5,10 +5,16 @@ filters (each one narrows the list), and query parameters a route does not decla
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import quote
 
+import jsonschema
 import pytest
+from sqlalchemy import Connection
 
+from crossdock.catalog.registry import CATALOG
+from crossdock.flows.exceptions import open_exception
+from crossdock.flows.orders import order_subject
 from tests.api.conftest import Api
 from tests.api.test_orders_api import order
 
@@ -117,3 +123,53 @@ async def test_every_route_rejects_an_unknown_query_parameter(api: Api) -> None:
 async def test_declared_parameters_still_pass(api: Api, query: str) -> None:
     response = await api.client.get(f"/v1/orders?{query}", headers=api.auth("reader"))
     assert response.status_code == 200
+
+
+async def test_events_and_exceptions_from_the_api_name_the_order(api: Api) -> None:
+    order_id = await _accept(api, channel="webshop", external_ref="WS-1001")
+    cancel = await api.client.post(
+        f"/v1/orders/{order_id}/cancel", json={"reason": "changed mind"}, headers=api.auth()
+    )
+    assert cancel.status_code == 202
+
+    def open_one(conn: Connection) -> str:
+        return open_exception(
+            conn,
+            type="credit_hold",
+            owner="finance",
+            subject=order_subject(order_id),
+            reason="over the limit",
+            actions=["approve", "reject"],
+            now=time.time(),
+        ).id
+
+    exception_id = await api.hub.engine.writer.submit(open_one)
+    [listed] = (await api.client.get("/v1/exceptions", headers=api.auth("ops"))).json()["items"]
+    assert (listed["subject"], listed["channel"], listed["external_ref"]) == (
+        order_subject(order_id),
+        "webshop",
+        "WS-1001",
+    )
+    resolved = await api.client.post(
+        f"/v1/exceptions/{exception_id}/resolve",
+        json={"action": "approve"},
+        headers=api.auth("ops"),
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert (resolved.json()["channel"], resolved.json()["external_ref"]) == ("webshop", "WS-1001")
+    view = (await api.client.get(f"/v1/orders/{order_id}", headers=api.auth("reader"))).json()
+    assert view["exceptions"][0]["external_ref"] == "WS-1001"
+
+    events = await api.hub.engine.events_after(0, 100, subject=order_subject(order_id))
+    assert [e.type for e in events] == [
+        "order.accepted",
+        "order.cancel_requested",
+        "exception.resolved",
+    ]
+    for event in events:
+        assert (event.data["order_id"], event.data["channel"], event.data["external_ref"]) == (
+            order_id,
+            "webshop",
+            "WS-1001",
+        )
+        jsonschema.Draft202012Validator(CATALOG[event.type].schema).validate(event.data)
