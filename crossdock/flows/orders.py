@@ -279,10 +279,14 @@ def list_orders(
     if channel is not None:
         query = query.where(orders.c.channel == channel)
     if external_ref is not None:
-        # `external_ref` is the second column of the (channel, external_ref) index: naming the
-        # channels (the index's distinct leading values) makes it a look-up, not a table scan
+        # First through the (channel, external_ref) index, naming the channels (its distinct
+        # leading values), then the other filters on those few orders by primary key: given
+        # both, SQLite's planner would rather scan every order of the state.
         channels = [channel] if channel is not None else channels_of(conn)
-        query = query.where(orders.c.channel.in_(channels), orders.c.external_ref == external_ref)
+        ids = list(find_orders(conn, [(c, external_ref) for c in channels]).values())
+        if not ids:
+            return []
+        query = query.where(orders.c.id.in_(ids))
     if since is not None:
         query = query.where(orders.c.accepted_at >= since)
     if before is not None:
