@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +219,15 @@ def refs_of_subjects(conn: Connection, subjects: Iterable[str]) -> dict[str, tup
         rows = conn.execute(_REFS_BY_ID, {"ids": ids[start : start + 400]})
         found.update({order_subject(id_): (channel, ref) for id_, channel, ref in rows})
     return found
+
+
+def with_order_refs(conn: Connection, subject: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`data` of an event on `subject` with the order's channel and external_ref added, when the
+    subject is an order's and `data` lacks them (an event sent in from outside the hub)."""
+    if order_id_of(subject) is None or ("channel" in data and "external_ref" in data):
+        return data
+    refs = refs_of_subjects(conn, [subject]).get(subject)
+    return data if refs is None else {**data, "channel": refs[0], "external_ref": refs[1]}
 
 
 _BY_REFS = select(orders.c.id, orders.c.external_ref).where(
