@@ -24,6 +24,7 @@ from crossdock.flows.orders import (
     get_order_by_ref,
     list_orders,
     order_subject,
+    refs_of_subjects,
     steps_of,
 )
 from crossdock.ops.audit import append_audit, local_actor
@@ -38,6 +39,17 @@ def _when(epoch: float) -> str:
     return format_time(datetime.fromtimestamp(epoch, UTC))
 
 
+Refs = tuple[str, str]  # an order's channel and external_ref
+
+
+def _shop_ref(event: Event) -> str:
+    """` (CHANNEL/REF)` of an event about an order (its data names it so), else empty."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if "channel" in data and "external_ref" in data:
+        return f" ({data['channel']}/{data['external_ref']})"
+    return ""
+
+
 @dlq.command("list")
 def dlq_list(
     config: ConfigOption = None,
@@ -46,10 +58,15 @@ def dlq_list(
     limit: int = typer.Option(100, help="At most this many, newest first."),
 ) -> None:
     """Dead letters, newest first, with their last error."""
-    dead = with_engine(
-        config,
-        lambda _, e: e.dead_letters(group=group, include_replayed=include_replayed, limit=limit),
-    )
+
+    async def read(_: Config, engine: Engine) -> tuple[list[DeadLetter], dict[str, Refs]]:
+        dead = await engine.dead_letters(
+            group=group, include_replayed=include_replayed, limit=limit
+        )
+        subjects = [d.subject for d in dead]
+        return dead, await engine.db.read(lambda c: refs_of_subjects(c, subjects))
+
+    dead, refs = with_engine(config, read)  # refs: the shop's number of each order subject
     table = Table("id", "group", "type", "subject", "attempts", "dead at", "last error")
     for column in table.columns[:-1]:
         column.no_wrap = True
@@ -58,7 +75,7 @@ def dlq_list(
             str(d.id),
             d.group,
             d.event_type,
-            d.subject,
+            d.subject + (" ({}/{})".format(*refs[d.subject]) if d.subject in refs else ""),
             str(d.attempts),
             _when(d.dead_at),
             d.errors[-1]["error"] if d.errors else "",
@@ -141,15 +158,9 @@ def _print_event(event: Event, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(event.to_cloudevent(), separators=(",", ":")))
         return
-    data = event.data if isinstance(event.data, dict) else {}
-    shop = (
-        f" ({data['channel']}/{data['external_ref']})"
-        if "channel" in data and "external_ref" in data
-        else ""
-    )
     console.print(
         f"[dim]{format_time(event.time)}[/dim] [bold]{event.type}[/bold] "
-        f"{escape(event.subject)}{escape(shop)} [dim]from {event.source} · {event.id}[/dim]",
+        f"{escape(event.subject + _shop_ref(event))} [dim]from {event.source} · {event.id}[/dim]",
         highlight=False,
     )
 

@@ -12,12 +12,13 @@ from sqlalchemy import Connection
 from typer.testing import CliRunner
 
 from crossdock.cli import app
-from crossdock.engine import Engine, NewEvent, new_event_id
+from crossdock.engine import Batch, Engine, NewEvent, Subscription, new_event_id
 from crossdock.engine.log import insert_events
 from crossdock.flows.order_to_cash.events import order_event
 from crossdock.flows.orders import get_order, insert_accepted, order_subject
 from crossdock.migrations import upgrade
 from tests.flows.harness import make_order
+from tests.support.waiting import until
 
 runner = CliRunner()
 ORDERS = {"A": ("webshop", "WS-1001"), "B": ("edi", "WS-1001"), "C": ("webshop", "WS-1002")}
@@ -101,3 +102,34 @@ def test_tail_finds_an_order_by_the_channels_number(tmp_path: Path) -> None:
 
     text = runner.invoke(app, ["events", "tail", "-c", str(config), "--order", "edi/WS-1001"])
     assert text.exit_code == 0 and "edi/WS-1001" in text.output, text.output
+
+
+def test_dead_letters_name_the_order_by_the_channels_number(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    config = tmp_path / "crossdock.yaml"
+    config.write_text(f"database:\n  url: {url}\n")
+    upgrade(url)
+
+    async def main() -> None:
+        async def refuse(batch: Batch) -> None:
+            raise ValueError("the downstream system refused it")
+
+        engine = Engine(url)
+        engine.subscribe(Subscription("downstream", ["order.*"], refuse, max_attempts=1))
+        async with engine:
+            order = make_order("WS-1001", "c-1", [("A", "1")], channel="webshop")
+            await engine.writer.submit(
+                lambda c: insert_accepted(
+                    c, order_id="o-1", order=order, now=time.time(), event_id=None
+                )
+            )
+            await engine.append([NewEvent("order.released", "hub", "order:o-1", {})])
+
+            async def dead() -> bool:
+                return bool(await engine.dead_letters())
+
+            await until(dead, what="a dead letter")
+
+    asyncio.run(main())
+    listed = runner.invoke(app, ["dlq", "list", "-c", str(config)], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0 and "webshop/WS-1001" in listed.output, listed.output
