@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -15,7 +15,7 @@ from crossdock.api import problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.ops_routes import router as ops_router
-from crossdock.api.query import reject_unknown_query
+from crossdock.api.query import StrictQueryRoute
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
@@ -34,8 +34,8 @@ def create_app(hub: Hub) -> FastAPI:
             "with `Authorization: Bearer <token>` (`crossdock tokens create`). Errors are "
             "RFC 9457 `application/problem+json` documents."
         ),
-        dependencies=[Depends(reject_unknown_query)],  # an unknown query parameter is a 400
     )
+    app.router.route_class = StrictQueryRoute  # an unknown query parameter is a 400
     app.state.hub = hub
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
     app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)

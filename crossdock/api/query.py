@@ -2,25 +2,27 @@
 problem naming it, on every route of the API, instead of being ignored (a misspelt filter
 would otherwise return every record as if it matched).
 
-One application-wide dependency compares the request's query keys with the parameters the
-matched route declares (its own and its dependencies'). Dashboard pages, which are not in the
-API document, are left alone: a browser adds what it likes to their query strings.
+The API's routers make their routes with :class:`StrictQueryRoute`, whose handler compares the
+request's query keys with the parameters the route declares (its own and its dependencies')
+before anything else runs. A route class rather than a dependency: a request without a query
+string pays one comparison, where a dependency costs every request FastAPI's solving of it.
+Dashboard pages keep plain routes: a browser adds what it likes to their query strings.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from crossdock.api.problems import Problem
 
-# by id (routes compare by value, so are not hashable); the route is kept with its names, so an
-# id is never reused while its entry exists
-_DECLARED: dict[int, tuple[APIRoute, frozenset[str]]] = {}
 
-
-def _declared(dependant: Dependant) -> frozenset[str]:
+def declared_query(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route with `dependant` accepts."""
     names: set[str] = set()
     todo = [dependant]
     while todo:
@@ -30,22 +32,8 @@ def _declared(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
-def declared_query(route: APIRoute) -> frozenset[str]:
-    """The query parameters `route` accepts (computed once per route)."""
-    found = _DECLARED.get(id(route))
-    if found is None or found[0] is not route:
-        found = _DECLARED[id(route)] = (route, _declared(route.dependant))
-    return found[1]
-
-
-async def reject_unknown_query(request: Request) -> None:
-    """Raise a 400 problem when the query string holds a parameter the route does not declare."""
-    if not request.scope.get("query_string"):
-        return
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.include_in_schema:
-        return
-    declared = declared_query(route)
+def reject_unknown(request: Request, declared: frozenset[str]) -> None:
+    """Raise a 400 problem when the query string holds a parameter not in `declared`."""
     unknown = sorted(set(request.query_params) - declared)
     if not unknown:
         return
@@ -60,3 +48,18 @@ async def reject_unknown_query(request: Request) -> None:
             for name in unknown
         ],
     )
+
+
+class StrictQueryRoute(APIRoute):
+    """An API route that answers a query parameter it does not declare with a 400 problem."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        declared = declared_query(self.dependant)
+
+        async def strict(request: Request) -> Response:
+            if request.scope.get("query_string"):
+                reject_unknown(request, declared)
+            return await handler(request)
+
+        return strict

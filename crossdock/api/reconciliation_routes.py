@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine
 from crossdock.engine.log import insert_events
 from crossdock.flows.reconciliation.catalogue import TYPES
@@ -29,7 +30,9 @@ from crossdock.flows.reconciliation.service import requested_event
 from crossdock.flows.reconciliation.store import get_run, list_runs, open_drift
 from crossdock.ops.audit import append_audit
 
-router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(
+    prefix="/v1/reconciliation", tags=["reconciliation"], route_class=StrictQueryRoute
+)
 
 Kind = Literal["orders", "invoices", "stock"]
 

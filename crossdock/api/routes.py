@@ -17,6 +17,7 @@ from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body, parse_json_body
 from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.api.views import (
     Accepted,
     EventRef,
@@ -47,7 +48,7 @@ from crossdock.model import Order, Shipment
 from crossdock.ops.audit import append_audit
 from crossdock.ops.tracing import tag_current_span
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictQueryRoute)
 
 
 def engine_of(request: Request) -> Engine:

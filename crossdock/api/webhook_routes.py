@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.catalog.registry import CATALOG
 from crossdock.engine import Engine
 from crossdock.engine.consumers import TYPE_PATTERN
@@ -21,7 +22,7 @@ from crossdock.webhooks.destinations import DestinationRefused
 from crossdock.webhooks.service import WebhookService
 from crossdock.webhooks.signing import SignatureError
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictQueryRoute)
 Admin = Annotated[Principal, Depends(require("webhooks:admin"))]
 MAX_ID = 2**63 - 1
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
