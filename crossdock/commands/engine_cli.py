@@ -216,13 +216,14 @@ def events_tail(
             event.type.startswith(t[:-1]) if t.endswith("*") else event.type == t for t in types
         )
 
-    async def history(engine: Engine) -> list[Event]:
-        """The last `lines` events of the orders named, however old: read from each one's
-        acceptance on (the log has no index by subject)."""
+    async def history(engine: Engine, until: int) -> list[Event]:
+        """The last `lines` events up to position `until` of the orders named, however old:
+        read from each one's acceptance on (the log has no index by subject)."""
         found: list[Event] = []
         for each, start in subjects.items():
             found += await engine.events_after(start, 10_000, types=types, subject=each)
-        return sorted(found, key=lambda e: e.position)[-lines:] if lines else []
+        found = sorted((e for e in found if e.position <= until), key=lambda e: e.position)
+        return found[-lines:] if lines else []
 
     async def work(_: Config, engine: Engine) -> None:
         if name is not None:
@@ -232,10 +233,10 @@ def events_tail(
                 where = f"{ref} in channel {channel}" if slash else order
                 typer.echo(f"no order {where}", err=True)
                 raise typer.Exit(1)
-        if subjects:
-            recent = await history(engine)
+        if subjects:  # following goes on from the log's end when the history was read
             last = await engine.last_events(1)
             position = last[-1].position if last else 0
+            recent = await history(engine, position)
         else:
             recent = await engine.last_events(lines) if lines else []
             position = recent[-1].position if recent else 0
