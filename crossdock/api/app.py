@@ -17,6 +17,7 @@ from crossdock.api.docs import mount_docs
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.query import StrictQueryRoute
 from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
@@ -40,6 +41,7 @@ def create_app(hub: Hub) -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(openapi.check_media_type)],
     )
+    app.router.route_class = StrictQueryRoute  # an unknown query parameter is a 400
     app.state.hub = hub
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
     app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)

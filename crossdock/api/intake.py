@@ -76,7 +76,12 @@ def intake(order: Order, key: str, traceparent: str | None, actor: str, partitio
                 "order.accepted",
                 order.channel,
                 order_subject(order_id),
-                {"order_id": order_id, "order": order.model_dump(mode="json")},
+                {
+                    "order_id": order_id,
+                    "channel": order.channel,
+                    "external_ref": order.external_ref,
+                    "order": order.model_dump(mode="json"),
+                },
                 idempotency_key=f"order:{order.channel}:{order.external_ref}",
                 traceparent=traceparent,
             )

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine
 from crossdock.engine.envelope import format_time
 from crossdock.flows.inventory import snapshot as sn
@@ -35,7 +36,7 @@ from crossdock.flows.inventory.tables import (
     stock_warehouses,
 )
 
-router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
+router = APIRouter(prefix="/v1/inventory", tags=["inventory"], route_class=StrictQueryRoute)
 
 _SNAPSHOT_BODY = {
     "requestBody": {

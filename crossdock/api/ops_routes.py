@@ -16,12 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.query import StrictQueryRoute
 from crossdock.engine.envelope import format_time
 from crossdock.hub import Hub
 from crossdock.ops.audit import AuditEntry, list_audit
 from crossdock.ops.metrics import exposition
 
-router = APIRouter()
+router = APIRouter(route_class=StrictQueryRoute)
 
 
 @router.get(

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine
 from crossdock.engine.log import insert_events
 from crossdock.flows.reconciliation.catalogue import TYPES
@@ -30,7 +31,9 @@ from crossdock.flows.reconciliation.service import requested_event
 from crossdock.flows.reconciliation.store import get_run, list_runs, open_drift
 from crossdock.ops.audit import append_audit
 
-router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(
+    prefix="/v1/reconciliation", tags=["reconciliation"], route_class=StrictQueryRoute
+)
 
 Kind = Literal["orders", "invoices", "stock"]
 

@@ -18,6 +18,7 @@ from crossdock.api.bodies import body_example, json_body, parse_json_body
 from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.limits import check_lines
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.api.views import (
     Accepted,
     EventRef,
@@ -35,16 +36,20 @@ from crossdock.flows import exceptions as exq
 from crossdock.flows.orders import (
     FINAL_STATES,
     STATES,
+    OrderRecord,
     get_order,
+    get_order_by_ref,
     list_orders,
+    order_refs,
     order_subject,
+    refs_of_subjects,
     steps_of,
 )
 from crossdock.model import Order, Shipment
 from crossdock.ops.audit import append_audit
 from crossdock.ops.tracing import tag_current_span
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=StrictQueryRoute)
 
 
 def engine_of(request: Request) -> Engine:
@@ -109,6 +114,19 @@ def _events(conn: Connection, ids: list[str]) -> list[EventRef]:
     return [EventRef(id=e.id, type=e.type, time=format_time(e.time)) for e in found]
 
 
+def _full_view(conn: Connection, record: OrderRecord | None) -> OrderView | None:
+    if record is None:
+        return None
+    steps = steps_of(conn, record.id)
+    now = time.time()
+    exceptions = [
+        ExceptionView.of(e, now, (record.channel, record.external_ref))
+        for e in exq.list_exceptions(conn, subject=order_subject(record.id), state=None)
+    ]
+    events = _events(conn, [s.event_id for s in steps if s.event_id])
+    return OrderView.full(record, steps, exceptions, events)
+
+
 @router.get("/orders/{order_id}", response_model=OrderView, tags=["orders"])
 async def get_order_view(
     order_id: str,
@@ -116,23 +134,30 @@ async def get_order_view(
     _: Annotated[Principal, Depends(require("orders:read"))],
 ) -> OrderView:
     """An order: state, every step with its time, ERP references, exceptions and events."""
-
-    def read(conn: Connection) -> OrderView | None:
-        record = get_order(conn, order_id)
-        if record is None:
-            return None
-        steps = steps_of(conn, order_id)
-        now = time.time()
-        exceptions = [
-            ExceptionView.of(e, now)
-            for e in exq.list_exceptions(conn, subject=order_subject(order_id), state=None)
-        ]
-        events = _events(conn, [s.event_id for s in steps if s.event_id])
-        return OrderView.full(record, steps, exceptions, events)
-
-    view = await engine_of(request).db.read(read)
+    view = await engine_of(request).db.read(lambda c: _full_view(c, get_order(c, order_id)))
     if view is None:
         raise Problem(404, "Not found", f"no order {order_id}", kind="not-found")
+    return view
+
+
+@router.get(
+    "/orders/by-ref/{channel}/{external_ref:path}", response_model=OrderView, tags=["orders"]
+)
+async def get_order_by_channel_ref(
+    channel: str,
+    external_ref: str,
+    request: Request,
+    _: Annotated[Principal, Depends(require("orders:read"))],
+) -> OrderView:
+    """An order by the channel's own number (the `external_ref` it was sent with; slashes
+    allowed): the same view as `GET /v1/orders/{order_id}`."""
+    view = await engine_of(request).db.read(
+        lambda c: _full_view(c, get_order_by_ref(c, channel, external_ref))
+    )
+    if view is None:
+        raise Problem(
+            404, "Not found", f"no order {external_ref} in channel {channel}", kind="not-found"
+        )
     return view
 
 
@@ -160,6 +185,9 @@ async def get_orders(
         Query(description=f"One of: {', '.join(STATES)}", json_schema_extra={"enum": list(STATES)}),
     ] = None,
     channel: str | None = None,
+    external_ref: Annotated[
+        str | None, Query(description="The channel's own order number (in any channel).")
+    ] = None,
     since: Annotated[
         str | None,
         Query(
@@ -181,7 +209,13 @@ async def get_orders(
     before = _uncursor(cursor) if cursor else None
     records = await engine_of(request).db.read(
         lambda c: list_orders(
-            c, state=state, channel=channel, since=since_at, before=before, limit=limit
+            c,
+            state=state,
+            channel=channel,
+            external_ref=external_ref,
+            since=since_at,
+            before=before,
+            limit=limit,
         )
     )
     items = [OrderSummary.of(r) for r in records]
@@ -222,7 +256,7 @@ async def cancel_order(
                     "order.cancel_requested",
                     "crossdock.api",
                     order_subject(order_id),
-                    {"order_id": order_id, "reason": body.reason, "by": principal.name},
+                    {**order_refs(record), "reason": body.reason, "by": principal.name},
                     idempotency_key=f"cancel:{order_id}",
                 )
             ],
@@ -320,7 +354,7 @@ async def post_shipment(
                     "shipment.confirmed",
                     shipment.source,
                     order_subject(shipment.order_id),
-                    {"order_id": shipment.order_id, "shipment": payload},
+                    {**order_refs(record), "shipment": payload},
                     idempotency_key=key,
                 )
             ],
@@ -365,14 +399,19 @@ async def get_exceptions(
 ) -> ExceptionList:
     """Exceptions waiting for a decision (oldest first), or resolved ones, page by page."""
     after = _uncursor(cursor) if cursor else None
-    records = await engine_of(request).db.read(
-        lambda c: exq.list_exceptions(
-            c, type=type, state=None if state == "all" else state, limit=limit, after=after
+
+    def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], dict[str, tuple[str, str]]]:
+        found = exq.list_exceptions(
+            conn, type=type, state=None if state == "all" else state, limit=limit, after=after
         )
-    )
+        return found, refs_of_subjects(conn, (r.subject for r in found))
+
+    records, refs = await engine_of(request).db.read(read)
     now = time.time()
     following = _exception_cursor(records[-1]) if len(records) == limit else None
-    return ExceptionList(items=[ExceptionView.of(r, now) for r in records], next=following)
+    return ExceptionList(
+        items=[ExceptionView.of(r, now, refs.get(r.subject)) for r in records], next=following
+    )
 
 
 def _exception_cursor(record: exq.ExceptionRecord) -> str:
@@ -423,12 +462,13 @@ async def resolve(
                 "note": body.note,
             },
         )
-        return record
+        data = event.data  # names the order when the exception is about one
+        return record, (data["channel"], data["external_ref"]) if "channel" in data else None
 
     try:
-        record = await engine.writer.submit(run, appends=True)
+        record, refs = await engine.writer.submit(run, appends=True)
     except LookupError as exc:
         raise Problem(404, "Not found", f"no exception {exception_id}", kind="not-found") from exc
     except exq.ExceptionConflict as exc:
         raise Problem(409, "Conflict", str(exc), kind="conflict") from exc
-    return ExceptionView.of(record, time.time())
+    return ExceptionView.of(record, time.time(), refs)

@@ -61,13 +61,25 @@ class ExceptionView(BaseModel):
     resolved_by: str | None
     resolution: str | None
     note: str | None
+    channel: str | None = Field(
+        default=None, description="For an exception about an order: the order's channel."
+    )
+    external_ref: str | None = Field(
+        default=None, description="For an exception about an order: the channel's order number."
+    )
 
     @classmethod
-    def of(cls, record: ExceptionRecord, now: float) -> ExceptionView:
+    def of(
+        cls, record: ExceptionRecord, now: float, refs: tuple[str, str] | None = None
+    ) -> ExceptionView:
+        """`refs`: the (channel, external_ref) of the order the exception is about, if any."""
         end = record.resolved_at or now
+        channel, external_ref = refs or (None, None)
         return cls(
             **asdict(record),
             age_s=round(end - record.created_at, 3),
+            channel=channel,
+            external_ref=external_ref,
         )
 
 

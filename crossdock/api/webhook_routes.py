@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StrictBool, WithJsonSchema, field_validat
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
 from crossdock.catalog.registry import CATALOG
 from crossdock.engine import Engine
 from crossdock.engine.consumers import TYPE_PATTERN
@@ -24,7 +25,9 @@ from crossdock.webhooks.service import WebhookService
 from crossdock.webhooks.signing import SignatureError
 
 router = APIRouter(
-    prefix="/v1", responses={503: {"description": "Webhooks are not configured on this hub"}}
+    prefix="/v1",
+    route_class=StrictQueryRoute,
+    responses={503: {"description": "Webhooks are not configured on this hub"}},
 )
 Admin = Annotated[Principal, Depends(require("webhooks:admin"))]
 MAX_ID = 2**63 - 1

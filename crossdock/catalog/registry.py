@@ -74,6 +74,14 @@ def _data(
 
 STR = {"type": "string"}
 ORDER_ID = {"order_id": {"type": "string", "description": "The hub's order id."}}
+# What the channel's people know an order by: every event about an order carries it (version 2
+# of the hub's own order events made it required; events a channel or warehouse may send in,
+# through an inbound webhook, have it as an optional field so their senders are not broken).
+ORDER_REFS = {
+    "channel": {"type": "string", "description": "The sales channel the order came from."},
+    "external_ref": {"type": "string", "description": "The channel's own order number."},
+}
+ORDER = {**ORDER_ID, **ORDER_REFS}
 O2C = "flows.order_to_cash"
 WEBHOOKS = "webhooks"
 
@@ -129,48 +137,48 @@ INVENTORY_TYPES: tuple[EventType, ...] = (
 
 _TYPES: tuple[EventType, ...] = (
     EventType(
-        "order.accepted", 1,
-        _data(ORDER_ID, objects={"order": Order}),
+        "order.accepted", 2,
+        _data(ORDER, objects={"order": Order}),
         "api.orders (POST /v1/orders)", (O2C, WEBHOOKS), "orders",
         "An order was accepted from a channel and durably stored; the flow takes it from here.",
     ),
     EventType(
-        "order.credit_hold", 1, _data(ORDER_ID, {"reason": STR}),
+        "order.credit_hold", 2, _data(ORDER, {"reason": STR}),
         O2C, (O2C, WEBHOOKS), "orders",
         "The customer's credit check failed: the order waits in the exceptions queue.",
     ),
     EventType(
-        "order.confirmed", 1, _data(ORDER_ID, {"sale_order": {}}),
+        "order.confirmed", 2, _data(ORDER, {"sale_order": {}}),
         O2C, (O2C, WEBHOOKS), "orders",
         "The order was created and confirmed in the ERP (sale.order).",
     ),
     EventType(
-        "order.released", 1, _data(ORDER_ID),
+        "order.released", 2, _data(ORDER),
         O2C, (O2C, WEBHOOKS), "orders",
         "The order was released to the warehouse (pickings sent to the WMS).",
     ),
     EventType(
-        "shipment.dispatched", 1, _data(ORDER_ID, {"carrier": STR, "tracking_number": STR}),
+        "shipment.dispatched", 2, _data(ORDER, {"carrier": STR, "tracking_number": STR}),
         O2C, (O2C, WEBHOOKS), "shipments",
         "The delivery was validated in the ERP: goods left the warehouse.",
     ),
     EventType(
-        "invoice.posted", 1, _data(ORDER_ID, {"invoice": {}}),
+        "invoice.posted", 2, _data(ORDER, {"invoice": {}}),
         O2C, (WEBHOOKS,), "invoices",
         "The customer invoice was posted in the ERP.",
     ),
     EventType(
-        "order.cancelled", 1, _data(ORDER_ID, {"reason": STR}),
+        "order.cancelled", 2, _data(ORDER, {"reason": STR}),
         O2C, (WEBHOOKS,), "orders",
         "The order was cancelled (in the ERP too when it had reached it).",
     ),
     EventType(
-        "order.failed", 1, _data(ORDER_ID, {"error": STR}),
+        "order.failed", 2, _data(ORDER, {"error": STR}),
         O2C, (WEBHOOKS,), "orders",
         "A technical failure exhausted the retries: the order is dead-lettered, replayable.",
     ),
     EventType(
-        "order.exception", 1, _data(ORDER_ID, {"exception_id": STR, "type": STR}),
+        "order.exception", 2, _data(ORDER, {"exception_id": STR, "type": STR}),
         O2C, (WEBHOOKS,), "orders",
         "A business exception (no stock, unknown SKU, …) was opened for a person to resolve.",
     ),
@@ -178,18 +186,18 @@ _TYPES: tuple[EventType, ...] = (
         "exception.resolved", 1,
         _data(
             {"exception_id": STR, "action": STR},
-            {"type": STR, "by": STR, "note": {"type": ["string", "null"]}, **ORDER_ID},
+            {"type": STR, "by": STR, "note": {"type": ["string", "null"]}, **ORDER},
         ),
         "api.exceptions (POST /v1/exceptions/{id}/resolve)", (O2C, WEBHOOKS), "operations",
         "A person resolved an exception with one of its actions; the waiting flow continues.",
     ),
     EventType(
-        "order.cancel_requested", 1, _data(ORDER_ID, {"reason": STR, "by": STR}),
+        "order.cancel_requested", 1, _data(ORDER_ID, {"reason": STR, "by": STR, **ORDER_REFS}),
         "api.orders (POST /v1/orders/{id}/cancel)", (O2C, WEBHOOKS), "orders",
         "Someone asked to cancel the order; the flow cancels it or asks a person.",
     ),
     EventType(
-        "shipment.confirmed", 1, _data(ORDER_ID, objects={"shipment": Shipment}),
+        "shipment.confirmed", 1, _data(ORDER_ID, ORDER_REFS, objects={"shipment": Shipment}),
         "api.shipments (POST /v1/shipments)", (O2C, WEBHOOKS), "shipments",
         "A warehouse or 3PL confirmed what it shipped (short picks allowed).",
     ),

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 
 from crossdock.engine import NewEvent, new_event_id
+from crossdock.flows.orders import order_id_of, refs_of_subjects
 from crossdock.flows.tables import exceptions
 
 LISTED = 5
@@ -150,11 +151,21 @@ def resolve_exception(
         raise ExceptionConflict(f"exception {exception_id} was resolved meanwhile")
     resolved = get_exception(conn, exception_id)
     assert resolved is not None
+    about: dict[str, Any] = {}
+    refs = refs_of_subjects(conn, [current.subject]).get(current.subject)
+    if refs is not None:  # an exception about an order names it as every order event does
+        channel, external_ref = refs
+        about = {
+            "order_id": order_id_of(current.subject),
+            "channel": channel,
+            "external_ref": external_ref,
+        }
     event = NewEvent(
         "exception.resolved",
         "crossdock.exceptions",
         current.subject,
         {
+            **about,
             "exception_id": exception_id,
             "type": current.type,
             "action": action,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,12 @@ def order_subject(order_id: str) -> str:
     return f"order:{order_id}"
 
 
+def order_id_of(subject: str) -> str | None:
+    """The order id of an order subject (``order:<id>``), else ``None``."""
+    prefix = order_subject("")
+    return subject[len(prefix) :] if subject.startswith(prefix) else None
+
+
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
     id: str
@@ -60,6 +67,11 @@ class Step:
     at: float
     detail: dict[str, Any]
     event_id: str | None
+
+
+def order_refs(order: OrderRecord) -> dict[str, str]:
+    """What every event about an order says of it: the hub's id and the channel's own number."""
+    return {"order_id": order.id, "channel": order.channel, "external_ref": order.external_ref}
 
 
 _RECORD_COLUMNS = tuple(f.name for f in dataclasses.fields(OrderRecord))
@@ -193,6 +205,31 @@ def get_orders(conn: Connection, order_ids: list[str]) -> dict[str, OrderRecord]
     return {row[0]: OrderRecord(*row) for row in rows}
 
 
+_REFS_BY_ID = select(orders.c.id, orders.c.channel, orders.c.external_ref).where(
+    orders.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def refs_of_subjects(conn: Connection, subjects: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The (channel, external_ref) of each order among `subjects`, by subject: what a person
+    knows an order by, for lists that hold subjects (exceptions, dead letters)."""
+    ids = sorted({i for i in map(order_id_of, subjects) if i})
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), 400):
+        rows = conn.execute(_REFS_BY_ID, {"ids": ids[start : start + 400]})
+        found.update({order_subject(id_): (channel, ref) for id_, channel, ref in rows})
+    return found
+
+
+def with_order_refs(conn: Connection, subject: str, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`data` of an event on `subject` with the order's channel and external_ref added, when the
+    subject is an order's and `data` lacks them (an event sent in from outside the hub)."""
+    if order_id_of(subject) is None or ("channel" in data and "external_ref" in data):
+        return data
+    refs = refs_of_subjects(conn, [subject]).get(subject)
+    return data if refs is None else {**data, "channel": refs[0], "external_ref": refs[1]}
+
+
 _BY_REFS = select(orders.c.id, orders.c.external_ref).where(
     orders.c.channel == bindparam("channel"),
     orders.c.external_ref.in_(bindparam("refs", expanding=True)),
@@ -212,6 +249,14 @@ def find_orders(conn: Connection, refs: list[tuple[str, str]]) -> dict[tuple[str
     return found
 
 
+def get_order_by_ref(conn: Connection, channel: str, external_ref: str) -> OrderRecord | None:
+    """The order a channel sent with its own number `external_ref` (one at most per channel)."""
+    row = conn.execute(
+        select(orders).where(orders.c.channel == channel, orders.c.external_ref == external_ref)
+    ).first()
+    return _record(row) if row else None
+
+
 def steps_of(conn: Connection, order_id: str) -> list[Step]:
     rows = conn.execute(
         select(order_steps).where(order_steps.c.order_id == order_id).order_by(order_steps.c.id)
@@ -221,11 +266,17 @@ def steps_of(conn: Connection, order_id: str) -> list[Step]:
     ]
 
 
+def channels_of(conn: Connection) -> list[str]:
+    """Every channel that sent an order (the distinct leading column of an index)."""
+    return [str(c) for c in conn.execute(select(orders.c.channel).distinct()).scalars()]
+
+
 def list_orders(
     conn: Connection,
     *,
     state: str | None = None,
     channel: str | None = None,
+    external_ref: str | None = None,
     since: float | None = None,
     before: tuple[float, str] | None = None,
     limit: int = 50,
@@ -236,6 +287,15 @@ def list_orders(
         query = query.where(orders.c.state == state)
     if channel is not None:
         query = query.where(orders.c.channel == channel)
+    if external_ref is not None:
+        # First through the (channel, external_ref) index, naming the channels (its distinct
+        # leading values), then the other filters on those few orders by primary key: given
+        # both, SQLite's planner would rather scan every order of the state.
+        channels = [channel] if channel is not None else channels_of(conn)
+        ids = list(find_orders(conn, [(c, external_ref) for c in channels]).values())
+        if not ids:
+            return []
+        query = query.where(orders.c.id.in_(ids))
     if since is not None:
         query = query.where(orders.c.accepted_at >= since)
     if before is not None:

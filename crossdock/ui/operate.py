@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from crossdock.api.views import ExceptionView
 from crossdock.flows import exceptions as exq
+from crossdock.flows.orders import refs_of_subjects
 from crossdock.ui import actions
 from crossdock.ui.signin import safe_next
 from crossdock.ui.web import (
@@ -52,7 +53,10 @@ async def resolve(request: Request, exception_id: str, who: Operator) -> Respons
         )
         if record is None:
             return render(request, "_message.html", {"ok": False, "message": outcome.message})
-        item = ExceptionView.of(record, time.time())
+        refs = await state_of(request).hub.engine.db.read(
+            lambda c: refs_of_subjects(c, [record.subject])
+        )
+        item = ExceptionView.of(record, time.time(), refs.get(record.subject))
     return render(
         request,
         "_exception_row.html",
@@ -77,8 +81,9 @@ async def replay(
     item = await engine.dead_letter(dead_id)
     if item is None:
         return render(request, "_message.html", {"ok": False, "message": outcome.message})
+    refs = await engine.db.read(lambda c: refs_of_subjects(c, [item.subject]))
     return render(
         request,
         "_dead_row.html",
-        {"viewer": who, "item": item, "ok": outcome.ok, "message": outcome.message},
+        {"viewer": who, "item": item, "refs": refs, "ok": outcome.ok, "message": outcome.message},
     )

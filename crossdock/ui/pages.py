@@ -17,8 +17,9 @@ from sqlalchemy import Connection, select
 from crossdock.api import routes
 from crossdock.api.problems import Problem
 from crossdock.api.views import ExceptionView, OrderView
+from crossdock.engine.deadletters import DeadLetter
 from crossdock.flows import exceptions as exq
-from crossdock.flows.orders import STATES, list_orders, order_subject
+from crossdock.flows.orders import STATES, list_orders, order_subject, refs_of_subjects
 from crossdock.flows.tables import exceptions as exceptions_table
 from crossdock.ops.audit import list_audit
 from crossdock.ui import reads
@@ -162,16 +163,22 @@ async def exceptions_page(
     type = type.strip()[:50]
     state = state if state in ("open", "resolved", "all") else "open"
 
-    def read(conn: Connection) -> tuple[reads.Page[exq.ExceptionRecord], list[str]]:
+    def read(
+        conn: Connection,
+    ) -> tuple[reads.Page[exq.ExceptionRecord], list[str], dict[str, Any]]:
         found = reads.exception_page(
             conn, type=type or None, state=None if state == "all" else state, number=page
         )
         kinds = conn.execute(
             select(exceptions_table.c.type).distinct().order_by(exceptions_table.c.type)
         ).scalars()
-        return found, [str(k) for k in kinds]
+        return (
+            found,
+            [str(k) for k in kinds],
+            refs_of_subjects(conn, (r.subject for r in found.items)),
+        )
 
-    found, kinds = await state_of(request).hub.engine.db.read(read)
+    found, kinds, refs = await state_of(request).hub.engine.db.read(read)
     now = time.time()
     return render(
         request,
@@ -179,7 +186,7 @@ async def exceptions_page(
         {
             "viewer": who,
             "nav": "exceptions",
-            "items": [ExceptionView.of(r, now) for r in found.items],
+            "items": [ExceptionView.of(r, now, refs.get(r.subject)) for r in found.items],
             "page": found,
             "link": f"{PREFIX}/exceptions?{urlencode({'type': type, 'state': state})}",
             "type": type,
@@ -198,9 +205,14 @@ async def dead_letters_page(
 ) -> HTMLResponse:
     group = group.strip()[:200]
     engine = state_of(request).hub.engine
-    found = await engine.db.read(
-        lambda c: reads.dead_letter_page(c, group=group or None, include_replayed=all, number=page)
-    )
+
+    def read(conn: Connection) -> tuple[reads.Page[DeadLetter], dict[str, tuple[str, str]]]:
+        found = reads.dead_letter_page(
+            conn, group=group or None, include_replayed=all, number=page
+        )
+        return found, refs_of_subjects(conn, (d.subject for d in found.items))
+
+    found, refs = await engine.db.read(read)
     query = {"group": group, **({"all": "true"} if all else {})}
     return render(
         request,
@@ -209,6 +221,7 @@ async def dead_letters_page(
             "viewer": who,
             "nav": "dead",
             "items": found.items,
+            "refs": refs,
             "page": found,
             "link": f"{PREFIX}/dead-letters?{urlencode(query)}",
             "group": group,

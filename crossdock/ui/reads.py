@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from crossdock.engine.deadletters import DeadLetter, list_dead
 from crossdock.engine.tables import dead_letters
 from crossdock.flows import exceptions as exq
-from crossdock.flows.orders import OrderRecord, find_orders, get_order
+from crossdock.flows.orders import OrderRecord, get_order, list_orders
 from crossdock.flows.tables import orders
 from crossdock.webhooks.store import Message, message_of
 from crossdock.webhooks.tables import webhook_endpoints, webhook_messages
@@ -147,13 +147,7 @@ def find_order(conn: Connection, query: str, channel: str | None = None) -> list
     by_id = get_order(conn, query)
     if by_id is not None and (channel is None or by_id.channel == channel):
         return [by_id]
-    if channel is not None:
-        channels = [channel]
-    else:  # distinct leading column of the (channel, external_ref) index: no table scan
-        channels = [str(c) for c in conn.execute(select(orders.c.channel).distinct()).scalars()]
-    found = find_orders(conn, [(c, query) for c in channels])
-    records = [get_order(conn, order_id) for order_id in found.values()]
-    return sorted((r for r in records if r is not None), key=lambda r: r.accepted_at, reverse=True)
+    return list_orders(conn, channel=channel, external_ref=query, limit=100)
 
 
 @dataclass(frozen=True, slots=True)

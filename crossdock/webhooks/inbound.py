@@ -27,6 +27,7 @@ from crossdock.catalog.registry import CATALOG
 from crossdock.config.webhooks import WebhookSource
 from crossdock.engine import EnvelopeError, NewEvent
 from crossdock.engine.log import insert_events
+from crossdock.flows.orders import with_order_refs
 from crossdock.webhooks.fanout import matches
 from crossdock.webhooks.signing import SignatureError, secret_key, verify_hmac, verify_standard
 from crossdock.webhooks.tables import webhook_inbound
@@ -164,8 +165,9 @@ def store(
     ).first()
     if seen is not None:
         return Stored(str(seen.event_id), duplicate=True)
+    data = with_order_refs(conn, event.subject, event.data)  # named as every order event is
     keyed = NewEvent(
-        event.type, event.source, event.subject, event.data, idempotency_key=verified.message_id
+        event.type, event.source, event.subject, data, idempotency_key=verified.message_id
     )
     [appended] = insert_events(conn, [keyed], partitions)
     conn.execute(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from crossdock.catalog.compat import check
+from crossdock.catalog.registry import CATALOG
 from crossdock.catalog.schemas import current_schemas, read_schemas, write_schemas
 from crossdock.cli import app
 
@@ -30,7 +31,7 @@ def test_every_current_schema_is_stored() -> None:
 def test_cli_fails_on_a_breaking_change_and_passes_after_update(tmp_path: Path) -> None:
     runner = CliRunner()
     write_schemas(tmp_path)
-    stored = tmp_path / "events" / "order.accepted.v1.json"
+    stored = tmp_path / "events" / f"order.accepted.v{CATALOG['order.accepted'].version}.json"
     text = stored.read_text().replace('"order_id"', '"order_id_was"', 1)
     stored.write_text(text)
     failed = runner.invoke(app, ["schema", "check", "--against", str(tmp_path)])

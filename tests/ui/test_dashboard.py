@@ -90,6 +90,7 @@ def test_find_an_order_and_open_its_timeline(screen: Screen, live: LiveHub) -> N
         expect(timeline).to_contain_text(step)
     expect(timeline).to_contain_text("order.accepted")
     expect(page.get_by_test_id("erp")).to_contain_text(sale_order["name"])
+    expect(page.locator("h1")).to_contain_text(ref)
     expect(page.get_by_test_id("audit")).to_contain_text("order.accepted")
     # Deliveries show up as the live section refreshes: one healthy endpoint, one failing.
     deliveries = page.get_by_test_id("deliveries")
@@ -104,6 +105,25 @@ def test_find_an_order_and_open_its_timeline(screen: Screen, live: LiveHub) -> N
     expect(page.locator("[data-testid=orders] tbody tr")).to_have_count(1)
 
 
+def test_the_search_box_of_every_page_finds_an_order_by_the_shops_number(
+    screen: Screen, live: LiveHub
+) -> None:
+    ref = unique("UI-SHOP")
+    order_id = live.post_order(order_body(ref))
+    page = screen.page
+    screen.sign_in(live.tokens["ops"])
+    for path in ("/ui/", "/ui/exceptions", "/ui/dead-letters"):
+        screen.go(path)
+        search = page.get_by_test_id("find-order")
+        search.get_by_label("Find an order").fill(ref)
+        search.get_by_role("button", name="Find").click()
+        rows = page.locator("[data-testid=orders] tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("webshop")
+        rows.first.get_by_role("link", name=ref).click()
+        expect(page).to_have_url(f"{live.url}/ui/orders/{order_id}")
+
+
 def test_resolve_a_credit_hold(screen: Screen, live: LiveHub) -> None:
     ref = unique("UI-CREDIT")
     order_id = live.post_order(order_body(ref, customer=OVER_CREDIT, quantity="10"))
@@ -115,7 +135,9 @@ def test_resolve_a_credit_hold(screen: Screen, live: LiveHub) -> None:
     page.get_by_role("link", name="Exceptions", exact=True).click()
     row = page.locator(f"tr[data-exception='{hold['id']}']")
     expect(row).to_contain_text("over the credit limit")
-    expect(row.get_by_role("link", name=f"order:{order_id}")).to_be_visible()
+    # the order is named as the shop knows it, not by the hub's id
+    expect(row.get_by_role("link", name=f"webshop/{ref}")).to_be_visible()
+    expect(row).not_to_contain_text(f"order:{order_id}")
     row.get_by_label("action").select_option("approve")
     row.get_by_label("note").fill("known customer, paid upfront")
     screen.shot("before-resolve")
@@ -130,7 +152,8 @@ def test_resolve_a_credit_hold(screen: Screen, live: LiveHub) -> None:
     assert entry["details"]["action"] == "approve"
     assert entry["details"]["note"] == "known customer, paid upfront"
 
-    row.get_by_role("link", name=f"order:{order_id}").click()
+    expect(row.get_by_role("link", name=f"webshop/{ref}")).to_be_visible()  # after the swap too
+    row.get_by_role("link", name=f"webshop/{ref}").click()
     expect(page.get_by_test_id("order-state")).to_have_text("released")
     expect(page.get_by_test_id("timeline")).to_contain_text("credit_hold_resolved")
     screen.shot("after-resolve")
@@ -140,7 +163,8 @@ def test_replay_a_dead_letter_once_the_cause_is_fixed(screen: Screen, live: Live
     downstream = live.downstream
     downstream.broken = True
     try:
-        order_id = live.post_order(order_body(unique(BROKEN_PREFIX)))
+        ref = unique(BROKEN_PREFIX)
+        order_id = live.post_order(order_body(ref))
         until_sync(lambda: _dead_letter_of(live, order_id) is not None, 30, "a dead letter")
     finally:
         downstream.broken = False  # the cause is fixed
@@ -152,7 +176,7 @@ def test_replay_a_dead_letter_once_the_cause_is_fixed(screen: Screen, live: Live
 
     page.get_by_role("link", name="Dead letters", exact=True).click()
     row = page.locator(f"tr[data-dead='{dead.id}']")
-    expect(row).to_contain_text(f"order:{order_id}")
+    expect(row.get_by_role("link", name=f"webshop/{ref}")).to_be_visible()
     expect(row).to_contain_text(DOWNSTREAM)
     expect(row).to_contain_text("the downstream system refused the order")
     screen.shot("dead-letters")

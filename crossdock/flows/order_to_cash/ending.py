@@ -69,7 +69,7 @@ class Endings:
                 events=[
                     ev.order_event(
                         ev.CANCELLED if ending.final == "cancelled" else ev.FAILED,
-                        work.order_id,
+                        work.record,
                         data,
                     )
                 ],

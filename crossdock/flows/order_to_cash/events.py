@@ -1,8 +1,10 @@
 """The events the flow consumes and emits, and how emitted events are built.
 
 Every emitted event has the order's subject (so it is delivered in order with the order's other
-events), ``source = crossdock.order_to_cash``, ``data.order_id``, and an idempotency key derived
-from the order and what caused it, so a redelivered batch appends nothing twice.
+events), ``source = crossdock.order_to_cash``, ``data.order_id``, ``data.channel`` and
+``data.external_ref`` (the channel's own number, what its people know the order by), and an
+idempotency key derived from the order and what caused it, so a redelivered batch appends nothing
+twice.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 from crossdock.engine import NewEvent
 from crossdock.flows.order_to_cash.settings import SOURCE
-from crossdock.flows.orders import order_subject
+from crossdock.flows.orders import OrderRecord, order_refs, order_subject
+from crossdock.flows.orders import order_id_of as order_id_of
 
 ACCEPTED = "order.accepted"
 CANCEL_REQUESTED = "order.cancel_requested"
@@ -40,18 +43,13 @@ EMITTED = (
 )
 
 
-def order_event(type: str, order_id: str, data: Mapping[str, Any], *key: str) -> NewEvent:
-    """An event about an order; ``key`` parts (after type and order) make its idempotency key."""
+def order_event(type: str, order: OrderRecord, data: Mapping[str, Any], *key: str) -> NewEvent:
+    """An event about an order; ``key`` parts (after type and order) make its idempotency key.
+    Its data names the order by the hub's id and by the channel's own number."""
     return NewEvent(
         type,
         SOURCE,
-        order_subject(order_id),
-        {"order_id": order_id, **data},
-        idempotency_key=":".join((type, order_id, *key)),
+        order_subject(order.id),
+        {**order_refs(order), **data},
+        idempotency_key=":".join((type, order.id, *key)),
     )
-
-
-def order_id_of(subject: str) -> str | None:
-    """The order id of an order subject (``order:<id>``), else ``None``."""
-    prefix = order_subject("")
-    return subject[len(prefix) :] if subject.startswith(prefix) else None

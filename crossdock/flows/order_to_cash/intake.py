@@ -347,7 +347,7 @@ class Intake:
             rec.batch.emit(
                 ev.order_event(
                     ev.CREDIT_HOLD,
-                    work.order_id,
+                    work.record,
                     {
                         **detail,
                         "partner_id": partners[work.order_id],
@@ -516,7 +516,7 @@ class Intake:
                 "confirmed",
                 erp=erp,
                 detail={"sale_orders": [so["name"] for so in orders]},
-                events=[ev.order_event(ev.CONFIRMED, work.order_id, data)],
+                events=[ev.order_event(ev.CONFIRMED, work.record, data)],
             )
             done.append(work)
         return done
@@ -537,7 +537,7 @@ class Intake:
                 "released",
                 erp={"pickings": own},
                 detail={"pickings": [p["name"] for p in own]},
-                events=[ev.order_event(ev.RELEASED, work.order_id, data)],
+                events=[ev.order_event(ev.RELEASED, work.record, data)],
             )
 
 

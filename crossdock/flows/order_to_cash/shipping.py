@@ -158,7 +158,7 @@ class Shipping:
             "shipped",
             erp={"shipments": shipments, "open_pickings": still_open, "pending_shipment": None},
             detail={"picking": picking.name, "short": short, "backorders": record["backorders"]},
-            events=[ev.order_event(ev.DISPATCHED, work.order_id, record, event_id)],
+            events=[ev.order_event(ev.DISPATCHED, work.record, record, event_id)],
         )
         return True
 
@@ -213,7 +213,7 @@ class Shipping:
         new = [e for e in entries if e["id"] not in known]
         all_invoices = [*(work.erp.get("invoices") or []), *new]
         events = [
-            ev.order_event(ev.INVOICE_POSTED, work.order_id, {"invoice": e}, str(e["id"]))
+            ev.order_event(ev.INVOICE_POSTED, work.record, {"invoice": e}, str(e["id"]))
             for e in new
         ]
         complete = not work.erp.get("open_pickings")

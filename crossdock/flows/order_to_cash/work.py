@@ -193,7 +193,7 @@ class Recorder:
         self.batch.emit(
             ev.order_event(
                 ev.EXCEPTION,
-                work.order_id,
+                work.record,
                 {
                     "exception_id": exception_id,
                     "type": kind.type,

@@ -32,7 +32,7 @@ from crossdock.engine import NewEvent, new_event_id
 from crossdock.engine.log import insert_events
 from crossdock.flows.exceptions import open_exception, resolve_exception
 from crossdock.flows.order_to_cash.catalogue import INVOICE_FAILED, is_record_error
-from crossdock.flows.orders import get_order, order_subject
+from crossdock.flows.orders import get_order, order_refs, order_subject
 from crossdock.flows.reconciliation.context import Context
 
 __all__ = ["ACTOR", "SOURCE", "Applied", "apply_correction"]
@@ -102,7 +102,7 @@ async def _redrive(ctx: Context, order_id: str, item_id: str, run_id: str) -> Ap
         SOURCE,
         order_subject(order_id),
         {
-            "order_id": order_id,
+            **order_refs(record),
             "order": record.body,
             "redrive": {"drift_item": item_id, "run_id": run_id},
         },
