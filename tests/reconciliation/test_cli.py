@@ -50,7 +50,7 @@ channels:
     result = runner.invoke(app, ["reconcile", "run", "orders", "--json", "-c", str(config)])
 
     assert result.exit_code == 0, result.output
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)  # log lines go to stderr
     assert document["failures"] == []
     [report] = document["reports"]
     assert set(report) == {"run", "items", "closed"}
