@@ -14,7 +14,7 @@ from crossdock.cli import app
 from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.sandbox.odoo import SandboxServer
 from tests.contract.odoo.conftest import Target, stocked_products
-from tests.reconciliation.test_hub import _unknown_sale_order
+from tests.flows.reconciliation.test_hub import _unknown_sale_order
 
 runner = CliRunner()
 
