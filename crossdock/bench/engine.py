@@ -11,11 +11,11 @@ Figures (SQLite, and PostgreSQL when a URL is given):
   callers at once (API requests) — both rely on group commit. The callers' `NewEvent`s are made
   before timing, as the reference's rows are; ids, times, encoding and validation are timed.
 - The raw references and the batched append are measured in rounds (`append_rounds`, five by
-  default), each round the three one after the other: a shared machine's speed drifts by a third
-  within minutes, so a ratio compares figures of the same moment. The figures given are the
-  medians of the rounds; each ratio is the median of the rounds' own ratios. A round is a third
-  of a second, and one in a few is caught by a stall of the machine (a round's ratio has read
-  0.14 between two of 0.4): five rounds keep two such rounds out of the median.
+  default), each round the three one after the other: a shared machine's speed drifts within
+  minutes, so a ratio compares figures of the same moment. The figures given are the medians of
+  the rounds; each ratio is the median of the rounds' own ratios. A round is short, and now and
+  then one is caught by a stall of the machine: five rounds keep two such rounds out of the
+  median.
 - `handled_events_per_s`: end to end with a no-op handler: from the first append until every event
   was handled (in-process on SQLite; two worker processes on PostgreSQL).
 - `latency_p50_ms_at_1000_per_s` / `latency_p99_ms_at_1000_per_s`: append → handled while 1,000

@@ -3,12 +3,9 @@ return their rows as one JSON array on SQLite.
 
 Python's sqlite3 releases the GIL around every step of a statement, and `executemany` steps once
 per row. While another thread runs Python (the event loop under load), each of those steps waits
-for the GIL to come back, up to the interpreter's switch interval (5 ms). Measured with an ad-hoc
-script (not a bench command: plain sqlite3, one thread in a `while` loop beside it), 20,000
-rows into an indexed table went in at ~140,000 rows/s on an idle process and ~120 rows/s next to
-one busy thread. As multi-row `VALUES` statements, one step each, the same rows went in at
-35,000-50,000 rows/s next to the busy thread. Reads step once per row too: 2,000 rows read at
-~111 rows/s next to the busy thread, and at ~65,000 rows/s as one aggregated JSON row. The
+for the GIL to come back, up to the interpreter's switch interval: statements that step once per
+row slow to a crawl exactly when the hub is busy. A multi-row `VALUES` statement is one step, and
+so is a read that SQLite aggregates into one JSON row (figures: docs/benchmarks.md). The
 multi-row statements suit PostgreSQL as well (one round trip per chunk); its driver fetches a
 result whole, so reads there stay plain.
 

@@ -52,9 +52,8 @@ class SchemaMissing(RuntimeError):
 
 # Partitions bound how many workers a consumer group can spread over; each one is a head every
 # commit may upsert and a read in every consumer round. On SQLite (one machine, one writer) 16
-# are more than its workers use, and measured faster than 32 both appending and handling (the
-# append and handled runs of `crossdock bench engine`, alternating the two counts). PostgreSQL
-# serves many machines.
+# are more than its workers use, and fewer heads to upsert and read make appending and handling
+# faster (docs/benchmarks.md). PostgreSQL serves many machines.
 DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
 
 

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_SUBJECT = 255
 MAX_KEY = 255
-# Types already matched: a hub has a few dozen, and the pattern took ~0.2 us of an append's
-# ~9 us an event. Bounded, so arbitrary types from outside cannot grow it without end.
+# Types already matched, so that an append does not match the pattern for every event: a hub has
+# a few dozen. Bounded, so arbitrary types from outside cannot grow it without end.
 _VALID_TYPES: set[str] = set()
 _REMEMBERED_TYPES = 4096
 
@@ -29,7 +29,7 @@ class EnvelopeError(ValueError):
 
 
 # Event ids must sort by creation and never repeat; they need not be unguessable, so a PRNG seeded
-# from the OS is enough — and ~20x cheaper than drawing from the OS for every id on the hot path.
+# from the OS is enough — and far cheaper than drawing from the OS for every id on the hot path.
 _rng = random.Random()
 _last_id = 0
 # The random low bits start below 2**61, so a batch counting up from them never carries into the
@@ -43,7 +43,7 @@ def new_event_ids(count: int) -> list[str]:
     """`count` UUIDv7s (RFC 9562) as text, strictly increasing within this process: 48-bit
     milliseconds, 12 random bits, then 62 bits that are random for the first id of the batch and
     count up by one for the next (the RFC's monotonic random method, section 6.2). One random
-    draw and one clock reading per batch: the ids of an append cost a quarter of separate ones.
+    draw and one clock reading per batch, not per id.
     """
     global _last_id
     first = (
@@ -63,9 +63,8 @@ def new_event_ids(count: int) -> list[str]:
     low = first & _LOW_64
     last = low + count - 1
     if low >> 48 == last >> 48:
-        # `%` with a format made once rather than an f-string per id: 0.21 against 0.28 us an
-        # id (`python -m timeit -s 'from crossdock.engine.envelope import new_event_ids'
-        # 'new_event_ids(100)'`, divided by 100).
+        # `%` with a format made once rather than an f-string per id: the cheaper of the two
+        # (docs/benchmarks.md).
         tail = f"{prefix}{low >> 48:04x}-%012x".__mod__
         return list(map(tail, range(low & _LOW_48, (last & _LOW_48) + 1)))
     return [f"{prefix}{value >> 48:04x}-{value & _LOW_48:012x}" for value in range(low, last + 1)]
@@ -110,8 +109,8 @@ class NewEvent:
 class Event(NamedTuple):
     """A committed event. `position` is its place in the log (internal, increasing per append).
 
-    A named tuple rather than a frozen dataclass: as immutable, and built in a quarter of the time
-    (0.3 against 1.1 us), which counts at tens of thousands of events a second in and out."""
+    A named tuple rather than a frozen dataclass: as immutable, and much cheaper to build, which
+    counts at tens of thousands of events a second in and out."""
 
     id: str
     type: str

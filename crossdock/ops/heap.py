@@ -13,15 +13,14 @@ def settle_heap() -> None:
     """Collect, freeze every object alive now (`gc.freeze`), and collect the youngest generation
     every `YOUNG_THRESHOLD` net allocations.
 
-    What start-up built (modules, the app, the hub; the imports alone make ~167,000 objects)
-    lives as long as the process. Left in the collector's view, every full collection walks all
-    of it again: 50-115 ms per full collection at that size, a pause for every request and event
-    in flight. Frozen, a full collection walks only what was made since.
+    What start-up built (modules, the app, the hub: most of the heap) lives as long as the
+    process. Left in the collector's view, every full collection walks all of it again, a pause
+    for every request and event in flight. Frozen, a full collection walks only what was made
+    since.
 
     An event in flight holds a few tracked objects (its envelope, data, row), so at the default
-    threshold a young collection runs every ~100 events: the two younger generations'
-    collections took 23-26 ms during the 50,000-event append of `crossdock bench engine`
-    (timed with `gc.callbacks`), 5 ms at 10,000, about half a millisecond each.
+    threshold a young collection runs every hundred events or so; at `YOUNG_THRESHOLD` the
+    younger generations take far less time in all (figures: docs/benchmarks.md).
     """
     gc.collect()
     gc.freeze()

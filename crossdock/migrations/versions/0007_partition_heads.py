@@ -1,7 +1,7 @@
 """The log's partitions: their heads in a table, and an index a commit writes in few places.
 
-`(partition, seq)` had one insertion point per partition: a commit of 800 events wrote 48 of its
-117 WAL pages there with 16 partitions (82 of 151 with 32). `((seq >> 10), partition)` keeps a
+`(partition, seq)` had one insertion point per partition, so a commit wrote index pages in as
+many places as it had partitions (docs/benchmarks.md). `((seq >> 10), partition)` keeps a
 commit's entries within one block of 1,024 positions, a few pages; the partitions' last positions,
 which that index cannot give, are kept in `partition_heads` by the appending transaction.
 

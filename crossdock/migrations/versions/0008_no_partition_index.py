@@ -1,8 +1,7 @@
 """The log without an index by partition: consumers read it by position ranges.
 
-Every append paid for the block index (`((seq >> 10), partition)`, from 0007): the append
-measurement of `crossdock bench engine`, run in one process on databases alternately with and
-without it (10 pairs), gave a median 153,559 against 132,892 events/s. Consumers now read each
+Every append paid for the block index (`((seq >> 10), partition)`, from 0007), and appends are
+faster without it (docs/benchmarks.md). Consumers now read each
 group of nearby partitions with one primary-key range scan and keep their own partitions' rows;
 `partition_heads` still says which partitions moved.
 

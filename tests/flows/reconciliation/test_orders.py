@@ -11,7 +11,7 @@ from typing import Any
 
 from crossdock.flows.reconciliation.catalogue import CORRECT, FIXED, IGNORE
 from tests.contract.odoo.conftest import stocked_products
-from tests.reconciliation.conftest import MakeRecon, Recon
+from tests.flows.reconciliation.conftest import MakeRecon, Recon
 
 
 async def _released(recon: Recon, ref: str, lines: list[tuple[str, str]], **kw: Any) -> str:

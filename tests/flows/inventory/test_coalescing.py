@@ -14,7 +14,7 @@ from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.connectors.odoo.mapping import m2o_id
 from crossdock.flows.inventory.events import sync_request
 from crossdock.sandbox.odoo import SandboxServer
-from tests.inventory.conftest import (
+from tests.flows.inventory.conftest import (
     InvHub,
     MakeHub,
     create_products,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.inventory.conftest import SECOND, InvHub, MakeHub, create_products, delta
+from tests.flows.inventory.conftest import SECOND, InvHub, MakeHub, create_products, delta
 
 
 async def _hub(

@@ -32,7 +32,7 @@ from crossdock.hub import Hub, build_hub
 from crossdock.ops.metrics import REGISTRY
 from tests.contract.odoo.conftest import Target, stocked_products
 from tests.flows.harness import make_order
-from tests.reconciliation.conftest import MakeRecon
+from tests.flows.reconciliation.conftest import MakeRecon
 from tests.support.waiting import until
 
 T0 = 1_790_000_000.0

@@ -31,7 +31,6 @@ from crossdock.flows.reconciliation.service import Reconciliation, Report
 from crossdock.flows.reconciliation.store import DriftItem, list_runs, open_drift
 from crossdock.model import Order
 from tests.contract.odoo.conftest import Target
-from tests.flows.conftest import flow_sandbox, odoo  # noqa: F401 - fixtures used here
 from tests.flows.harness import Flow, make_order, new_order_id
 
 MakeRecon = Callable[..., Awaitable["Recon"]]
@@ -144,7 +143,7 @@ def recon_config(
 
 @pytest.fixture
 async def make_recon(
-    odoo: Target,  # noqa: F811 - the fixture imported above
+    odoo: Target,
     db_url: str,
     uid: str,
 ) -> AsyncIterator[MakeRecon]:

@@ -24,7 +24,7 @@ from crossdock.flows.inventory.settings import InventorySettings
 from crossdock.flows.orders import insert_accepted
 from crossdock.flows.tables import orders
 from crossdock.model import Order
-from tests.inventory.conftest import InvHub, MakeHub, create_products, delta
+from tests.flows.inventory.conftest import InvHub, MakeHub, create_products, delta
 from tests.support.waiting import until
 
 D = Decimal

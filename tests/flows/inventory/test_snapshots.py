@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.inventory.conftest import InvHub, MakeHub, create_products, delta
+from tests.flows.inventory.conftest import InvHub, MakeHub, create_products, delta
 
 
 async def _hub(

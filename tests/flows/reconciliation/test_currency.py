@@ -15,7 +15,7 @@ from crossdock.flows.reconciliation.report import render, run_json
 from crossdock.ops.metrics import REGISTRY
 from tests.contract.odoo.conftest import stocked_products
 from tests.contract.odoo.currencies import company_currency, second_currency
-from tests.reconciliation.conftest import MakeRecon
+from tests.flows.reconciliation.conftest import MakeRecon
 
 
 async def test_a_sale_order_in_another_currency_is_valued_at_the_whole_order(

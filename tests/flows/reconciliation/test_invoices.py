@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.contract.odoo.conftest import stocked_products
-from tests.reconciliation.conftest import MakeRecon, Recon
+from tests.flows.reconciliation.conftest import MakeRecon, Recon
 
 
 async def _invoiced(recon: Recon, ref: str, quantity: str, shipped: str) -> str:

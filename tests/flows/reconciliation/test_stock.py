@@ -12,7 +12,7 @@ from crossdock.connectors.odoo import StockSetting
 from crossdock.flows.reconciliation.catalogue import CORRECT, FIXED, IGNORE
 from crossdock.ops.tables import audit_log
 from tests.contract.odoo.conftest import stocked_products
-from tests.reconciliation.conftest import MakeRecon, Recon
+from tests.flows.reconciliation.conftest import MakeRecon, Recon
 
 
 async def _warehouse(recon: Recon) -> str:

@@ -14,7 +14,7 @@ from crossdock.cli import app
 from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.sandbox.odoo import SandboxServer
 from tests.contract.odoo.conftest import Target, stocked_products
-from tests.reconciliation.test_hub import _unknown_sale_order
+from tests.flows.reconciliation.test_hub import _unknown_sale_order
 
 runner = CliRunner()
 
@@ -81,10 +81,10 @@ channels:
     assert "orders: 1 drift item" in strict.output and "order_unknown_in_hub" in strict.output
 
     drift = runner.invoke(app, ["reconcile", "drift", "--json", "-c", str(config)])
-    [line] = drift.output.splitlines()
+    [line] = drift.stdout.splitlines()
     assert json.loads(line)["seen"] == 2 and json.loads(line)["id"] == item["id"]
     runs = runner.invoke(app, ["reconcile", "runs", "--json", "-c", str(config)])
-    assert [json.loads(r)["kind"] for r in runs.output.splitlines()] == ["orders", "orders"]
+    assert [json.loads(r)["kind"] for r in runs.stdout.splitlines()] == ["orders", "orders"]
 
     wrong = runner.invoke(app, ["reconcile", "run", "everything", "-c", str(config)])
     assert wrong.exit_code == 2 and "orders, invoices, stock" in wrong.output
