@@ -4,7 +4,8 @@ backends (a fresh SQLite file or a fresh PostgreSQL database per test, schema mi
 Every test that starts a server is marked ``integration`` here, at collection, by this rule: it
 is under one of :data:`SERVER_DIRS` (the benches run their own servers), or the source of its own
 module, or of a module defining a fixture it uses (directly or through other fixtures), names one
-of :data:`SERVER_WORDS` (a sandbox, PostgreSQL, uvicorn, a subprocess, Chromium).
+of :data:`SERVER_WORDS` (a sandbox, PostgreSQL, uvicorn, a subprocess, Chromium), or a fixture
+it uses says it starts one (a ``starts_servers`` attribute: the contract suites' ``target``).
 ``pytest -m "not integration"`` (``make check``) runs the rest: in-memory and SQLite tests, no
 server. A false positive only moves a fast test to the integration run.
 """
@@ -24,17 +25,23 @@ from crossdock.migrations import upgrade
 from tests.support.postgres import PostgresServer, find_bindir
 
 SERVER_WORDS = re.compile(
-    r"\b(SandboxServer|PostgresServer|uvicorn|subprocess|Popen|chromium|playwright|free_port)\b"
+    r"\b(SandboxServer|PostgresServer|uvicorn|subprocess|Popen|socket|chromium|playwright"
+    r"|free_port|crossdock\.bench)\b"
 )
 """What a test module or fixture module names when it starts a server or a process."""
 
-SERVER_DIRS = (Path(__file__).parent / "bench",)
-"""Folders whose tests start servers through the code they test."""
+SERVER_DIRS = (Path(__file__).parent / "bench", Path(__file__).parent / "cli")
+"""Folders whose tests start servers through the code they test (benches; commands that start
+hubs, sandboxes and worker processes)."""
+
+
+TESTS = Path(__file__).parent
 
 
 @cache
 def _starts_servers(path: str | None) -> bool:
-    if not path or not path.endswith(".py"):
+    """Whether a module of the suite names a server (plugins' own fixtures are not looked at)."""
+    if not path or not path.endswith(".py") or not Path(path).is_relative_to(TESTS):
         return False
     return bool(SERVER_WORDS.search(Path(path).read_text(encoding="utf-8")))
 
@@ -49,7 +56,12 @@ def _is_integration(item: pytest.Item) -> bool:
         return False
     for name in info.names_closure:
         definitions = info.name2fixturedefs.get(name)
-        if definitions and _starts_servers(inspect.getsourcefile(definitions[-1].func)):
+        if not definitions:
+            continue
+        function = definitions[-1].func
+        if getattr(function, "starts_servers", False):  # tests/contract/base.py's `target`
+            return True
+        if _starts_servers(inspect.getsourcefile(function)):
             return True
     return False
 

@@ -88,7 +88,6 @@ class Contract(Generic[T]):
         """A session fixture, parametrised over ``sandbox`` and ``real``, yielding the target."""
         contract = self
 
-        @pytest.fixture(scope="session", params=["sandbox", "real"], name=name)
         def target(
             request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         ) -> Iterator[T]:
@@ -101,7 +100,8 @@ class Contract(Generic[T]):
                 pytest.skip(contract.env.skip_reason())
             yield contract.real(values)
 
-        return target
+        target.starts_servers = True  # type: ignore[attr-defined]  # integration (tests/conftest.py)
+        return pytest.fixture(scope="session", params=["sandbox", "real"], name=name)(target)
 
 
 def _methods(port: type) -> set[str]:
