@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from crossdock.config import Config
 from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo import OdooOperations
@@ -21,8 +19,6 @@ from crossdock.engine import Engine
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
 
-log = structlog.get_logger(__name__)
-
 
 @dataclass
 class Erp:
@@ -30,14 +26,11 @@ class Erp:
 
     name: str
     operations: OdooOperations
-    sandbox: Any = None  # the simulator's server when the system is sandboxed
-    connected: Connected | None = None
+    sandbox: Any  # the simulator's server when the system is sandboxed, else None
+    connected: Connected
 
     async def close(self) -> None:
-        if self.connected is not None:
-            await self.connected.close()
-            return
-        await self.operations.aclose()
+        await self.connected.close()
 
 
 def connect_erp(
