@@ -21,11 +21,22 @@ demo: $(STAMP)
 test-servers:
 	@bash scripts/ensure-test-servers.sh
 
+# Prints how long it took: `$(shell date +%s)` is expanded when the recipe starts (make expands
+# all the lines of a recipe before running the first).
 test: $(STAMP) test-servers
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q; status=$$?; \
+	  echo "make test: $$(( $$(date +%s) - $(shell date +%s) )) s in all"; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+
+# The fast part of the suite while you work: no server, no subprocess (the `integration` marker,
+# set by tests/conftest.py), after the same lint and type checks.
+.PHONY: check
+check: $(STAMP)
+	$(BIN)/ruff check crossdock tests
+	$(BIN)/mypy crossdock
+	$(BIN)/pytest -q -m "not integration"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 import typer
@@ -24,7 +23,6 @@ import typer
 from crossdock.commands.common import ConfigOption, console, with_engine
 from crossdock.config import Config
 from crossdock.config.reconciliation import KINDS
-from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
 from crossdock.engine import Engine
 from crossdock.erp import Erp, connect_erp
 from crossdock.flows.order_to_cash import erp_system_of
@@ -53,23 +51,8 @@ def _listening(url: str) -> bool:
 def connect(cfg: Config) -> Erp:
     """The configured ERP; a sandbox ERP that a running hub already serves is joined, not
     started a second time on the same port and file."""
-    name = erp_system_of(cfg)
-    system = cfg.systems[name]
-    if not (system.sandbox and _listening(system.url)):
-        return connect_erp(cfg)
-    from crossdock.sandbox.odoo.app import SandboxSettings
-
-    settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
-    simulated = SandboxSettings(database=settings.database or "crossdock")
-    settings = replace(
-        settings,
-        login=settings.login or simulated.login,
-        password=settings.password or simulated.password,
-        database=simulated.database,
-    )
-    return Erp(name, OdooOperations(OdooClient(settings, name=name), system=name))
-
-
+    system = cfg.systems[erp_system_of(cfg)]
+    return connect_erp(cfg, serve_sandbox=not (system.sandbox and _listening(system.url)))
 
 
 @app.command("run")

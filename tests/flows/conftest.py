@@ -5,7 +5,6 @@ SQLite file per test running the flow in-process."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.order_to_cash import register
 from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
-from tests.contract.odoo.conftest import Target
+from tests.contract.odoo.conftest import ODOO_ENV, OdooContract, Target
 from tests.flows.harness import SECOND_WAREHOUSE, Flow, flow_config
 
 MakeFlow = Callable[..., Awaitable[Flow]]
@@ -38,16 +37,10 @@ def odoo(request: pytest.FixtureRequest) -> Target:
         s = server.settings
         target = Target("sandbox", server.url, s.database, s.login, s.password, None, server)
     else:
-        url = os.environ.get("CROSSDOCK_ODOO_URL")
-        db = os.environ.get("CROSSDOCK_ODOO_DB")
-        user = os.environ.get("CROSSDOCK_ODOO_USER")
-        password = os.environ.get("CROSSDOCK_ODOO_PASSWORD")
-        api_key = os.environ.get("CROSSDOCK_ODOO_API_KEY")
-        if not (url and db and user and (password or api_key)):
-            pytest.skip(
-                "no real Odoo: set CROSSDOCK_ODOO_URL, _DB, _USER and _PASSWORD or _API_KEY"
-            )
-        target = Target("real", url.rstrip("/"), db, user, password, api_key)
+        values = ODOO_ENV.values()
+        if values is None:
+            pytest.skip(ODOO_ENV.skip_reason())
+        target = OdooContract().real(values)
     asyncio.run(_second_warehouse(target))
     return target
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crossdock.connectors.odoo.records import PickingInfo
+from crossdock.connectors.odoo.records import PickingInfo, customer_key, order_key, purchase_key
 from crossdock.model import (
     Customer,
     Invoice,
@@ -37,18 +37,6 @@ __all__ = [
     "sale_order_vals",
     "shipment_from_picking",
 ]
-
-
-def customer_key(customer: Customer) -> str:
-    return f"{customer.source}:{customer.external_ref}"
-
-
-def order_key(order: Order) -> str:
-    return f"{order.channel}:{order.external_ref}"
-
-
-def purchase_key(order: PurchaseOrder) -> str:
-    return f"{order.source}:{order.external_ref}"
 
 
 def m2o_id(value: Any) -> int | None:

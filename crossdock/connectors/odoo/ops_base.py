@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connectors.odoo.client import OdooClient
@@ -21,20 +20,12 @@ from crossdock.connectors.odoo.errors import (
     UnknownSkuError,
 )
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
-from crossdock.connectors.odoo.records import ProductInfo, WarehouseInfo
+from crossdock.connectors.odoo.records import ProductInfo, ProductResolution, WarehouseInfo
 from crossdock.connectors.odoo.settings import CompanyRef
 
 __all__ = ["OperationsBase", "ProductResolution"]
 
 _PRODUCT_FIELDS = ["default_code", "name", "active", "tracking", "list_price", "company_id"]
-
-
-@dataclass
-class ProductResolution:
-    """Products found by SKU, and why the others could not be used."""
-
-    found: dict[str, ProductInfo] = field(default_factory=dict)
-    errors: dict[str, OdooBusinessError] = field(default_factory=dict)
 
 
 class OperationsBase:

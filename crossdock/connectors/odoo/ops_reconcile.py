@@ -14,13 +14,17 @@ Reads only: nothing here writes to the ERP.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
 from crossdock.connectors.odoo.ops_base import OperationsBase
+from crossdock.connectors.odoo.records import (
+    InvoiceSummary,
+    QuantSummary,
+    SaleLineSummary,
+    SaleOrderSummary,
+)
 
 __all__ = [
     "InvoiceSummary",
@@ -32,68 +36,6 @@ __all__ = [
 
 PAGE = 2000
 _ODOO_TIME = "%Y-%m-%d %H:%M:%S"
-
-
-@dataclass(frozen=True)
-class SaleOrderSummary:
-    id: int
-    name: str
-    client_order_ref: str
-    state: str
-    company_id: int
-    currency: str
-    amount_untaxed: Decimal
-    amount_total: Decimal
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SaleLineSummary:
-    id: int
-    order_id: int
-    sku: str
-    quantity: Decimal
-    delivered: Decimal
-    invoiced: Decimal
-    price_unit: Decimal
-    discount: Decimal
-    """Percent."""
-
-    @property
-    def net_unit_price(self) -> Decimal:
-        return self.price_unit * (1 - self.discount / 100)
-
-
-@dataclass(frozen=True)
-class InvoiceSummary:
-    id: int
-    name: str
-    state: str
-    move_type: str
-    currency: str
-    amount_untaxed: Decimal
-    amount_total: Decimal
-    order_ids: tuple[int, ...]
-    """The sale orders (of those asked about) the invoice bills."""
-
-    @property
-    def sign(self) -> int:
-        return -1 if self.move_type == "out_refund" else 1
-
-
-@dataclass(frozen=True)
-class QuantSummary:
-    id: int
-    warehouse: str
-    location_id: int
-    location: str
-    main_location: bool
-    """The warehouse's stock location (where counts without a location are written)."""
-    sku: str
-    lot: str | None
-    quantity: Decimal
-    standard_price: Decimal
-    list_price: Decimal
 
 
 def _time(value: Any) -> datetime:

@@ -1,7 +1,10 @@
 """The ERP port: what flows ask of the ERP, independent of Odoo's API.
 
 Flows depend on :class:`ErpPort`; :class:`~crossdock.connectors.odoo.operations.OdooOperations`
-implements it (and the sandbox serves the same API for tests and the demo). Every create is
+implements it (and the sandbox serves the same API for tests and the demo);
+:class:`~crossdock.connectors.memory.MemoryErp` implements it in memory for fast flow tests. The
+port speaks in the values of :mod:`.records` and :mod:`.batching` only, never in the client's or
+the operations' terms, so that a second implementation needs nothing of Odoo's API. Every create is
 idempotent by a natural key and every batch operation answers per record
 (:class:`~crossdock.connectors.odoo.batching.BatchOutcome`), so a flow can retry a whole batch
 and park the bad records in its exceptions queue.
@@ -15,21 +18,20 @@ from decimal import Decimal
 from typing import Protocol
 
 from crossdock.connectors.odoo.batching import BatchOutcome
-from crossdock.connectors.odoo.ops_base import ProductResolution
-from crossdock.connectors.odoo.ops_reconcile import (
+from crossdock.connectors.odoo.records import (
+    BackorderPolicy,
+    CompanyRef,
     InvoiceSummary,
+    PickingInfo,
+    ProductResolution,
+    PurchaseRef,
     QuantSummary,
     SaleLineSummary,
-    SaleOrderSummary,
-)
-from crossdock.connectors.odoo.records import (
-    PickingInfo,
-    PurchaseRef,
     SaleOrderRef,
+    SaleOrderSummary,
     StockSetting,
     TransferResult,
 )
-from crossdock.connectors.odoo.settings import BackorderPolicy, CompanyRef
 from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
 
 __all__ = ["ErpPort"]

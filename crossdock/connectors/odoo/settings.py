@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from crossdock.config.schema import System
+from crossdock.connectors.odoo.records import BackorderPolicy, CompanyRef
 
 __all__ = ["BackorderPolicy", "CompanyRef", "OdooSettings", "TransportChoice"]
 
 TransportChoice = Literal["auto", "json2", "jsonrpc"]
-BackorderPolicy = Literal["create", "cancel"]
-CompanyRef = int | str
-"""A company by id or by name (names are resolved once, at connection)."""
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,14 @@ from typing import Any
 
 import structlog
 
-from crossdock.connectors.odoo.mapping import customer_key, order_key
-from crossdock.connectors.odoo.ops_base import ProductResolution
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.connectors.odoo.records import PickingInfo, SaleOrderRef
+from crossdock.connectors.odoo.records import (
+    PickingInfo,
+    ProductResolution,
+    SaleOrderRef,
+    customer_key,
+    order_key,
+)
 from crossdock.flows.exceptions import listing
 from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev

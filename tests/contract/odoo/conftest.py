@@ -1,21 +1,30 @@
-"""Fixtures of the Odoo contract suite: every test runs against the sandbox (a real HTTP server on
-127.0.0.1) and, when ``CROSSDOCK_ODOO_URL``/``_DB``/``_USER`` and ``_PASSWORD`` or ``_API_KEY`` are
-set, against that real Odoo too (skipped otherwise)."""
+"""Fixtures of the Odoo contract suite (:class:`OdooContract`, on :mod:`tests.contract.base`):
+every test runs against the sandbox (a real HTTP server on 127.0.0.1) and, when
+``CROSSDOCK_ODOO_URL``/``_DB``/``_USER`` and ``_PASSWORD`` or ``_API_KEY`` are set, against that
+real Odoo too (skipped otherwise)."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings, StockSetting
+from crossdock.connectors.odoo import (
+    ErpPort,
+    OdooClient,
+    OdooOperations,
+    OdooSettings,
+    StockSetting,
+)
 from crossdock.model import Money, Order, Product
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
+from tests.contract.base import Contract, Env
 
 SECOND_COMPANY = "Crossdock Contract Co 2"
 
@@ -43,28 +52,41 @@ class Target:
         return OdooSettings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
-    path: Path = tmp_path_factory.mktemp("odoo-sandbox") / "odoo.db"
-    settings = SandboxSettings(latency_call_s=0, latency_record_s=0, path=path)
-    with SandboxServer(settings) as server:
-        yield server
+ODOO_ENV = Env(
+    required=("CROSSDOCK_ODOO_URL", "CROSSDOCK_ODOO_DB", "CROSSDOCK_ODOO_USER"),
+    one_of=("CROSSDOCK_ODOO_PASSWORD", "CROSSDOCK_ODOO_API_KEY"),
+)
 
 
-@pytest.fixture(scope="session", params=["sandbox", "real"])
-def target(request: pytest.FixtureRequest) -> Target:
-    if request.param == "sandbox":
-        server: SandboxServer = request.getfixturevalue("sandbox_server")
-        s = server.settings
-        return Target("sandbox", server.url, s.database, s.login, s.password, None, server)
-    url = os.environ.get("CROSSDOCK_ODOO_URL")
-    db = os.environ.get("CROSSDOCK_ODOO_DB")
-    user = os.environ.get("CROSSDOCK_ODOO_USER")
-    password = os.environ.get("CROSSDOCK_ODOO_PASSWORD")
-    api_key = os.environ.get("CROSSDOCK_ODOO_API_KEY")
-    if not (url and db and user and (password or api_key)):
-        pytest.skip("no real Odoo: set CROSSDOCK_ODOO_URL, _DB, _USER and _PASSWORD or _API_KEY")
-    return Target("real", url.rstrip("/"), db, user, password, api_key)
+class OdooContract(Contract[Target]):
+    """The Odoo connector's contract: the ERP port, on the sandbox and on a real Odoo."""
+
+    kind = "odoo"
+    ports: ClassVar[Mapping[str, type]] = {"erp": ErpPort}
+    env = ODOO_ENV
+
+    @contextmanager
+    def sandbox(self, tmp: Path) -> Iterator[Target]:
+        settings = SandboxSettings(latency_call_s=0, latency_record_s=0, path=tmp / "odoo.db")
+        with SandboxServer(settings) as server:
+            s = server.settings
+            yield Target("sandbox", server.url, s.database, s.login, s.password, None, server)
+
+    def real(self, values: Mapping[str, str]) -> Target:
+        return Target(
+            "real",
+            values["CROSSDOCK_ODOO_URL"].rstrip("/"),
+            values["CROSSDOCK_ODOO_DB"],
+            values["CROSSDOCK_ODOO_USER"],
+            values.get("CROSSDOCK_ODOO_PASSWORD"),
+            values.get("CROSSDOCK_ODOO_API_KEY"),
+        )
+
+    def implementation(self) -> type:
+        return OdooOperations
+
+
+target = OdooContract().fixture()
 
 
 @pytest.fixture(scope="session")

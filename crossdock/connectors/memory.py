@@ -1,0 +1,724 @@
+"""An ERP in memory: the ERP port implemented with dicts, for flow tests that run in milliseconds.
+
+:class:`MemoryErp` keeps companies, customers, products, stock, sale orders, pickings, invoices and
+purchase orders in plain Python structures and follows the rules the flows rely on, as the Odoo
+connector does: every create is idempotent by its natural key (``customer_key``, ``order_key``,
+``purchase_key``), batch operations answer per record, and a record the ERP refuses comes back as
+the same typed error (:class:`~crossdock.connectors.odoo.errors.UnknownSkuError`, …). It models no
+taxes, no pricelist rules (a product's price is its list price in every currency it supports), one
+warehouse per company unless more are added, and reserves stock when a sale order is confirmed.
+
+The Odoo contract suite proves the real connector; the flow tests built on this class prove the
+flows' decisions without a server. Seed it with :meth:`MemoryErp.add_product` and
+:meth:`MemoryErp.set_stock`; read back what the flows did from its attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.errors import (
+    ArchivedProductError,
+    CurrencyUnsupportedError,
+    OdooBusinessError,
+    UnknownCustomerError,
+    UnknownSkuError,
+)
+from crossdock.connectors.odoo.port import ErpPort
+from crossdock.connectors.odoo.records import (
+    BackorderPolicy,
+    CompanyRef,
+    InvoiceSummary,
+    MoveInfo,
+    PickingInfo,
+    ProductInfo,
+    ProductResolution,
+    PurchaseRef,
+    QuantSummary,
+    SaleLineSummary,
+    SaleOrderRef,
+    SaleOrderSummary,
+    StockSetting,
+    TransferResult,
+    customer_key,
+    order_key,
+    purchase_key,
+)
+from crossdock.model import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Order,
+    PurchaseOrder,
+    Receipt,
+    StockLevel,
+)
+
+__all__ = ["MemoryErp", "MemorySaleOrder"]
+
+DEFAULT_COMPANY = 1
+DEFAULT_WAREHOUSE = "WH"
+
+
+@dataclass
+class MemorySaleOrder:
+    """A sale order as the in-memory ERP keeps it (quantities per SKU, in order)."""
+
+    id: int
+    name: str
+    key: str
+    company_id: int
+    partner_id: int
+    currency: str
+    warehouse: str
+    prices: dict[str, Decimal]
+    quantities: dict[str, Decimal]
+    state: str = "draft"
+    delivered: dict[str, Decimal] = field(default_factory=dict)
+    invoiced: dict[str, Decimal] = field(default_factory=dict)
+    invoice_ids: list[int] = field(default_factory=list)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def ref(self) -> SaleOrderRef:
+        return SaleOrderRef(
+            self.id,
+            self.name,
+            self.key,
+            self.state,
+            self.company_id,
+            self.partner_id,
+            self.currency,
+        )
+
+
+@dataclass
+class _Picking:
+    id: int
+    name: str
+    order_id: int | None
+    company_id: int
+    warehouse: str
+    demand: dict[str, Decimal]
+    state: str = "confirmed"
+    backorder_of: int | None = None
+    done: dict[str, Decimal] = field(default_factory=dict)
+
+    def info(self, ids: dict[str, int]) -> PickingInfo:
+        moves = tuple(
+            MoveInfo(
+                self.id * 1000 + n,
+                ids[sku],
+                sku,
+                qty,
+                self.done.get(sku, qty if self.state == "assigned" else Decimal(0)),
+                self.state,
+            )
+            for n, (sku, qty) in enumerate(self.demand.items())
+        )
+        return PickingInfo(
+            self.id,
+            self.name,
+            self.state,
+            "outgoing",
+            self.order_id,
+            self.backorder_of,
+            self.company_id,
+            moves,
+        )
+
+
+@dataclass
+class _Product:
+    info: ProductInfo
+    active: bool = True
+
+
+class MemoryErp:
+    """The ERP port in memory (see the module's docstring).
+
+    ``customers_owned``: whether the ERP may create customers it does not know (false: another
+    system owns them and unknown customers are refused, as the Odoo connector does).
+    ``currencies``: the currencies that have a pricelist in every company."""
+
+    def __init__(
+        self,
+        *,
+        system: str = "odoo",
+        customers_owned: bool = True,
+        currencies: Iterable[str] = ("USD", "EUR"),
+    ) -> None:
+        self.system = system
+        self.customers_owned = customers_owned
+        self.companies: dict[str, int] = {"My Company": DEFAULT_COMPANY}
+        self.warehouses: dict[int, list[str]] = {DEFAULT_COMPANY: [DEFAULT_WAREHOUSE]}
+        self.pricelists: dict[str, int] = {c: n for n, c in enumerate(currencies, start=1)}
+        self.customers: dict[tuple[int, str], int] = {}
+        self.credits: dict[int, tuple[Decimal, Decimal]] = {}
+        """``(credit, credit_limit)`` by partner id (a limit of 0: none)."""
+        self.products: dict[str, _Product] = {}
+        self.on_hand: dict[tuple[str, str], Decimal] = {}
+        """Quantity on hand by (warehouse, SKU)."""
+        self.reserved: dict[tuple[str, str], Decimal] = {}
+        self.sale_orders: dict[int, MemorySaleOrder] = {}
+        self.pickings: dict[int, _Picking] = {}
+        self.invoices: dict[int, Invoice] = {}
+        self.purchase_orders: dict[str, PurchaseRef] = {}
+        self.calls: dict[str, int] = {}
+        """Calls by operation name (what a test asserts to prove a cache or a batch)."""
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ seeding, for tests
+
+    def add_product(
+        self,
+        sku: str,
+        *,
+        price: Decimal | str = "10",
+        storable: bool = True,
+        tracking: str = "none",
+        active: bool = True,
+    ) -> ProductInfo:
+        """A product of ``sku`` (visible in every company)."""
+        number = next(self._ids)
+        info = ProductInfo(
+            number, number, sku, f"Product {sku}", storable, tracking, Decimal(price), None
+        )
+        self.products[sku] = _Product(info, active)
+        return info
+
+    def sale_orders_of(self, order: Order) -> list[MemorySaleOrder]:
+        """The sale orders made for ``order`` (its parts too, for a split order)."""
+        key = order_key(order)
+        return [so for so in self.sale_orders.values() if so.key.split("/")[0] == key]
+
+    def _count(self, operation: str) -> None:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+
+    def _warehouse(self, company_id: int | None, code: str | None) -> str:
+        codes = self.warehouses.get(company_id or DEFAULT_COMPANY, [])
+        if code is None:
+            if not codes:
+                raise OdooBusinessError(f"company {company_id} has no warehouse")
+            return codes[0]
+        if code not in codes:
+            raise OdooBusinessError(
+                f"no warehouse {code!r} in company {company_id or DEFAULT_COMPANY}",
+                model="stock.warehouse",
+                record=f"code={code}",
+            )
+        return code
+
+    def _available(self, warehouse: str, sku: str) -> Decimal:
+        key = (warehouse, sku)
+        return self.on_hand.get(key, Decimal(0)) - self.reserved.get(key, Decimal(0))
+
+    # ------------------------------------------------------------------ customers, catalog
+
+    async def resolve_company(self, company: CompanyRef | None) -> int:
+        self._count("resolve_company")
+        if company is None:
+            return DEFAULT_COMPANY
+        if isinstance(company, int):
+            return company
+        if company not in self.companies:
+            raise OdooBusinessError(f"no company named {company!r}", model="res.company")
+        return self.companies[company]
+
+    async def find_or_create_customers(
+        self, customers: Sequence[Customer], *, company_id: int | None = None
+    ) -> BatchOutcome[str, int]:
+        self._count("find_or_create_customers")
+        company = company_id or DEFAULT_COMPANY
+        outcome: BatchOutcome[str, int] = BatchOutcome()
+        for customer in customers:
+            key = customer_key(customer)
+            if key in outcome.done or key in outcome.failed:
+                continue
+            if (company, key) in self.customers:
+                outcome.done[key] = self.customers[(company, key)]
+                outcome.existing.add(key)
+            elif not self.customers_owned:
+                outcome.failed[key] = UnknownCustomerError(
+                    f"unknown customer {key}: another system owns customers",
+                    model="res.partner",
+                    record=key,
+                )
+            else:
+                partner_id = next(self._ids)
+                self.customers[(company, key)] = partner_id
+                outcome.done[key] = partner_id
+        return outcome
+
+    async def resolve_products(
+        self, skus: Sequence[str], *, company_id: int | None = None
+    ) -> ProductResolution:
+        self._count("resolve_products")
+        result = ProductResolution()
+        for sku in skus:
+            product = self.products.get(sku)
+            if product is None:
+                result.errors[sku] = UnknownSkuError(
+                    f"unknown SKU {sku!r} in company {company_id or DEFAULT_COMPANY}",
+                    model="product.product",
+                    record=f"sku={sku}",
+                )
+            elif not product.active:
+                result.errors[sku] = ArchivedProductError(
+                    f"product {sku!r} is archived", model="product.product", record=f"sku={sku}"
+                )
+            else:
+                result.found[sku] = product.info
+        return result
+
+    async def customer_credits(
+        self, partner_ids: Sequence[int], *, company_id: int | None = None
+    ) -> dict[int, tuple[Decimal, Decimal]]:
+        return {p: self.credits.get(p, (Decimal(0), Decimal(0))) for p in set(partner_ids)}
+
+    def invalidate_products(self, skus: Iterable[str] | None = None) -> None:
+        """Nothing is cached here."""
+
+    def unavailable_for(self) -> float | None:
+        return None
+
+    async def prices(
+        self,
+        skus: Sequence[str],
+        *,
+        pricelist_id: int | None = None,
+        quantity: Decimal = Decimal(1),
+        company_id: int | None = None,
+    ) -> dict[str, Decimal]:
+        return {s: self.products[s].info.list_price for s in skus if s in self.products}
+
+    async def currency_pricelists(
+        self,
+        currencies: Iterable[str],
+        *,
+        company_id: int,
+        configured: Mapping[str, int] | None = None,
+        preferred: Sequence[int] = (),
+    ) -> BatchOutcome[str, int]:
+        outcome: BatchOutcome[str, int] = BatchOutcome()
+        for currency in dict.fromkeys(currencies):
+            chosen = (configured or {}).get(currency) or self.pricelists.get(currency)
+            if chosen is None:
+                outcome.failed[currency] = CurrencyUnsupportedError(
+                    f"no active pricelist in {currency}", currency=currency
+                )
+            else:
+                outcome.done[currency] = chosen
+        return outcome
+
+    # ------------------------------------------------------------------ stock
+
+    async def stock_levels(
+        self, skus: Sequence[str], *, warehouse: str | None = None, company_id: int | None = None
+    ) -> list[StockLevel]:
+        self._count("stock_levels")
+        code = self._warehouse(company_id, warehouse)
+        levels = []
+        for sku in skus:
+            on_hand = self.on_hand.get((code, sku), Decimal(0))
+            reserved = self.reserved.get((code, sku), Decimal(0))
+            levels.append(
+                StockLevel(
+                    external_ref=f"{code}:{sku}",
+                    source=self.system,
+                    warehouse=code,
+                    sku=sku,
+                    on_hand=on_hand,
+                    reserved=reserved,
+                    available=on_hand - reserved,
+                    as_of=datetime.now(UTC),
+                )
+            )
+        return levels
+
+    async def set_stock(
+        self, settings: Sequence[StockSetting], *, company_id: int | None = None
+    ) -> list[int]:
+        ids = []
+        for setting in settings:
+            code = self._warehouse(company_id, setting.warehouse)
+            self.on_hand[(code, setting.sku)] = setting.quantity
+            ids.append(next(self._ids))
+        return ids
+
+    async def warehouse_quants(
+        self, warehouse: str | None = None, *, company_id: int | None = None
+    ) -> list[QuantSummary]:
+        code = self._warehouse(company_id, warehouse)
+        return [
+            QuantSummary(
+                n,
+                code,
+                0,
+                f"{code}/Stock",
+                True,
+                sku,
+                None,
+                qty,
+                Decimal(0),
+                self.products[sku].info.list_price if sku in self.products else Decimal(0),
+            )
+            for n, ((wh, sku), qty) in enumerate(sorted(self.on_hand.items()), start=1)
+            if wh == code
+        ]
+
+    # ------------------------------------------------------------------ sale orders
+
+    async def find_sale_orders(self, keys: Sequence[str]) -> dict[str, SaleOrderRef]:
+        self._count("find_sale_orders")
+        wanted = set(keys)
+        return {so.key: so.ref() for so in self.sale_orders.values() if so.key in wanted}
+
+    async def create_sale_orders(
+        self,
+        orders: Sequence[Order],
+        *,
+        company_id: int | None = None,
+        warehouses: Mapping[str, str] | None = None,
+        pricelists: Mapping[str, int] | None = None,
+    ) -> BatchOutcome[str, SaleOrderRef]:
+        self._count("create_sale_orders")
+        company = company_id or DEFAULT_COMPANY
+        outcome: BatchOutcome[str, SaleOrderRef] = BatchOutcome()
+        existing = await self.find_sale_orders([order_key(o) for o in orders])
+        for order in orders:
+            key = order_key(order)
+            if key in existing:
+                outcome.done[key] = existing[key]
+                outcome.existing.add(key)
+                continue
+            partner = order.customer.refs.get(self.system)
+            unknown = [line.sku for line in order.lines if line.sku not in self.products]
+            if unknown:
+                outcome.failed[key] = UnknownSkuError(
+                    f"unknown SKU {unknown[0]!r} in company {company}", record=f"sale.order {key}"
+                )
+                continue
+            if partner is None:
+                found = await self.find_or_create_customers([order.customer], company_id=company)
+                if not found.ok:
+                    outcome.failed[key] = found.failed[customer_key(order.customer)]
+                    continue
+                partner_id = found.done[customer_key(order.customer)]
+            else:
+                partner_id = int(partner)
+            try:
+                warehouse = self._warehouse(company, (warehouses or {}).get(key))
+            except OdooBusinessError as error:
+                outcome.failed[key] = error
+                continue
+            number = next(self._ids)
+            quantities: dict[str, Decimal] = {}
+            prices: dict[str, Decimal] = {}
+            for line in order.lines:
+                quantities[line.sku] = quantities.get(line.sku, Decimal(0)) + line.quantity
+                prices[line.sku] = line.unit_price
+            so = MemorySaleOrder(
+                number,
+                f"S{number:05d}",
+                key,
+                company,
+                partner_id,
+                order.currency,
+                warehouse,
+                prices,
+                quantities,
+            )
+            self.sale_orders[number] = so
+            outcome.done[key] = so.ref()
+        return outcome
+
+    async def confirm_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]:
+        """Confirm and make each order's delivery, reserving what is available."""
+        self._count("confirm_sale_orders")
+        outcome: BatchOutcome[int, str] = BatchOutcome()
+        for order_id in order_ids:
+            so = self.sale_orders.get(order_id)
+            if so is None or so.state == "cancel":
+                outcome.failed[order_id] = OdooBusinessError(
+                    f"sale order {order_id} cannot be confirmed", model="sale.order"
+                )
+                continue
+            if so.state == "draft":
+                so.state = "sale"
+                self._picking(so.id, so.company_id, so.warehouse, dict(so.quantities))
+            else:
+                outcome.existing.add(order_id)
+            outcome.done[order_id] = so.state
+        return outcome
+
+    def _picking(
+        self,
+        order_id: int,
+        company_id: int,
+        warehouse: str,
+        demand: dict[str, Decimal],
+        backorder_of: int | None = None,
+    ) -> _Picking:
+        number = next(self._ids)
+        picking = _Picking(
+            number, f"{warehouse}/OUT/{number:05d}", order_id, company_id, warehouse, demand
+        )
+        picking.backorder_of = backorder_of
+        storable = {s: q for s, q in demand.items() if self.products[s].info.storable}
+        if all(self._available(warehouse, s) >= q for s, q in storable.items()):
+            for sku, qty in storable.items():
+                key = (warehouse, sku)
+                self.reserved[key] = self.reserved.get(key, Decimal(0)) + qty
+            picking.state = "assigned"
+        self.pickings[number] = picking
+        return picking
+
+    async def cancel_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]:
+        outcome: BatchOutcome[int, str] = BatchOutcome()
+        for order_id in order_ids:
+            so = self.sale_orders.get(order_id)
+            own = [p for p in self.pickings.values() if p.order_id == order_id]
+            if so is None or any(p.state == "done" for p in own):
+                outcome.failed[order_id] = OdooBusinessError(
+                    f"sale order {order_id} has a done delivery", model="sale.order"
+                )
+                continue
+            for picking in own:
+                self._unreserve(picking)
+                picking.state = "cancel"
+            so.state = "cancel"
+            outcome.done[order_id] = "cancel"
+        return outcome
+
+    def _unreserve(self, picking: _Picking) -> None:
+        if picking.state != "assigned":
+            return
+        for sku, qty in picking.demand.items():
+            key = (picking.warehouse, sku)
+            if key in self.reserved:
+                self.reserved[key] -= qty
+
+    async def delivery_pickings(self, order_ids: Sequence[int]) -> list[PickingInfo]:
+        self._count("delivery_pickings")
+        wanted = set(order_ids)
+        ids = {sku: p.info.id for sku, p in self.products.items()}
+        return [p.info(ids) for p in self.pickings.values() if p.order_id in wanted]
+
+    async def process_picking(
+        self,
+        picking_id: int,
+        quantities: Mapping[str, Decimal],
+        *,
+        lots: Mapping[str, Sequence[tuple[str, Decimal]]] | None = None,
+        backorder: BackorderPolicy | None = None,
+    ) -> TransferResult:
+        """Deliver ``quantities`` (absent SKUs: 0); the rest becomes a backorder or is cancelled."""
+        self._count("process_picking")
+        picking = self.pickings.get(picking_id)
+        if picking is None:
+            raise OdooBusinessError(f"no picking {picking_id}", model="stock.picking")
+        backorders = tuple(p.id for p in self.pickings.values() if p.backorder_of == picking.id)
+        if picking.state == "done":
+            return TransferResult(picking.id, "done", backorders)
+        if picking.state == "cancel":
+            raise OdooBusinessError(f"picking {picking.name} is cancel", record=picking.name)
+        unknown = set(quantities) - set(picking.demand)
+        if unknown:
+            raise OdooBusinessError(
+                f"SKUs not in picking {picking.name}: {', '.join(sorted(unknown))}",
+                record=picking.name,
+            )
+        self._unreserve(picking)
+        so = self.sale_orders[picking.order_id] if picking.order_id else None
+        rest: dict[str, Decimal] = {}
+        for sku, demand in picking.demand.items():
+            done = quantities.get(sku, Decimal(0))
+            picking.done[sku] = done
+            key = (picking.warehouse, sku)
+            if self.products[sku].info.storable:
+                self.on_hand[key] = self.on_hand.get(key, Decimal(0)) - done
+            if so is not None:
+                so.delivered[sku] = so.delivered.get(sku, Decimal(0)) + done
+            if done < demand:
+                rest[sku] = demand - done
+        picking.state = "done"
+        made: tuple[int, ...] = ()
+        if rest and (backorder or "create") == "create" and picking.order_id is not None:
+            made = (
+                self._picking(
+                    picking.order_id, picking.company_id, picking.warehouse, rest, picking.id
+                ).id,
+            )
+        return TransferResult(picking.id, "done", made)
+
+    # ------------------------------------------------------------------ invoices
+
+    async def invoice_delivered(
+        self, order_ids: Sequence[int], *, post: bool = True
+    ) -> list[Invoice]:
+        """Invoice what was delivered and not yet invoiced; answer every invoice of the orders."""
+        self._count("invoice_delivered")
+        ids: list[int] = []
+        for order_id in order_ids:
+            so = self.sale_orders[order_id]
+            due = {
+                sku: q - so.invoiced.get(sku, Decimal(0))
+                for sku, q in so.delivered.items()
+                if q > so.invoiced.get(sku, Decimal(0))
+            }
+            if due:
+                so.invoice_ids.append(self._invoice(so, due, post))
+            ids.extend(so.invoice_ids)
+        return [self.invoices[i] for i in dict.fromkeys(ids)]
+
+    def _invoice(self, so: MemorySaleOrder, due: dict[str, Decimal], post: bool) -> int:
+        number = next(self._ids)
+        lines = [
+            InvoiceLine(
+                sku=sku,
+                description=f"Product {sku}",
+                quantity=qty,
+                unit_price=so.prices[sku],
+                subtotal=qty * so.prices[sku],
+            )
+            for sku, qty in due.items()
+        ]
+        subtotal = sum((line.subtotal or Decimal(0) for line in lines), Decimal(0))
+        partner = next((k for (_, k), v in self.customers.items() if v == so.partner_id), "")
+        self.invoices[number] = Invoice(
+            external_ref=f"INV/{number:05d}" if post else f"draft-{number}",
+            source=self.system,
+            refs={self.system: str(number)},
+            status="posted" if post else "draft",
+            partner_ref=partner or f"{self.system}:{so.partner_id}",
+            order_refs=[so.name],
+            currency=so.currency,
+            invoice_date=date.today(),
+            lines=lines,
+            subtotal=subtotal,
+            tax_total=Decimal(0),
+            total=subtotal,
+            amount_due=subtotal,
+        )
+        for sku, qty in due.items():
+            so.invoiced[sku] = so.invoiced.get(sku, Decimal(0)) + qty
+        return number
+
+    # ------------------------------------------------------------------ reconciliation reads
+
+    async def list_sale_orders(
+        self,
+        *,
+        ref_prefixes: Sequence[str] = (),
+        refs: Sequence[str] = (),
+        since: datetime | None = None,
+    ) -> list[SaleOrderSummary]:
+        found = []
+        for so in self.sale_orders.values():
+            if refs and so.key not in refs:
+                continue
+            if ref_prefixes and not any(so.key.startswith(p) for p in ref_prefixes):
+                continue
+            if since is not None and so.created_at < since:
+                continue
+            total = sum((so.prices[s] * q for s, q in so.quantities.items()), Decimal(0))
+            found.append(
+                SaleOrderSummary(
+                    so.id,
+                    so.name,
+                    so.key,
+                    so.state,
+                    so.company_id,
+                    so.currency,
+                    total,
+                    total,
+                    so.created_at,
+                )
+            )
+        return found
+
+    async def sale_order_lines(self, order_ids: Sequence[int]) -> list[SaleLineSummary]:
+        return [
+            SaleLineSummary(
+                so.id * 1000 + n,
+                so.id,
+                sku,
+                qty,
+                so.delivered.get(sku, Decimal(0)),
+                so.invoiced.get(sku, Decimal(0)),
+                so.prices[sku],
+                Decimal(0),
+            )
+            for so in (self.sale_orders[i] for i in order_ids if i in self.sale_orders)
+            for n, (sku, qty) in enumerate(so.quantities.items())
+        ]
+
+    async def sale_order_invoices(self, order_ids: Sequence[int]) -> list[InvoiceSummary]:
+        out = []
+        for order_id in order_ids:
+            so = self.sale_orders.get(order_id)
+            for invoice_id in so.invoice_ids if so else []:
+                invoice = self.invoices[invoice_id]
+                out.append(
+                    InvoiceSummary(
+                        invoice_id,
+                        invoice.external_ref,
+                        "posted" if invoice.status != "draft" else "draft",
+                        "out_invoice",
+                        invoice.currency,
+                        invoice.subtotal or Decimal(0),
+                        invoice.total or Decimal(0),
+                        (order_id,),
+                    )
+                )
+        return out
+
+    # ------------------------------------------------------------------ purchasing
+
+    async def create_purchase_orders(
+        self, orders: Sequence[PurchaseOrder]
+    ) -> BatchOutcome[str, PurchaseRef]:
+        outcome: BatchOutcome[str, PurchaseRef] = BatchOutcome()
+        for order in orders:
+            key = purchase_key(order)
+            if key in self.purchase_orders:
+                outcome.existing.add(key)
+            else:
+                number = next(self._ids)
+                self.purchase_orders[key] = PurchaseRef(
+                    number, f"P{number:05d}", key, "draft", DEFAULT_COMPANY
+                )
+            outcome.done[key] = self.purchase_orders[key]
+        return outcome
+
+    async def confirm_purchase_orders(self, order_ids: Sequence[int]) -> None:
+        for key, ref in list(self.purchase_orders.items()):
+            if ref.id in order_ids and ref.state == "draft":
+                self.purchase_orders[key] = PurchaseRef(
+                    ref.id, ref.name, ref.origin, "purchase", ref.company_id
+                )
+
+    async def receive(
+        self, order_id: int, receipt: Receipt, *, backorder: BackorderPolicy | None = None
+    ) -> TransferResult:
+        """Add the received quantities to the stock of the receipt's warehouse."""
+        for line in receipt.lines:
+            key = (receipt.warehouse, line.sku)
+            self.on_hand[key] = self.on_hand.get(key, Decimal(0)) + line.quantity
+        return TransferResult(next(self._ids), "done")
+
+    async def create_vendor_bills(
+        self, order_ids: Sequence[int], *, post: bool = False
+    ) -> list[Invoice]:
+        """Vendor bills are not modelled in memory: none is made."""
+        return []
+
+
+if TYPE_CHECKING:
+    _implements: ErpPort = MemoryErp()  # mypy proves the class is an ERP port
