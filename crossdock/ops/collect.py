@@ -28,7 +28,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from crossdock.engine import Engine
-from crossdock.engine.tables import dead_letters
+from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.flows.reconciliation.metrics import drift_totals_and_runs
 from crossdock.flows.reconciliation.metrics import set_totals as set_drift_totals
 from crossdock.flows.tables import exceptions, order_steps

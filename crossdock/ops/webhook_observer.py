@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from crossdock.engine.envelope import format_time
+from crossdock.engine import format_time
 
 if TYPE_CHECKING:
     from crossdock.webhooks.claims import Claimed, Recorded, Result

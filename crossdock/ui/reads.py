@@ -16,8 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, select
 
-from crossdock.engine.deadletters import DeadLetter, list_dead
-from crossdock.engine.tables import dead_letters
+from crossdock.engine import DeadLetter, list_dead
+from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.flows import exceptions as exq
 from crossdock.flows.orders import OrderRecord, get_order, list_orders
 from crossdock.flows.tables import orders

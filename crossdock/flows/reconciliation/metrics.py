@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.flows.reconciliation.store import DriftTotal, drift_totals, last_runs
 from crossdock.ops import metrics as m
 
