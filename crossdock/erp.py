@@ -1,7 +1,8 @@
 """The ERP a hub works with: the Odoo connector for the configured system and, when that system is
 marked `sandbox: true` (the embedded default), the Odoo sandbox served in-process on its URL.
 
-Production configurations never import the sandbox: it is loaded only for sandbox systems.
+The simulator is found by the system's `kind` in `crossdock.connectors.registry`, which the
+composition root fills: this module never imports the sandbox.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo import OdooOperations
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.settings import OdooSettings
-from crossdock.engine import Engine
-from crossdock.engine.limits import SHARED_DIR_ENV
+from crossdock.connectors.registry import simulator_for
+from crossdock.engine import SHARED_DIR_ENV, Engine
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
+from crossdock.policy import erp_may_create_customers
 
 log = structlog.get_logger(__name__)
 
@@ -58,14 +60,13 @@ def connect_erp(
     call (spans, latency, errors, circuit state)."""
     name = erp_system_of(cfg)
     system = cfg.systems[name]
-    settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
+    owned = erp_may_create_customers(cfg.ownership.customers, name)
+    settings = OdooSettings.from_system(name, system, customers_owned=owned)
     server = None
     if system.sandbox:
-        from crossdock.sandbox.odoo.app import SandboxSettings
-        from crossdock.sandbox.odoo.server import SandboxServer
-
+        simulator = simulator_for(system.kind)
         options = system.options
-        simulated = SandboxSettings(
+        simulated = simulator.settings(
             database=settings.database or "crossdock",
             path=sandbox_path(cfg, name),
             latency_call_s=float(options.get("sandbox_latency_call_s", 0.015)),
@@ -76,7 +77,7 @@ def connect_erp(
             # a taken port (a local Odoo, another hub) moves the simulator to a free one, unless
             # the server's other processes (`serve --processes`) call it on the configured URL
             alone = SHARED_DIR_ENV not in os.environ
-            server = SandboxServer(simulated, port=port, fallback=alone).start()
+            server = simulator.server(simulated, port=port, fallback=alone).start()
             said = log.info if server.port == port else log.warning
             said("erp.sandbox_serving", system=name, url=server.url, configured=system.url)
         settings = replace(

@@ -9,8 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from crossdock import sandbox
 from crossdock.migrations import upgrade
 from tests.support.postgres import PostgresServer, find_bindir
+
+# The tests compose hubs themselves, so they register the simulators the way the CLI does.
+sandbox.register()
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from crossdock.commands.common import ConfigOption, console, with_engine
 from crossdock.config import Config
 from crossdock.config.reconciliation import KINDS
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
+from crossdock.connectors.registry import simulator_for
 from crossdock.engine import Engine
 from crossdock.erp import Erp, connect_erp
 from crossdock.flows.order_to_cash import erp_system_of
@@ -37,6 +38,7 @@ from crossdock.flows.reconciliation.report import (
 )
 from crossdock.flows.reconciliation.service import Reconciliation, Report
 from crossdock.flows.reconciliation.store import list_runs, open_drift
+from crossdock.policy import erp_may_create_customers
 
 app = typer.Typer(no_args_is_help=True, help="Reconciliation of orders, invoices and stock.")
 
@@ -57,10 +59,9 @@ def connect(cfg: Config) -> Erp:
     system = cfg.systems[name]
     if not (system.sandbox and _listening(system.url)):
         return connect_erp(cfg)
-    from crossdock.sandbox.odoo.app import SandboxSettings
-
-    settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
-    simulated = SandboxSettings(database=settings.database or "crossdock")
+    owned = erp_may_create_customers(cfg.ownership.customers, name)
+    settings = OdooSettings.from_system(name, system, customers_owned=owned)
+    simulated = simulator_for(system.kind).settings(database=settings.database or "crossdock")
     settings = replace(
         settings,
         login=settings.login or simulated.login,

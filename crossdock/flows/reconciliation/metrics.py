@@ -18,7 +18,7 @@ from crossdock.flows.reconciliation.store import DriftTotal, drift_totals, last_
 from crossdock.ops import metrics as m
 
 if TYPE_CHECKING:
-    from crossdock.flows.reconciliation.service import Report
+    from crossdock.flows.reconciliation.store import Report
 
 __all__ = [
     "drift_totals_and_runs",
