@@ -24,8 +24,10 @@ test-servers:
 test: $(STAMP) test-servers
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+	$(BIN)/lint-imports
