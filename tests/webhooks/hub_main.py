@@ -9,9 +9,12 @@ import asyncio
 import signal
 import sys
 
+from crossdock import sandbox
 from crossdock.config import validate_config
 from crossdock.hub import build_hub
 from crossdock.ops.logging import configure_logging
+
+sandbox.register()  # this process composes a hub, as the CLI does
 
 
 async def main(url: str, lease_s: float) -> None:
