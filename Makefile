@@ -26,12 +26,14 @@ test-servers:
 test: $(STAMP) test-servers
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q; status=$$?; \
 	  echo "make test: $$(( $$(date +%s) - $(shell date +%s) )) s in all"; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+	$(BIN)/lint-imports
 
 # The fast part of the suite while you work: no server, no subprocess (the `integration` marker,
 # set by tests/conftest.py), after the same lint and type checks.
@@ -39,4 +41,5 @@ lint: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check crossdock tests
 	$(BIN)/mypy crossdock
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -m "not integration"

@@ -29,15 +29,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
-from crossdock.commands.serve import _Server
+from crossdock.app import create_app
 from crossdock.config import Config, load_config
 from crossdock.connectors.odoo import OdooOperations, StockSetting
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.hub import Hub, build_hub, migrate
 from crossdock.model import Customer
 from crossdock.sandbox.seed import Catalogue, SeedCustomer, SeedProduct, seed
+from crossdock.server import Server as _Server
 
 SKUS = [f"DEMO-{n:03d}" for n in range(1, 21)]
 SPLIT_SKU = "DEMO-SPLIT"  # a little in each warehouse

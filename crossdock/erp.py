@@ -18,6 +18,7 @@ from crossdock.connectors.registry import Connected, connect
 from crossdock.engine import Engine
 from crossdock.flows.order_to_cash import erp_system_of, register
 from crossdock.flows.reconciliation.service import register as register_reconciliation
+from crossdock.policy import erp_may_create_customers
 
 
 @dataclass
@@ -40,7 +41,10 @@ def connect_erp(
     the simulator's, which starts it first unless `serve_sandbox` is false: another process of
     the server serves it). `observer` sees every call (spans, latency, errors, circuit state)."""
     name = erp_system_of(cfg)
-    connected = connect(cfg, name, observer=observer, serve_sandbox=serve_sandbox)
+    owned = erp_may_create_customers(cfg.ownership.customers, name)
+    connected = connect(
+        cfg, name, observer=observer, serve_sandbox=serve_sandbox, customers_owned=owned
+    )
     return Erp(name, connected.port, connected.server, connected)
 
 

@@ -11,6 +11,7 @@ from crossdock.config import Config, sqlalchemy_url
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.inventory import register as register_inventory
+from crossdock.flows.observed import FLOW_READS
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
@@ -29,6 +30,10 @@ class Hub:
     ops: Observability = field(default_factory=Observability.from_config)
     flows: bool = False  # the business flows are subscribed (a node running workers)
     _publishing: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.ops.flows is None:  # operations read the flows' state through this interface
+            self.ops.flows = FLOW_READS
 
     async def start(self, *, workers: bool = True, scheduler: bool = True) -> None:
         """Start the engine and, where workers run, the webhook delivery worker (and, in a

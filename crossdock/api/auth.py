@@ -22,8 +22,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from crossdock.api.problems import Problem
 from crossdock.api.tables import api_tokens
-from crossdock.engine import TokenBucket, new_event_id
-from crossdock.engine.limits import SharedTokenBucket
+from crossdock.engine import SharedTokenBucket, TokenBucket, new_event_id
 
 SCOPES = (
     "orders:write",

@@ -18,8 +18,7 @@ from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
-from crossdock.engine import Engine
-from crossdock.engine.envelope import format_time
+from crossdock.engine import Engine, format_time
 from crossdock.flows.inventory import snapshot as sn
 from crossdock.flows.inventory.catalogue import CatalogueUnavailable
 from crossdock.flows.inventory.deltas import MAX_LISTED, StockEventsIn

@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.query import StrictQueryRoute
-from crossdock.engine.envelope import format_time
-from crossdock.hub import Hub
+from crossdock.api.running import RunningHub
+from crossdock.engine import format_time
 from crossdock.ops.audit import AuditEntry, list_audit
 from crossdock.ops.metrics import exposition
 
@@ -35,7 +35,7 @@ async def metrics(
     request: Request, _: Annotated[Principal, Depends(require("ops:read"))]
 ) -> Response:
     """Prometheus exposition of the hub's metrics (scope `ops:read`)."""
-    hub: Hub = request.app.state.hub
+    hub: RunningHub = request.app.state.hub
     await hub.ops.collector(hub.engine).refresh()
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
@@ -84,7 +84,7 @@ async def audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Audit entries, oldest first: who did what, to which subject, and why."""
-    hub: Hub = request.app.state.hub
+    hub: RunningHub = request.app.state.hub
     entries = await hub.engine.db.read(
         lambda c: list_audit(c, subject=subject, action=action, after=after, limit=limit)
     )

@@ -23,8 +23,7 @@ from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
-from crossdock.engine import Engine
-from crossdock.engine.log import insert_events
+from crossdock.engine import Engine, insert_events
 from crossdock.flows.reconciliation.catalogue import TYPES
 from crossdock.flows.reconciliation.report import item_json, run_json
 from crossdock.flows.reconciliation.service import requested_event

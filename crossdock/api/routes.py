@@ -15,7 +15,6 @@ from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example, json_body, parse_json_body
-from crossdock.api.intake import ACCEPT, Answer, intake, remember, request_hash, stored_answer
 from crossdock.api.limits import check_lines
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
@@ -28,11 +27,25 @@ from crossdock.api.views import (
     OrderSummary,
     OrderView,
 )
-from crossdock.engine import Engine, NewEvent
-from crossdock.engine.envelope import format_time, parse_time
-from crossdock.engine.log import EVENT_COLUMNS, insert_events, row_to_event
-from crossdock.engine.tables import events as events_table
+from crossdock.engine import (
+    EVENT_COLUMNS,
+    Engine,
+    NewEvent,
+    events_table,
+    format_time,
+    insert_events,
+    parse_time,
+    row_to_event,
+)
 from crossdock.flows import exceptions as exq
+from crossdock.flows.order_to_cash.accept import (
+    ACCEPT,
+    Answer,
+    intake,
+    remember,
+    request_hash,
+    stored_answer,
+)
 from crossdock.flows.orders import (
     FINAL_STATES,
     STATES,

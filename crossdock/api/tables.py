@@ -1,8 +1,8 @@
-"""Tables of the HTTP layer: API tokens (hashed) and idempotency records of write requests."""
+"""Tables of the HTTP layer: API tokens (hashed)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -16,14 +16,4 @@ api_tokens = Table(
     Column("rate_per_s", Float),  # None: the configured default
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float),
-)
-
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("key", String(300), primary_key=True),  # "<endpoint>:<Idempotency-Key>"
-    Column("request_hash", String(64), nullable=False),
-    Column("status", Integer, nullable=False),
-    Column("response", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
 )

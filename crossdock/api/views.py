@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
-from crossdock.engine.envelope import format_time
+from crossdock.engine import format_time
 from crossdock.flows.exceptions import ExceptionRecord
 from crossdock.flows.orders import OrderRecord, Step
 

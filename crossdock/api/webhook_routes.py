@@ -15,9 +15,7 @@ from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.catalog.registry import CATALOG
-from crossdock.engine import Engine
-from crossdock.engine.consumers import TYPE_PATTERN
-from crossdock.engine.envelope import format_time
+from crossdock.engine import TYPE_PATTERN, Engine, format_time
 from crossdock.webhooks import inbound, store
 from crossdock.webhooks.claims import message_for_test
 from crossdock.webhooks.destinations import DestinationRefused

@@ -36,10 +36,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crossdock.engine import Batch, Engine, EngineSettings, Lane, NewEvent, Subscription
-from crossdock.engine.core import DEFAULT_PARTITIONS
-from crossdock.engine.envelope import format_time, new_event_id, utcnow
-from crossdock.engine.log import dump_data, partition_of
+from crossdock.engine import (
+    DEFAULT_PARTITIONS,
+    Batch,
+    Engine,
+    EngineSettings,
+    Lane,
+    NewEvent,
+    Subscription,
+    dump_data,
+    format_time,
+    new_event_id,
+    partition_of,
+    utcnow,
+)
 from crossdock.migrations import upgrade
 from crossdock.ops.heap import settle_heap
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from crossdock.api.auth import create_token
 from crossdock.bench.http import Connection, crossdock_process, free_port
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.migrations import upgrade
 
 ORDERS = "/v1/orders"
@@ -115,7 +115,7 @@ def _wait_for_workers(directory: Path) -> None:
 def _workers_registered(conn: Any) -> bool:
     from sqlalchemy import func, select
 
-    from crossdock.engine.tables import cursors
+    from crossdock.engine import cursors_table as cursors
     from crossdock.flows.order_to_cash.settings import GROUP
 
     query = select(func.count()).select_from(cursors).where(cursors.c.group_name == GROUP)

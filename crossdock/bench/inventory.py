@@ -47,7 +47,7 @@ import httpx
 from crossdock.api.auth import create_token
 from crossdock.bench.http import Connection, crossdock_process, free_port
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.migrations import upgrade
 from crossdock.model import Money, Product
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings

@@ -46,7 +46,7 @@ from crossdock.api.auth import create_token
 from crossdock.bench.http import Connection, crossdock_process, free_port
 from crossdock.bench.inventory import _seed_products
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings, StockSetting
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.flows.tables import order_steps, orders
 from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings

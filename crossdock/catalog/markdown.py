@@ -5,11 +5,29 @@ fields), the HTTP API (from OpenAPI) and the webhook subscriptions."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from crossdock.catalog.registry import CATALOG
 from crossdock.config import Config
-from crossdock.webhooks.store import Endpoint
+
+
+class Endpoint(Protocol):
+    """What the catalog shows of a webhook subscription (`crossdock.webhooks.store.Endpoint`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def event_types(self) -> list[str]: ...
+
+    @property
+    def state(self) -> str: ...
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

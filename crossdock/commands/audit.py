@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from crossdock.commands.common import ConfigOption, load
-from crossdock.engine.database import Database
-from crossdock.engine.envelope import format_time
+from crossdock.engine import Database, format_time
 from crossdock.hub import database_url, migrate
 from crossdock.ops.audit import list_audit, verify_chain
 

@@ -27,7 +27,7 @@ class _OfflineEngine:
 
 def openapi_document(cfg: Config | None = None) -> dict[str, Any]:
     """The API's OpenAPI document, built without starting the hub."""
-    from crossdock.api.app import create_app
+    from crossdock.app import create_app
     from crossdock.hub import build_hub
 
     hub = build_hub(cfg or Config())
@@ -40,7 +40,7 @@ def _subscriptions(cfg: Config) -> list[Any] | None:
     """The subscriptions in the configured database, or None when it cannot be read."""
     from sqlalchemy import inspect
 
-    from crossdock.engine.database import one_shot_engine
+    from crossdock.engine import one_shot_engine
     from crossdock.hub import database_url
     from crossdock.webhooks.store import list_endpoints
 

@@ -15,10 +15,8 @@ from sqlalchemy import Connection, select
 
 from crossdock.commands.common import ConfigOption, console, with_engine
 from crossdock.config import Config
-from crossdock.engine import DeadLetter, Engine, Event
-from crossdock.engine.envelope import format_time, parse_time
-from crossdock.engine.log import find_event
-from crossdock.engine.tables import dead_letters
+from crossdock.engine import DeadLetter, Engine, Event, find_event, format_time, parse_time
+from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.flows.orders import (
     get_order,
     get_order_by_ref,

@@ -4,10 +4,8 @@ the API in several processes on one port (`--processes`, see `crossdock.commands
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
-from collections.abc import Generator
 
 import structlog
 import typer
@@ -22,6 +20,7 @@ from crossdock.hub import build_hub, migrate
 from crossdock.ops.audit import config_digest, local_actor, record_config
 from crossdock.ops.heap import settle_heap
 from crossdock.ops.logging import configure_logging
+from crossdock.server import Server as _Server
 
 log = structlog.get_logger("crossdock.serve")
 
@@ -76,15 +75,6 @@ def serve(
                 sockets=sockets,
             )
         )
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn without its own signal handling: `run` owns SIGINT/SIGTERM so that the workers
-    finish their batches and release their leases before the process exits (with status 0)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 def record_config_change(conn: Connection, cfg: Config) -> bool:
@@ -167,7 +157,7 @@ async def run(
     sockets: list[socket.socket] | None = None,
 ) -> None:
     """Run the hub until SIGINT/SIGTERM; with `api`, serve it on `sockets` (bound already)."""
-    from crossdock.api.app import create_app
+    from crossdock.app import create_app
 
     hub = build_hub(cfg, flows=workers)
     if hub.erp is not None and hub.erp.sandbox is not None:

@@ -34,7 +34,7 @@ import structlog
 from prometheus_client.multiprocess import mark_process_dead
 
 from crossdock.commands.common import USAGE_ERROR
-from crossdock.engine.limits import SHARED_DIR_ENV
+from crossdock.engine import SHARED_DIR_ENV
 
 __all__ = ["Child", "children", "supervise"]
 

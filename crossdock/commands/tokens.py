@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from crossdock.api.auth import SCOPES, check_scopes, create_token, list_tokens, revoke_token
 from crossdock.commands.common import ConfigOption, load
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.hub import database_url, migrate
 from crossdock.ops.audit import append_audit, local_actor
 

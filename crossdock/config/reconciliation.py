@@ -30,6 +30,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.schedules import is_valid_cron
+
 __all__ = [
     "KINDS",
     "InvoicesReconciliation",
@@ -59,8 +61,6 @@ class KindSettings(_Model):
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str | None) -> str | None:
-        from crossdock.config.schema import is_valid_cron  # the schema imports this module
-
         if value is None or value.strip().lower() == "off":
             return None if value is None else "off"
         if not is_valid_cron(value):

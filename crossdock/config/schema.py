@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qs, urlsplit
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -51,7 +50,7 @@ from pydantic_core import PydanticCustomError
 
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.reconciliation import ReconciliationConfig
-from crossdock.config.schedules import TimeZone
+from crossdock.config.schedules import TimeZone, is_valid_cron
 from crossdock.config.secrets import (
     ENV_REF_IN_TEXT_RE,
     ENV_REF_RE,
@@ -384,25 +383,6 @@ class Ownership(_Model):
 
 # --------------------------------------------------------------------------------------------
 # sync
-
-_CRON_MACROS = frozenset(
-    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-)
-
-
-def is_valid_cron(expr: str) -> bool:
-    """A standard 5-field cron expression (minute hour day month weekday) or an ``@`` macro.
-
-    croniter also accepts 6 and 7 fields (seconds and years at the *end*), which reads like a
-    different standard and surprises people; those are refused.
-    """
-    expr = expr.strip()
-    if expr in _CRON_MACROS:
-        return True
-    if len(expr.split()) != 5:
-        return False
-    return bool(croniter.is_valid(expr))
-
 
 class SyncPolicy(_Model):
     """How a workflow is synchronised: ``{mode: realtime}`` or ``{mode: batch, cron: "…"}``."""

@@ -54,6 +54,8 @@ class Request:
     observer: CallObserver | None = None
     serve_sandbox: bool = True
     """For a sandboxed system: start its simulator (false: another process already serves it)."""
+    customers_owned: bool = True
+    """The policy's decision that this system owns customers (it may create them)."""
 
     @property
     def system(self) -> Any:
@@ -120,17 +122,18 @@ def connect(
     *,
     observer: CallObserver | None = None,
     serve_sandbox: bool = True,
+    customers_owned: bool = True,
 ) -> Connected:
     """Build the configured system ``name`` with the factory of its kind (the sandboxed one when
     the system is marked ``sandbox: true``)."""
     system = cfg.systems[name]
     factory = factory_for(system.kind, sandboxed=system.sandbox)
-    return factory(Request(name, cfg, observer, serve_sandbox))
+    return factory(Request(name, cfg, observer, serve_sandbox, customers_owned))
 
 
 def _odoo(request: Request) -> Connected:
     settings = OdooSettings.from_system(
-        request.name, request.system, customers_owner=request.config.ownership.customers
+        request.name, request.system, customers_owned=request.customers_owned
     )
     client = OdooClient(settings, name=request.name, observer=request.observer)
     operations = OdooOperations(client, system=request.name)

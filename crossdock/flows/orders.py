@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from crossdock.engine.bulk import fetch_rows, insert_values, update_values
+from crossdock.engine import fetch_rows, insert_values, update_values
 from crossdock.flows.tables import order_steps, orders
 from crossdock.model import Order
 

@@ -1,4 +1,5 @@
-"""Tables the flows own: the order projection, each order's steps, and the exceptions queue.
+"""Tables the flows own: the order projection, each order's steps, the exceptions queue and the
+idempotency records of write requests.
 
 Times are epoch seconds (float), like the engine's. JSON columns hold text written by the flows.
 """
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Column,
     Float,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -16,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from crossdock.engine.tables import Position
+from crossdock.engine import Position
 
 metadata = MetaData()
 
@@ -70,4 +72,16 @@ exceptions = Table(
     Column("note", Text),
     Index("ix_exceptions_state_type", "state", "type", "created_at"),
     Index("ix_exceptions_subject", "subject"),
+)
+
+# Idempotency records of write requests: the answer given under each key, written in the same
+# transaction as the request's rows and events.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(300), primary_key=True),  # "<endpoint>:<Idempotency-Key>"
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from crossdock.engine.database import dialect_of, one_shot_engine, sqlite_path
+from crossdock.engine import dialect_of, one_shot_engine, sqlite_path
 
 HERE = Path(__file__).resolve().parent
 LOCK_KEY = 0x43524F54

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from crossdock.api.tables import metadata as api_metadata
-from crossdock.engine.tables import metadata as engine_metadata
+from crossdock.engine import engine_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
 from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.tables import metadata as flows_metadata

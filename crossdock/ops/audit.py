@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from crossdock.engine.bulk import insert_values
+from crossdock.engine import insert_values
 from crossdock.ops.tables import audit_head, audit_log
 
 __all__ = [

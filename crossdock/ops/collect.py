@@ -20,21 +20,17 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, func, select
 
 from crossdock.engine import Engine
-from crossdock.engine.tables import dead_letters
-from crossdock.flows.reconciliation.metrics import drift_totals_and_runs
-from crossdock.flows.reconciliation.metrics import set_totals as set_drift_totals
-from crossdock.flows.tables import exceptions, order_steps
+from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.ops import metrics as m
 
-__all__ = ["Collector"]
+__all__ = ["AGE_BANDS", "Collector", "FlowReads", "Step"]
 
 FLOW = "order_to_cash"
 STEP_ROWS_PER_SCRAPE = 20_000
@@ -44,7 +40,7 @@ AGE_BANDS = (("lt_1h", 0.0, 3600.0), ("1h_24h", 3600.0, 86400.0), ("gt_24h", 864
 
 
 @dataclass(frozen=True, slots=True)
-class _Step:
+class Step:
     id: int
     step: str
     status: str
@@ -53,15 +49,44 @@ class _Step:
     detail: str
 
 
+
+
+
+class FlowReads(Protocol):
+    """What the flows let the collector read of their state (`crossdock.flows.observed`): ops
+    observes through this interface and never reads the flows' tables itself."""
+
+    def open_exceptions(
+        self, conn: Connection, now: float, bands: Sequence[tuple[str, float, float | None]]
+    ) -> list[tuple[str, list[int], float]]:
+        """Open exceptions per type: counts per age band, age of the oldest."""
+        ...
+
+    def step_baseline(self, conn: Connection, lookback_rows: int, lookback_s: float) -> int:
+        """The step id after which the first scrape starts (recent steps only, bounded)."""
+        ...
+
+    def steps_after(self, conn: Connection, after: int, limit: int) -> list[Step]: ...
+
+    def drift(self, conn: Connection) -> Any:
+        """What the drift gauges show, read on a database thread."""
+        ...
+
+    def show_drift(self, drift: Any, now: float) -> None:
+        """Set the drift gauges from what `drift` read."""
+        ...
+
+
 class StepCursor:
     """The last flow step counted: in memory, or in `path` shared by the processes of a
     multi-process server (read, advanced and written under an exclusive lock of the file)."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, reads: FlowReads, path: str | None = None) -> None:
+        self._reads = reads
         self._path = path
         self._last: int | None = None
 
-    def advance(self, conn: Connection) -> list[_Step]:
+    def advance(self, conn: Connection) -> list[Step]:
         """The steps after the last counted one (moved past them); runs on a database thread."""
         if self._path is None:
             return self._advance(conn)
@@ -78,29 +103,32 @@ class StepCursor:
         finally:
             os.close(fd)  # releases the lock
 
-    def _advance(self, conn: Connection) -> list[_Step]:
+    def _advance(self, conn: Connection) -> list[Step]:
         if self._last is None:
-            self._last = _step_baseline(conn)
-        steps = _steps_after(conn, self._last)
+            self._last = self._reads.step_baseline(conn, STEP_LOOKBACK_ROWS, STEP_LOOKBACK_S)
+        steps = self._reads.steps_after(conn, self._last, STEP_ROWS_PER_SCRAPE)
         if steps:
             self._last = steps[-1].id
         return steps
 
 
-def step_cursor() -> StepCursor:
+def step_cursor(reads: FlowReads) -> StepCursor:
     """The cursor of this process: shared with the others of a multi-process server."""
     if m.MULTIPROCESS_DIR is None:
-        return StepCursor()
-    return StepCursor(os.path.join(m.MULTIPROCESS_DIR, "flow_steps.cursor"))
+        return StepCursor(reads)
+    return StepCursor(reads, os.path.join(m.MULTIPROCESS_DIR, "flow_steps.cursor"))
 
 
 class Collector:
     """Refreshes the scraped metric families of one hub."""
 
-    def __init__(self, engine: Engine, publish_circuits: Callable[[], None]) -> None:
+    def __init__(
+        self, engine: Engine, publish_circuits: Callable[[], None], flows: FlowReads
+    ) -> None:
         self._engine = engine
         self._publish_circuits = publish_circuits
-        self._steps = step_cursor()
+        self._flows = flows
+        self._steps = step_cursor(flows)
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
@@ -108,9 +136,12 @@ class Collector:
             db = self._engine.db
             backlog = await self._engine.backlog()
             dead = await db.read(_dead_letters)
-            open_exceptions = await db.read(lambda c: _exceptions(c, time.time()))
+            flows = self._flows
+            open_exceptions = await db.read(
+                lambda c: flows.open_exceptions(c, time.time(), AGE_BANDS)
+            )
             steps = await db.read(self._steps.advance)
-            drift, last_runs = await db.read(drift_totals_and_runs)
+            drift = await db.read(flows.drift)
             # From here on nothing awaits: a scrape never sees half-refreshed families.
             lanes = {g: s.lane for g, s in self._engine.subscriptions.items()}
             self._set_backlog(backlog, lanes)
@@ -121,7 +152,7 @@ class Collector:
             self._count_steps(steps)
             if m.MULTIPROCESS_DIR is None:  # else the workers process publishes its own
                 self._publish_circuits()
-            set_drift_totals(drift, last_runs, time.time())
+            flows.show_drift(drift, time.time())
 
     def _set_backlog(self, backlog: list[Any], lanes: dict[str, str]) -> None:
         for family in (
@@ -152,7 +183,7 @@ class Collector:
                 m.EXCEPTIONS_OPEN.labels(type_, band).set(count)
             m.EXCEPTIONS_OLDEST.labels(type_).set(oldest_age)
 
-    def _count_steps(self, steps: list[_Step]) -> None:
+    def _count_steps(self, steps: list[Step]) -> None:
         for step in steps:
             m.FLOW_STEPS.labels(FLOW, step.step, step.status).inc()
             if step.prev_at is not None:
@@ -183,66 +214,3 @@ def _dead_letters(conn: Connection) -> list[tuple[str, int]]:
         .group_by(dead_letters.c.group_name)
     )
     return [(str(group), int(count)) for group, count in rows]
-
-
-def _exceptions(conn: Connection, now: float) -> list[tuple[str, list[int], float]]:
-    created = exceptions.c.created_at
-    bands = [
-        func.sum(
-            case(
-                (
-                    and_(created <= now - low, created > now - high)
-                    if high is not None
-                    else created <= now - low,
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for _, low, high in AGE_BANDS
-    ]
-    rows = conn.execute(
-        select(exceptions.c.type, func.min(created), *bands)
-        .where(exceptions.c.state == "open")
-        .group_by(exceptions.c.type)
-    )
-    return [
-        (str(row[0]), [int(v or 0) for v in row[2:]], max(0.0, now - float(row[1]))) for row in rows
-    ]
-
-
-def _step_baseline(conn: Connection) -> int:
-    """The step id after which the first scrape starts (recent steps only, bounded)."""
-    top = conn.execute(select(func.max(order_steps.c.id))).scalar()
-    if top is None:
-        return 0
-    first_recent = conn.execute(
-        select(func.min(order_steps.c.id)).where(
-            order_steps.c.id > top - STEP_LOOKBACK_ROWS,
-            order_steps.c.at >= time.time() - STEP_LOOKBACK_S,
-        )
-    ).scalar()
-    return int(first_recent) - 1 if first_recent is not None else int(top)
-
-
-def _steps_after(conn: Connection, after: int) -> list[_Step]:
-    earlier = aliased(order_steps)
-    prev_at = (
-        select(func.max(earlier.c.at))
-        .where(earlier.c.order_id == order_steps.c.order_id, earlier.c.id < order_steps.c.id)
-        .scalar_subquery()
-    )
-    rows = conn.execute(
-        select(
-            order_steps.c.id,
-            order_steps.c.step,
-            order_steps.c.status,
-            order_steps.c.at,
-            prev_at,
-            order_steps.c.detail,
-        )
-        .where(order_steps.c.id > after)
-        .order_by(order_steps.c.id)
-        .limit(STEP_ROWS_PER_SCRAPE)
-    )
-    return [_Step(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5]) for r in rows]

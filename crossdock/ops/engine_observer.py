@@ -1,4 +1,4 @@
-"""What the operations layer does when the engine reports (`crossdock.engine.observer.Observer`):
+"""What the operations layer does when the engine reports (the `Observer` of `crossdock.engine`):
 a span and timing per handler batch, counters per settled delivery (and a log line when events
 were dead-lettered), commit durations.
 
@@ -18,8 +18,7 @@ from collections.abc import Iterator, Sequence
 import structlog
 from opentelemetry import trace
 
-from crossdock.engine.envelope import Event
-from crossdock.engine.observer import HandlerScope
+from crossdock.engine import Event, HandlerScope
 from crossdock.ops import metrics as m
 from crossdock.ops.tracing import (
     Tracing,

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from crossdock.config.schema import ObservabilityConfig
 from crossdock.engine import Engine
-from crossdock.ops.collect import Collector
+from crossdock.ops.collect import Collector, FlowReads
 from crossdock.ops.connector_observer import ConnectorObserver
 from crossdock.ops.engine_observer import EngineMetricsObserver
 from crossdock.ops.tracing import Tracing
@@ -31,6 +31,7 @@ class Observability:
     tracing: Tracing | None
     engine_observer: EngineMetricsObserver
     connectors: ConnectorObserver
+    flows: FlowReads | None = None  # set by the composition root (`crossdock.flows.observed`)
     _collectors: dict[int, Collector] = field(default_factory=dict)
 
     @classmethod
@@ -45,8 +46,10 @@ class Observability:
         """The scrape-time collector for `engine` (one per engine, kept between scrapes)."""
         found = self._collectors.get(id(engine))
         if found is None:
+            if self.flows is None:
+                raise RuntimeError("the composition root sets Observability.flows first")
             found = self._collectors[id(engine)] = Collector(
-                engine, self.connectors.publish_circuits
+                engine, self.connectors.publish_circuits, self.flows
             )
         return found
 

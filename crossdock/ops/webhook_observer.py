@@ -6,16 +6,42 @@ attempt goes) and one per message dead-lettered after its last attempt
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
 
-from crossdock.engine.envelope import format_time
-
-if TYPE_CHECKING:
-    from crossdock.webhooks.claims import Claimed, Recorded, Result
+from crossdock.engine import format_time
 
 __all__ = ["log_delivery"]
+
+
+# What the log reads of an attempt (the webhook queue's claim, result and record of it): an
+# interface, so that operations observe the webhooks without importing them.
+class Claimed(Protocol):
+    @property
+    def endpoint_id(self) -> str: ...
+    @property
+    def message_id(self) -> int: ...
+    @property
+    def msg_id(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+
+
+class Result(Protocol):
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+class Recorded(Protocol):
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def next_at(self) -> float | None: ...
 
 
 def log_delivery(claimed: Claimed, result: Result, recorded: Recorded) -> None:

@@ -14,7 +14,7 @@ from crossdock.policy.fulfilment import (
     plan_orders,
 )
 from crossdock.policy.pricing import unit_prices
-from crossdock.policy.routing import erp_may_create_customers, route_company
+from crossdock.policy.routing import erp_may_create_customers, erp_system_of, route_company
 
 __all__ = [
     "Allocation",
@@ -24,6 +24,7 @@ __all__ = [
     "FulfilmentRequest",
     "credit_decisions",
     "erp_may_create_customers",
+    "erp_system_of",
     "plan_fulfilment",
     "plan_orders",
     "route_company",

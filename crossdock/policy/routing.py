@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crossdock.config import Config
+
 CompanyRef = int | str
 """A company by id or by name."""
 
@@ -39,3 +41,14 @@ def erp_may_create_customers(customers_owner: str | None, erp: str) -> bool:
     """Whether the ERP owns customers, so an unknown customer may be created there; otherwise an
     unknown customer is an exception for a person (principle 4: ownership is explicit)."""
     return customers_owner in (None, erp)
+
+
+def erp_system_of(config: Config) -> str:
+    """The ERP's system name: the owner of orders when it is an Odoo, else the first Odoo."""
+    owner = config.ownership.orders
+    if owner in config.systems and config.systems[owner].kind == "odoo":
+        return owner
+    for name, system in config.systems.items():
+        if system.kind == "odoo":
+            return name
+    return owner

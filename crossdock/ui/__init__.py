@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from crossdock.hub import Hub
+from crossdock.api.running import RunningHub
 from crossdock.ui import operate, pages, signin
 from crossdock.ui.overview import OverviewSource
 from crossdock.ui.sessions import SessionStore, Tokens
@@ -32,7 +32,7 @@ __all__ = ["mount_ui"]
 
 def mount_ui(app: FastAPI) -> None:
     """Serve the dashboard from `app` (whose `state.hub` is the running hub)."""
-    hub: Hub = app.state.hub
+    hub: RunningHub = app.state.hub
     app.state.ui = UiState(
         hub=hub,
         sessions=SessionStore(),

@@ -19,7 +19,7 @@ from crossdock.api.auth import Principal
 from crossdock.api.problems import Problem
 from crossdock.api.views import ExceptionView
 from crossdock.engine import Engine
-from crossdock.engine.tables import dead_letters
+from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.ops.audit import append_audit
 
 __all__ = ["Outcome", "replay_dead_letter", "resolve_exception"]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.hub import Hub
+from crossdock.api.running import RunningHub
 from crossdock.ops import metrics as m
 from crossdock.ui.figures import HistogramWindow, Quantile, samples
 from crossdock.ui.reads import OrderCounts, endpoint_backlog, order_counts
@@ -122,7 +122,7 @@ def _int(family: Any, suffix: str, reading: m.Reading, **match: str) -> int:
 class OverviewSource:
     """Builds the overview of one hub at most once per `CACHE_S`; concurrent viewers share it."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: RunningHub) -> None:
         self.hub = hub
         self.accept_latency = HistogramWindow(m.HTTP_SECONDS, _accepts)
         self._lock = asyncio.Lock()

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from crossdock.api import routes
 from crossdock.api.problems import Problem
 from crossdock.api.views import ExceptionView, OrderView
-from crossdock.engine.deadletters import DeadLetter
+from crossdock.engine import DeadLetter
 from crossdock.flows import exceptions as exq
 from crossdock.flows.orders import STATES, list_orders, order_subject, refs_of_subjects
 from crossdock.flows.tables import exceptions as exceptions_table

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from crossdock.api.auth import Principal
-from crossdock.hub import Hub
+from crossdock.api.running import RunningHub
 from crossdock.ui.overview import OverviewSource
 from crossdock.ui.sessions import COOKIE, Session, SessionStore, Tokens, same_secret
 
@@ -65,7 +65,7 @@ class Forbidden(Exception):
 
 @dataclass
 class UiState:
-    hub: Hub
+    hub: RunningHub
     sessions: SessionStore
     tokens: Tokens
     overview: OverviewSource

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 
-from crossdock.engine import Event, NewEvent, new_event_id
-from crossdock.engine.log import insert_events, read_positions
+from crossdock.engine import Event, NewEvent, insert_events, new_event_id, read_positions
 from crossdock.webhooks.schedule import RetrySchedule
 from crossdock.webhooks.store import Endpoint, endpoint_of
 from crossdock.webhooks.tables import webhook_attempts, webhook_endpoints, webhook_messages

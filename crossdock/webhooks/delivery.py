@@ -18,8 +18,7 @@ import structlog
 
 from crossdock import __version__
 from crossdock.config.webhooks import WebhooksConfig
-from crossdock.engine import Engine
-from crossdock.engine.wakeup import Notifier
+from crossdock.engine import Engine, Notifier
 from crossdock.ops.metrics import counter, histogram
 from crossdock.webhooks.claims import (
     Claimed,

@@ -15,9 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from crossdock.engine import Event
-from crossdock.engine.database import Dialect
-from crossdock.engine.progress import insert_ignore
+from crossdock.engine import Dialect, Event, insert_ignore
 from crossdock.webhooks.tables import webhook_endpoints, webhook_messages
 
 FANOUT_GROUP = "webhooks.fanout"

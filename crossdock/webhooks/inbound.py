@@ -25,8 +25,7 @@ from sqlalchemy import Connection, insert, select
 
 from crossdock.catalog.registry import CATALOG
 from crossdock.config.webhooks import WebhookSource
-from crossdock.engine import EnvelopeError, NewEvent
-from crossdock.engine.log import insert_events
+from crossdock.engine import EnvelopeError, NewEvent, insert_events
 from crossdock.flows.orders import with_order_refs
 from crossdock.webhooks.fanout import matches
 from crossdock.webhooks.signing import SignatureError, secret_key, verify_hmac, verify_standard

@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from crossdock.engine.tables import Position
+from crossdock.engine import Position
 
 metadata = MetaData()
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
+from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.hub import Hub, build_hub, migrate

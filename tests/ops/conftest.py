@@ -20,8 +20,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Connection
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
+from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.connectors.odoo import OdooClient, OdooSettings

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
+from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.engine import Event, NewEvent

@@ -5,7 +5,7 @@ On first use it reads the server version (``common.version``), picks the transpo
 authenticates (``common.authenticate`` for JSON-RPC). Every call then goes through, in order:
 
 1. the circuit breaker (rejects at once while open),
-2. the engine's :class:`~crossdock.engine.limits.Limiter` (rate and concurrency per instance),
+2. the engine's `Limiter` (rate and concurrency per instance),
 3. the per-call timeout,
 4. retries with backoff and jitter for transient errors — for reads always, for writes only when
    Odoo certainly did not run the call (connection refused, serialisation failure, 502/503).
@@ -48,7 +48,7 @@ from crossdock.connectors.resilience import (
     RetryPolicy,
     retry_async,
 )
-from crossdock.engine.limits import Limiter
+from crossdock.engine import Limiter
 
 __all__ = ["READ_METHODS", "CallStats", "OdooClient", "ServerInfo"]
 

@@ -21,9 +21,9 @@ class OdooOperations(PurchasingOperations, CatalogOperations, ReconcileReads):
 
     @classmethod
     def from_system(
-        cls, name: str, system: System, *, customers_owner: str | None = None
+        cls, name: str, system: System, *, customers_owned: bool = True
     ) -> OdooOperations:
-        settings = OdooSettings.from_system(name, system, customers_owner=customers_owner)
+        settings = OdooSettings.from_system(name, system, customers_owned=customers_owned)
         return cls(OdooClient(settings, name=name), system=name)
 
     async def aclose(self) -> None:

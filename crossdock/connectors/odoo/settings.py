@@ -60,9 +60,10 @@ class OdooSettings:
 
     @classmethod
     def from_system(
-        cls, name: str, system: System, *, customers_owner: str | None = None
+        cls, name: str, system: System, *, customers_owned: bool = True
     ) -> OdooSettings:
-        """Settings from configuration; ``customers_owner`` is ``ownership.customers``."""
+        """Settings from configuration; ``customers_owned``: the policy's decision that this ERP
+        owns customers (`crossdock.policy.erp_may_create_customers`)."""
         if system.kind != "odoo":
             raise ValueError(f"system {name} is not an Odoo system")
         options: dict[str, Any] = dict(system.options)
@@ -96,5 +97,5 @@ class OdooSettings:
             breaker_reset_s=float(options.get("breaker_reset_s", 30.0)),
             retry_attempts=int(options.get("retry_attempts", 4)),
             batch_size=int(options.get("batch_size", 50)),
-            customers_owned=customers_owner in (None, name),
+            customers_owned=customers_owned,
         )

@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from sqlalchemy import Connection, select
 
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine.database import Database, Dialect
-from crossdock.engine.progress import insert_ignore
+from crossdock.engine import Database, Dialect, insert_ignore
 from crossdock.flows.inventory.tables import inventory_skus
 
 Write = Callable[[Callable[[Connection], None]], Awaitable[None]]

@@ -29,8 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Connection, delete, insert, select
 
-from crossdock.engine.bulk import insert_values
-from crossdock.engine.writer import Batched
+from crossdock.engine import Batched, insert_values
 from crossdock.flows.inventory.positions import (
     Key,
     add_to_positions,

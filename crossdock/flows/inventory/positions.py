@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from crossdock.engine.bulk import insert_values
+from crossdock.engine import insert_values
 from crossdock.flows.inventory.tables import inventory_sync, stock_positions
 
 Key = tuple[str, str, str]

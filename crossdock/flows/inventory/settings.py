@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from crossdock.config.inventory import ChannelInventory, InventoryConfig
 from crossdock.config.schema import Config
+from crossdock.policy import erp_system_of
 
 SOURCE = "crossdock.inventory"
 """The ``source`` of every event the flow emits."""
@@ -39,8 +40,6 @@ class InventorySettings:
 
     @classmethod
     def from_config(cls, cfg: Config) -> InventorySettings:
-        from crossdock.flows.order_to_cash.settings import erp_system_of
-
         inv = cfg.inventory
         listed: list[str] = []
         for policy in cfg.channels.values():

@@ -17,7 +17,7 @@ One run of the loop (a handler call, in the ``inventory`` lane) waits until stoc
   (``stock.quant`` in inventory mode) — only the latest quantity, once per window. A record the
   ERP refuses is isolated (bisection) and left to reconciliation; a transient failure backs off
   (1 s doubling to 60 s) while publication goes on. These calls are bulk work
-  (:func:`~crossdock.engine.limits.background`): each waits for a pause in the ERP's other calls,
+  (the engine's `background`): each waits for a pause in the ERP's other calls,
   so orders going through meet at most one stock call in progress.
 
 It repeats until nothing waits, or hands over to a fresh ring after a while so one handler call
@@ -40,10 +40,19 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from crossdock.connectors.odoo.batching import bisect_batch
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import StockSetting
-from crossdock.engine import Batch, Engine, Event, NewEvent
-from crossdock.engine.bulk import fetch_rows, insert_values, update_values
-from crossdock.engine.limits import background
-from crossdock.engine.log import Prepared, insert_prepared, prepare
+from crossdock.engine import (
+    Batch,
+    Engine,
+    Event,
+    NewEvent,
+    Prepared,
+    background,
+    fetch_rows,
+    insert_prepared,
+    insert_values,
+    prepare,
+    update_values,
+)
 from crossdock.flows.inventory import atp
 from crossdock.flows.inventory import events as ev
 from crossdock.flows.inventory.pacing import make_way

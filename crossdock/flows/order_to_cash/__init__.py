@@ -21,8 +21,8 @@ from crossdock.flows.order_to_cash.settings import (
     LANE,
     SOURCE,
     FlowSettings,
-    erp_system_of,
 )
+from crossdock.policy import erp_system_of
 
 __all__ = [
     "CONSUMED",

@@ -22,8 +22,7 @@ from pydantic import ValidationError
 
 from crossdock.connectors.odoo.errors import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Batch, Engine, Event, Unavailable
-from crossdock.engine.log import find_event
+from crossdock.engine import Batch, Engine, Event, Unavailable, find_event
 from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
 from crossdock.flows.order_to_cash.ending import Ending, Endings

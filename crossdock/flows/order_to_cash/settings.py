@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.config.schema import ChannelPolicy, Config
-from crossdock.policy import erp_may_create_customers, route_company
+from crossdock.policy import erp_may_create_customers, erp_system_of, route_company
 from crossdock.policy.routing import CompanyRef
 
 SOURCE = "crossdock.order_to_cash"
@@ -21,17 +21,6 @@ def _company_map(raw: Any, *, upper: bool = False) -> dict[str, CompanyRef]:
     if not isinstance(raw, Mapping):
         return {}
     return {(str(k).upper() if upper else str(k)): v for k, v in raw.items()}
-
-
-def erp_system_of(config: Config) -> str:
-    """The ERP's system name: the owner of orders when it is an Odoo, else the first Odoo."""
-    owner = config.ownership.orders
-    if owner in config.systems and config.systems[owner].kind == "odoo":
-        return owner
-    for name, system in config.systems.items():
-        if system.kind == "odoo":
-            return name
-    return owner
 
 
 @dataclass(frozen=True)

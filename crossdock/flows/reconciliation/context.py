@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from crossdock.config.schema import Config
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine.database import Database
-from crossdock.flows.order_to_cash.settings import erp_system_of
+from crossdock.engine import Database
+from crossdock.policy import erp_system_of
 
 __all__ = ["Context"]
 

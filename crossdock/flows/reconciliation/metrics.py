@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from crossdock.engine.database import Database
+from crossdock.engine import Database
 from crossdock.flows.reconciliation.store import DriftTotal, drift_totals, last_runs
 from crossdock.ops import metrics as m
 
 if TYPE_CHECKING:
-    from crossdock.flows.reconciliation.service import Report
+    from crossdock.flows.reconciliation.store import Report
 
 __all__ = [
     "drift_totals_and_runs",

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from crossdock.connectors.odoo.ops_reconcile import SaleOrderSummary
-from crossdock.engine.tables import events
+from crossdock.engine import events_table as events
 from crossdock.flows.order_to_cash.settings import SOURCE as FLOW_SOURCE
 from crossdock.flows.orders import find_orders, order_subject
 from crossdock.flows.reconciliation.catalogue import (

@@ -24,7 +24,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from crossdock.engine.envelope import format_time
+from crossdock.engine import format_time
 from crossdock.flows.reconciliation.service import Report
 from crossdock.flows.reconciliation.store import DriftItem, Run
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -46,8 +46,8 @@ from crossdock.flows.reconciliation.invoices import reconcile_invoices
 from crossdock.flows.reconciliation.orders import reconcile_orders
 from crossdock.flows.reconciliation.stock import reconcile_stock
 from crossdock.flows.reconciliation.store import (
-    DriftItem,
     ItemWrite,
+    Report,
     Run,
     StoredItem,
     close_exception,
@@ -93,16 +93,6 @@ RECONCILERS: dict[str, Reconciler] = {
     "invoices": _invoices,
     "stock": reconcile_stock,
 }
-
-
-@dataclass
-class Report:
-    """A finished run and the drift items of its kind as the run left them."""
-
-    run: Run
-    items: list[DriftItem]
-    closed: list[DriftItem]
-    notes: list[str] = field(default_factory=list)
 
 
 def exception_subject(item_subject: str) -> str:

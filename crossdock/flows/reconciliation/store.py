@@ -97,6 +97,16 @@ class Run:
     summary: dict[str, Any]
 
 
+@dataclass
+class Report:
+    """A finished run and the drift items of its kind as the run left them."""
+
+    run: Run
+    items: list[DriftItem]
+    closed: list[DriftItem]
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredItem:
     """An open item with the state of its exception, as a run needs it to decide."""

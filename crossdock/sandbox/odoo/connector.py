@@ -17,7 +17,7 @@ from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.operations import OdooOperations
 from crossdock.connectors.odoo.settings import OdooSettings
 from crossdock.connectors.registry import Connected, Request, register
-from crossdock.engine.limits import SHARED_DIR_ENV
+from crossdock.engine import SHARED_DIR_ENV
 from crossdock.sandbox.odoo.app import SandboxSettings
 from crossdock.sandbox.odoo.server import SandboxServer
 
@@ -39,7 +39,7 @@ def connect_sandboxed_odoo(request: Request) -> Connected:
     """The sandbox served on the system's URL (unless ``serve_sandbox`` is false: another process
     of the server serves it), and the Odoo connector logged in to it."""
     name, system, cfg = request.name, request.system, request.config
-    settings = OdooSettings.from_system(name, system, customers_owner=cfg.ownership.customers)
+    settings = OdooSettings.from_system(name, system, customers_owned=request.customers_owned)
     options = system.options
     simulated = SandboxSettings(
         database=settings.database or "crossdock",

@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 from sqlalchemy import Connection
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
+from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings

@@ -17,8 +17,8 @@ import uvicorn
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from crossdock.api.app import create_app
 from crossdock.api.auth import create_token
+from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.config.schema import Config

@@ -1,4 +1,5 @@
-"""The FastAPI application, built around a running hub."""
+"""The FastAPI application, built around a running hub: the API's routers and the dashboard
+mounted together (the composition of the two, so neither imports the other)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.routes import router
 from crossdock.api.webhook_routes import router as webhook_router
-from crossdock.engine.limits import SHARED_DIR_ENV
+from crossdock.engine import SHARED_DIR_ENV
 from crossdock.hub import Hub
 from crossdock.ops.http import ObservabilityMiddleware
 from crossdock.ui import mount_ui

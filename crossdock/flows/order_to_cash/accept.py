@@ -1,4 +1,5 @@
-"""Order intake: idempotency record, order projection and `order.accepted` event, together.
+"""Accepting an order, the order-to-cash flow's first unit of work: idempotency record, order
+projection and `order.accepted` event, together (the API only parses, authenticates and answers).
 
 The request's idempotency key (header, or `<channel>:<external_ref>`) is looked up first: the same
 key with the same body returns the first answer; with a different body it is a conflict. An order
@@ -17,17 +18,22 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from crossdock.api.tables import idempotency_keys
-from crossdock.engine import NewEvent, new_event_id
-from crossdock.engine.bulk import insert_values
-from crossdock.engine.log import Prepared, insert_prepared, prepare
-from crossdock.engine.writer import Batched
+from crossdock.engine import (
+    Batched,
+    NewEvent,
+    Prepared,
+    insert_prepared,
+    insert_values,
+    new_event_id,
+    prepare,
+)
 from crossdock.flows.orders import (
     accepted_row,
     find_orders,
     insert_accepted_rows,
     order_subject,
 )
+from crossdock.flows.tables import idempotency_keys
 from crossdock.model import Order
 from crossdock.ops.audit import AuditRecord, append_audit_many
 
