@@ -5,9 +5,9 @@
   :class:`CircuitOpenError`; after ``reset_timeout_s`` it lets one *half-open* probe through, which
   closes it again on success or re-opens it on failure. Business errors are not failures of the
   system and do not count (the caller decides which errors to record).
-* :class:`RetryPolicy` computes exponential backoff with full jitter, and :func:`retry_async` runs
-  an awaitable factory until it succeeds, raises an error that is not retryable, or runs out of
-  attempts.
+* :func:`retry_async` runs an awaitable factory until it succeeds, raises an error that is not
+  retryable, or runs out of attempts, waiting as the project's one :class:`~crossdock.retry.Backoff`
+  says (for connectors: exponential with full jitter, :data:`CONNECTOR_BACKOFF`).
 
 Both take their clock and sleep function as parameters so tests drive them without waiting.
 """
@@ -15,17 +15,17 @@ Both take their clock and sleep function as parameters so tests drive them witho
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from crossdock.retry import Backoff
+
 __all__ = [
+    "CONNECTOR_BACKOFF",
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpenError",
-    "RetryPolicy",
     "retry_async",
 ]
 
@@ -120,42 +120,31 @@ class CircuitBreaker:
             self._failures = 0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt ``n`` (1-based) waits up to
-    ``min(max_delay_s, base_delay_s * 2 ** (n - 1))`` before the next attempt."""
-
-    max_attempts: int = 4
-    base_delay_s: float = 0.2
-    max_delay_s: float = 5.0
-    jitter: bool = True
-    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
-
-    def delay(self, attempt: int) -> float:
-        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** max(0, attempt - 1)))
-        return self.rng.uniform(0, ceiling) if self.jitter else ceiling
+CONNECTOR_BACKOFF = Backoff(base_s=0.2, max_s=5.0, jitter=1.0, full_jitter=True)
+"""Calls to a system: attempt n waits anywhere up to `min(5, 0.2 * 2 ** (n - 1))` seconds."""
 
 
 async def retry_async(
     operation: Callable[[], Awaitable[T]],
     *,
-    policy: RetryPolicy,
+    attempts: int,
+    backoff: Backoff = CONNECTOR_BACKOFF,
     retryable: Callable[[BaseException], bool],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
 ) -> T:
     """Await ``operation()`` until it succeeds; retry errors for which ``retryable`` is true.
 
-    The last error is re-raised when ``policy.max_attempts`` attempts have failed.
+    The last error is re-raised when ``attempts`` attempts have failed.
     """
     attempt = 1
     while True:
         try:
             return await operation()
         except Exception as exc:
-            if attempt >= policy.max_attempts or not retryable(exc):
+            if attempt >= attempts or not retryable(exc):
                 raise
-            wait = policy.delay(attempt)
+            wait = backoff.delay(attempt)
             if on_retry is not None:
                 on_retry(attempt, exc, wait)
             await sleep(wait)

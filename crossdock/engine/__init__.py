@@ -5,7 +5,6 @@ It knows no business object: events carry JSON data, and handlers give it meanin
 """
 
 from crossdock.engine.consumers import (
-    Backoff,
     Batch,
     Failed,
     Handler,
@@ -25,6 +24,7 @@ from crossdock.engine.dispatch import Lane, Stats
 from crossdock.engine.envelope import EnvelopeError, Event, NewEvent, new_event_id
 from crossdock.engine.limits import Limiter, TokenBucket
 from crossdock.engine.schedules import Schedule
+from crossdock.retry import Backoff
 
 __all__ = [
     "DEFAULT_LANES",

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, u
 
 from crossdock.engine import Event, NewEvent, new_event_id
 from crossdock.engine.log import insert_events, read_positions
-from crossdock.webhooks.schedule import RetrySchedule
+from crossdock.retry import Backoff
 from crossdock.webhooks.store import Endpoint, endpoint_of
 from crossdock.webhooks.tables import webhook_attempts, webhook_endpoints, webhook_messages
 
@@ -213,7 +213,7 @@ def record_attempt(
     claimed: Claimed,
     result: Result,
     *,
-    schedule: RetrySchedule,
+    schedule: Backoff,
     failing_days: float,
     partitions: int,
     now: float,
@@ -236,12 +236,12 @@ def record_attempt(
     elif result.status == 410:
         outcome, next_at = "gone", now
         values = {**common, "next_at": now}
-    elif claimed.attempt >= schedule.attempts:
+    elif claimed.attempt >= len(schedule.steps):
         outcome, next_at = "dead", None
         values = {**common, "state": "dead", "finished_at": now}
     else:
         outcome = "retry"
-        delay = schedule.delay_before(claimed.attempt + 1)
+        delay = schedule.delay(claimed.attempt)
         if result.status in (429, 503) and result.retry_after_s is not None:
             delay = max(delay, result.retry_after_s)
         next_at = now + delay

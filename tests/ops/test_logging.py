@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 
 from crossdock.config import validate_config
 from crossdock.connectors.odoo import OdooClient, OdooSettings, OdooTransientError
-from crossdock.connectors.resilience import CircuitBreaker, RetryPolicy
+from crossdock.connectors.resilience import CircuitBreaker
 from crossdock.flows.exceptions import open_exception
 from crossdock.hub import build_hub
 from crossdock.migrations import upgrade
@@ -152,7 +152,7 @@ async def test_erp_outage_and_circuit_are_logged_once_per_change(log_lines: Capt
         breaker=CircuitBreaker(
             "odoo", failure_threshold=2, reset_timeout_s=30, clock=lambda: clock[0]
         ),
-        retry=RetryPolicy(max_attempts=1),
+        retry_attempts=1,
         observer=observer,
     )
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -43,12 +43,13 @@ from crossdock.connectors.odoo.transport import (
     jsonrpc_service_call,
 )
 from crossdock.connectors.resilience import (
+    CONNECTOR_BACKOFF,
     CircuitBreaker,
     CircuitOpenError,
-    RetryPolicy,
     retry_async,
 )
 from crossdock.engine.limits import Limiter
+from crossdock.retry import Backoff
 
 __all__ = ["READ_METHODS", "CallStats", "OdooClient", "ServerInfo"]
 
@@ -106,7 +107,8 @@ class OdooClient:
         http: httpx.AsyncClient | None = None,
         limiter: Limiter | None = None,
         breaker: CircuitBreaker | None = None,
-        retry: RetryPolicy | None = None,
+        retry_attempts: int | None = None,
+        backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         observer: CallObserver | None = None,
     ) -> None:
@@ -128,9 +130,8 @@ class OdooClient:
             failure_threshold=settings.breaker_failures,
             reset_timeout_s=settings.breaker_reset_s,
         )
-        self.retry = retry or RetryPolicy(
-            max_attempts=settings.retry_attempts, base_delay_s=settings.retry_base_s
-        )
+        self.retry_attempts = retry_attempts or settings.retry_attempts
+        self.backoff = backoff or replace(CONNECTOR_BACKOFF, base_s=settings.retry_base_s)
         self._sleep = sleep
         self._transport: Transport | None = None
         self._info: ServerInfo | None = None
@@ -305,7 +306,8 @@ class OdooClient:
 
         return await retry_async(
             attempt,
-            policy=self.retry,
+            attempts=self.retry_attempts,
+            backoff=self.backoff,
             retryable=retryable,
             sleep=self._sleep,
             on_retry=count_retry,
