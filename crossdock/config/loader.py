@@ -30,6 +30,7 @@ from pydantic_core import ErrorDetails
 
 from crossdock.config.schema import Config, reference_problems
 from crossdock.config.secrets import SecretError, SecretRef
+from crossdock.errors import CrossdockError
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -67,7 +68,7 @@ class Problem:
         return f"{self}  (line {self.line})" if self.line else str(self)
 
 
-class ConfigError(Exception):
+class ConfigError(CrossdockError):
     """An invalid configuration. ``problems`` holds every problem as ``dotted.path: message``."""
 
     def __init__(self, details: Sequence[Problem], source: Path | str | None = None) -> None:

@@ -2,9 +2,9 @@
 
 * :class:`CircuitBreaker` stops calling a system that keeps failing: after ``failure_threshold``
   consecutive transient failures it *opens* and rejects calls at once with
-  :class:`CircuitOpenError`; after ``reset_timeout_s`` it lets one *half-open* probe through, which
-  closes it again on success or re-opens it on failure. Business errors are not failures of the
-  system and do not count (the caller decides which errors to record).
+  :class:`~crossdock.errors.Unavailable`; after ``reset_timeout_s`` it lets one *half-open* probe
+  through, which closes it again on success or re-opens it on failure. Business errors are not
+  failures of the system and do not count (the caller decides which errors to record).
 * :func:`retry_async` runs an awaitable factory until it succeeds, raises an error that is not
   retryable, or runs out of attempts, waiting as the project's one :class:`~crossdock.retry.Backoff`
   says (for connectors: exponential with full jitter, :data:`CONNECTOR_BACKOFF`).
@@ -19,28 +19,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
+from crossdock.errors import Unavailable
 from crossdock.retry import Backoff
 
 __all__ = [
     "CONNECTOR_BACKOFF",
     "BreakerState",
     "CircuitBreaker",
-    "CircuitOpenError",
     "retry_async",
 ]
 
 T = TypeVar("T")
 
 BreakerState = Literal["closed", "open", "half_open"]
-
-
-class CircuitOpenError(Exception):
-    """The circuit of a system is open: the call was not attempted."""
-
-    def __init__(self, name: str, retry_in_s: float) -> None:
-        super().__init__(f"circuit of {name} is open; next probe in {retry_in_s:.1f}s")
-        self.name = name
-        self.retry_in_s = retry_in_s
 
 
 class CircuitBreaker:
@@ -84,7 +75,7 @@ class CircuitBreaker:
         return self._failures
 
     def before_call(self) -> None:
-        """Raise :class:`CircuitOpenError` unless a call may go through now.
+        """Raise :class:`~crossdock.errors.Unavailable` unless a call may go through now.
 
         In the half-open state only one probe is let through until its outcome is recorded.
         """
@@ -95,7 +86,12 @@ class CircuitBreaker:
         if state == "half_open" and not self._probe_in_flight:
             self._probe_in_flight = True
             return
-        raise CircuitOpenError(self.name, self.retry_in() or 0.0)
+        retry_in = self.retry_in() or 0.0
+        raise Unavailable(
+            f"circuit of {self.name} is open; next probe in {retry_in:.1f}s",
+            retry_in,
+            system=self.name,
+        )
 
     def record_success(self) -> None:
         self._failures = 0

@@ -10,7 +10,6 @@ from crossdock.engine.consumers import (
     Handler,
     Reject,
     Subscription,
-    Unavailable,
 )
 from crossdock.engine.core import (
     DEFAULT_LANES,
@@ -24,6 +23,7 @@ from crossdock.engine.dispatch import Lane, Stats
 from crossdock.engine.envelope import EnvelopeError, Event, NewEvent, new_event_id
 from crossdock.engine.limits import Limiter, TokenBucket
 from crossdock.engine.schedules import Schedule
+from crossdock.errors import Unavailable
 from crossdock.retry import Backoff
 
 __all__ = [

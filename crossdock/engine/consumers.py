@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from crossdock.engine.envelope import Event, NewEvent
+from crossdock.errors import CrossdockError
 from crossdock.retry import Backoff
 
 Handler = Callable[["Batch"], Awaitable[None]]
@@ -32,19 +33,11 @@ TYPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 WriteFn = Callable[[Connection], None]
 
 
-class Reject(Exception):
+class Reject(CrossdockError):
     """A permanent failure: the event goes to the dead letters without further attempts."""
 
 
-class Unavailable(Exception):
-    """A system the handler needs is down: retry the batch later; not an attempt."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = max(0.0, retry_after_s)
-
-
-class Failed(Exception):
+class Failed(CrossdockError):
     """A failure given as a message to `Batch.fail`."""
 
 

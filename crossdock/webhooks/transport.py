@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 
 import h11
 
+from crossdock.errors import CrossdockError
+
 READ_CHUNK = 65536
 MAX_BODY_READ = 65536  # read at most this much of an answer (then the connection is closed)
 
 
-class TransportError(Exception):
+class TransportError(CrossdockError):
     """No HTTP answer: connection refused or reset, TLS failure, malformed answer."""
 
 
@@ -164,5 +166,5 @@ class Pool:
                 conn.close()
 
 
-class _Stale(Exception):
+class _Stale(CrossdockError):
     """A reused connection failed before any answer: try a fresh one."""

@@ -28,7 +28,6 @@ from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo.dialect import OdooDialect, dialect_for
 from crossdock.connectors.odoo.errors import (
     OdooAccessError,
-    OdooCircuitOpenError,
     OdooError,
     OdooTransientError,
     is_transient,
@@ -45,7 +44,6 @@ from crossdock.connectors.odoo.transport import (
 from crossdock.connectors.resilience import (
     CONNECTOR_BACKOFF,
     CircuitBreaker,
-    CircuitOpenError,
     retry_async,
 )
 from crossdock.engine.limits import Limiter
@@ -326,12 +324,7 @@ class OdooClient:
             return await self._attempt(model, method, send)
 
     async def _attempt(self, model: str, method: str, send: Callable[[], Awaitable[Any]]) -> Any:
-        try:
-            self.breaker.before_call()
-        except CircuitOpenError as exc:
-            error = OdooCircuitOpenError(str(exc), model=model, method=method)
-            error.retry_in_s = exc.retry_in_s
-            raise error from exc
+        self.breaker.before_call()  # raises Unavailable while the circuit is open
         async with self.limiter.slot():
             self.stats.count(model, method)
             try:

@@ -16,14 +16,14 @@ from sqlalchemy import Connection, select
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine.database import Database, Dialect
 from crossdock.engine.progress import insert_ignore
+from crossdock.errors import Unavailable
 from crossdock.flows.inventory.tables import inventory_skus
 
 Write = Callable[[Callable[[Connection], None]], Awaitable[None]]
 """Runs a function in a write transaction of the engine's writer."""
 
-
-class CatalogueUnavailable(RuntimeError):
-    """The ERP could not be asked about new SKUs (it is down or failing)."""
+ERP_RETRY_S = 5.0
+"""When a client may ask again after the ERP could not be asked about new SKUs."""
 
 
 class SkuCatalogue:
@@ -68,7 +68,7 @@ class SkuCatalogue:
         try:
             resolution = await self.erp.resolve_products(skus)
         except Exception as exc:
-            raise CatalogueUnavailable(f"the ERP could not be asked about SKUs: {exc}") from exc
+            raise Unavailable(f"the ERP could not be asked about SKUs: {exc}", ERP_RETRY_S) from exc
         answers: dict[str, bool] = {}
         for sku in skus:
             info = resolution.found.get(sku)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Engine
+from crossdock.errors import CrossdockError
 from crossdock.flows.inventory import deltas as dl
 from crossdock.flows.inventory import snapshot as sn
 from crossdock.flows.inventory.catalogue import SkuCatalogue
@@ -47,7 +48,7 @@ def _applier(part: list[dl.Delta]) -> Callable[[Connection], list[dl.DeltaReport
     return lambda conn: dl.apply_requests(conn, [part])
 
 
-class Rejected(Exception):
+class Rejected(CrossdockError):
     """The input broke rules: nothing (or, for a count under ``apply_valid``, only the valid
     lines) was applied."""
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from crossdock.errors import CrossdockError
 from crossdock.flows.inventory.deltas import Issue, load_warehouses, save_warehouses
 from crossdock.flows.inventory.positions import (
     Key,
@@ -48,7 +49,7 @@ CSV_TYPES = ("text/csv", "application/csv")
 _FIELDS = ("location", "sku", "quantity", "unit")
 
 
-class SnapshotConflict(Exception):
+class SnapshotConflict(CrossdockError):
     """The count is older than the one the warehouse's positions already come from."""
 
 

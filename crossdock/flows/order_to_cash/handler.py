@@ -58,7 +58,7 @@ class OrderToCash:
     async def handle(self, batch: Batch) -> None:
         try:
             await self._handle(batch)
-        except OdooTransientError as exc:
+        except (OdooTransientError, Unavailable) as exc:
             wait = self.erp.unavailable_for()
             if wait is None:
                 raise
