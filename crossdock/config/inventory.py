@@ -44,11 +44,11 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from crossdock.config.schedules import TimeZone
+from crossdock.engine import cron_problem
 
 __all__ = [
     "Buffer",
@@ -144,7 +144,7 @@ class UnitRules(_Model):
 
 class PublishSync(_Model):
     """When a channel is told: ``realtime`` (coalesced, see ``coalescing``) or ``batch`` on a
-    5-field cron schedule read in ``timezone``."""
+    cron schedule (5 fields or an ``@`` macro) read in ``timezone``."""
 
     mode: Literal["realtime", "batch"] = "realtime"
     cron: str | None = None
@@ -157,8 +157,9 @@ class PublishSync(_Model):
             cron = (self.cron or "").strip()
             if not cron:
                 raise PydanticCustomError("cron_required", "cron: required when mode is batch")
-            if len(cron.split()) != 5 or not croniter.is_valid(cron):
-                raise PydanticCustomError("cron", "cron: not a valid 5-field cron expression")
+            problem = cron_problem(cron)
+            if problem is not None:
+                raise PydanticCustomError("cron", f"cron: {problem}")
         elif self.cron is not None:
             raise PydanticCustomError("cron_realtime", "cron: only allowed when mode is batch")
         return self

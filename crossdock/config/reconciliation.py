@@ -30,6 +30,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.engine import cron_problem
+
 __all__ = [
     "KINDS",
     "InvoicesReconciliation",
@@ -59,12 +61,11 @@ class KindSettings(_Model):
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str | None) -> str | None:
-        from crossdock.config.schema import is_valid_cron  # the schema imports this module
-
         if value is None or value.strip().lower() == "off":
             return None if value is None else "off"
-        if not is_valid_cron(value):
-            raise PydanticCustomError("cron", "not a valid cron expression (or off)")
+        problem = cron_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("cron", f"{problem} (or off)")
         return value.strip()
 
 

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import parse_qs, urlsplit
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -60,6 +59,7 @@ from crossdock.config.secrets import (
     interpolate_env,
 )
 from crossdock.config.webhooks import WebhooksConfig
+from crossdock.engine import cron_problem
 from crossdock.model.types import CurrencyCode
 
 __all__ = [
@@ -385,25 +385,6 @@ class Ownership(_Model):
 # --------------------------------------------------------------------------------------------
 # sync
 
-_CRON_MACROS = frozenset(
-    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-)
-
-
-def is_valid_cron(expr: str) -> bool:
-    """A standard 5-field cron expression (minute hour day month weekday) or an ``@`` macro.
-
-    croniter also accepts 6 and 7 fields (seconds and years at the *end*), which reads like a
-    different standard and surprises people; those are refused.
-    """
-    expr = expr.strip()
-    if expr in _CRON_MACROS:
-        return True
-    if len(expr.split()) != 5:
-        return False
-    return bool(croniter.is_valid(expr))
-
-
 class SyncPolicy(_Model):
     """How a workflow is synchronised: ``{mode: realtime}`` or ``{mode: batch, cron: "…"}``."""
 
@@ -424,8 +405,9 @@ class SyncPolicy(_Model):
         if mode == "batch":
             if value is None:
                 raise PydanticCustomError("cron_required", "required when mode is batch")
-            if not is_valid_cron(value):
-                raise PydanticCustomError("cron", "not a valid cron expression")
+            problem = cron_problem(value)
+            if problem is not None:
+                raise PydanticCustomError("cron", problem)
             return value.strip()
         if value is not None:
             raise PydanticCustomError("cron_realtime", "only allowed when mode is batch")

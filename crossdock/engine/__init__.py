@@ -22,7 +22,7 @@ from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Lane, Stats
 from crossdock.engine.envelope import EnvelopeError, Event, NewEvent, new_event_id
 from crossdock.engine.limits import Limiter, TokenBucket
-from crossdock.engine.schedules import Schedule
+from crossdock.engine.schedules import Schedule, cron_problem, timezone_problem
 from crossdock.errors import Unavailable
 from crossdock.retry import Backoff
 
@@ -48,5 +48,7 @@ __all__ = [
     "Subscription",
     "TokenBucket",
     "Unavailable",
+    "cron_problem",
     "new_event_id",
+    "timezone_problem",
 ]
