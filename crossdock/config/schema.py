@@ -39,8 +39,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -48,6 +46,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.base import ConfigModel
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.schedules import TimeZone
@@ -103,12 +102,6 @@ Name = Annotated[str, AfterValidator(_check_name)]
 """A name used as a key and as a reference: systems, lanes, workflows, credentials."""
 
 
-class _Model(BaseModel):
-    # hide_input_in_errors: pydantic's own error text (e.g. when code builds a model directly) must
-    # not quote a value either.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
 # --------------------------------------------------------------------------------------------
 # database
 
@@ -140,7 +133,7 @@ def _database_url_problem(url: str) -> str | None:
     return _DB_URL_MESSAGE
 
 
-class DatabaseConfig(_Model):
+class DatabaseConfig(ConfigModel):
     """Where the event log lives.
 
     ``url`` is kept exactly as written (references unresolved), so printing the configuration never
@@ -263,7 +256,7 @@ def _check_option_key(key: str) -> str:
 OptionKey = Annotated[str, AfterValidator(_check_option_key)]
 
 
-class Limits(_Model):
+class Limits(ConfigModel):
     """How hard Crossdock may push one system (principle 3: protect every target)."""
 
     rate_per_s: float = Field(default=10.0, gt=0)
@@ -276,7 +269,7 @@ class Limits(_Model):
     """Timeout of one request."""
 
 
-class System(_Model):
+class System(ConfigModel):
     """One connected external system."""
 
     kind: SystemKind
@@ -352,7 +345,7 @@ DOMAINS = CORE_DOMAINS + OPTIONAL_DOMAINS
 DEFAULT_OWNER = "odoo"
 
 
-class Ownership(_Model):
+class Ownership(ConfigModel):
     """The system of record of each domain (principle 4). Values are names from ``systems``.
 
     Every core domain defaults to ``odoo``, the ERP, so a configuration whose Odoo system is named
@@ -385,7 +378,7 @@ class Ownership(_Model):
 # --------------------------------------------------------------------------------------------
 # sync
 
-class SyncPolicy(_Model):
+class SyncPolicy(ConfigModel):
     """How a workflow is synchronised: ``{mode: realtime}`` or ``{mode: batch, cron: "…"}``."""
 
     mode: Literal["realtime", "batch"]
@@ -430,7 +423,7 @@ def default_sync() -> dict[str, SyncPolicy]:
 DEFAULT_LANE = "default"
 
 
-class Lane(_Model):
+class Lane(ConfigModel):
     """A priority lane: the engine serves higher ``priority`` first and runs at most
     ``concurrency`` of the lane's batches at once per hub process, so one lane cannot take every
     worker."""
@@ -483,7 +476,7 @@ def _default_fulfilment() -> list[FulfilmentStep]:
     return ["preferred", "any_warehouse", "split", "backorder"]
 
 
-class ChannelPolicy(_Model):
+class ChannelPolicy(ConfigModel):
     """How orders of one sales channel are priced, fulfilled and routed."""
 
     pricing: Literal["channel", "pricelist"] = "channel"
@@ -555,7 +548,7 @@ def default_channels() -> dict[str, ChannelPolicy]:
 # engine, api
 
 
-class EngineConfig(_Model):
+class EngineConfig(ConfigModel):
     """Event log and dispatch tuning."""
 
     partitions: int | None = Field(default=None, ge=1, le=1024)
@@ -594,7 +587,7 @@ class EngineConfig(_Model):
 _MIB = 1024 * 1024
 
 
-class ApiLimits(_Model):
+class ApiLimits(ConfigModel):
     """What one request may carry: larger bodies are refused with 413, more order lines or deeper
     JSON with 422 (``crossdock/api/limits.py``), before anything is parsed or stored."""
 
@@ -610,7 +603,7 @@ class ApiLimits(_Model):
     """Nesting of arrays and objects in a JSON body."""
 
 
-class ApiConfig(_Model):
+class ApiConfig(ConfigModel):
     """Where the HTTP API listens. Port 0 picks a free port (tests)."""
 
     host: str = "127.0.0.1"
@@ -618,7 +611,7 @@ class ApiConfig(_Model):
     limits: ApiLimits = Field(default_factory=ApiLimits)
 
 
-class ObservabilityConfig(_Model):
+class ObservabilityConfig(ConfigModel):
     """Logs, metrics and tracing (``crossdock/ops``). Metrics are always on at ``/metrics``."""
 
     service_name: str = Field(default="crossdock", min_length=1, max_length=100)
@@ -659,7 +652,7 @@ _MAPPING_SECTIONS = ("systems", "sync", "lanes", "channels")
 _MODEL_SECTIONS = ("database", "ownership", "engine", "api", "webhooks", "observability")
 
 
-class Config(_Model):
+class Config(ConfigModel):
     """The whole configuration. ``Config()`` is the embedded demo configuration."""
 
     version: Literal[1] = 1
