@@ -13,16 +13,21 @@ from crossdock.errors import CrossdockError, Unavailable
 NOT_IMPORTABLE = ("crossdock.migrations.env", "crossdock.migrations.versions")  # run by alembic
 
 
-def _project_exceptions() -> list[type[BaseException]]:
-    found: dict[str, type[BaseException]] = {}
+def project_classes() -> list[type]:
+    """Every class defined in a module of the project."""
+    found: dict[str, type] = {}
     for info in pkgutil.walk_packages(crossdock.__path__, "crossdock."):
         if info.name.endswith("__main__") or info.name.startswith(NOT_IMPORTABLE):
             continue
         module = importlib.import_module(info.name)
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, BaseException) and value.__module__.startswith("crossdock"):
+            if value.__module__.startswith("crossdock"):
                 found[f"{value.__module__}.{value.__qualname__}"] = value
     return list(found.values())
+
+
+def _project_exceptions() -> list[type[BaseException]]:
+    return [c for c in project_classes() if issubclass(c, BaseException)]
 
 
 def test_every_exception_of_the_project_derives_from_the_root() -> None:

@@ -11,7 +11,7 @@ from crossdock.config.base import ConfigModel
 DEFAULT_LANE = "default"
 
 
-class Lane(ConfigModel):
+class LaneConfig(ConfigModel):
     """A priority lane: the engine serves higher ``priority`` first and runs at most
     ``concurrency`` of the lane's batches at once per hub process, so one lane cannot take every
     worker."""
@@ -20,11 +20,11 @@ class Lane(ConfigModel):
     concurrency: int = Field(default=1, ge=1, le=1024)
 
 
-def default_lanes() -> dict[str, Lane]:
+def default_lanes() -> dict[str, LaneConfig]:
     """Orders first, inventory next, everything else, then scheduled batch jobs last."""
     return {
-        "orders": Lane(priority=10, concurrency=4),
-        "inventory": Lane(priority=5, concurrency=2),
-        DEFAULT_LANE: Lane(priority=0, concurrency=2),
-        "batch": Lane(priority=-10, concurrency=1),
+        "orders": LaneConfig(priority=10, concurrency=4),
+        "inventory": LaneConfig(priority=5, concurrency=2),
+        DEFAULT_LANE: LaneConfig(priority=0, concurrency=2),
+        "batch": LaneConfig(priority=-10, concurrency=1),
     }

@@ -50,7 +50,7 @@ from crossdock.config.channels import (
 )
 from crossdock.config.database import DEFAULT_DATABASE_URL, DatabaseConfig
 from crossdock.config.inventory import InventoryConfig
-from crossdock.config.lanes import DEFAULT_LANE, Lane, default_lanes
+from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
 from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.runtime import ApiConfig, ApiLimits, EngineConfig, ObservabilityConfig
@@ -70,7 +70,7 @@ __all__ = [
     "DatabaseConfig",
     "EngineConfig",
     "FulfilmentStep",
-    "Lane",
+    "LaneConfig",
     "Limits",
     "ObservabilityConfig",
     "Ownership",
@@ -109,7 +109,7 @@ class Config(ConfigModel):
     systems: dict[Name, System] = Field(default_factory=default_systems)
     ownership: Ownership = Field(default_factory=Ownership)
     sync: dict[Name, SyncPolicy] = Field(default_factory=default_sync)
-    lanes: dict[Name, Lane] = Field(default_factory=default_lanes)
+    lanes: dict[Name, LaneConfig] = Field(default_factory=default_lanes)
     channels: dict[Name, ChannelPolicy] = Field(default_factory=default_channels)
     inventory: InventoryConfig = Field(default_factory=InventoryConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
@@ -138,7 +138,7 @@ class Config(ConfigModel):
 
     @field_validator("lanes")
     @classmethod
-    def _default_lane(cls, value: dict[str, Lane]) -> dict[str, Lane]:
+    def _default_lane(cls, value: dict[str, LaneConfig]) -> dict[str, LaneConfig]:
         # Work that names no lane of its own runs in `default`; it always exists.
         if DEFAULT_LANE not in value:
             return {**value, DEFAULT_LANE: default_lanes()[DEFAULT_LANE]}

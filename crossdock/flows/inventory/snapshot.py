@@ -101,7 +101,7 @@ async def lines_of(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, byt
 async def parse(
     kind: str, chunks: AsyncIterator[bytes], settings: InventorySettings
 ) -> ParsedSnapshot:
-    """Read and check every line (SKUs are checked against the catalogue afterwards)."""
+    """Read and check every line (SKUs are checked against the known SKUs afterwards)."""
     out = ParsedSnapshot()
     config = settings.config
     units: dict[str, str] = {}

@@ -26,7 +26,7 @@ ERP_RETRY_S = 5.0
 """When a client may ask again after the ERP could not be asked about new SKUs."""
 
 
-class SkuCatalogue:
+class KnownSkus:
     def __init__(self, erp: ErpPort | None, recheck_s: float = 60.0) -> None:
         self.erp = erp
         self.recheck_s = recheck_s
