@@ -8,11 +8,13 @@ table holds. Only storable products count: stock of a service cannot be counted.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy import Connection, select
 
+from crossdock.cache import NEVER, SkuCache
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine.database import Database, Dialect
 from crossdock.engine.progress import insert_ignore
@@ -30,19 +32,23 @@ class KnownSkus:
     def __init__(self, erp: ErpPort | None, recheck_s: float = 60.0) -> None:
         self.erp = erp
         self.recheck_s = recheck_s
-        self._known: set[str] = set()
-        self._unknown: dict[str, float] = {}
+        # True (known) for ever; False (unknown) until recheck_s after it was checked
+        self._answers: SkuCache[str, bool] = SkuCache()
 
     def remember(self, skus: Iterable[str]) -> None:
         """Mark SKUs as known (tests and seeding)."""
-        self._known.update(skus)
+        for sku in skus:
+            self._answers.put(sku, True, NEVER)
+
+    def _known(self, sku: str) -> bool:
+        return self._answers.get(sku, 0.0) is True
 
     async def unknown(
         self, db: Database, write: Write, skus: Iterable[str], *, priority: int = 0
     ) -> set[str]:
         """The SKUs among ``skus`` that are not storable products of the ERP."""
         now = time.time()
-        wanted = set(skus) - self._known
+        wanted = {s for s in skus if not self._known(s)}
         if not wanted:
             return set()
         candidates = {s for s in wanted if not self._fresh_unknown(s, now)}
@@ -50,18 +56,17 @@ class KnownSkus:
             stored = await db.read(lambda c: _stored(c, sorted(candidates)), priority=priority)
             for sku, (known, checked_at) in stored.items():
                 if known:
-                    self._known.add(sku)
-                elif checked_at > self._unknown.get(sku, -1e18):
-                    self._unknown[sku] = checked_at
-            ask = {s for s in candidates if s not in self._known}
+                    self._answers.put(sku, True, NEVER)
+                elif checked_at + self.recheck_s > (self._answers.expires(sku) or -math.inf):
+                    self._answers.put(sku, False, checked_at + self.recheck_s)
+            ask = {s for s in candidates if not self._known(s)}
             ask = {s for s in ask if not self._fresh_unknown(s, now)}
             if ask and self.erp is not None:
                 await self._ask_erp(write, sorted(ask), now)
-        return {s for s in wanted if s not in self._known}
+        return {s for s in wanted if not self._known(s)}
 
     def _fresh_unknown(self, sku: str, now: float) -> bool:
-        checked = self._unknown.get(sku)
-        return checked is not None and now - checked < self.recheck_s
+        return self._answers.get(sku, now) is False
 
     async def _ask_erp(self, write: Write, skus: list[str], now: float) -> None:
         assert self.erp is not None
@@ -74,11 +79,7 @@ class KnownSkus:
             info = resolution.found.get(sku)
             known = info is not None and info.storable
             answers[sku] = known
-            if known:
-                self._known.add(sku)
-                self._unknown.pop(sku, None)
-            else:
-                self._unknown[sku] = now
+            self._answers.put(sku, known, NEVER if known else now + self.recheck_s)
         await write(lambda c: _store(c, answers, now))
 
 
