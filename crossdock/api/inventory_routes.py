@@ -4,6 +4,7 @@ the hub knows (availability per channel, positions, warehouses, the sync loop). 
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -19,8 +20,8 @@ from crossdock.api.bodies import json_body
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine, format_time
+from crossdock.errors import Unavailable
 from crossdock.flows.inventory import snapshot as sn
-from crossdock.flows.inventory.catalogue import CatalogueUnavailable
 from crossdock.flows.inventory.deltas import MAX_LISTED, StockEventsIn
 from crossdock.flows.inventory.positions import from_units, qtext
 from crossdock.flows.inventory.service import InventoryIntake, Rejected
@@ -89,13 +90,13 @@ def _rejected(exc: Rejected) -> Problem:
     )
 
 
-def _unavailable(exc: CatalogueUnavailable) -> Problem:
+def _unavailable(exc: Unavailable) -> Problem:
     return Problem(
         503,
         "Service unavailable",
         f"{exc} — retry later",
         kind="erp-unavailable",
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(math.ceil(exc.retry_after_s))},
     )
 
 
@@ -140,7 +141,7 @@ async def post_events(
         raise RequestValidationError(exc.errors()) from exc
     except Rejected as exc:
         raise _rejected(exc) from exc
-    except CatalogueUnavailable as exc:
+    except Unavailable as exc:
         raise _unavailable(exc) from exc
     return JSONResponse(report.body(), status_code=202)
 
@@ -187,7 +188,7 @@ async def put_snapshot(
         )
     except Rejected as exc:
         raise _rejected(exc) from exc
-    except CatalogueUnavailable as exc:
+    except Unavailable as exc:
         raise _unavailable(exc) from exc
     except sn.SnapshotConflict as exc:
         raise Problem(409, "Conflict", str(exc), kind="conflict") from exc

@@ -12,11 +12,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crossdock.errors import CrossdockError
+
 PROBLEM_TYPE = "https://crossdock.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 
 
-class Problem(Exception):
+class Problem(CrossdockError):
     """Raise from a route to answer with a problem document."""
 
     def __init__(

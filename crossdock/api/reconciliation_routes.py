@@ -24,7 +24,7 @@ from crossdock.api.bodies import body_example
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine, insert_events
-from crossdock.flows.reconciliation.catalogue import TYPES
+from crossdock.flows.reconciliation.drift_types import TYPES
 from crossdock.flows.reconciliation.report import item_json, run_json
 from crossdock.flows.reconciliation.service import requested_event
 from crossdock.flows.reconciliation.store import get_run, list_runs, open_drift

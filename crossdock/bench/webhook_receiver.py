@@ -19,7 +19,7 @@ from datetime import datetime
 _TIME = re.compile(rb'"time":"([^"]+)"')
 
 
-class Stats:
+class ReceiverStats:
     def __init__(self) -> None:
         self.lags_ms: list[float] = []
 
@@ -33,7 +33,7 @@ class Stats:
 
 
 async def serve(latency_s: float) -> None:
-    stats = Stats()
+    stats = ReceiverStats()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -35,6 +35,7 @@ from prometheus_client.multiprocess import mark_process_dead
 
 from crossdock.commands.common import USAGE_ERROR
 from crossdock.engine import SHARED_DIR_ENV
+from crossdock.retry import Backoff
 
 __all__ = ["Child", "children", "supervise"]
 
@@ -43,6 +44,7 @@ log = structlog.get_logger("crossdock.serve")
 QUICK_EXIT_S = 10.0
 MAX_QUICK_EXITS = 5
 STOP_TIMEOUT_S = 60.0
+RESTART_BACKOFF = Backoff(base_s=1.0, max_s=30.0, jitter=0.0)  # 1, 2, 4, 8 s after quick exits
 _PR_SET_PDEATHSIG = 1
 
 
@@ -124,7 +126,7 @@ async def _supervise(children: list[Child], env: dict[str, str], shared: str) ->
                 stop.set()
                 break
             if quick:  # back off, unless asked to stop meanwhile
-                delay = min(30.0, 0.5 * 2**child.quick_exits)
+                delay = RESTART_BACKOFF.delay(child.quick_exits)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(stopping), delay)
                 if stop.is_set():

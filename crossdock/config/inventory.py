@@ -44,11 +44,12 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from croniter import croniter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.base import ConfigModel
 from crossdock.config.schedules import TimeZone
+from crossdock.engine import cron_problem
 
 __all__ = [
     "Buffer",
@@ -60,10 +61,6 @@ __all__ = [
     "ThresholdRules",
     "UnitRules",
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 _WAREHOUSE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
@@ -98,7 +95,7 @@ UnitCode = Annotated[str, AfterValidator(_unit)]
 Category = Annotated[str, AfterValidator(_category)]
 
 
-class Buffer(_Model):
+class Buffer(ConfigModel):
     """A safety buffer: an absolute quantity or a percentage of the free quantity."""
 
     absolute: Decimal | None = Field(default=None, ge=0)
@@ -118,7 +115,7 @@ class Buffer(_Model):
         return max(free, Decimal(0)) * self.percent / 100
 
 
-class BufferRules(_Model):
+class BufferRules(ConfigModel):
     """Buffers by SKU, then by category, then the default (none: no buffer)."""
 
     default: Buffer | None = None
@@ -126,7 +123,7 @@ class BufferRules(_Model):
     categories: dict[Category, Buffer] = Field(default_factory=dict)
 
 
-class ThresholdRules(_Model):
+class ThresholdRules(ConfigModel):
     """Reorder thresholds by SKU, then by category, then the default (none: no threshold)."""
 
     default: Decimal | None = Field(default=None, ge=0)
@@ -134,7 +131,7 @@ class ThresholdRules(_Model):
     categories: dict[Category, Annotated[Decimal, Field(ge=0)]] = Field(default_factory=dict)
 
 
-class UnitRules(_Model):
+class UnitRules(ConfigModel):
     """The unit each SKU is counted in: by SKU, then by category, then the default."""
 
     default: UnitCode = "unit"
@@ -142,9 +139,9 @@ class UnitRules(_Model):
     categories: dict[Category, UnitCode] = Field(default_factory=dict)
 
 
-class PublishSync(_Model):
+class PublishSync(ConfigModel):
     """When a channel is told: ``realtime`` (coalesced, see ``coalescing``) or ``batch`` on a
-    5-field cron schedule read in ``timezone``."""
+    cron schedule (5 fields or an ``@`` macro) read in ``timezone``."""
 
     mode: Literal["realtime", "batch"] = "realtime"
     cron: str | None = None
@@ -157,14 +154,15 @@ class PublishSync(_Model):
             cron = (self.cron or "").strip()
             if not cron:
                 raise PydanticCustomError("cron_required", "cron: required when mode is batch")
-            if len(cron.split()) != 5 or not croniter.is_valid(cron):
-                raise PydanticCustomError("cron", "cron: not a valid 5-field cron expression")
+            problem = cron_problem(cron)
+            if problem is not None:
+                raise PydanticCustomError("cron", f"cron: {problem}")
         elif self.cron is not None:
             raise PydanticCustomError("cron_realtime", "cron: only allowed when mode is batch")
         return self
 
 
-class ChannelInventory(_Model):
+class ChannelInventory(ConfigModel):
     """What one sales channel is told about availability."""
 
     publish: bool = True
@@ -174,7 +172,7 @@ class ChannelInventory(_Model):
     sync: PublishSync = Field(default_factory=PublishSync)
 
 
-class Coalescing(_Model):
+class Coalescing(ConfigModel):
     """How stock changes are gathered before they are written or published: once events pause
     for ``quiet_ms``, or when the oldest waiting change reaches the maximum delay. Ordinary
     traffic pauses all the time, so it is told within ``quiet_ms``; the maximum delays only
@@ -186,7 +184,7 @@ class Coalescing(_Model):
     publish_max_delay_s: float = Field(default=30.0, gt=0)
 
 
-class InventoryConfig(_Model):
+class InventoryConfig(ConfigModel):
     """The whole ``inventory`` section (see the module documentation)."""
 
     warehouses: list[WarehouseCode] = Field(default_factory=list)

@@ -30,12 +30,13 @@ from pydantic_core import ErrorDetails
 
 from crossdock.config.schema import Config, reference_problems
 from crossdock.config.secrets import SecretError, SecretRef
+from crossdock.errors import CrossdockError
 
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_PATH",
     "ConfigError",
-    "Problem",
+    "ConfigProblem",
     "check_config",
     "config_path",
     "dump_config",
@@ -52,7 +53,7 @@ Loc = tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Problem:
+class ConfigProblem:
     """One problem in a configuration: where (dotted path, file line) and what."""
 
     path: str
@@ -67,11 +68,11 @@ class Problem:
         return f"{self}  (line {self.line})" if self.line else str(self)
 
 
-class ConfigError(Exception):
+class ConfigError(CrossdockError):
     """An invalid configuration. ``problems`` holds every problem as ``dotted.path: message``."""
 
-    def __init__(self, details: Sequence[Problem], source: Path | str | None = None) -> None:
-        self.details: list[Problem] = list(details)
+    def __init__(self, details: Sequence[ConfigProblem], source: Path | str | None = None) -> None:
+        self.details: list[ConfigProblem] = list(details)
         self.source = str(source) if source is not None else None
         super().__init__(str(self))
 
@@ -116,14 +117,14 @@ def load_config(path: Path | str | None = None, *, check_secrets: bool = False) 
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(str(file), "file not found")], file) from None
+        raise ConfigError([ConfigProblem(str(file), "file not found")], file) from None
     except IsADirectoryError:
-        raise ConfigError([Problem(str(file), "is a directory, not a file")], file) from None
+        raise ConfigError([ConfigProblem(str(file), "is a directory, not a file")], file) from None
     except PermissionError:
-        raise ConfigError([Problem(str(file), "file is not readable")], file) from None
+        raise ConfigError([ConfigProblem(str(file), "file is not readable")], file) from None
     except (OSError, UnicodeDecodeError) as exc:
         message = f"cannot read file ({type(exc).__name__})"
-        raise ConfigError([Problem(str(file), message)], file) from None
+        raise ConfigError([ConfigProblem(str(file), message)], file) from None
     return parse_config(text, source=file, check_secrets=check_secrets)
 
 
@@ -145,7 +146,7 @@ def validate_config(data: Any, *, source: Path | str | None = None) -> Config:
     return _validate(data, {}, str(source) if source is not None else "config", extra=[])
 
 
-def _validate(data: Any, lines: dict[Loc, int], source: str, extra: list[Problem]) -> Config:
+def _validate(data: Any, lines: dict[Loc, int], source: str, extra: list[ConfigProblem]) -> Config:
     if data is None:
         data = {}
     try:
@@ -160,11 +161,11 @@ def _validate(data: Any, lines: dict[Loc, int], source: str, extra: list[Problem
         # Cross-section references are checked after a successful validation; on failure, check
         # them on the raw data so they are reported together with the rest.
         for loc, message in reference_problems(data):
-            problems.append(Problem(_dotted(loc), message, _line_of(loc, lines)))
+            problems.append(ConfigProblem(_dotted(loc), message, _line_of(loc, lines)))
     raise ConfigError(_ordered(extra + problems), source) from None
 
 
-def _ordered(problems: list[Problem]) -> list[Problem]:
+def _ordered(problems: list[ConfigProblem]) -> list[ConfigProblem]:
     """Unique problems, in file order (problems without a line keep their place at the top)."""
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: p.line or 0)
@@ -178,7 +179,7 @@ _UNREADABLE = object()
 """Marks YAML that could not be parsed at all (no data to validate)."""
 
 
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int], list[ConfigProblem]]:
     """Parse one YAML document; return data, the line of every key path, and problems.
 
     Duplicate keys are problems but the data is still returned (the later key wins, as in any YAML
@@ -190,7 +191,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int], list[Probl
         if node is None:
             return None, {}, []
         lines: dict[Loc, int] = {}
-        problems: list[Problem] = []
+        problems: list[ConfigProblem] = []
         # Walk the node tree before constructing: construction flattens merge keys in place.
         _walk(node, (), lines, problems)
         return loader.construct_document(node), lines, problems
@@ -201,14 +202,14 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int], list[Probl
             what = f"{exc.context}, {exc.problem}"
         if mark is not None:
             what = f"line {mark.line + 1}, column {mark.column + 1}: {what}"
-        return _UNREADABLE, {}, [Problem(source, what)]
+        return _UNREADABLE, {}, [ConfigProblem(source, what)]
     except yaml.YAMLError as exc:
-        return _UNREADABLE, {}, [Problem(source, f"invalid YAML ({type(exc).__name__})")]
+        return _UNREADABLE, {}, [ConfigProblem(source, f"invalid YAML ({type(exc).__name__})")]
     finally:
         loader.dispose()
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Problem]) -> None:
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[ConfigProblem]) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -218,7 +219,7 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Probl
             child = (*loc, key)
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(_dotted(child), "duplicate key", line))
+                problems.append(ConfigProblem(_dotted(child), "duplicate key", line))
             seen.add(key)
             lines[child] = line  # the last duplicate wins, in the data as here
             _walk(value_node, child, lines, problems)
@@ -279,19 +280,19 @@ _BOUND_MESSAGES = {
 
 def _problems_from_validation(
     exc: ValidationError, lines: dict[Loc, int], source: str
-) -> list[Problem]:
-    problems: list[Problem] = []
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
     for err in exc.errors(include_url=False, include_input=False):
         if err["type"] == "references":
             for loc, message in err.get("ctx", {}).get("problems", []):
-                problems.append(Problem(_dotted(loc), message, _line_of(loc, lines)))
+                problems.append(ConfigProblem(_dotted(loc), message, _line_of(loc, lines)))
             continue
         loc = tuple(err["loc"])
         is_key = bool(loc) and loc[-1] == "[key]"
         if is_key:
             loc = loc[:-1]
         path = _dotted(loc) or source
-        problems.append(Problem(path, _message(err, loc, is_key), _line_of(loc, lines)))
+        problems.append(ConfigProblem(path, _message(err, loc, is_key), _line_of(loc, lines)))
     return problems
 
 
@@ -416,7 +417,7 @@ def check_config(cfg: Config) -> list[str]:
 
 def _raise_secret_problems(cfg: Config, lines: dict[Loc, int], source: Path | str | None) -> None:
     problems = [
-        Problem(_dotted(loc), message, _line_of(loc, lines))
+        ConfigProblem(_dotted(loc), message, _line_of(loc, lines))
         for loc, message in _secret_problems(cfg)
     ]
     if problems:

@@ -27,10 +27,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from crossdock.config.schedules import is_valid_cron
+from crossdock.config.base import ConfigModel
+from crossdock.engine import cron_problem
 
 __all__ = [
     "KINDS",
@@ -45,11 +46,7 @@ KINDS = ("orders", "invoices", "stock")
 """The reconciliations, in the order ``reconcile run all`` runs them."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
-class KindSettings(_Model):
+class KindSettings(ConfigModel):
     schedule: str | None = None
     """5-field cron (or ``@daily``-style macro) in UTC; ``off`` for no schedule; absent: the cron
     of ``sync.reconciliation`` when that workflow is ``batch``."""
@@ -63,8 +60,9 @@ class KindSettings(_Model):
     def _check_schedule(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() == "off":
             return None if value is None else "off"
-        if not is_valid_cron(value):
-            raise PydanticCustomError("cron", "not a valid cron expression (or off)")
+        problem = cron_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("cron", f"{problem} (or off)")
         return value.strip()
 
 
@@ -89,7 +87,7 @@ class StockReconciliation(KindSettings):
     """Warehouse codes to compare; empty: every warehouse the WMS reported positions for."""
 
 
-class ReconciliationConfig(_Model):
+class ReconciliationConfig(ConfigModel):
     """Reconciliation of orders, invoices and stock between the hub, the ERP and the WMS."""
 
     orders: OrdersReconciliation = Field(default_factory=OrdersReconciliation)

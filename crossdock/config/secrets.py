@@ -25,6 +25,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from crossdock.errors import CrossdockError
+
 __all__ = ["INLINE_SECRET_MESSAGE", "SecretError", "SecretRef", "interpolate_env"]
 
 INLINE_SECRET_MESSAGE = "secrets must be references (${ENV_VAR} or file:/path), not inline values"
@@ -36,7 +38,7 @@ ENV_REF_IN_TEXT_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 """Environment references inside a longer text, e.g. a database URL."""
 
 
-class SecretError(Exception):
+class SecretError(CrossdockError):
     """A secret reference cannot be resolved. The message names the reference, never a value."""
 
 

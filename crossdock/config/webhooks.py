@@ -28,14 +28,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.base import ConfigModel
 from crossdock.config.secrets import SecretRef
 
 __all__ = ["DEFAULT_RETRY_SCHEDULE_S", "WebhookSource", "WebhooksConfig"]
@@ -46,10 +45,6 @@ DEFAULT_RETRY_SCHEDULE_S = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 3
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _HEADER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,99}$")
 _TYPE_RE = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 def _check_network(value: str) -> str:
@@ -90,7 +85,7 @@ Header = Annotated[str, AfterValidator(_check_header)]
 TypePattern = Annotated[str, AfterValidator(_check_type_pattern)]
 
 
-class WebhookSource(_Model):
+class WebhookSource(ConfigModel):
     """A system that sends us webhooks, and how its requests are verified and mapped."""
 
     verification: Literal["standard", "hmac"] = "standard"
@@ -123,7 +118,7 @@ class WebhookSource(_Model):
         return value
 
 
-class WebhooksConfig(_Model):
+class WebhooksConfig(ConfigModel):
     """Outbound delivery and inbound sources (see the module documentation)."""
 
     retry_schedule_s: list[float] = Field(

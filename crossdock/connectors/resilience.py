@@ -2,12 +2,12 @@
 
 * :class:`CircuitBreaker` stops calling a system that keeps failing: after ``failure_threshold``
   consecutive transient failures it *opens* and rejects calls at once with
-  :class:`CircuitOpenError`; after ``reset_timeout_s`` it lets one *half-open* probe through, which
-  closes it again on success or re-opens it on failure. Business errors are not failures of the
-  system and do not count (the caller decides which errors to record).
-* :class:`RetryPolicy` computes exponential backoff with full jitter, and :func:`retry_async` runs
-  an awaitable factory until it succeeds, raises an error that is not retryable, or runs out of
-  attempts.
+  :class:`~crossdock.errors.Unavailable`; after ``reset_timeout_s`` it lets one *half-open* probe
+  through, which closes it again on success or re-opens it on failure. Business errors are not
+  failures of the system and do not count (the caller decides which errors to record).
+* :func:`retry_async` runs an awaitable factory until it succeeds, raises an error that is not
+  retryable, or runs out of attempts, waiting as the project's one :class:`~crossdock.retry.Backoff`
+  says (for connectors: exponential with full jitter, :data:`CONNECTOR_BACKOFF`).
 
 Both take their clock and sleep function as parameters so tests drive them without waiting.
 """
@@ -15,32 +15,23 @@ Both take their clock and sleep function as parameters so tests drive them witho
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from crossdock.errors import Unavailable
+from crossdock.retry import Backoff
+
 __all__ = [
+    "CONNECTOR_BACKOFF",
     "BreakerState",
     "CircuitBreaker",
-    "CircuitOpenError",
-    "RetryPolicy",
     "retry_async",
 ]
 
 T = TypeVar("T")
 
 BreakerState = Literal["closed", "open", "half_open"]
-
-
-class CircuitOpenError(Exception):
-    """The circuit of a system is open: the call was not attempted."""
-
-    def __init__(self, name: str, retry_in_s: float) -> None:
-        super().__init__(f"circuit of {name} is open; next probe in {retry_in_s:.1f}s")
-        self.name = name
-        self.retry_in_s = retry_in_s
 
 
 class CircuitBreaker:
@@ -84,7 +75,7 @@ class CircuitBreaker:
         return self._failures
 
     def before_call(self) -> None:
-        """Raise :class:`CircuitOpenError` unless a call may go through now.
+        """Raise :class:`~crossdock.errors.Unavailable` unless a call may go through now.
 
         In the half-open state only one probe is let through until its outcome is recorded.
         """
@@ -95,7 +86,12 @@ class CircuitBreaker:
         if state == "half_open" and not self._probe_in_flight:
             self._probe_in_flight = True
             return
-        raise CircuitOpenError(self.name, self.retry_in() or 0.0)
+        retry_in = self.retry_in() or 0.0
+        raise Unavailable(
+            f"circuit of {self.name} is open; next probe in {retry_in:.1f}s",
+            retry_in,
+            system=self.name,
+        )
 
     def record_success(self) -> None:
         self._failures = 0
@@ -120,42 +116,31 @@ class CircuitBreaker:
             self._failures = 0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt ``n`` (1-based) waits up to
-    ``min(max_delay_s, base_delay_s * 2 ** (n - 1))`` before the next attempt."""
-
-    max_attempts: int = 4
-    base_delay_s: float = 0.2
-    max_delay_s: float = 5.0
-    jitter: bool = True
-    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
-
-    def delay(self, attempt: int) -> float:
-        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** max(0, attempt - 1)))
-        return self.rng.uniform(0, ceiling) if self.jitter else ceiling
+CONNECTOR_BACKOFF = Backoff(base_s=0.2, max_s=5.0, jitter=1.0, full_jitter=True)
+"""Calls to a system: attempt n waits anywhere up to `min(5, 0.2 * 2 ** (n - 1))` seconds."""
 
 
 async def retry_async(
     operation: Callable[[], Awaitable[T]],
     *,
-    policy: RetryPolicy,
+    attempts: int,
+    backoff: Backoff = CONNECTOR_BACKOFF,
     retryable: Callable[[BaseException], bool],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     on_retry: Callable[[int, BaseException, float], None] | None = None,
 ) -> T:
     """Await ``operation()`` until it succeeds; retry errors for which ``retryable`` is true.
 
-    The last error is re-raised when ``policy.max_attempts`` attempts have failed.
+    The last error is re-raised when ``attempts`` attempts have failed.
     """
     attempt = 1
     while True:
         try:
             return await operation()
         except Exception as exc:
-            if attempt >= policy.max_attempts or not retryable(exc):
+            if attempt >= attempts or not retryable(exc):
                 raise
-            wait = policy.delay(attempt)
+            wait = backoff.delay(attempt)
             if on_retry is not None:
                 on_retry(attempt, exc, wait)
             await sleep(wait)

@@ -20,13 +20,11 @@ from a submodule (an import-linter contract in pyproject.toml checks it). What i
 from crossdock.engine.bulk import fetch_rows, insert_values, update_values
 from crossdock.engine.consumers import (
     TYPE_PATTERN,
-    Backoff,
     Batch,
     Failed,
     Handler,
     Reject,
     Subscription,
-    Unavailable,
 )
 from crossdock.engine.core import (
     DEFAULT_LANES,
@@ -71,7 +69,7 @@ from crossdock.engine.log import (
 )
 from crossdock.engine.observer import HandlerScope, NullObserver, Observer
 from crossdock.engine.progress import insert_ignore
-from crossdock.engine.schedules import Schedule
+from crossdock.engine.schedules import Schedule, cron_problem, timezone_problem
 from crossdock.engine.tables import Position
 from crossdock.engine.tables import cursors as cursors_table
 from crossdock.engine.tables import dead_letters as dead_letters_table
@@ -79,6 +77,8 @@ from crossdock.engine.tables import events as events_table
 from crossdock.engine.tables import metadata as engine_metadata
 from crossdock.engine.wakeup import Notifier
 from crossdock.engine.writer import Batched
+from crossdock.errors import Unavailable
+from crossdock.retry import Backoff
 
 __all__ = [
     "DEFAULT_LANES",
@@ -117,6 +117,7 @@ __all__ = [
     "TokenBucket",
     "Unavailable",
     "background",
+    "cron_problem",
     "cursors_table",
     "dead_letters_table",
     "dialect_of",
@@ -142,6 +143,7 @@ __all__ = [
     "replay_dead_many",
     "row_to_event",
     "sqlite_path",
+    "timezone_problem",
     "update_values",
     "utcnow",
 ]

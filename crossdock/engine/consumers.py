@@ -18,7 +18,6 @@ Events emitted with `batch.emit(...)` are appended in that same transaction.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,41 +25,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from crossdock.engine.envelope import Event, NewEvent
+from crossdock.errors import CrossdockError
+from crossdock.retry import Backoff
 
 Handler = Callable[["Batch"], Awaitable[None]]
 TYPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 WriteFn = Callable[[Connection], None]
 
 
-class Reject(Exception):
+class Reject(CrossdockError):
     """A permanent failure: the event goes to the dead letters without further attempts."""
 
 
-class Unavailable(Exception):
-    """A system the handler needs is down: retry the batch later; not an attempt."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = max(0.0, retry_after_s)
-
-
-class Failed(Exception):
+class Failed(CrossdockError):
     """A failure given as a message to `Batch.fail`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with jitter: base * factor^(attempt-1), capped, then +/- jitter."""
-
-    base_s: float = 1.0
-    factor: float = 2.0
-    max_s: float = 3600.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        raw = min(self.max_s, self.base_s * self.factor ** max(0, attempt - 1))
-        spread = raw * self.jitter
-        return max(0.0, raw + (rng or random).uniform(-spread, spread))
 
 
 @dataclass(frozen=True)

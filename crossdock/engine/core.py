@@ -39,6 +39,7 @@ from crossdock.engine.schedules import Schedule, fire_due
 from crossdock.engine.tables import cursors, engine_meta, events, parked_events
 from crossdock.engine.wakeup import LocalWakeups, Notifier, listen_postgres
 from crossdock.engine.writer import NOTIFY_CHANNEL, Writer
+from crossdock.errors import CrossdockError
 
 logger = structlog.get_logger(__name__)
 
@@ -46,7 +47,7 @@ DEFAULT_LANES = (Lane("default", priority=0, concurrency=2),)
 CHECKPOINT_INTERVAL_S = 0.5
 
 
-class SchemaMissing(RuntimeError):
+class SchemaMissing(CrossdockError, RuntimeError):
     """The database has no engine tables: run `crossdock db upgrade` (or start `serve`)."""
 
 

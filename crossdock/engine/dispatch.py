@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection
 
-from crossdock.engine.consumers import Batch, Reject, Subscription, Unavailable
+from crossdock.engine.consumers import Batch, Reject, Subscription
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
 from crossdock.engine.log import insert_events
@@ -51,6 +51,7 @@ from crossdock.engine.progress import (
 )
 from crossdock.engine.wakeup import Notifier
 from crossdock.engine.writer import Writer
+from crossdock.errors import Unavailable
 
 log = structlog.get_logger(__name__)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from crossdock.errors import CrossdockError
+
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_SUBJECT = 255
 MAX_KEY = 255
@@ -24,7 +26,7 @@ _VALID_TYPES: set[str] = set()
 _REMEMBERED_TYPES = 4096
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(CrossdockError, ValueError):
     """An event that cannot be appended: the message names the field and the rule."""
 
 

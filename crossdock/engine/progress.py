@@ -46,9 +46,10 @@ from crossdock.engine.tables import (
     parked_subjects,
     partition_heads,
 )
+from crossdock.errors import CrossdockError
 
 
-class LeaseLost(Exception):
+class LeaseLost(CrossdockError):
     """Another worker holds the lease now; this worker's transaction must not commit."""
 
 

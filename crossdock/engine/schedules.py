@@ -24,6 +24,34 @@ from crossdock.engine.progress import insert_ignore
 from crossdock.engine.tables import schedule_ticks
 
 SCHEDULER_SOURCE = "crossdock.scheduler"
+CRON_MACROS = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+
+
+def cron_problem(expr: str) -> str | None:
+    """Why ``expr`` is not a schedule, or None: the one cron rule of the project (the
+    configuration's schedules and the engine's `Schedule` alike).
+
+    A standard 5-field expression (minute hour day month weekday) or an ``@`` macro. croniter also
+    accepts 6 and 7 fields (seconds and years at the *end*), which reads like a different standard
+    and surprises people; those are refused.
+    """
+    text = expr.strip()
+    if text in CRON_MACROS or (len(text.split()) == 5 and croniter.is_valid(text)):
+        return None
+    return "not a valid cron expression"
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not a time zone a schedule can be read in, or None (IANA names)."""
+    if name == "UTC":
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "unknown time zone (use an IANA name such as Europe/Brussels)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -38,12 +66,12 @@ class Schedule:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        if not croniter.is_valid(self.cron):
-            raise ValueError(f"schedule {self.name}: {self.cron!r} is not a valid cron expression")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"schedule {self.name}: unknown time zone {self.timezone!r}") from None
+        for value, problem in (
+            (self.cron, cron_problem(self.cron)),
+            (self.timezone, timezone_problem(self.timezone)),
+        ):
+            if problem is not None:
+                raise ValueError(f"schedule {self.name}: {value!r}: {problem}")
 
     def _local(self, now: float) -> datetime:
         zone = UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)

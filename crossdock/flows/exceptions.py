@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
 
 from crossdock.engine import NewEvent, new_event_id
+from crossdock.errors import CrossdockError
 from crossdock.flows.orders import order_id_of, refs_of_subjects
 from crossdock.flows.tables import exceptions
 
@@ -36,7 +37,7 @@ def bounded(reason: str) -> str:
     return f"{reason[:REASON_CHARS]} … ({len(reason) - REASON_CHARS:,} more characters)"
 
 
-class ExceptionConflict(Exception):
+class ExceptionConflict(CrossdockError):
     """The exception is not open, or the action is not one it offers."""
 
 

@@ -18,7 +18,7 @@ import httpx
 import structlog
 from opentelemetry import trace
 
-from crossdock.connectors.resilience import CircuitOpenError
+from crossdock.errors import Unavailable
 from crossdock.ops import metrics as m
 from crossdock.ops.tracing import Tracing, current_traceparent
 
@@ -61,7 +61,7 @@ class ConnectorObserver:
     def _reached(self, system: str, operation: str, error: BaseException | None) -> None:
         """Log the system becoming unreachable, or reachable again (any answer, even an error)."""
         cause = _cause(error)
-        if isinstance(cause, CircuitOpenError):
+        if isinstance(cause, Unavailable):
             return  # not sent: says nothing about the system
         log = structlog.get_logger("crossdock.connectors")
         if cause is not None and system not in self._unreachable:
@@ -108,7 +108,7 @@ def _cause(error: BaseException | None) -> BaseException | None:
     """In `error`'s chain of causes, what kept the call from the system: a transport failure
     (refused, reset, timed out) or an open circuit; None when the system answered."""
     while error is not None:
-        if isinstance(error, httpx.TransportError | OSError | TimeoutError | CircuitOpenError):
+        if isinstance(error, httpx.TransportError | OSError | TimeoutError | Unavailable):
             return error
         error = error.__cause__
     return None

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from crossdock.api.auth import Principal
 from crossdock.api.running import RunningHub
+from crossdock.errors import CrossdockError
 from crossdock.ui.overview import OverviewSource
 from crossdock.ui.sessions import COOKIE, Session, SessionStore, Tokens, same_secret
 
@@ -51,11 +52,11 @@ SECURITY_HEADERS = {
 }
 
 
-class SignInRequired(Exception):
+class SignInRequired(CrossdockError):
     """No valid session: pages redirect to the sign-in form."""
 
 
-class Forbidden(Exception):
+class Forbidden(CrossdockError):
     """Signed in, but the token may not do this (or the request is not the dashboard's own)."""
 
     def __init__(self, reason: str) -> None:

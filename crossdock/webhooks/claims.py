@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
 
 from crossdock.engine import Event, NewEvent, insert_events, new_event_id, read_positions
-from crossdock.webhooks.schedule import RetrySchedule
+from crossdock.retry import Backoff
 from crossdock.webhooks.store import Endpoint, endpoint_of
 from crossdock.webhooks.tables import webhook_attempts, webhook_endpoints, webhook_messages
 
@@ -212,7 +212,7 @@ def record_attempt(
     claimed: Claimed,
     result: Result,
     *,
-    schedule: RetrySchedule,
+    schedule: Backoff,
     failing_days: float,
     partitions: int,
     now: float,
@@ -235,12 +235,12 @@ def record_attempt(
     elif result.status == 410:
         outcome, next_at = "gone", now
         values = {**common, "next_at": now}
-    elif claimed.attempt >= schedule.attempts:
+    elif claimed.attempt >= len(schedule.steps):
         outcome, next_at = "dead", None
         values = {**common, "state": "dead", "finished_at": now}
     else:
         outcome = "retry"
-        delay = schedule.delay_before(claimed.attempt + 1)
+        delay = schedule.delay(claimed.attempt)
         if result.status in (429, 503) and result.retry_after_s is not None:
             delay = max(delay, result.retry_after_s)
         next_at = now + delay

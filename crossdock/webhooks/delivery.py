@@ -20,6 +20,7 @@ from crossdock import __version__
 from crossdock.config.webhooks import WebhooksConfig
 from crossdock.engine import Engine, Notifier
 from crossdock.ops.metrics import counter, histogram
+from crossdock.retry import Backoff
 from crossdock.webhooks.claims import (
     Claimed,
     Recorded,
@@ -29,7 +30,7 @@ from crossdock.webhooks.claims import (
     record_delivered,
 )
 from crossdock.webhooks.destinations import DestinationPolicy, DestinationRefused
-from crossdock.webhooks.schedule import RetrySchedule, retry_after_s
+from crossdock.webhooks.schedule import retry_after_s
 from crossdock.webhooks.signing import secret_key, signature_header
 from crossdock.webhooks.transport import Pool, TransportError
 
@@ -57,7 +58,7 @@ class DeliveryWorker:
         engine: Engine,
         settings: WebhooksConfig,
         policy: DestinationPolicy,
-        schedule: RetrySchedule,
+        schedule: Backoff,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:

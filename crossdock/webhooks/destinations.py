@@ -16,12 +16,14 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from crossdock.errors import CrossdockError
+
 CACHE_S = 30.0
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class DestinationRefused(ValueError):
+class DestinationRefused(CrossdockError, ValueError):
     """A URL we must not send to; the message says why (for a 422 problem on `/url`)."""
 
 

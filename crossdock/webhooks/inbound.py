@@ -26,13 +26,14 @@ from sqlalchemy import Connection, insert, select
 from crossdock.catalog.registry import CATALOG
 from crossdock.config.webhooks import WebhookSource
 from crossdock.engine import EnvelopeError, NewEvent, insert_events
+from crossdock.errors import CrossdockError
 from crossdock.flows.orders import with_order_refs
 from crossdock.webhooks.fanout import matches
 from crossdock.webhooks.signing import SignatureError, secret_key, verify_hmac, verify_standard
 from crossdock.webhooks.tables import webhook_inbound
 
 
-class InboundInvalid(ValueError):
+class InboundInvalid(CrossdockError, ValueError):
     """A verified request whose content is unusable (422), naming the JSON pointer and rule."""
 
     def __init__(self, pointer: str, rule: str, detail: str) -> None:

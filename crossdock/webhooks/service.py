@@ -12,7 +12,6 @@ from crossdock.engine import Backoff, Batch, Engine, Subscription
 from crossdock.webhooks.delivery import DeliveryWorker
 from crossdock.webhooks.destinations import DestinationPolicy
 from crossdock.webhooks.fanout import FANOUT_GROUP, fan_out
-from crossdock.webhooks.schedule import RetrySchedule
 
 
 class WebhookService:
@@ -23,7 +22,7 @@ class WebhookService:
         self.settings = settings
         self.engine = engine
         self.policy = DestinationPolicy(settings.allow_private)
-        self.schedule = RetrySchedule(tuple(settings.retry_schedule_s), settings.jitter)
+        self.schedule = Backoff.schedule(settings.retry_schedule_s, settings.jitter)
         self.worker = DeliveryWorker(engine, settings, self.policy, self.schedule)
         engine.subscribe(
             Subscription(

@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
+from crossdock.errors import CrossdockError
+
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 
 
-class SignatureError(Exception):
+class SignatureError(CrossdockError):
     """A request whose signature, timestamp or headers do not verify (answered 401)."""
 
 

@@ -20,11 +20,13 @@ from urllib.parse import urlsplit
 
 import h11
 
+from crossdock.errors import CrossdockError
+
 READ_CHUNK = 65536
 MAX_BODY_READ = 65536  # read at most this much of an answer (then the connection is closed)
 
 
-class TransportError(Exception):
+class TransportError(CrossdockError):
     """No HTTP answer: connection refused or reset, TLS failure, malformed answer."""
 
 
@@ -40,7 +42,7 @@ class _Conn:
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     status: int
     headers: dict[str, str]
     head: bytes
@@ -77,7 +79,7 @@ class Pool:
 
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], head_bytes: int = 512
-    ) -> Answer:
+    ) -> HttpAnswer:
         parts = urlsplit(url)
         scheme, host = parts.scheme, parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
@@ -113,7 +115,7 @@ class Pool:
         body: bytes,
         head_bytes: int,
         fresh: bool = False,
-    ) -> Answer:
+    ) -> HttpAnswer:
         keep = False
         got_bytes = False
         try:
@@ -142,7 +144,7 @@ class Pool:
                     if len(head) < head_bytes:
                         head += event.data[: head_bytes - len(head)]
                     if size > MAX_BODY_READ:
-                        return Answer(status, answer_headers, head)
+                        return HttpAnswer(status, answer_headers, head)
                 elif isinstance(event, h11.EndOfMessage):
                     break
                 elif isinstance(event, h11.ConnectionClosed):
@@ -150,7 +152,7 @@ class Pool:
             if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
                 protocol.start_next_cycle()
                 keep = True
-            return Answer(status, answer_headers, head)
+            return HttpAnswer(status, answer_headers, head)
         except (ConnectionError, OSError) as exc:
             if not got_bytes and not fresh:
                 raise _Stale from exc
@@ -164,5 +166,5 @@ class Pool:
                 conn.close()
 
 
-class _Stale(Exception):
+class _Stale(CrossdockError):
     """A reused connection failed before any answer: try a fresh one."""

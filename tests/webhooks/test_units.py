@@ -9,21 +9,22 @@ import pytest
 
 from crossdock.config import ConfigError, validate_config
 from crossdock.config.webhooks import DEFAULT_RETRY_SCHEDULE_S
+from crossdock.retry import Backoff
 from crossdock.webhooks.destinations import DestinationPolicy, DestinationRefused
 from crossdock.webhooks.fanout import matches
-from crossdock.webhooks.schedule import RetrySchedule, retry_after_s
+from crossdock.webhooks.schedule import retry_after_s
 
 
 def test_default_schedule_outlasts_svix_and_n8n() -> None:
-    schedule = RetrySchedule(DEFAULT_RETRY_SCHEDULE_S)
+    schedule = Backoff.schedule(DEFAULT_RETRY_SCHEDULE_S)
     assert schedule.attempts == 8
     assert schedule.span_s() > 27 * 3600  # Svix: about 27 h; n8n: 5 tries 5 s apart
     rng = random.Random(1)
-    delays = [schedule.delay_before(n, rng) for n in range(1, 9)]
+    delays = [schedule.delay(n, rng) for n in range(8)]  # before the first try, after each
     assert delays[0] == 0
     for delay, nominal in zip(delays[1:], DEFAULT_RETRY_SCHEDULE_S[1:], strict=True):
         assert nominal * 0.9 <= delay <= nominal * 1.1
-    assert len({round(schedule.delay_before(2, rng), 6) for _ in range(20)}) > 1  # jitter
+    assert len({round(schedule.delay(1, rng), 6) for _ in range(20)}) > 1  # jitter
 
 
 def test_retry_after_forms() -> None:

@@ -5,7 +5,7 @@ On first use it reads the server version (``common.version``), picks the transpo
 authenticates (``common.authenticate`` for JSON-RPC). Every call then goes through, in order:
 
 1. the circuit breaker (rejects at once while open),
-2. the engine's `Limiter` (rate and concurrency per instance),
+2. the engine's :class:`~crossdock.engine.limits.Limiter` (rate and concurrency per instance),
 3. the per-call timeout,
 4. retries with backoff and jitter for transient errors — for reads always, for writes only when
    Odoo certainly did not run the call (connection refused, serialisation failure, 502/503).
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -28,7 +28,6 @@ from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo.dialect import OdooDialect, dialect_for
 from crossdock.connectors.odoo.errors import (
     OdooAccessError,
-    OdooCircuitOpenError,
     OdooError,
     OdooTransientError,
     is_transient,
@@ -43,12 +42,12 @@ from crossdock.connectors.odoo.transport import (
     jsonrpc_service_call,
 )
 from crossdock.connectors.resilience import (
+    CONNECTOR_BACKOFF,
     CircuitBreaker,
-    CircuitOpenError,
-    RetryPolicy,
     retry_async,
 )
 from crossdock.engine import Limiter
+from crossdock.retry import Backoff
 
 __all__ = ["READ_METHODS", "CallStats", "OdooClient", "ServerInfo"]
 
@@ -106,7 +105,8 @@ class OdooClient:
         http: httpx.AsyncClient | None = None,
         limiter: Limiter | None = None,
         breaker: CircuitBreaker | None = None,
-        retry: RetryPolicy | None = None,
+        retry_attempts: int | None = None,
+        backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         observer: CallObserver | None = None,
     ) -> None:
@@ -128,9 +128,8 @@ class OdooClient:
             failure_threshold=settings.breaker_failures,
             reset_timeout_s=settings.breaker_reset_s,
         )
-        self.retry = retry or RetryPolicy(
-            max_attempts=settings.retry_attempts, base_delay_s=settings.retry_base_s
-        )
+        self.retry_attempts = retry_attempts or settings.retry_attempts
+        self.backoff = backoff or replace(CONNECTOR_BACKOFF, base_s=settings.retry_base_s)
         self._sleep = sleep
         self._transport: Transport | None = None
         self._info: ServerInfo | None = None
@@ -305,7 +304,8 @@ class OdooClient:
 
         return await retry_async(
             attempt,
-            policy=self.retry,
+            attempts=self.retry_attempts,
+            backoff=self.backoff,
             retryable=retryable,
             sleep=self._sleep,
             on_retry=count_retry,
@@ -324,12 +324,7 @@ class OdooClient:
             return await self._attempt(model, method, send)
 
     async def _attempt(self, model: str, method: str, send: Callable[[], Awaitable[Any]]) -> Any:
-        try:
-            self.breaker.before_call()
-        except CircuitOpenError as exc:
-            error = OdooCircuitOpenError(str(exc), model=model, method=method)
-            error.retry_in_s = exc.retry_in_s
-            raise error from exc
+        self.breaker.before_call()  # raises Unavailable while the circuit is open
         async with self.limiter.slot():
             self.stats.count(model, method)
             try:

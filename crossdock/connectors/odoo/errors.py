@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crossdock.errors import CrossdockError
+
 __all__ = [
     "ArchivedProductError",
     "CompanyMismatchError",
     "CurrencyUnsupportedError",
     "OdooAccessError",
     "OdooBusinessError",
-    "OdooCircuitOpenError",
     "OdooError",
     "OdooMissingError",
     "OdooProtocolError",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class OdooError(Exception):
+class OdooError(CrossdockError):
     """Any error of the Odoo connector."""
 
     def __init__(
@@ -132,13 +133,6 @@ class OdooTimeoutError(OdooTransientError):
     maybe_committed = True
 
 
-class OdooCircuitOpenError(OdooTransientError):
-    """The circuit breaker of this Odoo instance is open; the call was not sent.
-    ``retry_in_s``: when the breaker lets its next probe through."""
-
-    retry_in_s: float = 0.0
-
-
 class OdooServerError(OdooError):
     """Any other server-side error (a bug, an unexpected exception): not retried."""
 
@@ -214,4 +208,4 @@ def error_from_payload(
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a retry may succeed (the retry predicate of the client)."""
-    return isinstance(exc, OdooTransientError) and not isinstance(exc, OdooCircuitOpenError)
+    return isinstance(exc, OdooTransientError)

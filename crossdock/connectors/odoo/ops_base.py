@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from crossdock.cache import SkuCache
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.dialect import OdooDialect
 from crossdock.connectors.odoo.errors import (
@@ -42,7 +43,7 @@ class OperationsBase:
         self.settings = client.settings
         self.system = system
         self._clock = clock
-        self._products: dict[tuple[int, str], tuple[float, ProductInfo]] = {}
+        self._products: SkuCache[tuple[int, str], ProductInfo] = SkuCache()
         self._customers: dict[tuple[int, str], tuple[float, int]] = {}
         """Partner ids by (company, customer key), with their expiry (see ``ops_customers``)."""
         self._warehouses: dict[tuple[int, str], WarehouseInfo] = {}
@@ -142,11 +143,10 @@ class OperationsBase:
     def invalidate_products(self, skus: Iterable[str] | None = None) -> None:
         """Forget cached products: all of them, or those of ``skus`` in every company."""
         if skus is None:
-            self._products.clear()
+            self._products.forget()
             return
         drop = set(skus)
-        for key in [k for k in self._products if k[1] in drop]:
-            del self._products[key]
+        self._products.forget(lambda key: key[1] in drop)
 
     async def resolve_products(
         self, skus: Sequence[str], *, company_id: int | None = None
@@ -157,9 +157,9 @@ class OperationsBase:
         result = ProductResolution()
         missing: list[str] = []
         for sku in dict.fromkeys(skus):
-            cached = self._products.get((company, sku))
-            if cached is not None and cached[0] > now:
-                result.found[sku] = cached[1]
+            cached = self._products.get((company, sku), now)
+            if cached is not None:
+                result.found[sku] = cached
             else:
                 missing.append(sku)
         if not missing:
@@ -202,13 +202,13 @@ class OperationsBase:
                 list_price=decimal(row.get("list_price"), 2),
                 company_id=m2o_id(row.get("company_id")),
             )
-            self._products[(company, sku)] = (expires, info)
+            self._products.put((company, sku), info, expires)
             result.found[sku] = info
         return result
 
     async def skus_of(self, product_ids: Iterable[int]) -> dict[int, str]:
         """SKUs of product ids (cached products first, one read for the rest)."""
-        known = {info.id: info.sku for _, info in self._products.values()}
+        known = {info.id: info.sku for info in self._products.values()}
         ids = set(product_ids)
         missing = sorted(ids - set(known))
         if missing:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from crossdock.engine import insert_values
+from crossdock.errors import CrossdockError
 from crossdock.flows.inventory.tables import inventory_sync, stock_positions
 
 Key = tuple[str, str, str]
@@ -32,7 +33,7 @@ SCALE = 6
 _FACTOR = Decimal(10) ** SCALE
 
 
-class TooPrecise(ValueError):
+class TooPrecise(CrossdockError, ValueError):
     """A quantity with more decimals than positions keep."""
 
 

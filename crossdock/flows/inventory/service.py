@@ -17,10 +17,11 @@ from sqlalchemy import Connection
 
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Engine
+from crossdock.errors import CrossdockError
 from crossdock.flows.inventory import deltas as dl
 from crossdock.flows.inventory import snapshot as sn
-from crossdock.flows.inventory.catalogue import SkuCatalogue
 from crossdock.flows.inventory.events import sync_request
+from crossdock.flows.inventory.known_skus import KnownSkus
 from crossdock.flows.inventory.pacing import make_way
 from crossdock.flows.inventory.settings import InventorySettings
 from crossdock.ops.metrics import counter
@@ -47,7 +48,7 @@ def _applier(part: list[dl.Delta]) -> Callable[[Connection], list[dl.DeltaReport
     return lambda conn: dl.apply_requests(conn, [part])
 
 
-class Rejected(Exception):
+class Rejected(CrossdockError):
     """The input broke rules: nothing (or, for a count under ``apply_valid``, only the valid
     lines) was applied."""
 
@@ -65,12 +66,12 @@ class SnapshotOutcome:
 
 
 class InventoryIntake:
-    """What ``/v1/inventory`` needs: settings, the SKU catalogue and the engine."""
+    """What ``/v1/inventory`` needs: settings, the known SKUs and the engine."""
 
     def __init__(self, engine: Engine, settings: InventorySettings, erp: ErpPort | None) -> None:
         self.engine = engine
         self.settings = settings
-        self.catalogue = SkuCatalogue(erp, settings.config.unknown_sku_recheck_s)
+        self.known_skus = KnownSkus(erp, settings.config.unknown_sku_recheck_s)
         lane = engine.lanes.get(settings.lane)
         self.priority = lane.priority if lane is not None else 0
         # One request checked and one written at a time per process: a burst then holds at most
@@ -83,7 +84,7 @@ class InventoryIntake:
         await self.engine.writer.submit(fn, priority=self.priority)
 
     async def unknown_skus(self, skus: set[str]) -> set[str]:
-        return await self.catalogue.unknown(
+        return await self.known_skus.unknown(
             self.engine.db, self._write_none, skus, priority=self.priority
         )
 

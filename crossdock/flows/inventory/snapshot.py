@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from crossdock.errors import CrossdockError
 from crossdock.flows.inventory.deltas import Issue, load_warehouses, save_warehouses
 from crossdock.flows.inventory.positions import (
     Key,
@@ -48,7 +49,7 @@ CSV_TYPES = ("text/csv", "application/csv")
 _FIELDS = ("location", "sku", "quantity", "unit")
 
 
-class SnapshotConflict(Exception):
+class SnapshotConflict(CrossdockError):
     """The count is older than the one the warehouse's positions already come from."""
 
 
@@ -100,7 +101,7 @@ async def lines_of(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, byt
 async def parse(
     kind: str, chunks: AsyncIterator[bytes], settings: InventorySettings
 ) -> ParsedSnapshot:
-    """Read and check every line (SKUs are checked against the catalogue afterwards)."""
+    """Read and check every line (SKUs are checked against the known SKUs afterwards)."""
     out = ParsedSnapshot()
     config = settings.config
     units: dict[str, str] = {}

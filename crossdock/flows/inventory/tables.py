@@ -1,5 +1,5 @@
 """Tables of the inventory flow: the warehouse's stock positions, the journal of stock events
-since the last count, per-warehouse sequence tracking, counts (snapshots), the SKU catalogue cache
+since the last count, per-warehouse sequence tracking, counts (snapshots), the known-SKU cache
 and what each channel was last told.
 
 Positions hold quantities as exact integers in millionths of the unit (``12.5`` is

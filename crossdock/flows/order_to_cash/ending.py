@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
+from crossdock.flows.order_to_cash import exception_kinds as kinds
 from crossdock.flows.order_to_cash.intake import candidate_keys, sale_order_entry
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.work import Recorder, Work

@@ -23,10 +23,10 @@ from pydantic import ValidationError
 from crossdock.connectors.odoo.errors import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Batch, Engine, Event, Unavailable, find_event
-from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
+from crossdock.flows.order_to_cash import exception_kinds as kinds
 from crossdock.flows.order_to_cash.ending import Ending, Endings
-from crossdock.flows.order_to_cash.intake import Intake
+from crossdock.flows.order_to_cash.intake import OrderPlacement
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.shipping import ShipmentItem, Shipping
 from crossdock.flows.order_to_cash.work import Recorder, Work, load_snapshot
@@ -50,14 +50,14 @@ class OrderToCash:
         self.engine = engine
         self.erp = erp
         self.settings = settings
-        self.intake = Intake(erp, settings)
+        self.placement = OrderPlacement(erp, settings)
         self.shipping = Shipping(erp, settings)
         self.endings = Endings(erp, settings)
 
     async def handle(self, batch: Batch) -> None:
         try:
             await self._handle(batch)
-        except OdooTransientError as exc:
+        except (OdooTransientError, Unavailable) as exc:
             wait = self.erp.unavailable_for()
             if wait is None:
                 raise
@@ -122,7 +122,7 @@ class OrderToCash:
             elif event.type == ev.EXCEPTION_RESOLVED:
                 await self._resolution(work, event, todo, rec)
         await self.endings.end(todo.end, rec)
-        await self.intake.advance([w for w in todo.advance if w.state != "shipped"], rec)
+        await self.placement.advance([w for w in todo.advance if w.state != "shipped"], rec)
         await self.shipping.invoice([w for w in todo.advance if w.state == "shipped"], rec)
         await self.shipping.ship(todo.ship, rec)
 

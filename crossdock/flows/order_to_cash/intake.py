@@ -33,8 +33,8 @@ from crossdock.connectors.odoo.records import (
     order_key,
 )
 from crossdock.flows.exceptions import listing
-from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
+from crossdock.flows.order_to_cash import exception_kinds as kinds
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.work import Recorder, Work, money
 from crossdock.model import Order
@@ -92,7 +92,7 @@ def candidate_keys(order: Order, settings: FlowSettings) -> dict[str, str | None
     return keys
 
 
-class Intake:
+class OrderPlacement:
     """Carries accepted orders into the ERP, as far as they can go."""
 
     def __init__(self, erp: ErpPort, settings: FlowSettings) -> None:

@@ -21,8 +21,8 @@ import structlog
 from crossdock.connectors.odoo.errors import OdooError
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import PickingInfo
-from crossdock.flows.order_to_cash import catalogue as kinds
 from crossdock.flows.order_to_cash import events as ev
+from crossdock.flows.order_to_cash import exception_kinds as kinds
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.work import Recorder, Work
 from crossdock.model import Invoice, Shipment

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from crossdock.engine import Batch, Event, NewEvent, new_event_id
 from crossdock.flows.exceptions import bounded, open_exception, withdraw_exceptions
 from crossdock.flows.order_to_cash import events as ev
-from crossdock.flows.order_to_cash.catalogue import ExceptionKind
+from crossdock.flows.order_to_cash.exception_kinds import ExceptionKind
 from crossdock.flows.orders import (
     FINAL_STATES,
     OrderRecord,

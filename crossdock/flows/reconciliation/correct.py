@@ -30,7 +30,7 @@ from crossdock.connectors.odoo.errors import OdooError
 from crossdock.connectors.odoo.records import StockSetting
 from crossdock.engine import NewEvent, insert_events, new_event_id
 from crossdock.flows.exceptions import open_exception, resolve_exception
-from crossdock.flows.order_to_cash.catalogue import INVOICE_FAILED, is_record_error
+from crossdock.flows.order_to_cash.exception_kinds import INVOICE_FAILED, is_record_error
 from crossdock.flows.orders import get_order, order_refs, order_subject
 from crossdock.flows.reconciliation.context import Context
 

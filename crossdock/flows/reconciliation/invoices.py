@@ -28,8 +28,8 @@ from sqlalchemy import Connection, func, select
 
 from crossdock.connectors.odoo.ops_reconcile import InvoiceSummary, SaleLineSummary
 from crossdock.flows.orders import order_subject
-from crossdock.flows.reconciliation.catalogue import INVOICE_MISMATCH, INVOICE_MISSING, Finding
 from crossdock.flows.reconciliation.context import Context
+from crossdock.flows.reconciliation.drift_types import INVOICE_MISMATCH, INVOICE_MISSING, Finding
 from crossdock.flows.reconciliation.orders import HubOrder, hub_orders
 from crossdock.flows.tables import order_steps, orders
 

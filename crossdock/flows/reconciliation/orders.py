@@ -36,7 +36,8 @@ from crossdock.connectors.odoo.ops_reconcile import SaleOrderSummary
 from crossdock.engine import events_table as events
 from crossdock.flows.order_to_cash.settings import SOURCE as FLOW_SOURCE
 from crossdock.flows.orders import find_orders, order_subject
-from crossdock.flows.reconciliation.catalogue import (
+from crossdock.flows.reconciliation.context import Context
+from crossdock.flows.reconciliation.drift_types import (
     ORDER_DUPLICATED,
     ORDER_MISSING,
     ORDER_TOTAL,
@@ -44,7 +45,6 @@ from crossdock.flows.reconciliation.catalogue import (
     TYPES,
     Finding,
 )
-from crossdock.flows.reconciliation.context import Context
 from crossdock.flows.tables import exceptions, orders
 
 __all__ = ["HubOrder", "reconcile_orders"]

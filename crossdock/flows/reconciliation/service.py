@@ -38,10 +38,10 @@ from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Backoff, Batch, Engine, NewEvent, Schedule, Subscription, new_event_id
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.reconciliation import metrics
-from crossdock.flows.reconciliation.catalogue import FIXED, IGNORE, TYPES, Finding
 from crossdock.flows.reconciliation.context import Context
 from crossdock.flows.reconciliation.correct import ACTOR, SOURCE, Applied, apply_correction
 from crossdock.flows.reconciliation.correct import describe as describe_correction
+from crossdock.flows.reconciliation.drift_types import FIXED, IGNORE, TYPES, Finding
 from crossdock.flows.reconciliation.invoices import reconcile_invoices
 from crossdock.flows.reconciliation.orders import reconcile_orders
 from crossdock.flows.reconciliation.stock import reconcile_stock

@@ -22,8 +22,8 @@ from typing import Any
 from crossdock.connectors.odoo.errors import OdooBusinessError
 from crossdock.connectors.odoo.ops_reconcile import QuantSummary
 from crossdock.flows.inventory.store import Position, warehouse_positions
-from crossdock.flows.reconciliation.catalogue import STOCK_DRIFT, Finding
 from crossdock.flows.reconciliation.context import Context
+from crossdock.flows.reconciliation.drift_types import STOCK_DRIFT, Finding
 
 __all__ = ["reconcile_stock"]
 

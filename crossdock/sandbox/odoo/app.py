@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from crossdock.errors import CrossdockError
 from crossdock.sandbox.odoo.errors import (
     AccessDenied,
     AccessError,
@@ -245,7 +246,7 @@ class OdooSandbox:
         return ids, params
 
 
-class _HttpFault(Exception):
+class _HttpFault(CrossdockError):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status

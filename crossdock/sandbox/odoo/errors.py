@@ -3,6 +3,8 @@ and the HTTP status JSON-2 answers them with."""
 
 from __future__ import annotations
 
+from crossdock.errors import CrossdockError
+
 __all__ = [
     "AccessDenied",
     "AccessError",
@@ -15,7 +17,7 @@ __all__ = [
 ]
 
 
-class RpcError(Exception):
+class RpcError(CrossdockError):
     """An error answered to the client (``name`` is Odoo's exception path)."""
 
     name = "builtins.Exception"

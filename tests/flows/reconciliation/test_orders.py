@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from crossdock.flows.reconciliation.catalogue import CORRECT, FIXED, IGNORE
+from crossdock.flows.reconciliation.drift_types import CORRECT, FIXED, IGNORE
 from tests.contract.odoo.conftest import stocked_products
 from tests.flows.reconciliation.conftest import MakeRecon, Recon
 

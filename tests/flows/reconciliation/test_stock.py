@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crossdock.connectors.odoo import StockSetting
-from crossdock.flows.reconciliation.catalogue import CORRECT, FIXED, IGNORE
+from crossdock.flows.reconciliation.drift_types import CORRECT, FIXED, IGNORE
 from crossdock.ops.tables import audit_log
 from tests.contract.odoo.conftest import stocked_products
 from tests.flows.reconciliation.conftest import MakeRecon, Recon

@@ -1,0 +1,35 @@
+"""What every configuration section shares: the base model (unknown keys refused, values frozen,
+never quoted) and the `Name` of entries and references."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+class ConfigModel(BaseModel):
+    """A section (or part of one) of the configuration file."""
+
+    # extra="forbid": a misspelt key is a problem, not a silent default.
+    # hide_input_in_errors: pydantic's own error text (e.g. when code builds a model directly) must
+    # not quote a value either (it may be a secret).
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise PydanticCustomError(
+            "invalid_name",
+            "invalid name (lowercase letters, digits, '_' and '-', starting with a letter)",
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+"""A name used as a key and as a reference: systems, lanes, workflows, credentials."""
