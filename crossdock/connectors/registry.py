@@ -23,6 +23,7 @@ from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.operations import OdooOperations
 from crossdock.connectors.odoo.settings import OdooSettings
+from crossdock.errors import CrossdockError
 
 __all__ = [
     "SANDBOX_ENTRY_POINTS",
@@ -41,7 +42,7 @@ SANDBOX_ENTRY_POINTS = "crossdock.sandboxes"
 sandboxed factory with :func:`register`."""
 
 
-class UnknownKindError(LookupError):
+class UnknownKindError(CrossdockError, LookupError):
     """No factory is registered for a kind (or for its sandboxed variant)."""
 
 

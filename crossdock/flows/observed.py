@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from crossdock.flows.reconciliation.metrics import drift_totals_and_runs, set_totals
 from crossdock.flows.tables import exceptions, order_steps
-from crossdock.ops.collect import FlowReads, Step
+from crossdock.ops.collect import FlowReads, StepTiming
 
 __all__ = ["FLOW_READS", "open_exceptions", "step_baseline", "steps_after"]
 
@@ -62,7 +62,7 @@ def step_baseline(conn: Connection, lookback_rows: int, lookback_s: float) -> in
     return int(first_recent) - 1 if first_recent is not None else int(top)
 
 
-def steps_after(conn: Connection, after: int, limit: int) -> list[Step]:
+def steps_after(conn: Connection, after: int, limit: int) -> list[StepTiming]:
     earlier = aliased(order_steps)
     prev_at = (
         select(func.max(earlier.c.at))
@@ -82,7 +82,7 @@ def steps_after(conn: Connection, after: int, limit: int) -> list[Step]:
         .order_by(order_steps.c.id)
         .limit(limit)
     )
-    return [Step(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5]) for r in rows]
+    return [StepTiming(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5]) for r in rows]
 
 
 class _FlowReads:
@@ -94,7 +94,7 @@ class _FlowReads:
     def step_baseline(self, conn: Connection, lookback_rows: int, lookback_s: float) -> int:
         return step_baseline(conn, lookback_rows, lookback_s)
 
-    def steps_after(self, conn: Connection, after: int, limit: int) -> list[Step]:
+    def steps_after(self, conn: Connection, after: int, limit: int) -> list[StepTiming]:
         return steps_after(conn, after, limit)
 
     def drift(self, conn: Connection) -> Any:

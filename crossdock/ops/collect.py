@@ -30,7 +30,7 @@ from crossdock.engine import Engine
 from crossdock.engine import dead_letters_table as dead_letters
 from crossdock.ops import metrics as m
 
-__all__ = ["AGE_BANDS", "Collector", "FlowReads", "Step"]
+__all__ = ["AGE_BANDS", "Collector", "FlowReads", "StepTiming"]
 
 FLOW = "order_to_cash"
 STEP_ROWS_PER_SCRAPE = 20_000
@@ -40,16 +40,15 @@ AGE_BANDS = (("lt_1h", 0.0, 3600.0), ("1h_24h", 3600.0, 86400.0), ("gt_24h", 864
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class StepTiming:
+    """A step an order took, with the time since its previous one (for the step metrics)."""
+
     id: int
     step: str
     status: str
     at: float
     prev_at: float | None
     detail: str
-
-
-
 
 
 class FlowReads(Protocol):
@@ -66,7 +65,7 @@ class FlowReads(Protocol):
         """The step id after which the first scrape starts (recent steps only, bounded)."""
         ...
 
-    def steps_after(self, conn: Connection, after: int, limit: int) -> list[Step]: ...
+    def steps_after(self, conn: Connection, after: int, limit: int) -> list[StepTiming]: ...
 
     def drift(self, conn: Connection) -> Any:
         """What the drift gauges show, read on a database thread."""
@@ -86,7 +85,7 @@ class StepCursor:
         self._path = path
         self._last: int | None = None
 
-    def advance(self, conn: Connection) -> list[Step]:
+    def advance(self, conn: Connection) -> list[StepTiming]:
         """The steps after the last counted one (moved past them); runs on a database thread."""
         if self._path is None:
             return self._advance(conn)
@@ -103,7 +102,7 @@ class StepCursor:
         finally:
             os.close(fd)  # releases the lock
 
-    def _advance(self, conn: Connection) -> list[Step]:
+    def _advance(self, conn: Connection) -> list[StepTiming]:
         if self._last is None:
             self._last = self._reads.step_baseline(conn, STEP_LOOKBACK_ROWS, STEP_LOOKBACK_S)
         steps = self._reads.steps_after(conn, self._last, STEP_ROWS_PER_SCRAPE)
@@ -183,7 +182,7 @@ class Collector:
                 m.EXCEPTIONS_OPEN.labels(type_, band).set(count)
             m.EXCEPTIONS_OLDEST.labels(type_).set(oldest_age)
 
-    def _count_steps(self, steps: list[Step]) -> None:
+    def _count_steps(self, steps: list[StepTiming]) -> None:
         for step in steps:
             m.FLOW_STEPS.labels(FLOW, step.step, step.status).inc()
             if step.prev_at is not None:
