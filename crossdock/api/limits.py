@@ -66,18 +66,23 @@ def deeper_than(raw: bytes, limit: int) -> bool:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
 
 
-def too_deep(limit: int) -> Problem:
-    """The 422 for a JSON body nested deeper than ``limit``."""
-    detail = f"the JSON body nests deeper than {limit} levels (api.limits.json_depth)"
+def _over_limit(pointer: str, rule: str, setting: str, limit: int, detail: str) -> Problem:
+    """The 422 for a value past the limit ``api.limits.<setting>``, naming the setting and value."""
     return Problem(
         422,
         "Invalid request",
         detail,
         kind="validation",
-        errors=[{"pointer": "/", "rule": "max_depth", "detail": detail}],
-        limit="api.limits.json_depth",
+        errors=[{"pointer": pointer, "rule": rule, "detail": detail}],
+        limit=f"api.limits.{setting}",
         max=limit,
     )
+
+
+def too_deep(limit: int) -> Problem:
+    """The 422 for a JSON body nested deeper than ``limit``."""
+    detail = f"the JSON body nests deeper than {limit} levels (api.limits.json_depth)"
+    return _over_limit("/", "max_depth", "json_depth", limit, detail)
 
 
 def too_large(limit: RouteLimit) -> Problem:
@@ -201,12 +206,4 @@ def check_lines(count: int, limit: int) -> None:
     """Raise the 422 for an order of more than ``limit`` lines."""
     if count > limit:
         detail = f"{count} lines: an order has at most {limit} (api.limits.order_lines)"
-        raise Problem(
-            422,
-            "Invalid request",
-            detail,
-            kind="validation",
-            errors=[{"pointer": "/lines", "rule": "max_items", "detail": detail}],
-            limit="api.limits.order_lines",
-            max=limit,
-        )
+        raise _over_limit("/lines", "max_items", "order_lines", limit, detail)
