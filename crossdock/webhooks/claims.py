@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from crossdock.engine import Event, NewEvent, insert_events, new_event_id, read_positions
 from crossdock.retry import Backoff
@@ -106,38 +107,9 @@ def claim_due(
     default_cap: int,
 ) -> list[Claimed]:
     """Lease up to `limit` due messages (oldest due first), within each endpoint's cap."""
-    m, e = webhook_messages.c, webhook_endpoints.c
+    m = webhook_messages.c
     free = or_(m.lease_until.is_(None), m.lease_until < now)
-    candidates = conn.execute(
-        select(m.id, m.endpoint_id, m.subject, e.strict_order, e.max_in_flight)
-        .select_from(webhook_messages.join(webhook_endpoints, e.id == m.endpoint_id))
-        .where(m.state == "pending", m.next_at <= now, free, e.state == "active")
-        .order_by(m.next_at, m.id)
-        .limit(limit * 4)
-    ).all()
-    if not candidates:
-        return []
-    endpoint_ids = sorted({row.endpoint_id for row in candidates})
-    in_flight: dict[str, int] = {
-        str(endpoint_id): int(count)
-        for endpoint_id, count in conn.execute(
-            select(m.endpoint_id, func.count())
-            .where(m.state == "pending", m.lease_until >= now, m.endpoint_id.in_(endpoint_ids))
-            .group_by(m.endpoint_id)
-        )
-    }
-    heads = _strict_heads(conn, [(r.endpoint_id, r.subject) for r in candidates if r.strict_order])
-    chosen: list[int] = []
-    for row in candidates:
-        if row.strict_order and heads.get((row.endpoint_id, row.subject)) != row.id:
-            continue
-        cap = row.max_in_flight or default_cap
-        if in_flight.get(row.endpoint_id, 0) >= cap:
-            continue
-        in_flight[row.endpoint_id] = in_flight.get(row.endpoint_id, 0) + 1
-        chosen.append(row.id)
-        if len(chosen) >= limit:
-            break
+    chosen = [row.id for row in _candidates(conn, now, limit, default_cap, free)]
     if not chosen:
         return []
     token = str(uuid.uuid4())
@@ -146,6 +118,62 @@ def claim_due(
         .where(m.id.in_(chosen), m.state == "pending", free)
         .values(lease_owner=owner, lease_token=token, lease_until=now + lease_s)
     )
+    return _leased(conn, chosen, token, now)
+
+
+def _candidates(conn: Connection, now: float, limit: int, default_cap: int, free: Any) -> list[Any]:
+    """Due messages each endpoint may take now, oldest due first across endpoints.
+
+    Each endpoint is asked on its own for at most the room its cap leaves (and, with strict
+    ordering, only for the head of each subject), so an endpoint whose messages cannot be sent
+    now (at its cap, or its subjects waiting behind a head) never hides the others' messages.
+    """
+    m, e = webhook_messages.c, webhook_endpoints.c
+    endpoints = conn.execute(
+        select(e.id, e.strict_order, e.max_in_flight).where(e.state == "active")
+    ).all()
+    if not endpoints:
+        return []
+    in_flight: dict[str, int] = {
+        str(endpoint_id): int(count)
+        for endpoint_id, count in conn.execute(
+            select(m.endpoint_id, func.count())
+            .where(m.state == "pending", m.lease_until >= now)
+            .group_by(m.endpoint_id)
+        )
+    }
+    older = webhook_messages.alias("older")
+    found: list[Any] = []
+    for endpoint in endpoints:
+        room = min(limit, (endpoint.max_in_flight or default_cap) - in_flight.get(endpoint.id, 0))
+        if room <= 0:
+            continue
+        query = (
+            select(m.id, m.next_at)
+            .where(m.endpoint_id == endpoint.id, m.state == "pending", m.next_at <= now, free)
+            .order_by(m.next_at, m.id)
+            .limit(room)
+        )
+        if endpoint.strict_order:
+            ahead = (
+                select(older.c.id)
+                .where(
+                    older.c.endpoint_id == m.endpoint_id,
+                    older.c.subject == m.subject,
+                    older.c.id < m.id,
+                    older.c.state == "pending",
+                )
+                .exists()
+            )
+            query = query.where(~ahead)
+        found.extend(conn.execute(query).all())
+    found.sort(key=lambda row: (row.next_at, row.id))
+    return found[:limit]
+
+
+def _leased(conn: Connection, chosen: list[int], token: str, now: float) -> list[Claimed]:
+    """The messages this claim's token holds, with what sending them needs."""
+    m, e = webhook_messages.c, webhook_endpoints.c
     leased = conn.execute(
         select(webhook_messages).where(m.id.in_(chosen), m.lease_token == token).order_by(m.id)
     ).all()
@@ -179,23 +207,6 @@ def claim_due(
             )
         )
     return out
-
-
-def _strict_heads(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The oldest pending message of each (endpoint, subject)."""
-    m = webhook_messages.c
-    unique = sorted(set(keys))
-    heads: dict[tuple[str, str], int] = {}
-    for start in range(0, len(unique), 200):
-        chunk = unique[start : start + 200]
-        rows = conn.execute(
-            select(m.endpoint_id, m.subject, func.min(m.id))
-            .where(m.state == "pending", tuple_(m.endpoint_id, m.subject).in_(chunk))
-            .group_by(m.endpoint_id, m.subject)
-        )
-        for endpoint_id, subject, head in rows:
-            heads[(endpoint_id, subject)] = int(head)
-    return heads
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,7 @@ webhook_messages = Table(
     UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_endpoint_event"),
     Index("ix_webhook_messages_due", "state", "next_at"),
     Index("ix_webhook_messages_subject", "endpoint_id", "subject", "id"),
+    Index("ix_webhook_messages_endpoint_due", "endpoint_id", "state", "next_at"),
     sqlite_autoincrement=True,
 )
 

@@ -273,3 +273,30 @@ async def test_messages_are_recorded_once_per_subscription(hooks: WebhookHub) ->
     assert await hooks.hub.engine.db.read(rows) == 50
     assert len({r.msg_id for r in receiver.received}) == 50
     assert time.time() > 0
+
+
+async def test_a_hanging_endpoint_does_not_starve_the_others(
+    sqlite_url: str, make_hub: HubFactory
+) -> None:
+    # The hanging endpoint's backlog is older than the healthy one's message and larger than a
+    # claim looks at; its attempts only end at `timeout_s`, far beyond the wait below.
+    hooks = await make_hub(sqlite_url, concurrency=8, timeout_s=60, lease_s=61)
+    hang = asyncio.Event()
+    try:
+        stuck = await hooks.receiver(lambda request, nth: Reply(hold=hang))
+        hanging = await hooks.subscribe(stuck, ["order.*"], max_in_flight=2)
+        healthy = await hooks.receiver()
+        await hooks.subscribe(healthy, ["invoice.posted"])
+        ordered = await hooks.receiver(lambda request, nth: Reply(hold=hang))
+        strict = await hooks.subscribe(ordered, ["shipment.*"], strict_ordering=True)
+        for n in range(60):
+            await hooks.emit("order.accepted", f"order:H{n}", order_id=f"H{n}")
+            await hooks.emit("shipment.confirmed", "shipment:one", n=n)
+        await until(lambda: _count(stuck, 2), what="the hanging endpoint's cap in flight")
+        await hooks.emit("invoice.posted", "invoice:1", invoice_id="1")
+        await until(lambda: _count(healthy, 1), timeout=30, what="the healthy delivery")
+        assert await attempts(hooks, hanging["id"]) == [], "no hanging attempt has ended yet"
+        assert await attempts(hooks, strict["id"]) == []
+        assert len(stuck.received) == 2 and len(ordered.received) == 1
+    finally:
+        hang.set()
