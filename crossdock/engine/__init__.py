@@ -9,7 +9,8 @@ from a submodule (an import-linter contract in pyproject.toml checks it). What i
 - append: `prepare` + `insert_prepared` (or `insert_events`) inside a caller's transaction;
 - units of work: a consumer's `Batch` (write the flow's rows, emit events, acknowledge the batch:
   one commit) and a request's `Batched` (rows and events of concurrent requests, one group commit);
-- consumers (`Subscription`, `Handler`, `Reject`, `Unavailable`, `Failed`, `Backoff`), dead letters
+- consumers (`Subscription`, `Handler`, `Reject`, `RetryAfter`, `Unavailable`, `Failed`, `Backoff`;
+  groups added and removed while running: `Engine.add_group`, `Engine.remove_group`), dead letters
   and replay (`DeadLetter`, `list_dead`, `get_dead`, `replay_dead`, `replay_dead_many`), schedules
   (`Schedule`), rate limits (`Limiter`, `TokenBucket`, `SharedTokenBucket`, `background`);
 - the database handle (`Database`, `Dialect`, `one_shot_engine`…) and the engine's tables that
@@ -24,6 +25,7 @@ from crossdock.engine.consumers import (
     Failed,
     Handler,
     Reject,
+    RetryAfter,
     Subscription,
 )
 from crossdock.engine.core import (
@@ -109,6 +111,7 @@ __all__ = [
     "Position",
     "Prepared",
     "Reject",
+    "RetryAfter",
     "Schedule",
     "SchemaMissing",
     "SharedTokenBucket",

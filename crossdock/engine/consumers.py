@@ -10,6 +10,8 @@ the dead letters. Raising `Unavailable` says a system the handler needs is down 
 open): the partitions of the batch pause for `retry_after_s` with their cursors where they were,
 then the same events come again in one batch — no attempt is counted and no event is handed over
 alone, so an outage of any length neither buries events nor slows the drain afterwards.
+Failing with `RetryAfter(message, delay_s)` counts an attempt whose retry waits the delay it gives
+(a receiver's `Retry-After`) instead of the group's backoff.
 
 Writes to the hub's own database go through `batch.write(fn)`: `fn(conn)` runs in the transaction
 that acknowledges the batch, so the writes and the acknowledgement commit together or not at all.
@@ -41,6 +43,15 @@ class Failed(CrossdockError):
     """A failure given as a message to `Batch.fail`."""
 
 
+class RetryAfter(CrossdockError):
+    """A failed attempt whose next attempt waits `delay_s` (a receiver's `Retry-After`, say)
+    instead of the group's backoff; it counts as an attempt like any failure."""
+
+    def __init__(self, message: str, delay_s: float) -> None:
+        super().__init__(message)
+        self.delay_s = max(0.0, delay_s)
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A consumer group: which event types it takes, its handler, lane and failure policy."""
@@ -53,12 +64,16 @@ class Subscription:
     max_attempts: int = 8
     backoff: Backoff = field(default_factory=Backoff)
     start_at: str = "beginning"  # or "latest": skip what was appended before the group existed
+    max_leases: int | None = None  # leases (partitions claimed together, or a parked subject)
+    # the group may hold at once across every process; None: no cap
 
     def __post_init__(self) -> None:
         if not self.group:
             raise ValueError("group: must not be empty")
         if not self.types:
             raise ValueError(f"{self.group}: subscribe to at least one event type")
+        if self.max_leases is not None and self.max_leases < 1:
+            raise ValueError(f"{self.group}: max_leases must be >= 1")
         if self.batch_size < 1 or self.max_attempts < 1:
             raise ValueError(f"{self.group}: batch_size and max_attempts must be >= 1")
         if self.start_at not in ("beginning", "latest"):

@@ -34,7 +34,7 @@ from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
 from crossdock.engine.limits import Limiter
 from crossdock.engine.observer import NullObserver, Observer
-from crossdock.engine.progress import ensure_cursors, has_work, insert_ignore
+from crossdock.engine.progress import ensure_cursors, forget_group, has_work, insert_ignore
 from crossdock.engine.schedules import Schedule, fire_due
 from crossdock.engine.tables import cursors, engine_meta, events, parked_events
 from crossdock.engine.wakeup import LocalWakeups, Notifier, listen_postgres
@@ -164,7 +164,8 @@ class Engine:
                     c, self.db.dialect, s.group, self.partitions, s.start_at
                 )
             )
-        if workers and self.subscriptions:
+        # Groups may be added while running (`add_group`): the workers start even without one.
+        if workers:
             self._dispatcher = Dispatcher(
                 db=self._db,
                 writer=self._writer,
@@ -200,6 +201,35 @@ class Engine:
             groups=sorted(self.subscriptions),
             workers=workers,
         )
+
+    async def add_group(self, subscription: Subscription) -> Subscription:
+        """Subscribe a consumer group while the engine runs (groups created at run time, such
+        as one per webhook endpoint); before `start`, the same as `subscribe`. Its cursors are
+        created first, so a group starting at `latest` takes every event appended after this
+        returns."""
+        if self._writer is None:
+            return self.subscribe(subscription)
+        if subscription.group in self.subscriptions:
+            raise ValueError(f"consumer group {subscription.group!r} is already subscribed")
+        if subscription.lane not in self.lanes:
+            raise ValueError(f"{subscription.group}: unknown lane {subscription.lane!r}")
+        await self.writer.submit(
+            lambda c: ensure_cursors(
+                c, self.db.dialect, subscription.group, self.partitions, subscription.start_at
+            )
+        )
+        self.subscriptions[subscription.group] = subscription
+        if self._dispatcher is not None:
+            self._dispatcher.serve(subscription.lane)
+        return subscription
+
+    async def remove_group(self, group: str, *, forget: bool = False) -> None:
+        """Stop consuming for `group` in this process (a batch being handled finishes); with
+        `forget`, also drop its cursors and parked events everywhere (its dead letters stay as
+        history)."""
+        self.subscriptions.pop(group, None)
+        if forget:
+            await self.writer.submit(lambda c: forget_group(c, group))
 
     def _agree_partitions(self, conn: Connection) -> int:
         if not inspect(conn).has_table("engine_meta"):

@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection
 
-from crossdock.engine.consumers import Batch, Reject, Subscription
+from crossdock.engine.consumers import Batch, Reject, RetryAfter, Subscription
 from crossdock.engine.database import Database
 from crossdock.engine.envelope import Event, format_time, utcnow
 from crossdock.engine.log import insert_events
@@ -147,21 +147,33 @@ class Dispatcher:
         self._owner = owner
         self._clock = clock
         self._tasks: list[asyncio.Task[None]] = []
+        self._serving: set[str] = set()
         self._stopping = asyncio.Event()
         self.stats = stats or Stats()
         self._observer: Observer = observer or NullObserver()
 
     def start(self) -> None:
         for lane in self._lanes.values():
-            groups = [s.group for s in self._subs.values() if s.lane == lane.name]
-            if not groups:
-                continue
-            for slot in range(lane.concurrency):
-                self._tasks.append(
-                    asyncio.create_task(
-                        self._lane_loop(lane, groups, slot), name=f"lane-{lane.name}-{slot}"
-                    )
-                )
+            self.serve(lane.name)
+
+    def serve(self, lane_name: str) -> None:
+        """Run the lane's tasks if it has groups and none run yet (a group added while running)."""
+        lane = self._lanes[lane_name]
+        if lane_name in self._serving or not self._groups(lane):
+            return
+        self._serving.add(lane_name)
+        for slot in range(lane.concurrency):
+            self._tasks.append(
+                asyncio.create_task(self._lane_loop(lane, slot), name=f"lane-{lane.name}-{slot}")
+            )
+
+    def _groups(self, lane: Lane) -> list[str]:
+        """The lane's groups now: groups may be added or removed while the engine runs."""
+        return [s.group for s in list(self._subs.values()) if s.lane == lane.name]
+
+    def _caps(self, groups: Sequence[str]) -> dict[str, int]:
+        caps = {g: self._subs[g].max_leases for g in groups if g in self._subs}
+        return {g: cap for g, cap in caps.items() if cap is not None}
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Let running batches finish (up to `grace_s`), then cancel."""
@@ -174,14 +186,16 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
+        self._serving.clear()
 
-    async def _lane_loop(self, lane: Lane, groups: list[str], slot: int) -> None:
+    async def _lane_loop(self, lane: Lane, slot: int) -> None:
         prefer_parked = slot % 2 == 1
         busy = False
         while not self._stopping.is_set():
             token = self._notifier.token()
+            groups = self._groups(lane)
             try:
-                busy = await self._work_once(lane, groups, prefer_parked, busy)
+                busy = bool(groups) and await self._work_once(lane, groups, prefer_parked, busy)
             except Exception:
                 log.exception("engine.worker_error", lane=lane.name)
                 busy = False
@@ -203,12 +217,13 @@ class Dispatcher:
         dialect = self._db.dialect
         # Together the lane's tasks can cover every partition in one round of claims.
         spread = max(1, self._partitions // lane.concurrency)
+        caps = self._caps(groups)
 
         def claim_and_read(conn: Connection) -> _Claimed | None:
-            claim = claim_partitions(conn, dialect, groups, lease, now, spread)
+            claim = claim_partitions(conn, dialect, groups, lease, now, spread, caps=caps)
             if claim is None:
                 return None
-            sub = self._subs[claim.group]
+            sub = self._subs[claim.group]  # a group removed meanwhile: its lease simply expires
             per_partition = max(1, sub.batch_size // len(claim.positions))
             scanned = read_claimed(conn, claim, per_partition, sub.types)
             return _Claimed(claim, per_partition, sub.types, *scanned)
@@ -221,7 +236,8 @@ class Dispatcher:
                     return True
             else:
                 subject = await self._writer.submit(
-                    lambda c: claim_subject(c, dialect, groups, lease, now), priority=lane.priority
+                    lambda c: claim_subject(c, dialect, groups, lease, now, caps=caps),
+                    priority=lane.priority,
                 )
                 if subject is not None:
                     await self._run_subject(subject, lane)
@@ -428,7 +444,8 @@ class Dispatcher:
             return True
         errors = [*history, self._error_record(attempt, error)]
         permanent = isinstance(error, Reject) or attempt >= sub.max_attempts
-        next_at = None if permanent else self._clock() + sub.backoff.delay(attempt)
+        delay = error.delay_s if isinstance(error, RetryAfter) else sub.backoff.delay(attempt)
+        next_at = None if permanent else self._clock() + delay
         plan.failures.append(_Failure(event, attempt, errors, next_at))
         log.warning(
             "engine.handler_failed",

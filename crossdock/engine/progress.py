@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,12 @@ def ensure_cursors(
     conn.execute(insert_ignore(dialect, cursors, rows))
 
 
+def forget_group(conn: Connection, group: str) -> None:
+    """Drop a group's cursors and parked events (a group that will not come back)."""
+    for table in (cursors, parked_subjects, parked_events):
+        conn.execute(delete(table).where(table.c.group_name == group))
+
+
 def _free(table: Table, now: Any) -> Any:
     return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
 
@@ -181,8 +187,13 @@ def claim_partitions(
     lease: Lease,
     now: float,
     limit: int,
+    *,
+    caps: Mapping[str, int] | None = None,
 ) -> PartitionClaim | None:
     """Lease up to `limit` partitions with unread events, all of one group, picked at random."""
+    groups = below_cap(conn, dialect, groups, caps, now)
+    if not groups:
+        return None
     candidates, claim = _claim_statements(dialect)
     rows = conn.execute(
         candidates, {"groups": list(groups), "now": now, "limit": limit * len(groups)}
@@ -218,9 +229,18 @@ def read_claimed(
 
 
 def claim_subject(
-    conn: Connection, dialect: Dialect, groups: Sequence[str], lease: Lease, now: float
+    conn: Connection,
+    dialect: Dialect,
+    groups: Sequence[str],
+    lease: Lease,
+    now: float,
+    *,
+    caps: Mapping[str, int] | None = None,
 ) -> SubjectClaim | None:
     """Lease the parked subject whose retry is most overdue."""
+    groups = below_cap(conn, dialect, groups, caps, now)
+    if not groups:
+        return None
     candidate = (
         select(parked_subjects.c.group_name, parked_subjects.c.subject)
         .where(
@@ -248,6 +268,48 @@ def claim_subject(
     if claimed.rowcount != 1:
         return None
     return SubjectClaim(row.group_name, row.subject, lease)
+
+
+def below_cap(
+    conn: Connection,
+    dialect: Dialect,
+    groups: Sequence[str],
+    caps: Mapping[str, int] | None,
+    now: float,
+) -> list[str]:
+    """`groups` without those holding as many live leases as their cap (`max_leases`), counted
+    over every process: each partition claim (one token) and each leased parked subject.
+
+    On PostgreSQL a transaction-scoped advisory lock per capped group (taken in name order) makes
+    concurrent claims of that group take turns, so two cannot both see room for one more lease;
+    it blocks no other statement."""
+    capped = sorted(g for g in groups if caps and g in caps)
+    if not capped:
+        return list(groups)
+    if dialect == "postgresql":
+        for group in capped:
+            conn.execute(
+                select(func.pg_advisory_xact_lock(func.hashtext(f"crossdock.engine.cap:{group}")))
+            )
+    held: dict[str, int] = dict.fromkeys(capped, 0)
+    live = (
+        (cursors, func.count(func.distinct(cursors.c.lease_token))),
+        (parked_subjects, func.count()),
+    )
+    for table, count in live:
+        rows = conn.execute(
+            select(table.c.group_name, count)
+            .where(
+                table.c.group_name.in_(capped),
+                table.c.lease_token.is_not(None),
+                table.c.lease_until >= now,
+            )
+            .group_by(table.c.group_name)
+        )
+        for group, leases in rows:
+            held[group] += int(leases)
+    assert caps is not None
+    return [g for g in groups if g not in held or held[g] < caps[g]]
 
 
 def renew_partitions(conn: Connection, claim: PartitionClaim, until: float) -> None:
