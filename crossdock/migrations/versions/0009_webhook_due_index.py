@@ -4,7 +4,7 @@ A claim asks each endpoint for the due messages its concurrency cap leaves room 
 endpoint that cannot take more (hanging, at its cap) never hides the others' messages; this index
 answers that question without scanning other endpoints' backlogs.
 
-Revision ID: 0009_webhooks_on_engine
+Revision ID: 0009_webhook_due_index
 Revises: 0003_webhooks
 Create Date: 2026-12-05
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_webhooks_on_engine"
+revision = "0009_webhook_due_index"
 down_revision = "0003_webhooks"
 branch_labels = None
 depends_on = None
