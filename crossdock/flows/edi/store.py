@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crossdock.engine import new_event_id
 from crossdock.flows.edi.tables import edi_file_chunks, edi_files
@@ -42,6 +43,7 @@ class EdiFile:
     size: int
     sha256: str
     interchange: str | None
+    group_control: str | None
     attempts: int
     next_attempt_at: float | None
     received_at: float
@@ -60,6 +62,7 @@ def _record(row: Any) -> EdiFile:
         size=int(row.size),
         sha256=row.sha256,
         interchange=row.interchange,
+        group_control=row.group_control,
         attempts=int(row.attempts),
         next_attempt_at=row.next_attempt_at,
         received_at=row.received_at,
@@ -96,21 +99,66 @@ def store_file(
     partner: str,
     direction: Direction,
     name: str,
-    spool: Path,
+    spool: Path | bytes,
     sha256: str,
     size: int,
     state: str,
     now: float,
     detail: dict[str, Any] | None = None,
     interchange: str | None = None,
+    group_control: str | None = None,
     file_id: str | None = None,
 ) -> tuple[EdiFile, bool]:
-    """Keep the file at ``spool``; answers the record and whether it is new (the same bytes
-    from the same partner, same direction, are the file already stored)."""
+    """Keep the file at ``spool`` (or those bytes); answers the record and whether it is new
+    (the same bytes from the same partner, same direction, are the file already stored)."""
     existing = find_by_content(conn, partner, direction, sha256)
     if existing is not None:
         return existing, False
     file_id = file_id or new_event_id()
+    try:
+        # A savepoint: another node storing the same bytes at the same moment wins, and this
+        # one answers its row.
+        with conn.begin_nested():
+            _insert(
+                conn,
+                file_id,
+                partner,
+                direction,
+                name,
+                spool,
+                sha256,
+                size,
+                state,
+                now,
+                detail,
+                interchange,
+                group_control,
+            )
+    except IntegrityError:
+        existing = find_by_content(conn, partner, direction, sha256)
+        if existing is None:
+            raise
+        return existing, False
+    found = get_file(conn, file_id)
+    assert found is not None
+    return found, True
+
+
+def _insert(
+    conn: Connection,
+    file_id: str,
+    partner: str,
+    direction: str,
+    name: str,
+    spool: Path | bytes,
+    sha256: str,
+    size: int,
+    state: str,
+    now: float,
+    detail: dict[str, Any] | None,
+    interchange: str | None,
+    group_control: str | None,
+) -> None:
     conn.execute(
         insert(edi_files).values(
             id=file_id,
@@ -121,6 +169,7 @@ def store_file(
             size=size,
             sha256=sha256,
             interchange=interchange,
+            group_control=group_control,
             attempts=0,
             next_attempt_at=now,
             received_at=now,
@@ -128,14 +177,16 @@ def store_file(
             detail=json.dumps(detail or {}),
         )
     )
+    if isinstance(spool, bytes):
+        for seq, start in enumerate(range(0, len(spool), CHUNK)):
+            data = spool[start : start + CHUNK]
+            conn.execute(insert(edi_file_chunks).values(file_id=file_id, seq=seq, data=data))
+        return
     with spool.open("rb") as f:
         seq = 0
         while chunk := f.read(CHUNK):
             conn.execute(insert(edi_file_chunks).values(file_id=file_id, seq=seq, data=chunk))
             seq += 1
-    found = get_file(conn, file_id)
-    assert found is not None
-    return found, True
 
 
 def chunks(conn: Connection, file_id: str) -> Iterator[bytes]:

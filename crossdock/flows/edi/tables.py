@@ -36,6 +36,7 @@ edi_files = Table(
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("interchange", String(9)),  # ISA13
+    Column("group_control", String(9)),  # GS06 of an outbound file (a 997's AK102 finds it)
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", Float),  # due for (re)processing or (re)sending; null: nothing due
     Column("received_at", Float, nullable=False),  # in: stored; out: recorded
@@ -47,6 +48,7 @@ edi_files = Table(
     Index("ix_edi_files_due", "direction", "next_attempt_at"),
     Index("ix_edi_files_list", "received_at", "id"),
     Index("ix_edi_files_partner_state", "partner", "state"),
+    Index("ix_edi_files_group", "partner", "direction", "group_control"),
 )
 
 edi_file_chunks = Table(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("interchange", sa.String(9)),
+        sa.Column("group_control", sa.String(9)),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("next_attempt_at", sa.Float),
         sa.Column("received_at", sa.Float, nullable=False),
@@ -39,6 +40,9 @@ def upgrade() -> None:
     op.create_index("ix_edi_files_due", "edi_files", ["direction", "next_attempt_at"])
     op.create_index("ix_edi_files_list", "edi_files", ["received_at", "id"])
     op.create_index("ix_edi_files_partner_state", "edi_files", ["partner", "state"])
+    op.create_index(
+        "ix_edi_files_group", "edi_files", ["partner", "direction", "group_control"]
+    )
     op.create_table(
         "edi_file_chunks",
         sa.Column("file_id", sa.String(36), primary_key=True),
@@ -65,6 +69,7 @@ def downgrade() -> None:
     op.drop_table("edi_control_numbers")
     op.drop_table("edi_interchanges")
     op.drop_table("edi_file_chunks")
+    op.drop_index("ix_edi_files_group", "edi_files")
     op.drop_index("ix_edi_files_partner_state", "edi_files")
     op.drop_index("ix_edi_files_list", "edi_files")
     op.drop_index("ix_edi_files_due", "edi_files")
