@@ -316,3 +316,46 @@ def counts(conn: Connection) -> dict[tuple[str, str], int]:
         )
     ).all()
     return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def count_files(
+    conn: Connection,
+    *,
+    partner: str | None = None,
+    state: str | None = None,
+    direction: str | None = None,
+) -> int:
+    """How many files match the filters of :func:`list_files`."""
+    query = select(func.count()).select_from(edi_files)
+    if partner is not None:
+        query = query.where(edi_files.c.partner == partner)
+    if state is not None:
+        query = query.where(edi_files.c.state == state)
+    if direction is not None:
+        query = query.where(edi_files.c.direction == direction)
+    return int(conn.execute(query).scalar_one())
+
+
+def page_of_files(
+    conn: Connection,
+    *,
+    partner: str | None,
+    state: str | None,
+    direction: str | None,
+    limit: int,
+    offset: int,
+) -> list[EdiFile]:
+    """One page of files, newest first, by position (the dashboard's numbered pages)."""
+    query = select(edi_files)
+    if partner is not None:
+        query = query.where(edi_files.c.partner == partner)
+    if state is not None:
+        query = query.where(edi_files.c.state == state)
+    if direction is not None:
+        query = query.where(edi_files.c.direction == direction)
+    rows = conn.execute(
+        query.order_by(edi_files.c.received_at.desc(), edi_files.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [_record(r) for r in rows]
