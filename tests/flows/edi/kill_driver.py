@@ -19,8 +19,13 @@ from crossdock.connectors.edi.envelope import IsaHeader
 from crossdock.connectors.edi.port import RemoteFile
 from crossdock.engine import Database
 from crossdock.flows.edi import store
-from crossdock.flows.edi.inbound import Outcome, Retrying, envelope_processor, poll_partner
-from crossdock.flows.edi.inbound import process_due
+from crossdock.flows.edi.inbound import (
+    Outcome,
+    Retrying,
+    envelope_processor,
+    poll_partner,
+    process_due,
+)
 from tests.flows.edi.support import partner
 
 
