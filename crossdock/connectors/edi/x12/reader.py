@@ -83,6 +83,9 @@ ISA_NOTE_CODES = (
     "020",
     "027",
 )
+MAX_MESSAGES = 20
+"""Envelope problems described per interchange (the note codes are always complete)."""
+
 SUPPORTED_VERSIONS = ("004010", "005010")
 """GS08 versions whose sets are validated (a suffix such as ``X098`` is allowed)."""
 
@@ -302,7 +305,10 @@ class _State:
             repetition = delimiters.repetition
             new = tuple.__new__
             for index, raw in enumerate(parts):
-                raw = raw.strip("\r\n")
+                # Line breaks and indentation between segments are layout, not data.
+                raw = raw.lstrip(" \t\r\n")
+                if raw[-1:] == "\r":
+                    raw = raw[:-1]
                 if not raw:
                     continue
                 values = raw.split(element)
@@ -338,7 +344,8 @@ class _State:
     def note(self, code: str, message: str) -> None:
         if code not in self.notes:
             self.notes.append(code)
-        self.messages.append(message)
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(message)
 
     def envelope(self, segment: Segment) -> Iterator[Event]:
         segment_id = segment.id
@@ -480,7 +487,7 @@ class _State:
             if pending.strip(" \t\r\n\x00"):
                 raise X12SyntaxError("data after the last IEA is not an interchange", "022")
             return
-        rest = pending.strip("\r\n \x00")
+        rest = pending.strip("\r\n \t\x00")
         if rest:
             # A last segment without its terminator.
             yield from self.envelope_or_set(rest)

@@ -315,6 +315,7 @@ SEGMENTS: Mapping[str, SegmentSpec] = {
             ),
             ("R0203", "P0304"),
         ),
+        SegmentSpec("NTE", (_e("363", "ID", 3, 3), _e("352", "AN", 1, 80, "M"))),
         SegmentSpec("N2", (_e("93", "AN", 1, 60, "M"), _e("93", "AN", 1, 60))),
         SegmentSpec("N3", (_e("166", "AN", 1, 55, "M"), _e("166", "AN", 1, 55))),
         SegmentSpec(
@@ -434,7 +435,8 @@ SEGMENTS: Mapping[str, SegmentSpec] = {
                 _e("328", "AN", 1, 30),
                 _e("326", "AN", 1, 45),
                 _e("367", "AN", 1, 30),
-                _e("373", "DT", 8, 8),
+                _e("324", "AN", 1, 22, name="seller's order number"),
+                _e("373", "DT", 8, 8, name="acknowledgment date"),
                 _e("640", "ID", 2, 2),
             ),
         ),
@@ -709,10 +711,11 @@ PO_850 = SetSpec(
         Loop("SAC", (Use("SAC", "M"), Use("CUR")), "O", 25),
         Use("ITD", "O", 99),
         Use("DTM", "O", 10),
+        Use("PID", "O", 200),
+        Use("PKG", "O", 200),
         Use("TD1", "O", 2),
         Use("TD5", "O", 12),
         Use("TD3", "O", 12),
-        Use("PKG", "O", 200),
         _N9_LOOP,
         _N1_LOOP,
         Loop(
@@ -865,6 +868,7 @@ INVOICE_810 = SetSpec(
     "IN",
     (
         Use("BIG", "M"),
+        Use("NTE", "O", 100),
         Use("CUR"),
         Use("REF", "O", 12),
         Use("PER", "O", 3),

@@ -181,7 +181,10 @@ def vary(
             parts[component - 1] = replace(parts[component - 1], **fixed)  # type: ignore[arg-type]
             items[position - 1] = replace(target, components=tuple(parts))
         dictionary[segment_id] = replace(segment, elements=tuple(items))
-    body = _vary_body(spec.body, uses or {}, dict(insert or {}))
+    pending = dict(insert or {})
+    body = _vary_body(spec.body, uses or {}, pending)
+    if pending:
+        raise X12Error(f"vary: no place {sorted(pending)} in set {spec.id}")
     return SetSpec(spec.id, spec.name, spec.functional_id, body, dictionary, spec.hierarchical)
 
 
@@ -211,16 +214,17 @@ def _vary_body(
 ) -> tuple[Use | Loop, ...]:
     result: list[Use | Loop] = []
     for node in body:
+        # An insertion applies once, at the outermost match (a loop before its trigger).
+        before = insert.pop(f"before:{node.id}", None)
+        after = insert.pop(f"after:{node.id}", None)
         if isinstance(node, Loop):
             node = replace(node, body=_vary_body(node.body, uses, insert))
         changes = uses.get(node.id)
         if changes:
             node = replace(node, **{key: changes[key] for key in changes})  # type: ignore[arg-type]
-        before = insert.get(f"before:{node.id}")
         if before is not None:
             result.append(before)
         result.append(node)
-        after = insert.get(f"after:{node.id}")
         if after is not None:
             result.append(after)
     return tuple(result)
@@ -467,8 +471,12 @@ class _Walk:
                 if not top:
                     break
                 self.error("7", f"{segment.id} is not in its proper sequence", segment.id, loop_id)
-                self.index += 1
-                continue
+                earlier = _find(body, segment.id, 0)
+                if earlier is None:
+                    self.index += 1
+                    continue
+                # Resume the walk at the out-of-place segment: one error, not one per segment.
+                found = cursor = earlier
             self._missing(body, counts, cursor, found, loop_id)
             cursor = found
             node = body[found]
