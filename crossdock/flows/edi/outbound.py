@@ -68,15 +68,15 @@ def record_outbound(
     unknown = [s for s in sets if s not in partner.send]
     if unknown:
         raise CrossdockError(f"partner {name} does not receive {', '.join(unknown)}")
+    # An interchange without sets (a TA1) uses no group or set number, so those stay gap-free.
+    first = allocate(conn, name, "st", len(sets), now=now) if sets else 0
     numbers = ControlNumbers(
         interchange=allocate(conn, name, "isa", now=now),
-        group=allocate(conn, name, "gs", now=now),
-        sets=tuple(
-            range(first := allocate(conn, name, "st", len(sets), now=now), first + len(sets))
-        ),
+        group=allocate(conn, name, "gs", now=now) if sets else 0,
+        sets=tuple(range(first, first + len(sets))),
     )
     data = build(numbers)
-    file_name = f"{name}-{'-'.join(sets)}-{numbers.isa13}.x12"
+    file_name = f"{name}-{'-'.join(dict.fromkeys(sets)) or 'TA1'}-{numbers.isa13}.x12"
     record, _ = store.store_file(
         conn,
         partner=name,
@@ -89,7 +89,7 @@ def record_outbound(
         now=now,
         detail={**(detail or {}), "sets": sets, "st": list(numbers.sets)},
         interchange=numbers.isa13,
-        group_control=str(numbers.group),
+        group_control=str(numbers.group) if sets else None,
     )
     log.info("edi.queued", partner=name, file_id=record.id, interchange=numbers.isa13)
     return record
@@ -154,13 +154,15 @@ async def _send_one(
     def done(conn: Connection) -> None:
         now = clock()
         ack = partner.acknowledgement
+        # A 997 answers business sets; a 997 or a TA1 is never acknowledged itself.
+        expects_997 = ack.required and any(s != "997" for s in file.detail.get("sets", []))
         receipt = {"receipt": sent.receipt} if sent.receipt else {}
         store.set_state(
             conn,
             file.id,
             "sent",
             now=now,
-            next_attempt_at=now + ack.within_h * 3600 if ack.required else None,
+            next_attempt_at=now + ack.within_h * 3600 if expects_997 else None,
             detail={**file.detail, "sent_at": now, **receipt},
         )
 
