@@ -12,7 +12,7 @@ from crossdock.config import Config, sqlalchemy_url
 from crossdock.connectors.edi.transports import open_transport
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
-from crossdock.flows.edi.documents import sets_handler
+from crossdock.flows.edi.documents import documents as edi_documents_of
 from crossdock.flows.edi.events import subscription as edi_documents
 from crossdock.flows.edi.service import EdiService
 from crossdock.flows.inventory import register as register_inventory
@@ -101,7 +101,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     edi = None
     if flows and cfg.edi.partners:
         transports = {name: open_transport(name, p) for name, p in cfg.edi.partners.items()}
-        sets = sets_handler(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
+        sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
         edi = EdiService(cfg.edi, engine.db, transports, sets)
         engine.subscribe(edi_documents(cfg.edi, time.time))
     return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)

@@ -1,12 +1,17 @@
-"""X12 documents of a trading partner: the interchange around outbound sets, and what an inbound
-interchange's sets do (an 850 becomes an order through the intake every channel uses, a 997
-settles the group of ours it answers), with the 997 (or TA1) answer queued in the same
-transaction.
+"""X12 documents of a trading partner: the interchange around outbound sets, and the two
+phases of an inbound interchange once its envelope is accepted.
 
-An interchange is read whole before anything is done with it, so a syntax error late in a file
-imports nothing: the file is rejected with a TA1 naming the fault. A set with segment or element
-errors is rejected on its own (its AK3/AK4 in the 997, an exception naming them) while the good
-sets of the group go on.
+1. Parse (``received`` → ``parsed``): the interchange is read whole and answered: a 997 per
+   group (AK2 per set, AK3/AK4 naming the segment and element of each error) is queued in the
+   same transaction. A set with errors is rejected on its own, named in an exception, while the
+   good sets of the group go on. A broken envelope imports nothing: a TA1 is queued and the file
+   is rejected.
+2. Apply (``parsed`` → ``processed``): each accepted 850 becomes an order through the intake
+   every channel uses (idempotency key ``edi:<partner>:<PO>``, so a re-sent PO makes no second
+   order), each 997 settles the group of ours it answers.
+
+Apart, so that the partner gets its 997 even while the business side keeps failing; each phase
+is one transaction, so each happens exactly once.
 """
 
 from __future__ import annotations
@@ -42,12 +47,11 @@ from crossdock.connectors.edi.x12 import (
 )
 from crossdock.connectors.edi.x12.mapping import MappingError, MappingProfile, order_from_850
 from crossdock.flows.edi import store
-from crossdock.flows.edi.inbound import ACTIONS, OWNER, Outcome, SetsHandler
+from crossdock.flows.edi.inbound import ACTIONS, OWNER, Documents, Outcome
 from crossdock.flows.edi.outbound import ControlNumbers, record_outbound
 from crossdock.flows.edi.outbound import acknowledge as settle
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.order_to_cash.accept import accept, intake
-from crossdock.model import Order
 
 log = structlog.get_logger("crossdock.edi")
 
@@ -157,92 +161,60 @@ def _set_errors(result: SetResult) -> str:
     return "; ".join(parts) or "rejected"
 
 
-def sets_handler(partners: dict[str, EdiPartner], *, partitions: Callable[[], int]) -> SetsHandler:
-    """What an accepted interchange's sets do (see the module's docstring); ``partitions``
+def _read(
+    conn: Connection, file: store.EdiFile, partner: EdiPartner
+) -> tuple[list[TransactionSet], list[GroupReport], list[str]]:
+    """The interchange read whole: its accepted sets, the reports of its groups (for the 997),
+    and its rejected sets described. Raises X12SyntaxError when the envelope is broken."""
+    accepted: list[TransactionSet] = []
+    reports: list[GroupReport] = []
+    rejected: list[str] = []
+    for event in parse(store.chunks(conn, file.id)):
+        if isinstance(event, SetRead):
+            ts = event.transaction_set
+            if ts.result is not None and not ts.result.accepted:
+                rejected.append(f"{ts.id} {ts.control_number}: {_set_errors(ts.result)}")
+            else:
+                accepted.append(ts)
+        elif isinstance(event, GroupEnd):
+            if event.group.functional_id != "FA":  # a 997 is never acknowledged
+                reports.append(event.report)
+        elif isinstance(event, InterchangeEnd) and not event.report.accepted:
+            raise X12SyntaxError(
+                "; ".join(event.report.messages) or "interchange envelope in error",
+                event.report.note_codes[0],
+                event.interchange.control_number,
+            )
+    return accepted, reports, rejected
+
+
+def _problems(conn: Connection, file: store.EdiFile, problems: list[str], now: float) -> None:
+    open_exception(
+        conn,
+        type="edi_set_rejected",
+        owner=OWNER,
+        subject=f"edi-file:{file.id}",
+        reason=f"partner {file.partner}, file {file.name}: " + "; ".join(problems),
+        actions=ACTIONS,
+        now=now,
+    )
+
+
+def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int]) -> Documents:
+    """The two phases of an accepted interchange (see the module's docstring); ``partitions``
     answers the engine's partition count (agreed when it starts), for the orders' events."""
 
-    def handle(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
+    def parse_phase(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
         name = file.partner
         partner = partners[name]
-        profile = profile_of(partner)
-        orders: list[tuple[str, Order]] = []
-        acks: list[tuple[str, Any]] = []
-        reports: list[GroupReport] = []
-        rejected: list[str] = []
-        refused: list[str] = []
+        when = datetime.fromtimestamp(now, UTC)
         try:
-            for event in parse(store.chunks(conn, file.id)):
-                if isinstance(event, SetRead):
-                    ts = event.transaction_set
-                    label = f"{ts.id} {ts.control_number}"
-                    if ts.result is not None and not ts.result.accepted:
-                        rejected.append(f"{label}: {_set_errors(ts.result)}")
-                    elif ts.id not in partner.receive:
-                        refused.append(f"{label}: the profile does not receive {ts.id}")
-                    elif ts.id == "850":
-                        try:
-                            orders.append(
-                                (label, order_from_850(ts, partner=name, profile=profile))
-                            )
-                        except MappingError as exc:
-                            refused.append(f"{label}: {exc}")
-                    elif ts.id == "997":
-                        acks.append((label, read_997(ts)))
-                elif isinstance(event, GroupEnd):
-                    if event.group.functional_id != "FA":  # a 997 is never acknowledged
-                        reports.append(event.report)
-                elif isinstance(event, InterchangeEnd) and not event.report.accepted:
-                    raise X12SyntaxError(
-                        "; ".join(event.report.messages) or "interchange envelope in error",
-                        event.report.note_codes[0],
-                        event.interchange.control_number,
-                    )
+            accepted, reports, rejected = _read(conn, file, partner)
         except X12SyntaxError as exc:
-            _queue_ta1(
-                conn,
-                name,
-                partner,
-                ta1(exc, when=datetime.fromtimestamp(now, UTC)),
-                now=now,
-                about=file.id,
-            )
+            _queue_ta1(conn, name, partner, ta1(exc, when=when), now=now, about=file.id)
             return Outcome("rejected", f"TA1 {exc.note_code}: {exc}")
         except X12Error as exc:
             return Outcome("rejected", str(exc))
-
-        created = replayed = 0
-        for label, order in orders:
-            [answer] = accept(
-                conn,
-                [
-                    intake(
-                        order, f"edi:{name}:{order.external_ref}", None, f"edi:{name}", partitions()
-                    )
-                ],
-            )
-            if answer.conflict is not None:
-                refused.append(f"{label}: PO {order.external_ref}: {answer.conflict}")
-            elif answer.replayed:
-                replayed += 1
-            else:
-                created += 1
-        for label, fa in acks:
-            verdicts = [
-                f"{s.set_id} {s.control_number}: {s.status}"
-                + (f" ({'; '.join(e.message for e in s.errors)})" if s.errors else "")
-                for s in fa.sets
-                if not s.accepted
-            ]
-            found = settle(
-                conn,
-                name,
-                fa.group_control_number,
-                accepted=fa.status in ("A", "E"),
-                errors=verdicts or [f"AK9 {fa.status} {','.join(fa.codes)}".strip()],
-                now=now,
-            )
-            if found is None:
-                refused.append(f"{label}: answers group {fa.group_control_number}, none of ours")
         if reports and "997" in partner.send:
             version = partner.version
 
@@ -259,27 +231,73 @@ def sets_handler(partners: dict[str, EdiPartner], *, partitions: Callable[[], in
                 now=now,
                 detail={"answers": file.id},
             )
-        problems = rejected + refused
-        if problems:
-            open_exception(
-                conn,
-                type="edi_set_rejected",
-                owner=OWNER,
-                subject=f"edi-file:{file.id}",
-                reason=f"partner {name}, file {file.name}: " + "; ".join(problems),
-                actions=ACTIONS,
-                now=now,
-            )
+        if rejected:
+            _problems(conn, file, rejected, now)
+        detail = {"sets": len(accepted) + len(rejected), "rejected_sets": len(rejected)}
+        if not accepted:
+            return Outcome("rejected", "; ".join(rejected) or "no transaction set", detail)
+        return Outcome("parsed", "; ".join(rejected) or None, detail)
+
+    def apply_phase(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+        name = file.partner
+        partner = partners[name]
+        profile = profile_of(partner)
+        accepted, _, _ = _read(conn, file, partner)
+        refused: list[str] = []
+        created = replayed = acks = 0
+        for ts in accepted:
+            label = f"{ts.id} {ts.control_number}"
+            if ts.id not in partner.receive:
+                refused.append(f"{label}: the profile does not receive {ts.id}")
+            elif ts.id == "850":
+                try:
+                    order = order_from_850(ts, partner=name, profile=profile)
+                except MappingError as exc:
+                    refused.append(f"{label}: {exc}")
+                    continue
+                key = f"edi:{name}:{order.external_ref}"
+                [answer] = accept(conn, [intake(order, key, None, f"edi:{name}", partitions())])
+                if answer.conflict is not None:
+                    refused.append(f"{label}: PO {order.external_ref}: {answer.conflict}")
+                elif answer.replayed:
+                    replayed += 1
+                else:
+                    created += 1
+            elif ts.id == "997":
+                fa = read_997(ts)
+                verdicts = [
+                    f"{s.set_id} {s.control_number}: {s.status}"
+                    + (f" ({'; '.join(e.message for e in s.errors)})" if s.errors else "")
+                    for s in fa.sets
+                    if not s.accepted
+                ]
+                found = settle(
+                    conn,
+                    name,
+                    fa.group_control_number,
+                    accepted=fa.status in ("A", "E"),
+                    errors=verdicts or [f"AK9 {fa.status} {','.join(fa.codes)}".strip()],
+                    now=now,
+                )
+                if found is None:
+                    refused.append(
+                        f"{label}: answers group {fa.group_control_number}, none of ours"
+                    )
+                else:
+                    acks += 1
+            else:
+                refused.append(f"{label}: the hub does not take {ts.id} from partners")
+        if refused:
+            _problems(conn, file, refused, now)
         detail = {
             "orders": created,
             "orders_again": replayed,
-            "acknowledgements": len(acks),
-            "rejected_sets": len(rejected),
+            "acknowledgements": acks,
             "refused_sets": len(refused),
         }
-        nothing_done = not (orders or acks) and bool(problems)
-        if nothing_done:
-            return Outcome("rejected", "; ".join(problems), detail)
-        return Outcome("processed", "; ".join(problems) or None, detail)
+        if refused and not (created or replayed or acks):
+            return Outcome("rejected", "; ".join(refused), detail)
+        reason = "; ".join(filter(None, [file.reason, *refused])) or None
+        return Outcome("processed", reason, detail)
 
-    return handle
+    return Documents(parse_phase, apply_phase)

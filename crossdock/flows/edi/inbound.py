@@ -54,14 +54,29 @@ class TransportGaveUp(CrossdockError):
 class Outcome:
     """A processor's verdict on a file."""
 
-    state: Literal["processed", "rejected"]
+    state: Literal["parsed", "processed", "rejected"]
     reason: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     interchange: str | None = None
 
 
 SetsHandler = Callable[[Connection, store.EdiFile, IsaHeader, float], Outcome]
-"""What follows the envelope check: the transaction sets of an accepted interchange."""
+"""What follows the envelope check: the transaction sets of an accepted interchange are read and
+answered (997/TA1); ``parsed`` or ``rejected``."""
+
+Applier = Callable[[Connection, store.EdiFile, float], Outcome]
+"""What a parsed file's accepted sets do (orders, acknowledgements); ``processed`` or
+``rejected``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Documents:
+    """The two phases after the envelope: read and answer, then apply. Apart, so that the 997
+    goes back even while the business side (the intake, a mapping) keeps failing."""
+
+    parse: SetsHandler
+    apply: Applier
+
 
 Processor = Callable[[Connection, store.EdiFile, float], Outcome]
 
@@ -150,15 +165,18 @@ async def poll_partner(
 
 
 def envelope_processor(
-    partners: dict[str, EdiPartner], sets: SetsHandler | None = None
+    partners: dict[str, EdiPartner], documents: Documents | None = None
 ) -> Processor:
     """The processor that checks an interchange's envelope against its partner's profile,
-    recognises a duplicate interchange control number, then hands the sets to ``sets``."""
+    recognises a duplicate interchange control number, then hands the sets to ``documents``:
+    a ``received`` file is parsed and answered, a ``parsed`` one applied."""
 
     def process(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
         partner = partners.get(file.partner)
         if partner is None:
             return Outcome("rejected", f"no partner {file.partner} in the configuration")
+        if file.state == "parsed" and documents is not None:
+            return documents.apply(conn, file, now)
         head = next(store.chunks(conn, file.id), b"")
         try:
             isa = read_isa(head)
@@ -185,9 +203,9 @@ def envelope_processor(
                 partner=file.partner, control=isa.control, file_id=file.id, at=now
             )
         )
-        if sets is None:
+        if documents is None:
             return Outcome("processed", interchange=isa.control)
-        outcome = sets(conn, file, isa, now)
+        outcome = documents.parse(conn, file, isa, now)
         return Outcome(outcome.state, outcome.reason, outcome.detail, isa.control)
 
     return process
@@ -258,6 +276,7 @@ def _process_one(
             )
             log.warning("edi.file_retry", file_id=file.id, attempts=attempts, error=error)
         return
+    parsed = outcome.state == "parsed"
     store.set_state(
         conn,
         file.id,
@@ -266,12 +285,15 @@ def _process_one(
         reason=outcome.reason,
         detail={**file.detail, **outcome.detail},
         interchange=outcome.interchange,
+        # A parsed file is due at once for its second phase, which has its own attempts.
+        next_attempt_at=now if parsed else None,
+        attempts=0 if parsed else None,
     )
     if outcome.state == "rejected":
         _exception(conn, file, outcome.reason or "rejected", now)
         log.warning("edi.file_rejected", file_id=file.id, partner=file.partner)
     else:
-        log.info("edi.file_processed", file_id=file.id, partner=file.partner)
+        log.info(f"edi.file_{outcome.state}", file_id=file.id, partner=file.partner)
 
 
 def _exception(conn: Connection, file: store.EdiFile, reason: str, now: float) -> None:

@@ -21,9 +21,9 @@ from crossdock.connectors.edi.port import EdiTransport
 from crossdock.engine import Database
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.inbound import (
+    Documents,
     Processor,
     Retrying,
-    SetsHandler,
     envelope_processor,
     poll_partner,
     process_due,
@@ -46,13 +46,13 @@ class EdiService:
     config: EdiConfig
     db: Database
     transports: Mapping[str, EdiTransport]
-    sets: SetsHandler | None = None
+    documents: Documents | None = None
     clock: Callable[[], float] = time.time
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
     def processor(self) -> Processor:
-        return envelope_processor(dict(self.config.partners), self.sets)
+        return envelope_processor(dict(self.config.partners), self.documents)
 
     async def run_once(self) -> None:
         """One round: pick up, process, send, check acknowledgements."""

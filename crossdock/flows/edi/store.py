@@ -1,9 +1,10 @@
 """The EDI file store: every file received or sent kept raw (a row and its bytes in chunks), with
 its state and the reason for it.
 
-Inbound states: ``received`` (stored, not yet handled) → ``parsed`` (envelopes read) →
-``processed`` | ``rejected`` (with the reason). Outbound: ``queued`` → ``sent`` → ``acknowledged``
-| ``ack_rejected`` | ``ack_overdue``, or ``failed`` when the transport gave up. A file is stored
+Inbound states: ``received`` (stored, not yet handled) → ``parsed`` (read whole, answered by
+its 997 or TA1) → ``processed`` (its sets applied) | ``rejected`` (with the reason).
+Outbound: ``queued`` → ``sent`` → ``acknowledged`` | ``ack_rejected`` | ``ack_overdue``, or
+``failed`` when the transport gave up. A file is stored
 from a spool file on disk in one transaction, chunk by chunk, so a large file never sits in memory
 and a crash leaves either the whole file or nothing.
 """
@@ -262,6 +263,7 @@ def set_state(
     next_attempt_at: float | None = None,
     detail: dict[str, Any] | None = None,
     interchange: str | None = None,
+    attempts: int | None = None,
 ) -> None:
     """Move a file to ``state`` with its reason; ``next_attempt_at`` null means nothing is due."""
     values: dict[str, Any] = {
@@ -274,6 +276,8 @@ def set_state(
         values["detail"] = json.dumps(detail)
     if interchange is not None:
         values["interchange"] = interchange
+    if attempts is not None:
+        values["attempts"] = attempts
     conn.execute(update(edi_files).where(edi_files.c.id == file_id).values(**values))
 
 

@@ -2,7 +2,7 @@
 file, for the kill -9 test: with a pause point it prints the point's name and blocks (on stdin)
 there, so the test kills it at that exact place; without, it runs one round and prints DONE.
 
-    python -m tests.flows.edi.kill_driver DB INBOUND OUTBOUND [fetch|stored|processing]
+    python -m tests.flows.edi.kill_driver DB INBOUND OUTBOUND [fetch|stored|parsing|applying]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert
 
 from crossdock.config.edi import DirectoryTransport
 from crossdock.connectors.edi.directory import DirectoryMailbox
@@ -20,12 +20,14 @@ from crossdock.connectors.edi.port import RemoteFile
 from crossdock.engine import Database
 from crossdock.flows.edi import store
 from crossdock.flows.edi.inbound import (
+    Documents,
     Outcome,
     Retrying,
     envelope_processor,
     poll_partner,
     process_due,
 )
+from crossdock.flows.edi.tables import edi_interchanges
 from tests.flows.edi.support import partner
 
 
@@ -62,15 +64,25 @@ async def main(db_path: str, inbound: str, outbound: str, pause: str) -> None:
     db = Database(f"sqlite:///{db_path}")
 
     def sets(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
-        if pause == "processing":
-            _pause("processing")  # inside the transaction that records the verdict
-        return Outcome(
-            "processed", detail={"bytes_seen": sum(map(len, store.chunks(conn, file.id)))}
+        if pause == "parsing":
+            _pause("parsing")  # inside the transaction that records the first verdict
+        return Outcome("parsed", detail={"bytes_seen": sum(map(len, store.chunks(conn, file.id)))})
+
+    def apply(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+        conn.execute(
+            insert(edi_interchanges).values(
+                partner="applied", control=file.id[-9:], file_id=file.id, at=now
+            )
         )
+        if pause == "applying":
+            _pause("applying")  # inside the transaction of the second phase, after its effect
+        return Outcome("processed")
 
     try:
         await poll_partner(db, "acme", PausingMailbox(acme.transport, pause), retrying=Retrying())
-        await process_due(db, envelope_processor({"acme": acme}, sets), retrying=Retrying())
+        processor = envelope_processor({"acme": acme}, Documents(sets, apply))
+        while await process_due(db, processor, retrying=Retrying()):
+            pass
     finally:
         db.close()
     print("DONE", flush=True)

@@ -16,7 +16,7 @@ from crossdock.connectors.edi.transports import open_transport
 from crossdock.connectors.edi.x12 import SetRead, load, parse
 from crossdock.engine import Database, events_table
 from crossdock.flows.edi import store
-from crossdock.flows.edi.documents import queue_sets, sets_handler
+from crossdock.flows.edi.documents import documents, queue_sets
 from crossdock.flows.edi.inbound import Retrying, envelope_processor, poll_partner, process_due
 from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.tables import orders
@@ -49,9 +49,11 @@ def customer(folders: dict[str, Path]) -> EdiPartner:
 async def _round(db: Database, customer: EdiPartner, now: float = 1_000.0) -> None:
     transport = open_transport("xyz", customer)
     await poll_partner(db, "xyz", transport, retrying=RETRYING, clock=lambda: now)
-    handler = sets_handler({"xyz": customer}, partitions=lambda: 8)
-    processor = envelope_processor({"xyz": customer}, handler)
-    await process_due(db, processor, retrying=RETRYING, clock=lambda: now)
+    handlers = documents({"xyz": customer}, partitions=lambda: 8)
+    processor = envelope_processor({"xyz": customer}, handlers)
+    # Read and answered, then applied: two transactions.
+    while await process_due(db, processor, retrying=RETRYING, clock=lambda: now):
+        pass
 
 
 def _outbound(db: Database) -> list[store.EdiFile]:

@@ -19,7 +19,7 @@ from crossdock.connectors.edi.x12 import load
 from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.edi import store
-from crossdock.flows.edi.documents import sets_handler
+from crossdock.flows.edi.documents import documents as edi_phases
 from crossdock.flows.edi.events import subscription as edi_documents
 from crossdock.flows.edi.service import EdiService
 from crossdock.flows.order_to_cash import register
@@ -93,7 +93,7 @@ async def test_850_in_then_997_855_856_810_out_over_sftp(
             config,
             engine.db,
             {"acme": open_transport("acme", acme)},
-            sets_handler({"acme": acme}, partitions=lambda: engine.partitions),
+            edi_phases({"acme": acme}, partitions=lambda: engine.partitions),
         )
         try:
             po = f"PO-{uid}"

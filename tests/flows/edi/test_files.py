@@ -18,6 +18,7 @@ from crossdock.connectors.edi.transports import open_transport
 from crossdock.engine import Database
 from crossdock.flows.edi import store
 from crossdock.flows.edi.inbound import (
+    Documents,
     Outcome,
     Retrying,
     TransportGaveUp,
@@ -142,7 +143,9 @@ async def test_a_failing_processor_is_retried_then_rejected(db: Database, tmp_pa
         calls.append(isa.control)
         raise RuntimeError("mapping table locked")
 
-    processor = envelope_processor({"acme": acme}, sets)
+    processor = envelope_processor(
+        {"acme": acme}, Documents(sets, lambda c, f, now: Outcome("processed"))
+    )
     assert await process_due(db, processor, retrying=RETRYING, clock=clock) == 1
     [file] = _files(db)
     assert (file.state, file.attempts) == ("received", 1)

@@ -1,6 +1,6 @@
 """kill -9 mid-file: a subprocess picking up and processing a partner's file is killed while
-fetching it, after storing it (before the partner's copy goes) and while processing it; after a
-restart the file is stored once and processed exactly once."""
+fetching it, after storing it (before the partner's copy goes), while parsing it and while
+applying it; after a restart the file is stored once and each phase's effect happened once."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _driver(db_file: Path, tmp_path: Path, pause: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("pause", ["fetch", "stored", "processing"])
+@pytest.mark.parametrize("pause", ["fetch", "stored", "parsing", "applying"])
 def test_killed_mid_file_is_processed_exactly_once_after_restart(
     db_file: Path, tmp_path: Path, pause: str
 ) -> None:
@@ -72,5 +72,6 @@ def test_killed_mid_file_is_processed_exactly_once_after_restart(
     ]
     assert files[0].detail == {"bytes_seen": len(data)}
     assert stored == data
-    assert len(interchanges) == 1
+    # One interchange recorded by the first phase, one effect of the second.
+    assert sorted(r.partner for r in interchanges) == ["acme", "applied"]
     assert list((tmp_path / "in").iterdir()) == []
