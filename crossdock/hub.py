@@ -102,7 +102,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     if flows and cfg.edi.partners:
         transports = {name: open_transport(name, p) for name, p in cfg.edi.partners.items()}
         sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
-        edi = EdiService(cfg.edi, engine.db, transports, sets)
+        edi = EdiService(cfg.edi, lambda: engine.db, transports, sets)
         engine.subscribe(edi_documents(cfg.edi, time.time))
     return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
 

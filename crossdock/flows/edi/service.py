@@ -44,7 +44,8 @@ class EdiService:
     """The partners' file loop over their transports."""
 
     config: EdiConfig
-    db: Database
+    db: Database | Callable[[], Database]
+    """The database, or how to get it (the engine's exists once it has started)."""
     transports: Mapping[str, EdiTransport]
     documents: Documents | None = None
     clock: Callable[[], float] = time.time
@@ -54,20 +55,25 @@ class EdiService:
     def processor(self) -> Processor:
         return envelope_processor(dict(self.config.partners), self.documents)
 
+    @property
+    def database(self) -> Database:
+        return self.db if isinstance(self.db, Database) else self.db()
+
     async def run_once(self) -> None:
         """One round: pick up, process, send, check acknowledgements."""
         retrying = retrying_of(self.config)
+        db = self.database
         for name, transport in self.transports.items():
             try:
-                await poll_partner(self.db, name, transport, retrying=retrying, clock=self.clock)
+                await poll_partner(db, name, transport, retrying=retrying, clock=self.clock)
             except CrossdockError as exc:  # its exception is open; the others go on
                 log.error("edi.poll_failed", partner=name, error=str(exc))
-        while await process_due(self.db, self.processor, retrying=retrying, clock=self.clock):
+        while await process_due(db, self.processor, retrying=retrying, clock=self.clock):
             pass
         await send_due(
-            self.db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
+            db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
         )
-        await check_acknowledgements(self.db, clock=self.clock)
+        await check_acknowledgements(db, clock=self.clock)
 
     async def _loop(self) -> None:
         while True:
