@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,8 @@ async def send_due(
         transport = transports.get(file.partner)
         partner = partners.get(file.partner)
         if transport is None or partner is None:
+            # Its partner left the configuration: say so rather than keep it queued forever.
+            await db.write(partial(_orphan, file, clock()))
             continue
         if await _send_one(db, file, transport, partner, retrying, clock, spool_dir):
             tried += 1
@@ -169,6 +172,20 @@ async def _send_one(
     await db.write(done)
     log.info("edi.sent", partner=file.partner, file_id=file.id)
     return True
+
+
+def _orphan(file: store.EdiFile, now: float, conn: Connection) -> None:
+    reason = f"partner {file.partner} is not in the configuration any more"
+    store.set_state(conn, file.id, "failed", now=now, reason=reason)
+    open_exception(
+        conn,
+        type="edi_send_failed",
+        owner=OWNER,
+        subject=f"edi-file:{file.id}",
+        reason=f"file {file.name}: {reason}",
+        actions=ACTIONS,
+        now=now,
+    )
 
 
 def _send_failed(

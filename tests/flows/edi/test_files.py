@@ -283,3 +283,16 @@ async def test_service_round_over_a_directory_drop(db: Database, tmp_path: Path)
     states = {(f.direction, f.state) for f in _files(db)}
     assert states == {("in", "processed"), ("out", "sent")}
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["acme-997-000000001.x12"]
+
+
+async def test_a_file_for_a_partner_no_longer_configured_fails_with_the_reason(
+    db: Database, tmp_path: Path
+) -> None:
+    (tmp_path / "out").mkdir()
+    acme = partner({"kind": "directory", "inbound": str(tmp_path), "outbound": str(tmp_path)})
+    db.write_sync(lambda c: record_outbound(c, "acme", acme, _builder, sets=["855"], now=1.0))
+    assert await send_due(db, {}, {}, retrying=RETRYING, clock=Clock()) == 0
+    [file] = _files(db, direction="out")
+    assert file.state == "failed"
+    assert file.reason == "partner acme is not in the configuration any more"
+    assert file.next_attempt_at is None
