@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -228,6 +228,12 @@ def _identity_problem(isa: IsaHeader, partner: EdiPartner) -> str | None:
     return None
 
 
+Write = Callable[[Callable[[Connection], None]], Awaitable[None]]
+"""Runs a write transaction that may append events: on a running hub, the engine's writer with
+``appends=True`` (on PostgreSQL, appends must hold the log's append lock so that no reader skips
+an event committed late)."""
+
+
 async def process_due(
     db: Database,
     processor: Processor,
@@ -235,11 +241,13 @@ async def process_due(
     retrying: Retrying,
     clock: Callable[[], float] = time.time,
     limit: int = 50,
+    write: Write | None = None,
 ) -> int:
     """Process the inbound files that are due; answers how many were handled."""
     files = await db.read(lambda c: store.due(c, "in", ("received", "parsed"), clock(), limit))
     for file in files:
-        await db.write(partial(_process_one, file, processor, retrying, clock))
+        work = partial(_process_one, file, processor, retrying, clock)
+        await (write(work) if write is not None else db.write(work))
     return len(files)
 
 

@@ -15,15 +15,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
+from sqlalchemy import Connection
 
 from crossdock.config.edi import EdiConfig
 from crossdock.connectors.edi.port import EdiTransport
-from crossdock.engine import Database
+from crossdock.engine import Database, Engine
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.inbound import (
     Documents,
     Processor,
     Retrying,
+    Write,
     envelope_processor,
     poll_partner,
     process_due,
@@ -32,6 +34,15 @@ from crossdock.flows.edi.outbound import check_acknowledgements, send_due
 from crossdock.retry import Backoff
 
 log = structlog.get_logger("crossdock.edi")
+
+
+def engine_writes(engine: Engine) -> Write:
+    """Processing transactions through the engine's writer: they append events (orders)."""
+
+    async def write(fn: Callable[[Connection], None]) -> None:
+        await engine.writer.submit(fn, appends=True)
+
+    return write
 
 
 def retrying_of(config: EdiConfig) -> Retrying:
@@ -48,6 +59,8 @@ class EdiService:
     """The database, or how to get it (the engine's exists once it has started)."""
     transports: Mapping[str, EdiTransport]
     documents: Documents | None = None
+    write: Write | None = None
+    """How processing transactions run (see :data:`~.inbound.Write`); default ``db.write``."""
     clock: Callable[[], float] = time.time
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -68,7 +81,9 @@ class EdiService:
                 await poll_partner(db, name, transport, retrying=retrying, clock=self.clock)
             except CrossdockError as exc:  # its exception is open; the others go on
                 log.error("edi.poll_failed", partner=name, error=str(exc))
-        while await process_due(db, self.processor, retrying=retrying, clock=self.clock):
+        while await process_due(
+            db, self.processor, retrying=retrying, clock=self.clock, write=self.write
+        ):
             pass
         await send_due(
             db, self.transports, self.config.partners, retrying=retrying, clock=self.clock

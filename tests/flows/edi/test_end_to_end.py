@@ -21,7 +21,7 @@ from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.edi import store
 from crossdock.flows.edi.documents import documents as edi_phases
 from crossdock.flows.edi.events import subscription as edi_documents
-from crossdock.flows.edi.service import EdiService
+from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.order_to_cash import register
 from crossdock.flows.tables import orders
 from crossdock.migrations import upgrade
@@ -94,6 +94,7 @@ async def test_850_in_then_997_855_856_810_out_over_sftp(
             engine.db,
             {"acme": open_transport("acme", acme)},
             edi_phases({"acme": acme}, partitions=lambda: engine.partitions),
+            write=engine_writes(engine),
         )
         try:
             po = f"PO-{uid}"
