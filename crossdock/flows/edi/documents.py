@@ -16,7 +16,7 @@ is one transaction, so each happens exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,12 +161,11 @@ def _set_errors(result: SetResult) -> str:
     return "; ".join(parts) or "rejected"
 
 
-def _read(
-    conn: Connection, file: store.EdiFile, partner: EdiPartner
-) -> tuple[list[TransactionSet], list[GroupReport], list[str]]:
-    """The interchange read whole: its accepted sets, the reports of its groups (for the 997),
-    and its rejected sets described. Raises X12SyntaxError when the envelope is broken."""
-    accepted: list[TransactionSet] = []
+def _read(conn: Connection, file: store.EdiFile) -> tuple[int, list[GroupReport], list[str]]:
+    """The interchange read whole, streamed: how many sets are accepted, the reports of its
+    groups (for the 997) and its rejected sets described. Raises X12SyntaxError when the
+    envelope is broken."""
+    accepted = 0
     reports: list[GroupReport] = []
     rejected: list[str] = []
     for event in parse(store.chunks(conn, file.id)):
@@ -175,7 +174,7 @@ def _read(
             if ts.result is not None and not ts.result.accepted:
                 rejected.append(f"{ts.id} {ts.control_number}: {_set_errors(ts.result)}")
             else:
-                accepted.append(ts)
+                accepted += 1
         elif isinstance(event, GroupEnd):
             if event.group.functional_id != "FA":  # a 997 is never acknowledged
                 reports.append(event.report)
@@ -186,6 +185,15 @@ def _read(
                 event.interchange.control_number,
             )
     return accepted, reports, rejected
+
+
+def _accepted_sets(conn: Connection, file: store.EdiFile) -> Iterator[TransactionSet]:
+    """The accepted sets of a parsed file, one at a time (its envelope was checked whole)."""
+    for event in parse(store.chunks(conn, file.id)):
+        if isinstance(event, SetRead):
+            result = event.transaction_set.result
+            if result is None or result.accepted:
+                yield event.transaction_set
 
 
 def _problems(conn: Connection, file: store.EdiFile, problems: list[str], now: float) -> None:
@@ -209,7 +217,7 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
         partner = partners[name]
         when = datetime.fromtimestamp(now, UTC)
         try:
-            accepted, reports, rejected = _read(conn, file, partner)
+            accepted, reports, rejected = _read(conn, file)
         except X12SyntaxError as exc:
             _queue_ta1(conn, name, partner, ta1(exc, when=when), now=now, about=file.id)
             return Outcome("rejected", f"TA1 {exc.note_code}: {exc}")
@@ -233,7 +241,7 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
             )
         if rejected:
             _problems(conn, file, rejected, now)
-        detail = {"sets": len(accepted) + len(rejected), "rejected_sets": len(rejected)}
+        detail = {"sets": accepted + len(rejected), "rejected_sets": len(rejected)}
         if not accepted:
             return Outcome("rejected", "; ".join(rejected) or "no transaction set", detail)
         return Outcome("parsed", "; ".join(rejected) or None, detail)
@@ -242,10 +250,9 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
         name = file.partner
         partner = partners[name]
         profile = profile_of(partner)
-        accepted, _, _ = _read(conn, file, partner)
         refused: list[str] = []
         created = replayed = acks = 0
-        for ts in accepted:
+        for ts in _accepted_sets(conn, file):
             label = f"{ts.id} {ts.control_number}"
             if ts.id not in partner.receive:
                 refused.append(f"{label}: the profile does not receive {ts.id}")
