@@ -5,12 +5,15 @@ the reason for it.
   page by page (``next`` is the cursor of the following page when this one is full).
 - ``GET /v1/edi/files/{id}`` (``ops:read``) — one file.
 - ``GET /v1/edi/files/{id}/content`` (``ops:read``) — its bytes as stored, streamed.
+- ``POST /v1/edi/files/{id}/retry`` (``ops:write``) — a rejected inbound file back to the phase
+  it stopped in, a failed outbound file back to the queue, with fresh attempts (audited).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -26,6 +29,7 @@ from crossdock.api.views import iso_time
 from crossdock.engine import Engine
 from crossdock.flows.edi import store
 from crossdock.flows.edi.tables import edi_file_chunks
+from crossdock.ops.audit import append_audit
 
 router = APIRouter(prefix="/v1/edi", tags=["edi"], route_class=StrictQueryRoute)
 
@@ -182,3 +186,34 @@ async def content(
         media_type="application/edi-x12",
         headers={"Content-Disposition": f'attachment; filename="{safe}"'},
     )
+
+
+@router.post("/files/{file_id}/retry", status_code=202, response_model=EdiFileView)
+async def retry(
+    file_id: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("ops:write"))],
+) -> EdiFileView:
+    """Try a rejected inbound file or a failed outbound one again, once its cause is fixed."""
+
+    def write(conn: Connection) -> store.EdiFile | None:
+        now = time.time()
+        found = store.retry(conn, file_id, now=now)
+        if found is not None:
+            append_audit(
+                conn,
+                actor=f"token:{principal.name}",
+                action="edi.file_retried",
+                subject=f"edi-file:{file_id}",
+                details={"state": found.state},
+                now=now,
+            )
+        return found
+
+    try:
+        found = await _engine(request).writer.submit(write)
+    except store.RetryRefused as exc:
+        raise Problem(409, "Conflict", str(exc), kind="conflict") from exc
+    if found is None:
+        raise Problem(404, "Not found", f"no EDI file {file_id}", kind="not-found")
+    return EdiFileView.of(found)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.flows.edi import store
+from crossdock.ops.audit import list_audit
 from tests.api.conftest import Api, serve_api
 from tests.flows.edi.support import interchange
 
@@ -116,3 +117,21 @@ async def test_dashboard_page_lists_files_with_state_and_reason(sqlite_api: Api)
     assert "1.x12" not in page.text  # filtered out
     everything = await api.client.get("/ui/edi")
     assert "1.x12" in everything.text and "2.x12" in everything.text
+
+
+async def test_retry_puts_a_rejected_file_back_and_is_audited(sqlite_api: Api) -> None:
+    api = sqlite_api
+    rejected = _keep(api, "acme", 1, 100.0, state="rejected")
+    received = _keep(api, "acme", 2, 200.0)
+    ops = api.auth("ops")
+    again = await api.client.post(f"/v1/edi/files/{rejected}/retry", headers=ops)
+    assert again.status_code == 202
+    assert (again.json()["state"], again.json()["attempts"]) == ("received", 0)
+    refused = await api.client.post(f"/v1/edi/files/{received}/retry", headers=ops)
+    assert refused.status_code == 409 and "only a rejected inbound" in refused.json()["detail"]
+    missing = await api.client.post("/v1/edi/files/nope/retry", headers=ops)
+    assert missing.status_code == 404
+    viewer = await api.client.post(f"/v1/edi/files/{rejected}/retry", headers=api.auth("viewer"))
+    assert viewer.status_code == 403
+    entries = api.hub.engine.db.read_sync(lambda c: list_audit(c, subject=f"edi-file:{rejected}"))
+    assert [(e.action, e.actor) for e in entries] == [("edi.file_retried", "token:ops")]

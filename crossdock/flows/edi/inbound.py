@@ -191,18 +191,21 @@ def envelope_processor(
                 edi_interchanges.c.control == isa.control,
             )
         ).scalar()
-        if first is not None:
+        if first == file.id:  # retried: its own interchange, recorded by an earlier attempt
+            pass
+        elif first is not None:
             return Outcome(
                 "rejected",
                 f"ISA13: duplicate interchange control number {isa.control} "
                 f"(first received in file {first})",
                 interchange=isa.control,
             )
-        conn.execute(
-            insert(edi_interchanges).values(
-                partner=file.partner, control=isa.control, file_id=file.id, at=now
+        if first is None:
+            conn.execute(
+                insert(edi_interchanges).values(
+                    partner=file.partner, control=isa.control, file_id=file.id, at=now
+                )
             )
-        )
         if documents is None:
             return Outcome("processed", interchange=isa.control)
         outcome = documents.parse(conn, file, isa, now)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crossdock.engine import new_event_id
+from crossdock.errors import CrossdockError
 from crossdock.flows.edi.tables import edi_file_chunks, edi_files
 
 CHUNK = 1 << 20
@@ -363,3 +364,38 @@ def page_of_files(
         .offset(offset)
     ).all()
     return [_record(r) for r in rows]
+
+
+class RetryRefused(CrossdockError):
+    """The file is not in a state a retry applies to."""
+
+
+def retry(conn: Connection, file_id: str, *, now: float) -> EdiFile | None:
+    """Put a ``rejected`` inbound file back in the phase it stopped in (``parsed`` when its
+    interchange was read and answered, else ``received``), or a ``failed`` outbound file back in
+    the queue, due now with fresh attempts. None when there is no such file; raises
+    :class:`RetryRefused` for a file in another state."""
+    found = get_file(conn, file_id)
+    if found is None:
+        return None
+    if found.direction == "in" and found.state == "rejected":
+        state = "parsed" if "sets" in found.detail else "received"
+    elif found.direction == "out" and found.state == "failed":
+        state = "queued"
+    else:
+        raise RetryRefused(
+            f"file {file_id} is {found.state}: only a rejected inbound file or a failed outbound "
+            "file is retried"
+        )
+    conn.execute(
+        update(edi_files)
+        .where(edi_files.c.id == file_id, edi_files.c.state == found.state)
+        .values(
+            state=state,
+            attempts=0,
+            next_attempt_at=now,
+            updated_at=now,
+            reason=f"retried after: {found.reason}",
+        )
+    )
+    return get_file(conn, file_id)

@@ -143,9 +143,7 @@ async def test_a_failing_processor_is_retried_then_rejected(db: Database, tmp_pa
         calls.append(isa.control)
         raise RuntimeError("mapping table locked")
 
-    processor = envelope_processor(
-        {"acme": acme}, Documents(sets, lambda c, f, now: Outcome("processed"))
-    )
+    processor = envelope_processor({"acme": acme}, Documents(sets, _applied))
     assert await process_due(db, processor, retrying=RETRYING, clock=clock) == 1
     [file] = _files(db)
     assert (file.state, file.attempts) == ("received", 1)
@@ -165,6 +163,17 @@ async def test_a_failing_processor_is_retried_then_rejected(db: Database, tmp_pa
     # The failed attempts' effects were rolled back: the interchange may come again.
     [opened] = db.read_sync(lambda c: list_exceptions(c, type="edi_file_rejected"))
     assert "gave up after 3 attempts" in opened.reason
+
+    # The cause fixed, an operator retries it: the same file, fresh attempts, processed once.
+    calls.clear()
+    db.write_sync(lambda c: store.retry(c, file.id, now=clock.now))
+    working = envelope_processor({"acme": acme}, Documents(_parsed, _applied))
+    while await process_due(db, working, retrying=RETRYING, clock=clock):
+        pass
+    [file] = _files(db)
+    assert (file.state, file.attempts) == ("processed", 1)
+    with pytest.raises(store.RetryRefused, match="is processed"):
+        db.write_sync(lambda c: store.retry(c, file.id, now=clock.now))
 
 
 async def test_server_down_is_retried_then_an_exception_nothing_received(
@@ -186,6 +195,14 @@ async def test_server_down_is_retried_then_an_exception_nothing_received(
     [opened] = db.read_sync(lambda c: list_exceptions(c, type="edi_transport"))
     assert opened.subject == "edi-partner:acme"
     assert "after 3 attempts" in opened.reason
+
+
+def _applied(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+    return Outcome("processed")
+
+
+def _parsed(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
+    return Outcome("parsed", detail={"sets": 1})
 
 
 def _builder(numbers: ControlNumbers) -> bytes:
