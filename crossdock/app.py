@@ -15,6 +15,7 @@ from crossdock import __version__
 from crossdock.api import openapi, problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.docs import mount_docs
+from crossdock.api.edi_routes import router as edi_router
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
@@ -54,6 +55,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(inventory_router)
     app.include_router(reconciliation_router)
+    app.include_router(edi_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(BodyLimitMiddleware, limits=hub.config.api.limits)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)

@@ -6,6 +6,8 @@ over its credit limit, orders for a product out of stock in the preferred wareho
 backordered), an unknown SKU, and malformed requests. The warehouse confirms each released order's
 shipment, some short. The demo ends when every order is final or waiting in the exceptions queue.
 `--serve` keeps the hub running afterwards; `--odoo-url …` uses a real Odoo instead of the sandbox.
+An EDI customer (X12 over a directory drop, `edi/acme/`) sends purchase orders (850) and receives
+997, 855, 856 and 810 back.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from crossdock.connectors.odoo import OdooOperations, StockSetting
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.hub import Hub, build_hub, migrate
 from crossdock.model import Customer
+from crossdock.sandbox.edi import EDI_CHANNEL, edi_partner_yaml, edi_purchase_orders, edi_received
 from crossdock.sandbox.seed import Catalogue, SeedCustomer, SeedProduct, seed
 from crossdock.server import Server as _Server
 
@@ -66,6 +69,7 @@ class DemoReport:
     replayed: int = 0
     orders: int = 0
     seconds: float = 0.0
+    edi: Counter[str] = field(default_factory=Counter)  # documents the EDI customer received
 
 
 def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config:
@@ -102,8 +106,13 @@ def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config
         "    fulfilment: [preferred, any_warehouse, split, backorder]\n"
         "    short_pick: cancel\n"
         "engine:\n  poll_interval_ms: 20\n  backoff_base_s: 0.2\n  backoff_max_s: 5\n"
+        + edi_partner_yaml(directory)
     )
     return load_config(path)
+
+
+EDI_ORDERS = 5
+"""Purchase orders the demo's EDI customer sends (X12 850 files)."""
 
 
 DEMO_CATALOGUE = Catalogue(
@@ -286,6 +295,20 @@ async def _settled(hub: Hub, expected: int) -> tuple[Counter[str], int]:
     return await hub.engine.db.read(read)
 
 
+async def _edi_invoiced(hub: Hub) -> int:
+    from sqlalchemy import func, select
+
+    from crossdock.flows.tables import orders
+
+    def read(conn: Any) -> int:
+        query = select(func.count()).where(
+            orders.c.channel == EDI_CHANNEL, orders.c.state == "invoiced"
+        )
+        return int(conn.execute(query).scalar_one())
+
+    return await hub.engine.db.read(read)
+
+
 async def run_demo(
     directory: Path,
     *,
@@ -303,6 +326,7 @@ async def run_demo(
     await hub.start()
     assert hub.erp is not None
     await seed_erp(hub.erp.operations)
+    edi_purchase_orders(directory, EDI_ORDERS, SKUS, random.Random(11))
     token = await hub.engine.writer.submit(
         lambda c: create_token(c, "demo", ["admin"], rate_per_s=1e6)
     )
@@ -327,7 +351,7 @@ async def run_demo(
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("", total=orders)
+            task = progress.add_task("", total=orders + EDI_ORDERS)
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 states, settled = await _settled(hub, orders)
@@ -336,10 +360,16 @@ async def run_demo(
                     completed=settled,
                     description=" ".join(f"{s}:{n}" for s, n in sorted(states.items())),
                 )
-                if settled >= orders:
+                if settled >= orders + EDI_ORDERS:
                     break
                 await asyncio.sleep(0.25)
         report.seconds = time.perf_counter() - started
+        # The last documents go out on the EDI loop's next rounds: one 810 per invoiced order.
+        for _ in range(40):
+            report.edi = edi_received(directory)
+            if report.edi["810"] >= await _edi_invoiced(hub):
+                break
+            await asyncio.sleep(0.25)
         stop.set()
         await warehouse
         report.states, _ = await _settled(hub, orders)
@@ -384,6 +414,10 @@ def print_report(report: DemoReport, directory: Path, console: Console) -> None:
         f"rejected requests: {dict(report.rejected)}\n"
         f"{report.orders} orders settled in {report.seconds:.1f} s "
         f"({report.orders / report.seconds if report.seconds else 0:.1f} orders/s)\n\n"
+        f"EDI customer acme (directory drop {directory / 'edi' / 'acme'}): {EDI_ORDERS} purchase "
+        "orders (850) sent; received "
+        + ", ".join(f"{count} {kind}" for kind, count in sorted(report.edi.items()))
+        + "\n\n"
         "Look closer:\n"
         f"  crossdock events tail -n 20 -c {directory / 'demo.yaml'}\n"
         f"  crossdock dlq list -c {directory / 'demo.yaml'}"

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
+from crossdock.connectors.edi.transports import open_transport
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
+from crossdock.flows.edi.documents import documents as edi_documents_of
+from crossdock.flows.edi.events import subscription as edi_documents
+from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
 from crossdock.migrations import upgrade
@@ -29,6 +34,7 @@ class Hub:
     erp: Erp | None = None
     ops: Observability = field(default_factory=Observability.from_config)
     flows: bool = False  # the business flows are subscribed (a node running workers)
+    edi: EdiService | None = None  # the EDI partners' file loop (a node running workers)
     _publishing: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
@@ -41,6 +47,8 @@ class Hub:
         await self.engine.start(workers=workers, scheduler=scheduler)
         if workers and self.webhooks is not None:
             await self.webhooks.start()
+        if workers and self.edi is not None:
+            self.edi.start()
         if workers and MULTIPROCESS_DIR is not None:
             self._publishing = asyncio.create_task(self.ops.publish_circuits(CIRCUITS_EVERY_S))
 
@@ -51,6 +59,8 @@ class Hub:
                 await self._publishing
         if self.webhooks is not None:
             await self.webhooks.stop()
+        if self.edi is not None:
+            await self.edi.stop()
         await self.engine.stop()
         if self.erp is not None:
             await self.erp.close()
@@ -88,7 +98,13 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         erp = connect_erp(cfg, ops.connectors, serve_sandbox=False)
     webhooks = WebhookService(cfg.webhooks, engine)
     webhooks.worker.on_result = log_delivery
-    return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows)
+    edi = None
+    if flows and cfg.edi.partners:
+        transports = {name: open_transport(name, p) for name, p in cfg.edi.partners.items()}
+        sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
+        edi = EdiService(cfg.edi, lambda: engine.db, transports, sets, write=engine_writes(engine))
+        engine.subscribe(edi_documents(cfg.edi, time.time))
+    return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
 
 
 def migrate(cfg: Config) -> None:

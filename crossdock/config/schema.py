@@ -49,6 +49,7 @@ from crossdock.config.channels import (
     default_channels,
 )
 from crossdock.config.database import DEFAULT_DATABASE_URL, DatabaseConfig
+from crossdock.config.edi import EdiConfig
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
@@ -117,6 +118,7 @@ class Config(ConfigModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
+    edi: EdiConfig = Field(default_factory=EdiConfig)
 
     @model_validator(mode="before")
     @classmethod

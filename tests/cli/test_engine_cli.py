@@ -83,3 +83,6 @@ def test_demo_runs_orders_to_invoices_and_reports(tmp_path: Path) -> None:
     invoices = int(result.output.split("invoices posted: ")[1].split()[0])
     assert invoices >= 25
     assert (tmp_path / "demo.yaml").exists()
+    # The EDI customer's five 850s were each answered by a 997 and an 855, and billed.
+    received = " ".join(result.output.split("received ")[1].split("Look closer")[0].split())
+    assert "5 997" in received and "5 855" in received and "810" in received

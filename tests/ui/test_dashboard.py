@@ -276,7 +276,8 @@ def test_every_page_renders_without_console_errors(screen: Screen, live: LiveHub
         "orders": "/ui/orders",
         "exceptions": "/ui/exceptions?state=all",
         "dead-letters": "/ui/dead-letters?all=true",
-        "drift": "/ui/drift",
+        "edi": "/ui/edi",
+        "drift": "/ui/drift",  # last: its text is checked below
     }
     for name, path in pages.items():
         response = screen.go(path)

@@ -1,0 +1,221 @@
+"""Outbound documents from the order-to-cash flow's events, for orders that came in from an EDI
+partner (the order's channel is the partner's ``channel``):
+
+- ``order.confirmed`` (Odoo confirmed the sale order) → 855, a status per line: accepted, or
+  backordered for the quantity the flow backordered;
+- ``shipment.dispatched`` → 856, the quantities shipped with carrier and tracking;
+- ``invoice.posted`` → 810, the delivered quantities at the order's prices, the totals Odoo
+  posted.
+
+The engine's consumer group ``edi`` delivers them; each document is queued (control numbers
+allocated, file recorded) in the batch's acknowledgement, so it exists exactly once per event. A
+document that cannot be made (the partner's mapping refuses the data) opens an exception naming
+the event and the reason instead of holding the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection
+
+from crossdock.config.edi import EdiConfig, EdiPartner
+from crossdock.connectors.edi.x12.mapping import (
+    acknowledgement_to_855,
+    invoice_to_810,
+    shipment_to_856,
+)
+from crossdock.engine import Batch, Event, Subscription
+from crossdock.errors import CrossdockError
+from crossdock.flows.edi.documents import SetMaker, profile_of, queue_sets
+from crossdock.flows.edi.inbound import ACTIONS, OWNER
+from crossdock.flows.exceptions import open_exception
+from crossdock.flows.orders import get_order
+from crossdock.model import Order
+from crossdock.model.billing import Invoice
+from crossdock.model.procurement import SupplierAcknowledgement
+from crossdock.model.shipment import Shipment
+
+log = structlog.get_logger("crossdock.edi")
+
+GROUP = "edi"
+CONFIRMED = "order.confirmed"
+DISPATCHED = "shipment.dispatched"
+INVOICE_POSTED = "invoice.posted"
+DOCUMENTS = {CONFIRMED: ("855", "PR"), DISPATCHED: ("856", "SH"), INVOICE_POSTED: ("810", "IN")}
+SOURCE = "crossdock"
+
+
+def acknowledgement_of(order: Order, data: dict[str, Any], at: datetime) -> SupplierAcknowledgement:
+    """The 855's content: every line accepted, or backordered for what the flow backordered."""
+    backordered = {sku: Decimal(str(q)) for sku, q in (data.get("backordered") or {}).items()}
+    lines = []
+    for number, line in enumerate(order.lines, start=1):
+        short = backordered.get(line.sku, Decimal(0))
+        lines.append(
+            {
+                "line_number": line.line_ref or str(number),
+                "sku": line.sku,
+                "status": "backordered" if short > 0 else "accepted",
+                "quantity": line.quantity - short if short > 0 else None,
+                "uom": line.uom,
+                "unit_price": line.unit_price,
+            }
+        )
+    status = "changed" if backordered else "accepted"
+    return SupplierAcknowledgement(
+        external_ref=f"{order.external_ref}-ACK",
+        source=SOURCE,
+        purchase_order_ref=order.external_ref,
+        supplier_ref=SOURCE,
+        status=status,
+        acknowledged_at=at,
+        lines=lines,
+    )
+
+
+def shipment_of(order: Order, data: dict[str, Any], at: datetime) -> Shipment:
+    """The 856's content: what the dispatch shipped, in the order's units."""
+    units = {line.sku: line.uom for line in order.lines}
+    shipped = {sku: Decimal(str(q)) for sku, q in (data.get("shipped") or {}).items()}
+    ship_date = data.get("ship_date")
+    return Shipment(
+        external_ref=str(data.get("picking") or data.get("event_id")),
+        source=SOURCE,
+        order_ref=order.external_ref,
+        warehouse=str(data.get("warehouse") or "WH"),
+        status="shipped",
+        ship_to=order.shipping_address,
+        lines=[
+            {"sku": sku, "quantity": q, "uom": units.get(sku, "unit")}
+            for sku, q in shipped.items()
+            if q > 0
+        ],
+        carrier=data.get("carrier"),
+        tracking_number=data.get("tracking_number"),
+        ship_date=date.fromisoformat(ship_date) if ship_date else at.date(),
+        shipped_at=at,
+    )
+
+
+def invoice_of(order: Order, erp: dict[str, Any], data: dict[str, Any], at: datetime) -> Invoice:
+    """The 810's content: the delivered quantities at the order's prices; Odoo's totals."""
+    posted = data["invoice"]
+    delivered: dict[str, Decimal] = {}
+    for shipment in erp.get("shipments") or []:
+        for sku, q in (shipment.get("shipped") or {}).items():
+            delivered[sku] = delivered.get(sku, Decimal(0)) + Decimal(str(q))
+    lines = [
+        {
+            "sku": line.sku,
+            "description": line.name or line.sku,
+            "quantity": delivered.get(line.sku, line.quantity),
+            "uom": line.uom,
+            "unit_price": line.unit_price,
+            "order_line_ref": line.line_ref,
+        }
+        for line in order.lines
+        if delivered.get(line.sku, line.quantity) > 0
+    ]
+    return Invoice(
+        external_ref=str(posted["number"]),
+        source=SOURCE,
+        direction="customer",
+        partner_ref=order.customer.external_ref,
+        order_refs=[order.external_ref],
+        currency=posted.get("currency") or order.currency,
+        invoice_date=at.date(),
+        lines=lines,
+        subtotal=Decimal(posted["subtotal"]) if posted.get("subtotal") else None,
+        tax_total=Decimal(posted["tax_total"]) if posted.get("tax_total") else None,
+        total=Decimal(posted["total"]) if posted.get("total") else None,
+    )
+
+
+def _maker(event: Event, partner: EdiPartner, order: Order, erp: dict[str, Any]) -> SetMaker:
+    profile = profile_of(partner)
+    at = event.time.astimezone(UTC)
+    if event.type == CONFIRMED:
+        ack = acknowledgement_of(order, event.data, at)
+        ordered = order.ordered_at.date() if order.ordered_at else None
+        return lambda n: acknowledgement_to_855(ack, n, order_date=ordered, profile=profile)
+    if event.type == DISPATCHED:
+        shipment = shipment_of(order, event.data, at)
+        return lambda n: shipment_to_856(shipment, n, profile=profile, when=at)
+    invoice = invoice_of(order, erp, event.data, at)
+    return lambda n: invoice_to_810(invoice, n, profile=profile)
+
+
+def documents_for(
+    config: EdiConfig, clock: Callable[[], float]
+) -> Callable[[Connection, list[Event]], int]:
+    """The batch write that queues the documents of ``events``; answers how many were queued."""
+    by_channel = {p.channel: (name, p) for name, p in config.partners.items()}
+
+    def write(conn: Connection, events: list[Event]) -> int:
+        queued = 0
+        for event in events:
+            found = by_channel.get(str(event.data.get("channel")))
+            if found is None:
+                continue
+            name, partner = found
+            set_id, functional_id = DOCUMENTS[event.type]
+            if set_id not in partner.send:
+                continue
+            record = get_order(conn, str(event.data.get("order_id")))
+            if record is None:
+                continue
+            now = clock()
+            try:
+                order = Order.model_validate(record.body)
+                maker = _maker(event, partner, order, record.erp)
+                with conn.begin_nested():
+                    queue_sets(
+                        conn,
+                        name,
+                        partner,
+                        set_id,
+                        functional_id,
+                        [maker],
+                        now=now,
+                        detail={
+                            "event_id": event.id,
+                            "order_id": record.id,
+                            "po": record.external_ref,
+                        },
+                    )
+                queued += 1
+            except (CrossdockError, ValueError) as exc:
+                open_exception(
+                    conn,
+                    type="edi_document_failed",
+                    owner=OWNER,
+                    subject=f"edi-event:{event.id}",
+                    reason=f"partner {name}: {set_id} for PO {record.external_ref} "
+                    f"({event.type}) could not be made: {exc}",
+                    actions=ACTIONS,
+                    now=now,
+                )
+                log.error("edi.document_failed", partner=name, set_id=set_id, error=str(exc))
+        return queued
+
+    return write
+
+
+def subscription(config: EdiConfig, clock: Callable[[], float]) -> Subscription:
+    """The ``edi`` consumer group: 855/856/810 from order-to-cash's events."""
+    write = documents_for(config, clock)
+
+    async def handle(batch: Batch) -> None:
+        events = list(batch.events)
+
+        def queue(conn: Connection) -> None:
+            write(conn, events)
+
+        batch.write(queue)
+
+    return Subscription(GROUP, tuple(DOCUMENTS), handle)

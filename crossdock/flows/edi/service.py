@@ -1,0 +1,112 @@
+"""The EDI loop of a node running workers: every ``edi.poll_s`` it picks up each partner's files,
+processes the stored ones that are due, sends the queued ones and checks overdue 997s.
+
+Several nodes may run it at once: storing is keyed by the file's hash, processing and sending
+claim a file by its attempt count, so two loops never handle one file twice. One partner's
+failing transport opens its exception and does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import Connection
+
+from crossdock.config.edi import EdiConfig
+from crossdock.connectors.edi.port import EdiTransport
+from crossdock.engine import Database, Engine
+from crossdock.errors import CrossdockError
+from crossdock.flows.edi.inbound import (
+    Documents,
+    Processor,
+    Retrying,
+    Write,
+    envelope_processor,
+    poll_partner,
+    process_due,
+)
+from crossdock.flows.edi.outbound import check_acknowledgements, send_due
+from crossdock.retry import Backoff
+
+log = structlog.get_logger("crossdock.edi")
+
+
+def engine_writes(engine: Engine) -> Write:
+    """Processing transactions through the engine's writer: they append events (orders)."""
+
+    async def write(fn: Callable[[Connection], None]) -> None:
+        await engine.writer.submit(fn, appends=True)
+
+    return write
+
+
+def retrying_of(config: EdiConfig) -> Retrying:
+    r = config.retry
+    return Retrying(config.max_attempts, Backoff(base_s=r.base_s, factor=r.factor, max_s=r.max_s))
+
+
+@dataclass
+class EdiService:
+    """The partners' file loop over their transports."""
+
+    config: EdiConfig
+    db: Database | Callable[[], Database]
+    """The database, or how to get it (the engine's exists once it has started)."""
+    transports: Mapping[str, EdiTransport]
+    documents: Documents | None = None
+    write: Write | None = None
+    """How processing transactions run (see :data:`~.inbound.Write`); default ``db.write``."""
+    clock: Callable[[], float] = time.time
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    @property
+    def processor(self) -> Processor:
+        return envelope_processor(dict(self.config.partners), self.documents)
+
+    @property
+    def database(self) -> Database:
+        return self.db if isinstance(self.db, Database) else self.db()
+
+    async def run_once(self) -> None:
+        """One round: pick up, process, send, check acknowledgements."""
+        retrying = retrying_of(self.config)
+        db = self.database
+        for name, transport in self.transports.items():
+            try:
+                await poll_partner(db, name, transport, retrying=retrying, clock=self.clock)
+            except CrossdockError as exc:  # its exception is open; the others go on
+                log.error("edi.poll_failed", partner=name, error=str(exc))
+        while await process_due(
+            db, self.processor, retrying=retrying, clock=self.clock, write=self.write
+        ):
+            pass
+        await send_due(
+            db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
+        )
+        await check_acknowledgements(db, clock=self.clock)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception as exc:  # the loop outlives a round's fault; the next round retries
+                log.exception("edi.round_failed", error=str(exc))
+            await asyncio.sleep(self.config.poll_s)
+
+    def start(self) -> None:
+        if self._task is None and self.transports:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for transport in self.transports.values():
+            await transport.aclose()
