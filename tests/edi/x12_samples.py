@@ -234,11 +234,13 @@ def invoice(kind: str = "invoice") -> Invoice:
     )
 
 
+
 __all__ = [
     "ADDRESS",
     "VERSIONS",
     "WHEN",
     "Decimal",
+    "Delimiters",
     "acknowledgement",
     "date",
     "envelope",

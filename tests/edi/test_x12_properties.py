@@ -1,0 +1,118 @@
+"""Properties of the codec over any legal delimiters: data without delimiters round-trips
+(whatever the chunking of the input), data with a delimiter is refused by the generator."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crossdock.connectors.edi.x12 import (
+    Composite,
+    Delimiters,
+    Element,
+    FunctionalGroup,
+    Interchange,
+    Repetition,
+    Segment,
+    TransactionSet,
+    X12Error,
+    generate,
+    gs_header,
+    isa_header,
+    load,
+    st_header,
+)
+from tests.edi.x12_samples import WHEN
+
+SEPARATORS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x1c\x1d\x1e\x1f"
+
+
+@st.composite
+def delimiters(draw: st.DrawFn) -> Delimiters:
+    repeated = draw(st.booleans())
+    count = 4 if repeated else 3
+    chars = draw(st.lists(st.sampled_from(SEPARATORS), min_size=count, max_size=count, unique=True))
+    terminator = draw(st.sampled_from([chars[2], "\n"]))
+    if terminator == "\n":
+        chars[2] = "\n"
+    suffix = "" if terminator == "\n" else draw(st.sampled_from(["", "\n", "\r\n"]))
+    return Delimiters(chars[0], chars[1], chars[2], chars[3] if repeated else None, suffix)
+
+
+def _text(forbidden: str) -> st.SearchStrategy[str]:
+    return st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cc", "Cs"), blacklist_characters=forbidden + "\r\n"
+        ),
+        max_size=12,
+    )
+
+
+@st.composite
+def element(draw: st.DrawFn, delims: Delimiters, top: bool = True) -> Element:
+    forbidden = "".join(delims.characters())
+    kind = draw(
+        st.sampled_from(["simple", "composite", "repeat"] if top else ["simple", "composite"])
+    )
+    if kind == "composite":
+        parts = draw(st.lists(_text(forbidden), min_size=1, max_size=3))
+        last = draw(_text(forbidden).filter(bool))
+        return Composite((*parts, last))
+    if kind == "repeat" and delims.repetition is not None:
+        return Repetition(draw(st.lists(element(delims, top=False), min_size=2, max_size=3)))
+    return draw(_text(forbidden))
+
+
+@st.composite
+def interchanges(draw: st.DrawFn) -> Interchange:
+    delims = draw(delimiters())
+    version = ("00501", "005010") if delims.repetition else ("00401", "004010")
+    segments = [
+        Segment.of(
+            draw(st.sampled_from(["MSG", "REF", "N1", "PID", "ZZZ"])),
+            *draw(st.lists(element(delims), min_size=1, max_size=6)),
+        )
+        for _ in range(draw(st.integers(1, 5)))
+    ]
+    return Interchange(
+        isa_header(("ZZ", "HUB"), ("ZZ", "ACME"), 7, version=version[0], when=WHEN),
+        [
+            FunctionalGroup(
+                gs_header("PO", "HUB", "ACME", 7, version=version[1], when=WHEN),
+                [TransactionSet(st_header("850", 1), segments)],
+            )
+        ],
+        delims,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(interchanges(), st.integers(1, 64))
+def test_data_without_delimiters_round_trips(interchange: Interchange, chunk: int) -> None:
+    data = generate(interchange)
+    pieces = [data[start : start + chunk] for start in range(0, len(data), chunk)]
+    [parsed] = load(pieces, validate_sets=False)
+    assert parsed.groups == interchange.groups
+    assert parsed.delimiters == interchange.delimiters
+    # ISA11 and ISA16 are the delimiters themselves; every other ISA element is kept.
+    keep = [n for n in range(16) if n not in (10, 15)]
+    assert [parsed.header.elements[n] for n in keep] == [
+        interchange.header.elements[n] for n in keep
+    ]
+    assert parsed.report is not None and parsed.report.accepted
+    assert generate(parsed) == data
+    assert load(generate(parsed), validate_sets=False) == [parsed]
+
+
+@settings(max_examples=100, deadline=None)
+@given(interchanges(), st.data())
+def test_a_delimiter_inside_data_is_refused(interchange: Interchange, data: st.DataObject) -> None:
+    delims = interchange.delimiters
+    char = data.draw(st.sampled_from(delims.characters()))
+    text = data.draw(_text("".join(delims.characters())))
+    cut = data.draw(st.integers(0, len(text)))
+    segments = interchange.groups[0].sets[0].segments
+    segments.append(Segment("MSG", (text[:cut] + char + text[cut:],)))
+    with pytest.raises(X12Error, match="MSG01"):
+        generate(interchange)
