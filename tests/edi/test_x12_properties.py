@@ -23,6 +23,8 @@ from crossdock.connectors.edi.x12 import (
     load,
     st_header,
 )
+from crossdock.connectors.edi.x12.sets import SEGMENTS
+from crossdock.connectors.edi.x12.spec import _compiled, _segment_errors, _sound
 from tests.edi.x12_samples import WHEN
 
 SEPARATORS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x1c\x1d\x1e\x1f"
@@ -116,3 +118,40 @@ def test_a_delimiter_inside_data_is_refused(interchange: Interchange, data: st.D
     segments.append(Segment("MSG", (text[:cut] + char + text[cut:],)))
     with pytest.raises(X12Error, match="MSG01"):
         generate(interchange)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(SEGMENTS)), st.data())
+def test_the_validators_fast_path_never_passes_a_segment_in_error(
+    segment_id: str, data: st.DataObject
+) -> None:
+    spec = SEGMENTS[segment_id]
+    values = data.draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "",
+                        "",
+                        "00",
+                        "SA",
+                        "EA",
+                        "20261131",
+                        "20261130",
+                        "1230",
+                        "-1.5",
+                        "12",
+                        "1.",
+                        "ABC",
+                        " ",
+                        "2",
+                    ]
+                ),
+                st.text(alphabet="0123456789.-AZ ", max_size=10),
+            ),
+            max_size=len(spec.elements) + 1,
+        )
+    )
+    segment = Segment.of(segment_id, *values)
+    if _sound(segment, _compiled(spec)):
+        assert _segment_errors(segment, spec) == []

@@ -234,7 +234,6 @@ def invoice(kind: str = "invoice") -> Invoice:
     )
 
 
-
 __all__ = [
     "ADDRESS",
     "VERSIONS",
