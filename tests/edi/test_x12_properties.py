@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,14 +19,28 @@ from crossdock.connectors.edi.x12 import (
     Segment,
     TransactionSet,
     X12Error,
+    X12SyntaxError,
+    acknowledge,
     generate,
     gs_header,
     isa_header,
     load,
     st_header,
 )
+from crossdock.connectors.edi.x12.mapping import (
+    MappingError,
+    acknowledgement_from_855,
+    acknowledgement_to_855,
+    invoice_from_810,
+    invoice_to_810,
+    order_from_850,
+    order_to_850,
+    shipment_from_856,
+    shipment_to_856,
+)
 from crossdock.connectors.edi.x12.sets import SEGMENTS
 from crossdock.connectors.edi.x12.spec import _compiled, _segment_errors, _sound
+from tests.edi import x12_samples
 from tests.edi.x12_samples import WHEN
 
 SEPARATORS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x1c\x1d\x1e\x1f"
@@ -155,3 +171,58 @@ def test_the_validators_fast_path_never_passes_a_segment_in_error(
     segment = Segment.of(segment_id, *values)
     if _sound(segment, _compiled(spec)):
         assert _segment_errors(segment, spec) == []
+
+
+MAPPERS = {
+    "850": lambda s: order_from_850(s, partner="ACME"),
+    "855": lambda s: acknowledgement_from_855(s, seller=True),
+    "856": lambda s: shipment_from_856(s),
+    "810": lambda s: invoice_from_810(s, direction="customer"),
+}
+
+
+def _valid_text() -> bytes:
+    interchange = x12_samples.envelope(shipment_to_856(x12_samples.shipment(), 1))
+    interchange.groups[0].sets += [
+        order_to_850(x12_samples.order(), 2),
+        acknowledgement_to_855(x12_samples.acknowledgement(), 3),
+        invoice_to_810(x12_samples.invoice(), 4),
+    ]
+    return generate(interchange)
+
+
+VALID = _valid_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 8), st.binary(max_size=6)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_damaged_input_gets_an_answer_never_a_crash(
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    """Whatever is cut out or pasted in, the reader answers with reports (997/TA1 material) or
+    X12SyntaxError (a TA1 note), and a set it accepts maps or raises MappingError: never
+    another exception."""
+    data = VALID
+    for at, cut, paste in edits:
+        data = data[:at] + paste + data[at + cut :]
+    try:
+        interchanges = load(data)
+    except X12SyntaxError as error:
+        assert error.note_code.isdigit() and len(error.note_code) == 3
+        return
+    for interchange in interchanges:
+        assert interchange.report is not None
+        for group in interchange.groups:
+            assert group.report is not None
+            acknowledge(group.report, 1)
+            for transaction_set in group.sets:
+                if transaction_set.result is None or not transaction_set.result.accepted:
+                    continue
+                with contextlib.suppress(MappingError):
+                    MAPPERS[transaction_set.id](transaction_set)

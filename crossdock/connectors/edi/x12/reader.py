@@ -466,7 +466,10 @@ class _State:
     def envelope(self, segment: Segment) -> Iterator[Event]:
         segment_id = segment.id
         if segment_id == "SE":
-            yield from self.end_set(segment)
+            if self.set_header is None:
+                self.note("024", "SE without ST")
+            else:
+                yield from self.end_set(segment)
         elif segment_id == "ST":
             if self.group is None:
                 self.note("024", "ST outside a functional group")
