@@ -263,8 +263,8 @@ def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
     if component not in joined and (repetition is None or repetition not in joined):
         # No composite and no repetition anywhere: every element is simple text.
         return [
-            new(Segment, (values[0], tuple(values[1:])))
-            for values in [text.split(element) for text in texts]
+            new(Segment, (values[0], values[1:]))
+            for values in [tuple(text.split(element)) for text in texts]
         ]
     segments: list[Segment] = []
     append = segments.append
