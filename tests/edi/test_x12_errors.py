@@ -9,6 +9,7 @@ from crossdock.connectors.edi.x12 import (
     Interchange,
     InterchangeEnd,
     SetResult,
+    X12Error,
     X12SyntaxError,
     acknowledge,
     generate,
@@ -206,3 +207,31 @@ def test_two_interchanges_with_different_delimiters_in_one_file() -> None:
     assert [i.delimiters.element for i in interchanges] == ["*", "|"]
     assert all(i.report is not None and i.report.accepted for i in interchanges)
     assert interchanges[1].groups[0].sets == other.groups[0].sets
+
+
+def test_a_partner_variation_changes_codes_requirements_and_repeats() -> None:
+    from crossdock.connectors.edi.x12 import Use, vary
+    from crossdock.connectors.edi.x12.sets import PO_850
+
+    text = _text().replace("N1*ST*Acme Stores", "N1*Z7*Acme Stores")
+    assert _errors(text) == []  # N101 has no code list by default
+    strict = {
+        "850": vary(
+            PO_850,
+            elements={"N101": {"codes": ["ST", "BT", "BY"]}, "BEG04": {"req": "M"}},
+            uses={"PID": {"max": 0}},
+            insert={"after:CUR": Use("NTE", "O", 5)},
+        )
+    }
+    [interchange] = load(text.encode(), specs=strict)
+    [transaction_set] = interchange.groups[0].sets
+    assert transaction_set.result is not None
+    found = [
+        (e.segment_id, e.code, [(x.position, x.code) for x in e.elements])
+        for e in transaction_set.result.segment_errors
+    ]
+    assert ("BEG", "8", [(4, "1")]) in found
+    assert ("N1", "8", [(1, "7")]) in found
+    assert ("PID", "4", []) in found  # the PID loop over its (new) maximum
+    with pytest.raises(X12Error, match="no place"):
+        vary(PO_850, insert={"after:XYZ": Use("NTE")})
