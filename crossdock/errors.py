@@ -16,7 +16,9 @@ so code catching the built-in keeps working. The tree:
     │   ├── LeaseLost               another worker holds the lease: do not commit
     │   └── SchemaMissing(RuntimeError) the database has no engine tables (run migrations)
     ├── connectors
-    │   └── OdooError               the Odoo connector (its own tree in connectors/odoo/errors.py)
+    │   ├── OdooError               the Odoo connector (its own tree in connectors/odoo/errors.py)
+    │   └── X12Error(ValueError)    X12 that cannot be read or written (edi/x12/model.py):
+    │                               X12SyntaxError (no usable ISA: a TA1 note), MappingError
     ├── flows
     │   ├── Rejected                stock input broke rules (inventory)
     │   ├── TooPrecise(ValueError)  a quantity with more decimals than positions keep

@@ -162,3 +162,23 @@ def webhooks_bench(
 
     configure_logging("warning")
     _emit(asyncio.run(run_webhooks_bench(events=events, concurrency=concurrency)), as_json)
+
+
+@app.command("edi")
+def edi_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    megabytes: int = typer.Option(200, "--mb", help="Size of the interchange parsed (MB)."),
+    lines: int = typer.Option(20, help="PO1 lines per 850."),
+    rounds: int = typer.Option(3, min=1, help="Rounds of split and parse (medians)."),
+    validate_mb: int = typer.Option(20, "--validate-mb", help="Interchange validated (MB)."),
+) -> None:
+    """X12 codec: streaming parse of a large interchange next to a bare split, and its memory."""
+    from crossdock.bench.edi import run_edi_bench
+
+    configure_logging("warning")
+    _emit(
+        run_edi_bench(
+            megabytes=megabytes, lines=lines, rounds=rounds, validate_megabytes=validate_mb
+        ),
+        as_json,
+    )

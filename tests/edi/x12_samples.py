@@ -239,6 +239,7 @@ __all__ = [
     "VERSIONS",
     "WHEN",
     "Decimal",
+    "Delimiters",
     "acknowledgement",
     "date",
     "envelope",

@@ -24,7 +24,8 @@ Mapping (:mod:`.mapping`): 850 ⇄ :class:`~crossdock.model.order.Order` /
 :class:`~crossdock.model.procurement.SupplierAcknowledgement`, 856 ⇄
 :class:`~crossdock.model.shipment.Shipment` /
 :class:`~crossdock.model.procurement.AdvanceShipNotice`, 810 ⇄
-:class:`~crossdock.model.billing.Invoice`; partner overrides in :class:`MappingProfile`.
+:class:`~crossdock.model.billing.Invoice`; partner overrides in :class:`MappingProfile`;
+:func:`functional_id` gives a set's GS01 (``850`` → ``PO``).
 """
 
 from crossdock.connectors.edi.x12.ack import (
@@ -35,6 +36,23 @@ from crossdock.connectors.edi.x12.ack import (
     read_997,
     read_ta1,
     ta1,
+)
+from crossdock.connectors.edi.x12.mapping import (
+    DEFAULT_PROFILE,
+    MappingError,
+    MappingProfile,
+    acknowledgement_from_855,
+    acknowledgement_to_855,
+    advance_ship_notice_from_856,
+    functional_id,
+    invoice_from_810,
+    invoice_to_810,
+    order_from_850,
+    order_to_850,
+    purchase_order_from_850,
+    purchase_order_to_850,
+    shipment_from_856,
+    shipment_to_856,
 )
 from crossdock.connectors.edi.x12.model import (
     Composite,
@@ -86,6 +104,7 @@ from crossdock.connectors.edi.x12.writer import (
 )
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "SEGMENTS",
     "SPECS",
     "Composite",
@@ -105,6 +124,8 @@ __all__ = [
     "InterchangeReport",
     "InterchangeStart",
     "Loop",
+    "MappingError",
+    "MappingProfile",
     "Repetition",
     "Segment",
     "SegmentError",
@@ -120,15 +141,27 @@ __all__ = [
     "X12Error",
     "X12SyntaxError",
     "acknowledge",
+    "acknowledgement_from_855",
+    "acknowledgement_to_855",
+    "advance_ship_notice_from_856",
     "encode_segment",
+    "functional_id",
     "generate",
     "gs_header",
+    "invoice_from_810",
+    "invoice_to_810",
     "isa_header",
     "iter_generate",
     "load",
+    "order_from_850",
+    "order_to_850",
     "parse",
+    "purchase_order_from_850",
+    "purchase_order_to_850",
     "read_997",
     "read_ta1",
+    "shipment_from_856",
+    "shipment_to_856",
     "spec_for",
     "st_header",
     "ta1",

@@ -49,6 +49,7 @@ __all__ = [
     "acknowledgement_from_855",
     "acknowledgement_to_855",
     "advance_ship_notice_from_856",
+    "functional_id",
     "invoice_from_810",
     "invoice_to_810",
     "order_from_850",

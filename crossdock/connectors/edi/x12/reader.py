@@ -18,6 +18,8 @@ An input whose ISA cannot be read at all raises :class:`X12SyntaxError` with the
 from __future__ import annotations
 
 import codecs
+import itertools
+import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +217,20 @@ def read_isa(text: str) -> tuple[Segment, Delimiters, int]:
     return Segment("ISA", tuple(values)), delimiters, used
 
 
+def _has_layout(parts: list[str], terminator: str) -> bool:
+    """Whether any segment text starts with a line break or indentation."""
+    if not parts:
+        return False
+    text = terminator.join(parts)
+    return (
+        "\n" in text
+        or "\r" in text
+        or terminator + " " in text
+        or terminator + "\t" in text
+        or text[:1] in (" ", "\t")
+    )
+
+
 def _isa_complete(text: str) -> bool:
     """Whether `text` holds a whole ISA (and the two characters after it), or is long enough
     that a missing one is an error rather than a short read."""
@@ -228,6 +244,42 @@ def _isa_complete(text: str) -> bool:
 
 def _isa13(parts: list[str]) -> str:
     return parts[13].strip() if len(parts) > 13 else ""
+
+
+ENVELOPE_IDS = ("SE", "ST", "GS", "GE", "IEA", "ISA", "TA1")
+"""Segments the reader acts on; inside a set, any other is content."""
+
+
+def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
+    """Segments from their texts (terminator and layout removed)."""
+    element, component, repetition = (
+        delimiters.element,
+        delimiters.component,
+        delimiters.repetition,
+    )
+    new = tuple.__new__
+    texts = raws if isinstance(raws, list) else list(raws)
+    joined = "".join(texts)
+    if component not in joined and (repetition is None or repetition not in joined):
+        # No composite and no repetition anywhere: every element is simple text.
+        return [
+            new(Segment, (values[0], values[1:]))
+            for values in [tuple(text.split(element)) for text in texts]
+        ]
+    segments: list[Segment] = []
+    append = segments.append
+    for raw in texts:
+        values = raw.split(element)
+        if component in raw or (repetition is not None and repetition in raw):
+            append(
+                new(
+                    Segment,
+                    (values[0], tuple(_structure(v, component, repetition) for v in values[1:])),
+                )
+            )
+        else:
+            append(new(Segment, (values[0], tuple(values[1:]))))
+    return segments
 
 
 def _structure(value: str, component: str, repetition: str | None) -> Element:
@@ -274,7 +326,9 @@ class _State:
         self.interchange: Interchange | None = None
         self.group: FunctionalGroup | None = None
         self.set_header: Segment | None = None
-        self.set_segments: list[Segment] = []
+        self.set_raw: list[str] | None = None
+        self.prefixes: tuple[str, ...] = ()
+        self.envelope_pattern: re.Pattern[str] | None = None
         self.group_results: list[SetResult] = []
         self.group_controls: set[str] = set()
         self.group_count = 0
@@ -298,35 +352,41 @@ class _State:
                 continue
             delimiters = self.delimiters
             terminator = delimiters.segment
-            parts = pending.split(terminator)
-            pending = parts.pop()
-            element = delimiters.element
-            component = delimiters.component
-            repetition = delimiters.repetition
-            new = tuple.__new__
+            if delimiters.suffix:
+                pending = pending.replace(terminator + delimiters.suffix, terminator)
+            last = pending.rfind(terminator)
+            if last < 0:
+                return pending
+            complete, pending = pending[:last], pending[last + 1 :]
+            if terminator != "\n" and not _has_layout([complete], terminator):
+                # Without layout, only envelope segments need a look of their own: found by
+                # one scan, the content between them is split and kept in bulk.
+                pending, restart = yield from self.scan(complete, pending)
+                if restart:
+                    continue
+                return pending
+            parts = complete.split(terminator)
+            # Line breaks and indentation between segments are layout, not data.
+            if terminator == "\n":
+                parts = [part.lstrip(" \t\r\n").rstrip("\r") for part in parts]
+            elif _has_layout(parts, terminator):
+                parts = [part.lstrip(" \t\r\n") for part in parts]
+            prefixes = self.prefixes
+            collecting = self.set_raw
             for index, raw in enumerate(parts):
-                # Line breaks and indentation between segments are layout, not data.
-                raw = raw.lstrip(" \t\r\n")
-                if raw[-1:] == "\r":
-                    raw = raw[:-1]
+                # Inside a set, content is kept as text until its SE: the segments are made
+                # in one pass when the set is complete.
+                if collecting is not None and not raw.startswith(prefixes):
+                    if raw:
+                        collecting.append(raw)
+                    continue
                 if not raw:
                     continue
-                values = raw.split(element)
-                segment_id = values[0]
-                if component in raw or (repetition is not None and repetition in raw):
-                    elements: tuple[Element, ...] = tuple(
-                        _structure(value, component, repetition) for value in values[1:]
-                    )
-                else:
-                    elements = tuple(values[1:])
-                segment = new(Segment, (segment_id, elements))
-                if self.set_header is not None and segment_id != "SE":
-                    if segment_id in ("ST", "GE", "GS", "IEA", "ISA"):
-                        yield from self.end_set(None)
-                    else:
-                        self.set_segments.append(segment)
-                        continue
+                segment = self.segment(raw)
+                if self.set_raw is not None and segment.id != "SE":
+                    yield from self.end_set(None)
                 yield from self.envelope(segment)
+                collecting = self.set_raw
                 if self.delimiters is None:
                     # IEA ended the interchange: what follows may use other delimiters.
                     rest = [*parts[index + 1 :], pending]
@@ -335,8 +395,64 @@ class _State:
             else:
                 return pending
 
+    def scan(self, complete: str, pending: str) -> Generator[Event, None, tuple[str, bool]]:
+        """Read the complete segments of `complete` (no layout in it): (pending, restart) —
+        restart when an IEA ended the interchange and the rest must be read afresh."""
+        delimiters = self.delimiters
+        assert delimiters is not None and self.envelope_pattern is not None
+        terminator = delimiters.segment
+        position = 0
+        starts: Iterator[int] = (
+            match.start() + 1 for match in self.envelope_pattern.finditer(complete)
+        )
+        if complete.startswith(self.prefixes):
+            starts = itertools.chain((0,), starts)
+        for start in starts:
+            if start > position:
+                self.content(complete[position : start - 1], terminator)
+            end = complete.find(terminator, start)
+            if end < 0:
+                end = len(complete)
+            segment = self.segment(complete[start:end])
+            if self.set_raw is not None and segment.id != "SE":
+                yield from self.end_set(None)
+            yield from self.envelope(segment)
+            position = end + 1
+            if self.delimiters is None:
+                if position <= len(complete):
+                    pending = complete[position:] + terminator + pending
+                return pending, True
+        if position <= len(complete):
+            self.content(complete[position:], terminator)
+        return pending, False
+
+    def content(self, text: str, terminator: str) -> None:
+        """Segments that are not envelopes: a set's content, or misplaced."""
+        if not text:
+            return
+        parts = text.split(terminator)
+        if "" in parts:
+            parts = [part for part in parts if part]
+        if self.set_raw is not None:
+            self.set_raw.extend(parts)
+            return
+        for part in parts:
+            self.note("024", f"{part[:3]} outside a transaction set")
+
+    def segment(self, raw: str) -> Segment:
+        """One segment from its text."""
+        delimiters = self.delimiters
+        assert delimiters is not None
+        return _segments([raw], delimiters)[0]
+
     def start_interchange(self, segment: Segment, delimiters: Delimiters) -> None:
         self.interchange = Interchange(segment, [], delimiters)
+        self.prefixes = tuple(name + delimiters.element for name in ENVELOPE_IDS)
+        # A literal first character lets the regular expression engine skip ahead fast.
+        self.envelope_pattern = re.compile(
+            rf"{re.escape(delimiters.segment)}"
+            rf"(?:{'|'.join(ENVELOPE_IDS)}){re.escape(delimiters.element)}"
+        )
         self.group_count = 0
         self.notes = []
         self.messages = []
@@ -350,7 +466,10 @@ class _State:
     def envelope(self, segment: Segment) -> Iterator[Event]:
         segment_id = segment.id
         if segment_id == "SE":
-            yield from self.end_set(segment)
+            if self.set_header is None:
+                self.note("024", "SE without ST")
+            else:
+                yield from self.end_set(segment)
         elif segment_id == "ST":
             if self.group is None:
                 self.note("024", "ST outside a functional group")
@@ -358,7 +477,7 @@ class _State:
                 self.start_group_state()
                 yield GroupStart(self.group)
             self.set_header = segment
-            self.set_segments = []
+            self.set_raw = []
         elif segment_id == "GS":
             if self.group is not None:
                 yield from self.end_group(None)
@@ -388,9 +507,10 @@ class _State:
     def end_set(self, trailer: Segment | None) -> Iterator[Event]:
         header = self.set_header
         assert header is not None
-        segments = self.set_segments
+        assert self.set_raw is not None and self.delimiters is not None
+        segments = _segments(self.set_raw, self.delimiters)
         self.set_header = None
-        self.set_segments = []
+        self.set_raw = None
         set_id, control = header.get(1), header.get(2)
         codes: list[str] = []
         if trailer is None:
@@ -497,14 +617,12 @@ class _State:
     def envelope_or_set(self, raw: str) -> Iterator[Event]:
         delimiters = self.delimiters
         assert delimiters is not None
-        values = raw.split(delimiters.element)
-        segment = Segment(
-            values[0],
-            tuple(_structure(v, delimiters.component, delimiters.repetition) for v in values[1:]),
-        )
-        if self.set_header is not None and segment.id != "SE":
-            self.set_segments.append(segment)
+        if self.set_raw is not None and not raw.startswith(self.prefixes):
+            self.set_raw.append(raw)
             return
+        segment = self.segment(raw)
+        if self.set_raw is not None and segment.id != "SE":
+            yield from self.end_set(None)
         yield from self.envelope(segment)
 
 

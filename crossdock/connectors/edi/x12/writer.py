@@ -13,8 +13,10 @@ from a partner's identifiers and the control numbers the caller allocates.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import BinaryIO
 
 from crossdock.connectors.edi.x12.model import (
@@ -75,7 +77,14 @@ def _encode_element(segment_id: str, position: int, value: Element, delimiters: 
     return value
 
 
+@cache
+def _forbidden(delimiters: Delimiters) -> re.Pattern[str]:
+    return re.compile("[" + re.escape("".join(delimiters.characters()) + "\r\n") + "]")
+
+
 def _check(name: str, value: str, delimiters: Delimiters) -> None:
+    if _forbidden(delimiters).search(value) is None:
+        return
     for char in delimiters.characters():
         if char in value:
             raise X12Error(
