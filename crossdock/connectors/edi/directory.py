@@ -9,8 +9,9 @@ import shutil
 from pathlib import Path
 
 from crossdock.config.edi import DirectoryTransport
-from crossdock.connectors.edi.errors import TransportError, TransportUnavailable
+from crossdock.connectors.edi.errors import TransportError
 from crossdock.connectors.edi.port import RemoteFile, Sent
+from crossdock.errors import Unavailable
 
 TEMPORARY_PREFIX = ".part-"
 """Files being written (ours or, by the same convention, the VAN's) are skipped by the listing."""
@@ -30,9 +31,9 @@ class DirectoryMailbox:
             entries = sorted(os.scandir(self.settings.inbound), key=lambda e: e.name)
         except FileNotFoundError as exc:
             missing = f"inbound folder {self.settings.inbound} is missing"
-            raise TransportUnavailable(missing) from exc
+            raise Unavailable(missing) from exc
         except OSError as exc:
-            raise TransportUnavailable(f"inbound folder unreadable: {exc.strerror}") from exc
+            raise Unavailable(f"inbound folder unreadable: {exc.strerror}") from exc
         return [
             RemoteFile(e.name, e.stat().st_size)
             for e in entries
@@ -49,7 +50,7 @@ class DirectoryMailbox:
         except FileNotFoundError as exc:
             raise TransportError(f"{source.name} is gone from the inbound folder") from exc
         except OSError as exc:
-            raise TransportUnavailable(f"{source.name} unreadable: {exc.strerror}") from exc
+            raise Unavailable(f"{source.name} unreadable: {exc.strerror}") from exc
 
     async def done(self, file: RemoteFile) -> None:
         await asyncio.to_thread(self._done, file.name)
@@ -65,7 +66,7 @@ class DirectoryMailbox:
         except FileNotFoundError:
             return  # already done by an earlier attempt
         except OSError as exc:
-            raise TransportUnavailable(f"{name}: cannot archive or delete: {exc.strerror}") from exc
+            raise Unavailable(f"{name}: cannot archive or delete: {exc.strerror}") from exc
 
     async def put(self, name: str, source: Path) -> Sent:
         await asyncio.to_thread(self._put, name, source)
@@ -81,12 +82,10 @@ class DirectoryMailbox:
                 os.fsync(dst.fileno())
             os.replace(temporary, target)
         except FileNotFoundError as exc:
-            raise TransportUnavailable(
-                f"outbound folder {self.settings.outbound} is missing"
-            ) from exc
+            raise Unavailable(f"outbound folder {self.settings.outbound} is missing") from exc
         except OSError as exc:
             temporary.unlink(missing_ok=True)
-            raise TransportUnavailable(f"{name}: cannot write: {exc.strerror}") from exc
+            raise Unavailable(f"{name}: cannot write: {exc.strerror}") from exc
 
     async def aclose(self) -> None:
         return None

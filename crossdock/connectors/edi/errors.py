@@ -1,13 +1,9 @@
-"""Errors of the EDI transports: a partner's server out of reach (retried) versus a refusal."""
+"""Errors of the EDI transports. A partner's server out of reach is the project's `Unavailable`
+(retried; nothing was received or sent); a refusal is a `TransportError`."""
 
 from __future__ import annotations
 
-from crossdock.errors import CrossdockError, Unavailable
-
-
-class TransportUnavailable(Unavailable):
-    """The partner's server cannot be reached (refused, reset, timed out): try again later.
-    Nothing was received or sent."""
+from crossdock.errors import CrossdockError
 
 
 class TransportError(CrossdockError):

@@ -5,7 +5,7 @@ then mark it done (archived or deleted) only once the hub has stored it durably.
 local file into the partner's inbox so that it appears whole or not at all (a temporary name then
 an atomic rename, or one AS2 message acknowledged by its MDN).
 
-Every call raises :class:`~crossdock.connectors.edi.errors.TransportUnavailable` when the
+Every call raises :class:`~crossdock.errors.Unavailable` when the
 partner's side cannot be reached (a caller retries it) and
 :class:`~crossdock.connectors.edi.errors.TransportError` when it refuses.
 """

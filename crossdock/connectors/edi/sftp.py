@@ -3,7 +3,7 @@ temporary name then rename atomically, archive or delete what was picked up.
 
 One SSH connection is opened on first use and kept; any failure drops it, so the next call
 reconnects. Connection failures (refused, reset, timed out, host key mismatch is not one of
-them) are :class:`TransportUnavailable`; SFTP status refusals are :class:`TransportError`.
+them) are :class:`Unavailable`; SFTP status refusals are :class:`TransportError`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 import asyncssh
 
 from crossdock.config.edi import SftpTransport
-from crossdock.connectors.edi.errors import TransportError, TransportUnavailable
+from crossdock.connectors.edi.errors import TransportError
 from crossdock.connectors.edi.port import RemoteFile, Sent
+from crossdock.errors import Unavailable
 
 T = TypeVar("T")
 
@@ -73,9 +74,7 @@ class SftpMailbox:
             except (OSError, asyncssh.Error, TimeoutError) as exc:
                 await self._drop()
                 reason = getattr(exc, "reason", None) or type(exc).__name__
-                raise TransportUnavailable(
-                    f"sftp {self.name}: {what}: {reason}", system=self.name
-                ) from exc
+                raise Unavailable(f"sftp {self.name}: {what}: {reason}", system=self.name) from exc
 
     async def _drop(self) -> None:
         conn, self._conn, self._sftp = self._conn, None, None

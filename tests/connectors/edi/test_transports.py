@@ -12,9 +12,10 @@ import pytest
 
 from crossdock.config.edi import DirectoryTransport, SftpTransport
 from crossdock.connectors.edi.directory import DirectoryMailbox
-from crossdock.connectors.edi.errors import TransportError, TransportUnavailable
+from crossdock.connectors.edi.errors import TransportError
 from crossdock.connectors.edi.port import RemoteFile
 from crossdock.connectors.edi.sftp import SftpMailbox
+from crossdock.errors import Unavailable
 from tests.flows.edi.support import PASSWORD, PASSWORD_ENV, interchange, sftp_server
 
 
@@ -102,9 +103,9 @@ async def test_sftp_server_down_is_unavailable(monkeypatch: pytest.MonkeyPatch) 
         }
     )
     mailbox = SftpMailbox(settings, name="acme")
-    with pytest.raises(TransportUnavailable):
+    with pytest.raises(Unavailable):
         await mailbox.list_inbound()
-    with pytest.raises(TransportUnavailable):
+    with pytest.raises(Unavailable):
         await mailbox.put("x", Path(__file__))
 
 
@@ -135,8 +136,8 @@ async def test_directory_missing_is_unavailable(tmp_path: Path) -> None:
     mailbox = DirectoryMailbox(
         DirectoryTransport(kind="directory", inbound=tmp_path / "no", outbound=tmp_path / "no")
     )
-    with pytest.raises(TransportUnavailable):
+    with pytest.raises(Unavailable):
         await mailbox.list_inbound()
     (tmp_path / "f").write_bytes(b"x")
-    with pytest.raises(TransportUnavailable):
+    with pytest.raises(Unavailable):
         await mailbox.put("f", tmp_path / "f")
