@@ -349,7 +349,10 @@ class ReturnOperations(PickingOperations):
             note_id = int(found[0]["id"])
         else:
             invoices = await self.client.read(
-                "account.move", [invoice_id], ["state", "name"], context=context
+                "account.move",
+                [invoice_id],
+                ["state", "name", "journal_id", "company_id"],
+                context=context,
             )
             if not invoices or invoices[0]["state"] != "posted":
                 raise OdooBusinessError(
@@ -369,6 +372,8 @@ class ReturnOperations(PickingOperations):
                     {
                         "move_ids": [(6, 0, [invoice_id])],
                         "reason": key,
+                        "journal_id": m2o_id(invoices[0]["journal_id"]),
+                        "company_id": m2o_id(invoices[0]["company_id"]),
                         **self.dialect.reversal_vals(),
                     }
                 ],
