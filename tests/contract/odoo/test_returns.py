@@ -10,24 +10,32 @@ from crossdock.connectors.odoo import OdooOperations
 from crossdock.connectors.odoo.returns_records import ReturnDisposal
 from tests.contract.odoo.conftest import order, stocked_products
 
-QUARANTINE = "WH/Quarantine"
 
-
-async def _quarantine_location(ops: OdooOperations) -> None:
-    """``WH/Quarantine`` under the first warehouse (made once per database)."""
+async def _quarantine_location(ops: OdooOperations) -> str:
+    """A ``Quarantine`` location under the first warehouse (made once per database); its full
+    name (``WH/Quarantine``)."""
     context = await ops.all_companies_context()
-    if await ops.client.search_read(
-        "stock.location", [["complete_name", "=", QUARANTINE]], ["id"], context=context
-    ):
-        return
+    found = await ops.client.search_read(
+        "stock.location", [["name", "=", "Quarantine"]], ["complete_name"], context=context
+    )
+    if found:
+        return str(found[0]["complete_name"])
     company_id = await ops.default_company_id()
     warehouse = await ops.warehouse("WH", company_id)
-    await ops.client.create(
+    [location_id] = await ops.client.create(
         "stock.location",
-        [{"name": "Quarantine", "usage": "internal", "location_id": warehouse.view_location_id,
-          "company_id": company_id}],
+        [
+            {
+                "name": "Quarantine",
+                "usage": "internal",
+                "location_id": warehouse.view_location_id,
+                "company_id": company_id,
+            }
+        ],
         context=await ops.company_context(company_id),
     )
+    [row] = await ops.client.read("stock.location", [location_id], ["complete_name"])
+    return str(row["complete_name"])
 
 
 async def _delivered_and_invoiced(
@@ -46,7 +54,7 @@ async def _delivered_and_invoiced(
 async def test_a_return_is_received_restocked_scrapped_quarantined_and_credited(
     ops: OdooOperations, uid: str
 ) -> None:
-    await _quarantine_location(ops)
+    quarantine = await _quarantine_location(ops)
     a, b, c = await stocked_products(ops, uid, {"A": 10, "B": 10, "C": 10})
     order_id, delivery_id, invoice_id = await _delivered_and_invoiced(
         ops, uid, [(a, "3"), (b, "2"), (c, "1")]
@@ -67,11 +75,9 @@ async def test_a_return_is_received_restocked_scrapped_quarantined_and_credited(
         ReturnDisposal(b, Decimal(1), "scrap"),
         ReturnDisposal(c, Decimal(1), "quarantine"),
     ]
-    names = await ops.dispose_returned(
-        rma, picking.id, disposals, quarantine_location=QUARANTINE
-    )
+    names = await ops.dispose_returned(rma, picking.id, disposals, quarantine_location=quarantine)
     names_again = await ops.dispose_returned(
-        rma, picking.id, disposals, quarantine_location=QUARANTINE
+        rma, picking.id, disposals, quarantine_location=quarantine
     )
     assert len(names) == 2 and names_again == names
     levels = {lv.sku: lv.on_hand for lv in await ops.stock_levels([a, b, c])}
@@ -81,7 +87,7 @@ async def test_a_return_is_received_restocked_scrapped_quarantined_and_credited(
     context = await ops.all_companies_context()
     quants = await ops.client.search_read(
         "stock.quant",
-        [["location_id.complete_name", "=", QUARANTINE], ["product_id.default_code", "=", c]],
+        [["location_id.complete_name", "=", quarantine], ["product_id.default_code", "=", c]],
         ["quantity"],
         context=context,
     )
