@@ -5,6 +5,7 @@ and the warehouse's receipt."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -150,3 +151,24 @@ async def test_the_warehouse_confirms_the_receipt_of_an_authorised_return(api: A
     assert bad.status_code == 422
     unknown = await api.client.post("/v1/returns/RMA-0/receipt", json=receipt, headers=api.auth())
     assert unknown.status_code == 404
+
+
+async def test_the_dashboard_lists_returns_and_shows_a_timeline(api: Api) -> None:
+    await _delivered(api, "WS-1")
+    rma = (await api.client.post("/v1/returns", json=_body(), headers=api.auth())).json()["rma"]
+    form = await api.client.get("/ui/sign-in")
+    found = re.search(r'name="nonce" value="([^"]+)"', form.text)
+    assert found is not None
+    signed = await api.client.post(
+        "/ui/sign-in",
+        data={"token": api.tokens["viewer"], "nonce": found.group(1), "next": "/ui/returns"},
+        headers={"Origin": str(api.client.base_url).rstrip("/")},
+    )
+    assert signed.status_code == 303, signed.text
+    listing = await api.client.get("/ui/returns", params={"state": "requested"})
+    assert listing.status_code == 200 and rma in listing.text and "RET-1" in listing.text
+    page = await api.client.get(f"/ui/returns/{rma}")
+    assert page.status_code == 200
+    assert 'data-testid="return-timeline"' in page.text and "requested" in page.text
+    missing = await api.client.get("/ui/returns/RMA-NOPE")
+    assert missing.status_code == 404
