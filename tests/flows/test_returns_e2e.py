@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.order_to_cash import register as register_o2c
+from crossdock.flows.reconciliation.service import Reconciliation
 from crossdock.flows.returns import register as register_returns
 from crossdock.flows.returns.intake import confirm_receipt, request_return
 from crossdock.flows.returns.request import ReturnReceipt, ReturnRequest
@@ -161,6 +163,16 @@ async def test_a_return_is_restocked_scrapped_and_credited_in_part(flow: Flow, u
         e for e in await flow.engine.events_after(0, 10_000) if e.type == "inventory.sync_requested"
     ]
     assert [e.data["publish"] for e in syncs] == [[a]]
+    # reconciliation sees the return: the ERP delivers less than the hub shipped by as much
+    config = returns_config().model_copy(
+        update={
+            "reconciliation": ReconciliationConfig.model_validate(
+                {"invoices": {"invoice_after_s": 0}}
+            )
+        }
+    )
+    report = await Reconciliation(flow.engine, flow.ops, config).run("invoices", trigger="test")
+    assert report.run.checked == 1 and report.items == []
 
 
 async def test_an_exchange_becomes_a_replacement_sale_order(flow: Flow, uid: str) -> None:

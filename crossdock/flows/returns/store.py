@@ -204,3 +204,22 @@ def write_state(conn: Connection, rma: str, state: str, erp: dict[str, Any], at:
         .where(returns.c.rma == rma)
         .values(state=state, erp=json.dumps(erp, default=str), updated_at=at)
     )
+
+
+def received_by_order(conn: Connection, order_ids: Sequence[str]) -> dict[str, dict[str, Decimal]]:
+    """What returns of the orders took back into the ERP (return pickings validated), by order
+    and SKU: the ERP's delivered quantities are lower by as much."""
+    out: dict[str, dict[str, Decimal]] = {}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(returns.c.order_id, returns.c.erp).where(
+                returns.c.order_id.in_(ids[start : start + 500])
+            )
+        )
+        for order_id, erp in rows:
+            for picking in json.loads(erp).get("pickings") or []:
+                for sku, q in (picking.get("received") or {}).items():
+                    per = out.setdefault(order_id, {})
+                    per[sku] = per.get(sku, Decimal(0)) + Decimal(q)
+    return out
