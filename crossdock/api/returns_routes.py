@@ -191,6 +191,20 @@ async def post_receipt(
     quarantine, scrap); the flow moves the stock in the ERP and settles the return."""
     receipt = parse_json_body(ReturnReceipt, await request.body())
     engine = _engine(request)
+    if request.app.state.hub.config.returns.quarantine_location is None:
+        errors = [
+            {
+                "pointer": f"/lines/{n}/disposition",
+                "rule": "quarantine_configured",
+                "detail": "no quarantine location is configured (returns.quarantine_location)",
+            }
+            for n, line in enumerate(receipt.lines)
+            if line.disposition == "quarantine"
+        ]
+        if errors:
+            raise Problem(
+                422, "Invalid request", errors[0]["detail"], kind="validation", errors=errors
+            )
     payload = receipt.model_dump(mode="json")
     key = f"returns-receipt:{idempotency_key or rma}"
     answer = await engine.writer.submit(

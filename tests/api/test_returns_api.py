@@ -151,6 +151,12 @@ async def test_the_warehouse_confirms_the_receipt_of_an_authorised_return(api: A
     assert bad.status_code == 422
     unknown = await api.client.post("/v1/returns/RMA-0/receipt", json=receipt, headers=api.auth())
     assert unknown.status_code == 404
+    held = {"lines": [{**receipt["lines"][0], "disposition": "quarantine"}]}
+    nowhere = await api.client.post(f"/v1/returns/{rma}/receipt", json=held, headers=api.auth())
+    assert nowhere.status_code == 422
+    assert [(e["pointer"], e["rule"]) for e in nowhere.json()["errors"]] == [
+        ("/lines/0/disposition", "quarantine_configured")
+    ]
 
 
 async def test_the_dashboard_lists_returns_and_shows_a_timeline(api: Api) -> None:
