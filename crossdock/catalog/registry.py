@@ -186,13 +186,15 @@ RETURNS_TYPES: tuple[EventType, ...] = (
     ),
     EventType(
         "return.refunded", 1,
-        _data({**_RMA, "credit_note": {"type": "object"}}, _RMA_MORE),
+        _data({**_RMA, "credit_notes": {"type": "array", "items": {"type": "object"}}},
+              {**_RMA_MORE, "total": _QTY, "currency": STR}),
         RETURNS, (WEBHOOKS,), "returns",
         "A credit note for the received goods was posted: the shop refunds the customer.",
     ),
     EventType(
         "return.credited", 1,
-        _data({**_RMA, "credit_note": {"type": "object"}}, _RMA_MORE),
+        _data({**_RMA, "credit_notes": {"type": "array", "items": {"type": "object"}}},
+              {**_RMA_MORE, "total": _QTY, "currency": STR}),
         RETURNS, (WEBHOOKS,), "returns",
         "A credit note for the received goods was posted and stays as the customer's credit.",
     ),

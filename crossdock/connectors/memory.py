@@ -855,6 +855,16 @@ class MemoryErp:
         book.disposals[key] = names
         return names
 
+    async def invoice_lines(self, invoice_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        out: dict[int, dict[str, Decimal]] = {}
+        for invoice_id in invoice_ids:
+            invoice = self.invoices.get(invoice_id)
+            for line in invoice.lines if invoice else []:
+                if line.sku:
+                    per = out.setdefault(invoice_id, {})
+                    per[line.sku] = per.get(line.sku, Decimal(0)) + line.quantity
+        return out
+
     async def create_credit_note(
         self, key: str, invoice_id: int, quantities: Mapping[str, Decimal], *, post: bool = True
     ) -> CreditNoteRef:

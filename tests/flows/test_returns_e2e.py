@@ -142,7 +142,7 @@ async def test_a_return_is_restocked_scrapped_and_credited_in_part(flow: Flow, u
 
     after = {lv.sku: lv.on_hand for lv in await flow.ops.stock_levels([a, b])}
     assert after[a] == before[a] + 2 and after[b] == before[b]
-    note = refunded.erp["credit_note"]
+    [note] = refunded.erp["credit_notes"]
     assert Decimal(note["subtotal"]) == 30 and note["state"] == "posted"
     [move] = await flow.ops.client.read(
         "account.move", [note["id"]], ["move_type", "state", "amount_untaxed"]
@@ -158,7 +158,8 @@ async def test_a_return_is_restocked_scrapped_and_credited_in_part(flow: Flow, u
         for e in await flow.engine.events_after(0, 10_000, subject=return_subject(rma))
         if e.type == "return.refunded"
     ]
-    assert refund_event.data["credit_note"]["number"] == note["number"]
+    assert [n["number"] for n in refund_event.data["credit_notes"]] == [note["number"]]
+    assert refund_event.data["total"] == note["total"]
     syncs = [
         e for e in await flow.engine.events_after(0, 10_000) if e.type == "inventory.sync_requested"
     ]

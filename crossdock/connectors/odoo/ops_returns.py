@@ -330,6 +330,25 @@ class ReturnOperations(PickingOperations):
 
     # ------------------------------------------------------------------ credit note
 
+    async def invoice_lines(self, invoice_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        if not invoice_ids:
+            return {}
+        rows = await self.client.search_read(
+            "account.move.line",
+            [["move_id", "in", list(invoice_ids)], ["display_type", "=", "product"]],
+            ["move_id", "product_id", "quantity"],
+            context=await self.all_companies_context(),
+        )
+        skus = await self.skus_of(int(m2o_id(r["product_id"]) or 0) for r in rows)
+        out: dict[int, dict[str, Decimal]] = {}
+        for row in rows:
+            sku = skus.get(int(m2o_id(row["product_id"]) or 0))
+            if sku is None:
+                continue
+            per = out.setdefault(int(m2o_id(row["move_id"]) or 0), {})
+            per[sku] = per.get(sku, Decimal(0)) + decimal(row["quantity"])
+        return out
+
     async def create_credit_note(
         self, key: str, invoice_id: int, quantities: Mapping[str, Decimal], *, post: bool = True
     ) -> CreditNoteRef:

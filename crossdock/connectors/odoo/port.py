@@ -182,6 +182,10 @@ class ErpPort(Protocol):
         them. Once per ``key``; answers the names of the documents made."""
         ...
 
+    async def invoice_lines(self, invoice_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        """The quantity each customer invoice bills, by invoice and SKU."""
+        ...
+
     async def create_credit_note(
         self, key: str, invoice_id: int, quantities: Mapping[str, Decimal], *, post: bool = True
     ) -> CreditNoteRef:

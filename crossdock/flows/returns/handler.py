@@ -432,41 +432,88 @@ class Returns:
             self._exchange(work, quantities, batch)
             return
         invoices = (work.order.erp.get("invoices") if work.order else None) or []
-        posted = [i for i in invoices if i.get("status") != "draft" and i.get("id")]
-        if not posted:
-            self._failed(
-                work,
-                batch,
-                "credit",
-                OdooBusinessError("the order has no posted invoice to credit"),
-            )
-            return
+        posted = [int(i["id"]) for i in invoices if i.get("status") != "draft" and i.get("id")]
         try:
-            note = await self.erp.create_credit_note(work.rma, int(posted[0]["id"]), quantities)
+            plan = await self._credit_plan(work, posted, quantities)
+            notes = [
+                await self.erp.create_credit_note(
+                    work.rma if len(plan) == 1 else f"{work.rma}/{invoice_id}", invoice_id, part
+                )
+                for invoice_id, part in plan.items()
+            ]
         except OdooError as exc:
             if not _record_error(exc):
                 raise
             self._failed(work, batch, "credit", exc)
             return
         work.erp.pop("failed_step", None)
-        entry = {
-            "id": note.id,
-            "number": note.number,
-            "state": note.state,
-            "invoice_id": note.invoice_id,
-            "currency": note.currency,
-            "subtotal": str(note.subtotal),
-            "total": str(note.total),
-            "quantities": _text(quantities),
-        }
-        work.erp["credit_note"] = entry
+        entries = [
+            {
+                "id": note.id,
+                "number": note.number,
+                "state": note.state,
+                "invoice_id": note.invoice_id,
+                "currency": note.currency,
+                "subtotal": str(note.subtotal),
+                "total": str(note.total),
+                "quantities": _text(plan[note.invoice_id]),
+            }
+            for note in notes
+        ]
+        work.erp["credit_notes"] = entries
+        total = sum((note.total for note in notes), Decimal(0))
         refund = work.record.outcome == "refund"
-        self._move(work, "refunded" if refund else "credited", {"credit_note": note.number})
+        self._move(
+            work,
+            "refunded" if refund else "credited",
+            {"credit_notes": [note.number for note in notes], "total": str(total)},
+        )
         batch.emit(
             ev.return_event(
-                ev.REFUNDED if refund else ev.CREDITED, self._current(work), {"credit_note": entry}
+                ev.REFUNDED if refund else ev.CREDITED,
+                self._current(work),
+                {"credit_notes": entries, "total": str(total), "currency": work.record.currency},
             )
         )
+
+    async def _credit_plan(
+        self, work: Work, posted: list[int], quantities: dict[str, Decimal]
+    ) -> dict[int, dict[str, Decimal]]:
+        """What each invoice of the order credits: an order shipped in parts has an invoice per
+        part, so each SKU is credited on the invoices that billed it, less what other returns
+        of the order credited on them already."""
+        if not posted:
+            raise OdooBusinessError("the order has no posted invoice to credit")
+        billed = await self.erp.invoice_lines(posted)
+        others = await self.engine.db.read(
+            lambda c: list_returns(c, order_id=work.record.order_id, limit=10_000)
+        )
+        credited: dict[tuple[int, str], Decimal] = {}
+        for other in others:
+            if other.rma == work.rma:
+                continue
+            for entry in other.erp.get("credit_notes") or []:
+                for sku, q in entry["quantities"].items():
+                    slot = (int(entry["invoice_id"]), sku)
+                    credited[slot] = credited.get(slot, Decimal(0)) + _qty(q)
+        left = dict(quantities)
+        plan: dict[int, dict[str, Decimal]] = {}
+        for invoice_id in posted:
+            for sku, wanted in left.items():
+                room = billed.get(invoice_id, {}).get(sku, Decimal(0)) - credited.get(
+                    (invoice_id, sku), Decimal(0)
+                )
+                take = min(room, wanted)
+                if take > 0:
+                    plan.setdefault(invoice_id, {})[sku] = take
+                    left[sku] = wanted - take
+        short = {sku: q for sku, q in left.items() if q > 0}
+        if short:
+            raise OdooBusinessError(
+                "the order's invoices bill less than is credited: "
+                + ", ".join(f"{q} of {sku}" for sku, q in short.items())
+            )
+        return plan
 
     def _exchange(self, work: Work, quantities: dict[str, Decimal], batch: Batch) -> None:
         assert work.order is not None

@@ -95,6 +95,8 @@ async def test_a_return_is_received_restocked_scrapped_quarantined_and_credited(
     lines = await ops.sale_order_lines([order_id])
     assert {line.sku: line.delivered for line in lines} == {a: 1, b: 1, c: 0}
 
+    billed = await ops.invoice_lines([invoice_id])
+    assert billed == {invoice_id: {a: Decimal(3), b: Decimal(2), c: Decimal(1)}}
     note = await ops.create_credit_note(rma, invoice_id, {a: Decimal(2), b: Decimal(1)})
     same = await ops.create_credit_note(rma, invoice_id, {a: Decimal(2), b: Decimal(1)})
     assert same.id == note.id and note.state == "posted"

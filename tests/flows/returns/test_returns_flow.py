@@ -8,7 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crossdock.connectors.memory import MemoryErp
-from tests.flows.harness import make_order
+from crossdock.connectors.odoo import StockSetting
+from tests.flows.harness import make_order, shipment_confirmed
 from tests.flows.returns.conftest import Hub
 
 
@@ -64,7 +65,7 @@ async def test_a_return_is_authorised_received_and_credited_in_part(
     assert erp.on_hand[("WH", "A")] == on_hand["A"] + 2  # back in stock
     assert erp.on_hand[("WH", "B")] == on_hand["B"]  # received, then scrapped
     assert erp.returns.scrapped == {"B": Decimal(1)}
-    note = record.erp["credit_note"]
+    [note] = record.erp["credit_notes"]
     assert Decimal(note["total"]) == 30 and note["quantities"] == {"A": "2", "B": "1"}
     [credit] = erp.returns.credit_notes.values()
     assert credit.key == rma and credit.subtotal == 30
@@ -283,4 +284,56 @@ async def test_a_short_parcel_waits_for_customer_service_then_credits_what_came(
     await hub.deliver_all()
     record = await hub.record(rma)
     assert record.state == "credited"
-    assert record.erp["credit_note"]["quantities"] == {"A": "1"}
+    assert [n["quantities"] for n in record.erp["credit_notes"]] == [{"A": "1"}]
+
+
+async def test_an_order_invoiced_in_parts_is_credited_on_each_invoice(
+    hub: Hub, erp: MemoryErp
+) -> None:
+    for sku in "AB":
+        erp.add_product(sku, price="10")
+    await erp.set_stock([StockSetting(sku="A", quantity=Decimal(10))])
+    [order_id] = await hub.orders.accept(make_order("WS-9", "c-1", [("A", "2"), ("B", "1")]))
+    await hub.deliver_all()
+    await hub.engine.append([shipment_confirmed(order_id, [("A", "2")])])  # B backordered
+    await hub.deliver_all()
+    await erp.set_stock([StockSetting(sku="B", quantity=Decimal(10))])
+    await hub.engine.append([shipment_confirmed(order_id, [("B", "1")])])
+    await hub.deliver_all()
+    order = await hub.orders.order(order_id)
+    assert order.state == "invoiced" and len(order.erp["invoices"]) == 2
+
+    first = await _authorized(
+        hub,
+        order_id,
+        "R-11",
+        outcome="credit",
+        lines=[{"sku": "A", "quantity": "1"}, {"sku": "B", "quantity": "1"}],
+    )
+    await hub.receive(
+        first,
+        [
+            {"sku": "A", "quantity": "1", "condition": "new", "disposition": "restock"},
+            {"sku": "B", "quantity": "1", "condition": "new", "disposition": "restock"},
+        ],
+    )
+    await hub.deliver_all()
+    record = await hub.record(first)
+    assert record.state == "credited"
+    by_invoice = {n["invoice_id"]: n["quantities"] for n in record.erp["credit_notes"]}
+    [a_invoice, b_invoice] = [e["id"] for e in order.erp["invoices"]]
+    assert by_invoice == {a_invoice: {"A": "1"}, b_invoice: {"B": "1"}}
+
+    second = await _authorized(
+        hub, order_id, "R-12", outcome="refund", lines=[{"sku": "A", "quantity": "1"}]
+    )
+    await hub.receive(
+        second,
+        [
+            {"sku": "A", "quantity": "1", "condition": "new", "disposition": "restock"},
+        ],
+    )
+    await hub.deliver_all()
+    [note] = (await hub.record(second)).erp["credit_notes"]
+    assert (note["invoice_id"], note["quantities"]) == (a_invoice, {"A": "1"})
+    assert erp.returns.credited == {(a_invoice, "A"): Decimal(2), (b_invoice, "B"): Decimal(1)}
