@@ -290,6 +290,14 @@ class Returns:
                     plan.setdefault(delivery, {})[sku] = part
                     taken[(delivery, sku)] = taken.get((delivery, sku), Decimal(0)) + part
                     wanted -= part
+        if not plan:
+            self._failed(
+                work,
+                batch,
+                "authorize",
+                OdooBusinessError("no validated delivery of the order holds these goods"),
+            )
+            return
         pickings = []
         try:
             for delivery, quantities in plan.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from crossdock.config.returns import ReturnsConfig
 from crossdock.engine import NewEvent, insert_events, new_event_id
@@ -30,6 +30,7 @@ from crossdock.flows.returns.store import (
     return_subject,
     returned_quantities,
 )
+from crossdock.flows.tables import orders
 from crossdock.ops.audit import append_audit
 
 APPROVAL = "return_approval"
@@ -88,6 +89,9 @@ def request_return(
                 )
             ]
         )
+    # Concurrent returns of one order (API processes on PostgreSQL) queue here, so each sees
+    # what the other asked back; SQLite's single writer does that already.
+    conn.execute(select(orders.c.id).where(orders.c.id == order.id).with_for_update())
     if get_return_by_ref(conn, request.channel, request.return_ref) is not None:
         return Answer(409, {}, conflict=f"return {request.return_ref} of {request.channel} exists")
     policy = config.policy(request.channel)
