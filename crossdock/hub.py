@@ -17,6 +17,7 @@ from crossdock.flows.edi.events import subscription as edi_documents
 from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
+from crossdock.flows.returns import register as register_returns
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
@@ -92,6 +93,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     if flows:
         erp = attach_order_to_cash(cfg, engine, ops.connectors)
         register_inventory(engine, erp.operations, cfg)
+        register_returns(engine, erp.operations, cfg)
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.

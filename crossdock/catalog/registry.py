@@ -135,6 +135,92 @@ INVENTORY_TYPES: tuple[EventType, ...] = (
     ),
 )  # fmt: skip
 
+RETURNS = "flows.returns"
+_RMA = {
+    "rma": {"type": "string", "description": "The hub's return authorisation number."},
+    "channel": STR,
+    "return_ref": {"type": "string", "description": "The channel's own return reference."},
+    "order": {
+        "type": "object",
+        "description": "The order returned from: the hub's `id`, the channel's `external_ref`.",
+        "properties": {"id": STR, "external_ref": {"type": ["string", "null"]}},
+        "required": ["id"],
+    },
+}
+_RMA_MORE = {
+    "outcome": {"enum": ["refund", "credit", "exchange"]},
+}
+_ARRAY = {"type": "array"}
+RETURNS_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "return.requested", 1,
+        _data({**_RMA, "lines": _ARRAY}, {**_RMA_MORE, "amount": _QTY, "currency": STR,
+                                         "approval_required": {"type": "boolean"}}),
+        "api.returns (POST /v1/returns)", (RETURNS, WEBHOOKS), "returns",
+        "A return was accepted under the channel's rules (or waits for customer service's "
+        "approval); the flow authorises it in the ERP.",
+    ),
+    EventType(
+        "return.authorized", 1,
+        _data({**_RMA, "pickings": {"type": "array", "items": STR}}, {**_RMA_MORE,
+                                                                      "lines": _ARRAY}),
+        RETURNS, (WEBHOOKS,), "returns",
+        "The return picking exists in the ERP: the RMA number is the customer's and the "
+        "warehouse's reference for the parcel.",
+    ),
+    EventType(
+        "return.receipt_confirmed", 1,
+        _data({**_RMA, "receipt": {"type": "object"}}, _RMA_MORE),
+        "api.returns (POST /v1/returns/{rma}/receipt)", (RETURNS, WEBHOOKS), "returns",
+        "The warehouse received and inspected a return (quantity, condition and disposition "
+        "per line).",
+    ),
+    EventType(
+        "return.received", 1,
+        _data({**_RMA, "accepted": {"type": "object"}},
+              {**_RMA_MORE, "lines": _ARRAY, "short": {"type": "object"},
+               "unexpected": {"type": "object"}}),
+        RETURNS, (WEBHOOKS,), "returns",
+        "The return picking was validated in the ERP and inspected goods restocked, "
+        "quarantined or scrapped.",
+    ),
+    EventType(
+        "return.refunded", 1,
+        _data({**_RMA, "credit_notes": {"type": "array", "items": {"type": "object"}}},
+              {**_RMA_MORE, "total": _QTY, "currency": STR}),
+        RETURNS, (WEBHOOKS,), "returns",
+        "A credit note for the received goods was posted: the shop refunds the customer.",
+    ),
+    EventType(
+        "return.credited", 1,
+        _data({**_RMA, "credit_notes": {"type": "array", "items": {"type": "object"}}},
+              {**_RMA_MORE, "total": _QTY, "currency": STR}),
+        RETURNS, (WEBHOOKS,), "returns",
+        "A credit note for the received goods was posted and stays as the customer's credit.",
+    ),
+    EventType(
+        "return.exchanged", 1,
+        _data({**_RMA, "replacement": {"type": "object"}}, _RMA_MORE),
+        RETURNS, (WEBHOOKS,), "returns",
+        "A replacement order for the received goods was accepted into order to cash.",
+    ),
+    EventType(
+        "return.rejected", 1,
+        _data(_RMA, {**_RMA_MORE, "by": {"type": ["string", "null"]},
+                     "note": {"type": ["string", "null"]}}),
+        RETURNS, (WEBHOOKS,), "returns",
+        "Customer service refused a return that needed approval.",
+    ),
+    EventType(
+        "return.exception", 1,
+        _data({**_RMA, "exception_id": STR, "type": STR},
+              {**_RMA_MORE, "owner": STR, "reason": STR, "actions": _ARRAY}),
+        "api.returns, " + RETURNS, (WEBHOOKS,), "returns",
+        "A return waits for a person: approval above the channel's amount, a short or "
+        "unexpected parcel, or a document the ERP refused.",
+    ),
+)  # fmt: skip
+
 _TYPES: tuple[EventType, ...] = (
     EventType(
         "order.accepted", 2,
@@ -227,6 +313,7 @@ _TYPES: tuple[EventType, ...] = (
         "deliveries; never in the log, never retried.",
     ),
     *INVENTORY_TYPES,
+    *RETURNS_TYPES,
     EventType(
         "reconciliation.requested", 1,
         _data(

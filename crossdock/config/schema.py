@@ -54,6 +54,7 @@ from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
 from crossdock.config.reconciliation import ReconciliationConfig
+from crossdock.config.returns import ReturnsConfig
 from crossdock.config.runtime import ApiConfig, ApiLimits, EngineConfig, ObservabilityConfig
 from crossdock.config.sync import SyncPolicy, default_sync
 from crossdock.config.systems import SYSTEM_KINDS, Limits, System, SystemKind, default_systems
@@ -119,6 +120,7 @@ class Config(ConfigModel):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
     edi: EdiConfig = Field(default_factory=EdiConfig)
+    returns: ReturnsConfig = Field(default_factory=ReturnsConfig)
 
     @model_validator(mode="before")
     @classmethod

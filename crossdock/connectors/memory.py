@@ -50,6 +50,11 @@ from crossdock.connectors.odoo.records import (
     order_key,
     purchase_key,
 )
+from crossdock.connectors.odoo.returns_records import (
+    CreditNoteRef,
+    ReturnDisposal,
+    ReturnPickingRef,
+)
 from crossdock.model import (
     Customer,
     Invoice,
@@ -134,6 +139,35 @@ class _Picking:
 
 
 @dataclass
+class MemoryReturnPicking:
+    id: int
+    name: str
+    key: str
+    delivery_id: int
+    warehouse: str
+    demand: dict[str, Decimal]
+    state: str = "assigned"
+    done: dict[str, Decimal] = field(default_factory=dict)
+
+    def ref(self) -> ReturnPickingRef:
+        return ReturnPickingRef(self.id, self.name, self.state, self.key, self.delivery_id)
+
+
+@dataclass
+class MemoryReturns:
+    """What the in-memory ERP keeps of returns: return pickings and disposals and credit notes by
+    RMA key, quantities quarantined (by location and SKU) and scrapped (by SKU)."""
+
+    pickings: dict[str, MemoryReturnPicking] = field(default_factory=dict)
+    disposals: dict[str, list[str]] = field(default_factory=dict)
+    quarantined: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    scrapped: dict[str, Decimal] = field(default_factory=dict)
+    credit_notes: dict[str, CreditNoteRef] = field(default_factory=dict)
+    credited: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    """Quantity credited by (invoice id, SKU)."""
+
+
+@dataclass
 class _Product:
     info: ProductInfo
     active: bool = True
@@ -169,6 +203,7 @@ class MemoryErp:
         self.pickings: dict[int, _Picking] = {}
         self.invoices: dict[int, Invoice] = {}
         self.purchase_orders: dict[str, PurchaseRef] = {}
+        self.returns = MemoryReturns()
         self.calls: dict[str, int] = {}
         """Calls by operation name (what a test asserts to prove a cache or a batch)."""
         self._ids = itertools.count(1)
@@ -718,6 +753,149 @@ class MemoryErp:
     ) -> list[Invoice]:
         """Vendor bills are not modelled in memory: none is made."""
         return []
+
+    # ------------------------------------------------------------------ returns
+
+    async def create_return_picking(
+        self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]
+    ) -> ReturnPickingRef:
+        self._count("create_return_picking")
+        book = self.returns
+        if key in book.pickings:
+            return book.pickings[key].ref()
+        delivery = self.pickings.get(delivery_id)
+        if delivery is None or delivery.state != "done":
+            raise OdooBusinessError(
+                f"no done delivery {delivery_id} to return from", model="stock.picking"
+            )
+        for sku, qty in quantities.items():
+            returned = sum(
+                (p.demand.get(sku, Decimal(0)) for p in book.pickings.values()
+                 if p.delivery_id == delivery_id),
+                Decimal(0),
+            )
+            if qty + returned > delivery.done.get(sku, Decimal(0)):
+                raise OdooBusinessError(
+                    f"cannot return {qty} of {sku}: {delivery.done.get(sku, 0)} delivered by "
+                    f"{delivery.name}, {returned} returned already",
+                    record=delivery.name,
+                )
+        number = next(self._ids)
+        picking = MemoryReturnPicking(
+            number, f"{delivery.warehouse}/IN/{number:05d}", key, delivery_id, delivery.warehouse,
+            dict(quantities),
+        )
+        book.pickings[key] = picking
+        return picking.ref()
+
+    def _return_picking(self, picking_id: int) -> MemoryReturnPicking:
+        for picking in self.returns.pickings.values():
+            if picking.id == picking_id:
+                return picking
+        raise OdooBusinessError(f"no return picking {picking_id}", model="stock.picking")
+
+    async def receive_return(
+        self, picking_id: int, quantities: Mapping[str, Decimal]
+    ) -> TransferResult:
+        self._count("receive_return")
+        picking = self._return_picking(picking_id)
+        if picking.state == "done":
+            return TransferResult(picking.id, "done")
+        unknown = set(quantities) - set(picking.demand)
+        if unknown:
+            raise OdooBusinessError(
+                f"SKUs not in picking {picking.name}: {', '.join(sorted(unknown))}",
+                record=picking.name,
+            )
+        delivery = self.pickings[picking.delivery_id]
+        so = self.sale_orders.get(delivery.order_id) if delivery.order_id else None
+        for sku, qty in quantities.items():
+            picking.done[sku] = qty
+            key = (picking.warehouse, sku)
+            if self.products[sku].info.storable:
+                self.on_hand[key] = self.on_hand.get(key, Decimal(0)) + qty
+            if so is not None:  # a return to refund lowers the delivered quantity, as in Odoo
+                so.delivered[sku] = so.delivered.get(sku, Decimal(0)) - qty
+        picking.state = "done"
+        return TransferResult(picking.id, "done")
+
+    async def dispose_returned(
+        self,
+        key: str,
+        picking_id: int,
+        disposals: Sequence[ReturnDisposal],
+        *,
+        quarantine_location: str | None = None,
+    ) -> list[str]:
+        self._count("dispose_returned")
+        book = self.returns
+        if key in book.disposals:
+            return book.disposals[key]
+        picking = self._return_picking(picking_id)
+        if picking.state != "done":
+            raise OdooBusinessError(f"return {picking.name} is not received", record=picking.name)
+        names: list[str] = []
+        for n, disposal in enumerate(disposals, start=1):
+            if disposal.disposition == "restock":
+                continue
+            if disposal.disposition == "quarantine" and not quarantine_location:
+                raise OdooBusinessError("no quarantine location is configured")
+            stock = (picking.warehouse, disposal.sku)
+            self.on_hand[stock] = self.on_hand.get(stock, Decimal(0)) - disposal.quantity
+            if disposal.disposition == "scrap":
+                book.scrapped[disposal.sku] = (
+                    book.scrapped.get(disposal.sku, Decimal(0)) + disposal.quantity
+                )
+                names.append(f"SP/{picking.id:05d}/{n}")
+            else:
+                where = (str(quarantine_location), disposal.sku)
+                held = book.quarantined.get(where, Decimal(0))
+                book.quarantined[where] = held + disposal.quantity
+                names.append(f"{picking.warehouse}/INT/{picking.id:05d}/{n}")
+        book.disposals[key] = names
+        return names
+
+    async def invoice_lines(self, invoice_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        out: dict[int, dict[str, Decimal]] = {}
+        for invoice_id in invoice_ids:
+            invoice = self.invoices.get(invoice_id)
+            for line in invoice.lines if invoice else []:
+                if line.sku:
+                    per = out.setdefault(invoice_id, {})
+                    per[line.sku] = per.get(line.sku, Decimal(0)) + line.quantity
+        return out
+
+    async def create_credit_note(
+        self, key: str, invoice_id: int, quantities: Mapping[str, Decimal], *, post: bool = True
+    ) -> CreditNoteRef:
+        self._count("create_credit_note")
+        book = self.returns
+        if key in book.credit_notes:
+            return book.credit_notes[key]
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None or invoice.status == "draft":
+            raise OdooBusinessError(f"no posted invoice {invoice_id}", model="account.move")
+        lines = {line.sku: line for line in invoice.lines if line.sku}
+        subtotal = Decimal(0)
+        for sku, qty in quantities.items():
+            line = lines.get(sku)
+            credited = book.credited.get((invoice_id, sku), Decimal(0))
+            if line is None or qty + credited > line.quantity:
+                raise OdooBusinessError(
+                    f"cannot credit {qty} of {sku} on {invoice.external_ref}",
+                    record=invoice.external_ref,
+                )
+            subtotal += qty * line.unit_price
+        for sku, qty in quantities.items():
+            done = book.credited.get((invoice_id, sku), Decimal(0))
+            book.credited[(invoice_id, sku)] = done + qty
+        number = next(self._ids)
+        note = CreditNoteRef(
+            number, f"RINV/{number:05d}" if post else f"draft-{number}",
+            "posted" if post else "draft", key, invoice_id, invoice.currency, subtotal, subtotal,
+        )
+        book.credit_notes[key] = note
+        return note
 
 
 if TYPE_CHECKING:

@@ -9,6 +9,11 @@ version            storable product               done quantity on move  "picked
                    ``is_storable=True``
 =================  =============================  =====================  ===============
 
+Returns: ``stock.return.picking`` makes the return with ``create_returns`` up to 17 and
+``action_create_returns`` from 18; ``account.move.reversal`` credits with ``reverse_moves``
+(``refund_method='refund'``) on 16 and ``refund_moves`` from 17; a stock move has a required
+``name`` up to 18 and none in 19.
+
 JSON-2 exists from 19 on; ``/jsonrpc`` is available on every version (deprecated in 19).
 """
 
@@ -79,6 +84,50 @@ class OdooDialect:
 
     def move_quantity(self, move: dict[str, Any]) -> float:
         return float(move.get(self.move_done_field) or 0.0)
+
+    # returns (crossdock.connectors.odoo.ops_returns)
+
+    @property
+    def return_wizard_method(self) -> str:
+        """The method of ``stock.return.picking`` that makes the return picking: renamed in 18."""
+        return "create_returns" if self.major <= 17 else "action_create_returns"
+
+    def return_wizard_vals(
+        self, picking: dict[str, Any], lines: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Values of a ``stock.return.picking`` for ``picking`` (its ``location_id`` read) with
+        explicit lines (``product_id``, ``quantity``, ``move_id``): up to 17 the wizard's return
+        location and its lines' ``to_refund`` (lower the delivered quantity) are set by onchanges
+        a remote call does not run; from 18 every return counts against the delivery."""
+        commands: list[Any] = []
+        for line in lines:
+            vals = dict(line)
+            if self.major <= 17:
+                vals["to_refund"] = True
+            commands.append((0, 0, vals))
+        vals = {"picking_id": picking["id"], "product_return_moves": commands}
+        if self.major <= 17:
+            location = picking.get("location_id")
+            vals["location_id"] = location[0] if isinstance(location, list) else location
+        return vals
+
+    @property
+    def has_return_id(self) -> bool:
+        """A return picking names the picking it returns (``return_id``)."""
+        return self.major >= 18
+
+    @property
+    def reversal_method(self) -> str:
+        """The method of ``account.move.reversal`` that makes a credit note (16: one method with
+        a ``refund_method`` field; 17+: one method per way)."""
+        return "reverse_moves" if self.major <= 16 else "refund_moves"
+
+    def reversal_vals(self) -> dict[str, Any]:
+        return {"refund_method": "refund"} if self.major <= 16 else {}
+
+    def move_description_vals(self, description: str) -> dict[str, Any]:
+        """A stock move's required description: ``name`` up to 18; 19 dropped the field."""
+        return {"name": description} if self.major <= 18 else {}
 
 
 def dialect_for(major: int) -> OdooDialect:

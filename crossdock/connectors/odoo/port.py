@@ -32,6 +32,11 @@ from crossdock.connectors.odoo.records import (
     StockSetting,
     TransferResult,
 )
+from crossdock.connectors.odoo.returns_records import (
+    CreditNoteRef,
+    ReturnDisposal,
+    ReturnPickingRef,
+)
 from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
 
 __all__ = ["ErpPort"]
@@ -147,3 +152,43 @@ class ErpPort(Protocol):
     async def create_vendor_bills(
         self, order_ids: Sequence[int], *, post: bool = False
     ) -> list[Invoice]: ...
+
+    # returns (crossdock.connectors.odoo.ops_returns): each create is keyed by the RMA number
+
+    async def create_return_picking(
+        self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]
+    ) -> ReturnPickingRef:
+        """The return picking of ``quantities`` (by SKU) from the done delivery ``delivery_id``,
+        made once per ``key``: asked again, the same picking is answered."""
+        ...
+
+    async def receive_return(
+        self, picking_id: int, quantities: Mapping[str, Decimal]
+    ) -> TransferResult:
+        """Validate the return picking with the quantities received (absent SKUs: none came);
+        nothing is left open. A picking already done answers as it is."""
+        ...
+
+    async def dispose_returned(
+        self,
+        key: str,
+        picking_id: int,
+        disposals: Sequence[ReturnDisposal],
+        *,
+        quarantine_location: str | None = None,
+    ) -> list[str]:
+        """Move returned goods out of stock per line: quarantine to ``quarantine_location``
+        (its full name), scrap through a scrap order; restock leaves them where the return put
+        them. Once per ``key``; answers the names of the documents made."""
+        ...
+
+    async def invoice_lines(self, invoice_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:
+        """The quantity each customer invoice bills, by invoice and SKU."""
+        ...
+
+    async def create_credit_note(
+        self, key: str, invoice_id: int, quantities: Mapping[str, Decimal], *, post: bool = True
+    ) -> CreditNoteRef:
+        """A credit note reversing ``invoice_id`` for ``quantities`` (by SKU) only, made once per
+        ``key`` and posted."""
+        ...

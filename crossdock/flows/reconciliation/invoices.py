@@ -20,7 +20,7 @@ Findings:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from crossdock.flows.orders import order_subject
 from crossdock.flows.reconciliation.context import Context
 from crossdock.flows.reconciliation.drift_types import INVOICE_MISMATCH, INVOICE_MISSING, Finding
 from crossdock.flows.reconciliation.orders import HubOrder, hub_orders
+from crossdock.flows.returns.store import received_by_order
 from crossdock.flows.tables import order_steps, orders
 
 __all__ = ["reconcile_invoices"]
@@ -43,6 +44,8 @@ CENT = Decimal("0.01")
 class Dispatched:
     order: HubOrder
     last_dispatch: float
+    returned: dict[str, Decimal] = field(default_factory=dict)
+    """Taken back by returns (crossdock.flows.returns): no longer delivered in the ERP."""
 
 
 def load_dispatched(conn: Connection, since: float) -> list[Dispatched]:
@@ -64,7 +67,8 @@ def load_dispatched(conn: Connection, since: float) -> list[Dispatched]:
             .group_by(order_steps.c.order_id)
         ):
             last[order_id] = float(at)
-    return [Dispatched(o, last.get(o.id, o.accepted_at)) for o in found]
+    returned = received_by_order(conn, ids)
+    return [Dispatched(o, last.get(o.id, o.accepted_at), returned.get(o.id, {})) for o in found]
 
 
 def _sum(pairs: Sequence[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -155,7 +159,7 @@ def _findings(
             )
         )
     problems, value = _mismatches(
-        order, delivered, invoiced, price, invoices, settings.amount_tolerance
+        order, delivered, invoiced, price, invoices, settings.amount_tolerance, item.returned
     )
     if problems:
         findings.append(
@@ -196,6 +200,7 @@ def _mismatches(
     price: dict[str, Decimal],
     invoices: Sequence[InvoiceSummary],
     tolerance: Decimal,
+    returned: dict[str, Decimal] | None = None,
 ) -> tuple[list[str], Decimal]:
     problems: list[str] = []
     value = Decimal(0)
@@ -250,6 +255,7 @@ def _mismatches(
             for s in order.erp.get("shipments") or []
             for sku, q in (s.get("shipped") or {}).items()
         ]
+        + [(sku, -q) for sku, q in (returned or {}).items()]
     )
     differ = {
         sku: (shipped.get(sku, Decimal(0)), delivered.get(sku, Decimal(0)))
