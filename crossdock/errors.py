@@ -17,8 +17,10 @@ so code catching the built-in keeps working. The tree:
     │   └── SchemaMissing(RuntimeError) the database has no engine tables (run migrations)
     ├── connectors
     │   ├── OdooError               the Odoo connector (its own tree in connectors/odoo/errors.py)
-    │   └── X12Error(ValueError)    X12 that cannot be read or written (edi/x12/model.py):
-    │                               X12SyntaxError (no usable ISA: a TA1 note), MappingError
+    │   ├── X12Error(ValueError)    X12 that cannot be read or written (edi/x12/model.py):
+    │   │                           X12SyntaxError (no usable ISA: a TA1 note), MappingError
+    │   ├── PartnerRefused          an EDI partner's server refused a transfer (edi/errors.py)
+    │   └── NotAnInterchange        bytes that do not start with a readable ISA segment
     ├── flows
     │   ├── Rejected                stock input broke rules (inventory)
     │   ├── TooPrecise(ValueError)  a quantity with more decimals than positions keep

@@ -45,7 +45,7 @@ from crossdock.config.secrets import SecretRef
 __all__ = [
     "SETS",
     "AckExpectation",
-    "Delimiters",
+    "DelimiterSettings",
     "DirectoryTransport",
     "EdiConfig",
     "EdiPartner",
@@ -75,7 +75,7 @@ class Identity(ConfigModel):
     """GS02/GS03: 2 to 15 characters."""
 
 
-class Delimiters(ConfigModel):
+class DelimiterSettings(ConfigModel):
     """The separators written into outbound interchanges (inbound ones are read from the ISA)."""
 
     element: str = Field(default="*", min_length=1, max_length=1)
@@ -87,7 +87,7 @@ class Delimiters(ConfigModel):
     """A line break after each segment terminator (some VANs ask for it)."""
 
     @model_validator(mode="after")
-    def _distinct(self) -> Delimiters:
+    def _distinct(self) -> DelimiterSettings:
         chars = [self.element, self.sub_element, self.repetition, self.segment]
         if len(set(chars)) != len(chars):
             raise PydanticCustomError("distinct", "the four delimiters must be different")
@@ -177,7 +177,7 @@ class EdiPartner(ConfigModel):
     version: Literal["004010", "005010"] = "004010"
     ours: Identity
     theirs: Identity
-    delimiters: Delimiters = Field(default_factory=Delimiters)
+    delimiters: DelimiterSettings = Field(default_factory=DelimiterSettings)
     receive: list[Set] = Field(default_factory=lambda: _sets("850", "997"))
     send: list[Set] = Field(default_factory=lambda: _sets("997", "855", "856", "810"))
     acknowledgement: AckExpectation = Field(default_factory=AckExpectation)

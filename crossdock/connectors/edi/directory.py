@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from crossdock.config.edi import DirectoryTransport
-from crossdock.connectors.edi.errors import TransportError
+from crossdock.connectors.edi.errors import PartnerRefused
 from crossdock.connectors.edi.port import RemoteFile, Sent
 from crossdock.errors import Unavailable
 
@@ -48,7 +48,7 @@ class DirectoryMailbox:
         try:
             shutil.copyfile(source, into)
         except FileNotFoundError as exc:
-            raise TransportError(f"{source.name} is gone from the inbound folder") from exc
+            raise PartnerRefused(f"{source.name} is gone from the inbound folder") from exc
         except OSError as exc:
             raise Unavailable(f"{source.name} unreadable: {exc.strerror}") from exc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crossdock.connectors.edi.errors import EnvelopeError
+from crossdock.connectors.edi.errors import NotAnInterchange
 
 ISA_LENGTH = 106
 
@@ -32,14 +32,14 @@ def read_isa(head: bytes) -> IsaHeader:
     """The ISA of an interchange whose first bytes are ``head`` (leading whitespace allowed)."""
     text = head.lstrip(b" \t\r\n\xef\xbb\xbf")[:ISA_LENGTH].decode("latin-1")
     if not text.startswith("ISA") or len(text) < ISA_LENGTH:
-        raise EnvelopeError("ISA: the file does not start with a complete ISA segment")
+        raise NotAnInterchange("ISA: the file does not start with a complete ISA segment")
     element = text[3]
     fields = text[: ISA_LENGTH - 1].split(element)
     if len(fields) != 17:
-        raise EnvelopeError(f"ISA: 16 elements expected, found {len(fields) - 1}")
+        raise NotAnInterchange(f"ISA: 16 elements expected, found {len(fields) - 1}")
     control = fields[13]
     if not (len(control) == 9 and control.isdigit()):
-        raise EnvelopeError("ISA13: the interchange control number must be 9 digits")
+        raise NotAnInterchange("ISA13: the interchange control number must be 9 digits")
     return IsaHeader(
         sender_qualifier=fields[5].strip(),
         sender_id=fields[6].strip(),

@@ -7,7 +7,7 @@ an atomic rename, or one AS2 message acknowledged by its MDN).
 
 Every call raises :class:`~crossdock.errors.Unavailable` when the
 partner's side cannot be reached (a caller retries it) and
-:class:`~crossdock.connectors.edi.errors.TransportError` when it refuses.
+:class:`~crossdock.connectors.edi.errors.PartnerRefused` when it refuses.
 """
 
 from __future__ import annotations

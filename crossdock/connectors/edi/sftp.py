@@ -3,7 +3,7 @@ temporary name then rename atomically, archive or delete what was picked up.
 
 One SSH connection is opened on first use and kept; any failure drops it, so the next call
 reconnects. Connection failures (refused, reset, timed out, host key mismatch is not one of
-them) are :class:`Unavailable`; SFTP status refusals are :class:`TransportError`.
+them) are :class:`Unavailable`; SFTP status refusals are :class:`PartnerRefused`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import asyncssh
 
 from crossdock.config.edi import SftpTransport
-from crossdock.connectors.edi.errors import TransportError
+from crossdock.connectors.edi.errors import PartnerRefused
 from crossdock.connectors.edi.port import RemoteFile, Sent
 from crossdock.errors import Unavailable
 
@@ -64,13 +64,13 @@ class SftpMailbox:
                 sftp = await self._client()
                 return await asyncio.wait_for(op(sftp), self.settings.timeout_s * 10)
             except asyncssh.SFTPError as exc:
-                raise TransportError(f"sftp {self.name}: {what}: {exc.reason}") from exc
+                raise PartnerRefused(f"sftp {self.name}: {what}: {exc.reason}") from exc
             except asyncssh.HostKeyNotVerifiable as exc:
                 await self._drop()
-                raise TransportError(f"sftp {self.name}: host key not verified") from exc
+                raise PartnerRefused(f"sftp {self.name}: host key not verified") from exc
             except asyncssh.PermissionDenied as exc:
                 await self._drop()
-                raise TransportError(f"sftp {self.name}: authentication refused") from exc
+                raise PartnerRefused(f"sftp {self.name}: authentication refused") from exc
             except (OSError, asyncssh.Error, TimeoutError) as exc:
                 await self._drop()
                 reason = getattr(exc, "reason", None) or type(exc).__name__

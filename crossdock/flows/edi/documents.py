@@ -47,7 +47,7 @@ from crossdock.connectors.edi.x12 import (
 )
 from crossdock.connectors.edi.x12.mapping import MappingError, MappingProfile, order_from_850
 from crossdock.flows.edi import store
-from crossdock.flows.edi.inbound import ACTIONS, OWNER, Documents, Outcome
+from crossdock.flows.edi.inbound import ACTIONS, OWNER, Documents, FileOutcome
 from crossdock.flows.edi.outbound import ControlNumbers, record_outbound
 from crossdock.flows.edi.outbound import acknowledge as settle
 from crossdock.flows.exceptions import open_exception
@@ -212,7 +212,9 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
     """The two phases of an accepted interchange (see the module's docstring); ``partitions``
     answers the engine's partition count (agreed when it starts), for the orders' events."""
 
-    def parse_phase(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
+    def parse_phase(
+        conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float
+    ) -> FileOutcome:
         name = file.partner
         partner = partners[name]
         when = datetime.fromtimestamp(now, UTC)
@@ -220,9 +222,9 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
             accepted, reports, rejected = _read(conn, file)
         except X12SyntaxError as exc:
             _queue_ta1(conn, name, partner, ta1(exc, when=when), now=now, about=file.id)
-            return Outcome("rejected", f"TA1 {exc.note_code}: {exc}")
+            return FileOutcome("rejected", f"TA1 {exc.note_code}: {exc}")
         except X12Error as exc:
-            return Outcome("rejected", str(exc))
+            return FileOutcome("rejected", str(exc))
         if reports and "997" in partner.send:
             version = partner.version
 
@@ -243,10 +245,10 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
             _problems(conn, file, rejected, now)
         detail = {"sets": accepted + len(rejected), "rejected_sets": len(rejected)}
         if not accepted:
-            return Outcome("rejected", "; ".join(rejected) or "no transaction set", detail)
-        return Outcome("parsed", "; ".join(rejected) or None, detail)
+            return FileOutcome("rejected", "; ".join(rejected) or "no transaction set", detail)
+        return FileOutcome("parsed", "; ".join(rejected) or None, detail)
 
-    def apply_phase(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+    def apply_phase(conn: Connection, file: store.EdiFile, now: float) -> FileOutcome:
         name = file.partner
         partner = partners[name]
         profile = profile_of(partner)
@@ -303,8 +305,8 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
             "refused_sets": len(refused),
         }
         if refused and not (created or replayed or acks):
-            return Outcome("rejected", "; ".join(refused), detail)
+            return FileOutcome("rejected", "; ".join(refused), detail)
         reason = "; ".join(filter(None, [file.reason, *refused])) or None
-        return Outcome("processed", reason, detail)
+        return FileOutcome("processed", reason, detail)
 
     return Documents(parse_phase, apply_phase)

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, insert, select
 
 from crossdock.config.edi import EdiPartner
 from crossdock.connectors.edi.envelope import IsaHeader, read_isa
-from crossdock.connectors.edi.errors import EnvelopeError, TransportError
+from crossdock.connectors.edi.errors import NotAnInterchange, PartnerRefused
 from crossdock.connectors.edi.port import EdiTransport, RemoteFile
 from crossdock.connectors.resilience import retry_async
 from crossdock.engine import Database
@@ -51,7 +51,7 @@ class TransportGaveUp(CrossdockError):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class FileOutcome:
     """A processor's verdict on a file."""
 
     state: Literal["parsed", "processed", "rejected"]
@@ -60,11 +60,11 @@ class Outcome:
     interchange: str | None = None
 
 
-SetsHandler = Callable[[Connection, store.EdiFile, IsaHeader, float], Outcome]
+SetsHandler = Callable[[Connection, store.EdiFile, IsaHeader, float], FileOutcome]
 """What follows the envelope check: the transaction sets of an accepted interchange are read and
 answered (997/TA1); ``parsed`` or ``rejected``."""
 
-Applier = Callable[[Connection, store.EdiFile, float], Outcome]
+Applier = Callable[[Connection, store.EdiFile, float], FileOutcome]
 """What a parsed file's accepted sets do (orders, acknowledgements); ``processed`` or
 ``rejected``."""
 
@@ -78,7 +78,7 @@ class Documents:
     apply: Applier
 
 
-Processor = Callable[[Connection, store.EdiFile, float], Outcome]
+Processor = Callable[[Connection, store.EdiFile, float], FileOutcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ async def poll_partner(
     async def retried(what: str, op: Callable[[], Any]) -> Any:
         try:
             return await retry_async(op, **retry_kwargs)
-        except (Unavailable, TransportError) as exc:
+        except (Unavailable, PartnerRefused) as exc:
             reason = f"{what}: {exc} (after {retrying.max_attempts} attempts)"
             if not _retryable(exc):
                 reason = f"{what}: {exc}"
@@ -171,20 +171,20 @@ def envelope_processor(
     recognises a duplicate interchange control number, then hands the sets to ``documents``:
     a ``received`` file is parsed and answered, a ``parsed`` one applied."""
 
-    def process(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+    def process(conn: Connection, file: store.EdiFile, now: float) -> FileOutcome:
         partner = partners.get(file.partner)
         if partner is None:
-            return Outcome("rejected", f"no partner {file.partner} in the configuration")
+            return FileOutcome("rejected", f"no partner {file.partner} in the configuration")
         if file.state == "parsed" and documents is not None:
             return documents.apply(conn, file, now)
         head = next(store.chunks(conn, file.id), b"")
         try:
             isa = read_isa(head)
-        except EnvelopeError as exc:
-            return Outcome("rejected", str(exc))
+        except NotAnInterchange as exc:
+            return FileOutcome("rejected", str(exc))
         problem = _identity_problem(isa, partner)
         if problem is not None:
-            return Outcome("rejected", problem, interchange=isa.control)
+            return FileOutcome("rejected", problem, interchange=isa.control)
         first = conn.execute(
             select(edi_interchanges.c.file_id).where(
                 edi_interchanges.c.partner == file.partner,
@@ -194,7 +194,7 @@ def envelope_processor(
         if first == file.id:  # retried: its own interchange, recorded by an earlier attempt
             pass
         elif first is not None:
-            return Outcome(
+            return FileOutcome(
                 "rejected",
                 f"ISA13: duplicate interchange control number {isa.control} "
                 f"(first received in file {first})",
@@ -207,9 +207,9 @@ def envelope_processor(
                 )
             )
         if documents is None:
-            return Outcome("processed", interchange=isa.control)
+            return FileOutcome("processed", interchange=isa.control)
         outcome = documents.parse(conn, file, isa, now)
-        return Outcome(outcome.state, outcome.reason, outcome.detail, isa.control)
+        return FileOutcome(outcome.state, outcome.reason, outcome.detail, isa.control)
 
     return process
 

@@ -73,7 +73,7 @@ def _text(quantities: dict[str, Decimal]) -> dict[str, str]:
 
 
 @dataclass
-class Work:
+class ReturnWork:
     """A return being worked on in this batch: its row plus what the batch changed so far."""
 
     record: ReturnRecord
@@ -137,7 +137,8 @@ class Returns:
 
         records, orders = await self.engine.db.read(read)
         works = {
-            rma: Work(r, r.state, dict(r.erp), orders.get(r.order_id)) for rma, r in records.items()
+            rma: ReturnWork(r, r.state, dict(r.erp), orders.get(r.order_id))
+            for rma, r in records.items()
         }
         batch.write(lambda conn: self._write(conn, works))
         for event in events:
@@ -148,7 +149,7 @@ class Returns:
             work.event = event
             await self._apply(work, event, batch)
 
-    async def _apply(self, work: Work, event: Event, batch: Batch) -> None:
+    async def _apply(self, work: ReturnWork, event: Event, batch: Batch) -> None:
         if event.type == ev.REQUESTED:
             if work.state == "requested":
                 await self._authorize(work, batch)
@@ -163,20 +164,20 @@ class Returns:
 
     # ------------------------------------------------------------------ recording
 
-    def _write(self, conn: Connection, works: dict[str, Work]) -> None:
+    def _write(self, conn: Connection, works: dict[str, ReturnWork]) -> None:
         for work in works.values():
             if work.changed is not None:
                 write_state(conn, work.rma, work.state, work.erp, work.changed)
             add_steps(conn, work.steps)
 
     def _step(
-        self, work: Work, step: str, status: str, detail: dict[str, Any] | None = None
+        self, work: ReturnWork, step: str, status: str, detail: dict[str, Any] | None = None
     ) -> None:
         work.steps.append(step_row(work.rma, step, status, self.clock(), detail, work.trigger))
 
     def _move(
         self,
-        work: Work,
+        work: ReturnWork,
         state: str,
         detail: dict[str, Any] | None = None,
         status: str = "done",
@@ -186,7 +187,7 @@ class Returns:
         work.changed = self.clock()
         self._step(work, step or state, status, detail)
 
-    def _current(self, work: Work) -> ReturnRecord:
+    def _current(self, work: ReturnWork) -> ReturnRecord:
         r = work.record
         return ReturnRecord(
             r.rma,
@@ -205,7 +206,7 @@ class Returns:
 
     def _park(
         self,
-        work: Work,
+        work: ReturnWork,
         batch: Batch,
         kind: str,
         actions: list[str],
@@ -247,7 +248,7 @@ class Returns:
             )
         )
 
-    def _failed(self, work: Work, batch: Batch, step: str, exc: OdooError) -> None:
+    def _failed(self, work: ReturnWork, batch: Batch, step: str, exc: OdooError) -> None:
         work.erp["failed_step"] = step
         self._park(
             work,
@@ -261,7 +262,7 @@ class Returns:
 
     # ------------------------------------------------------------------ authorisation
 
-    async def _authorize(self, work: Work, batch: Batch) -> None:
+    async def _authorize(self, work: ReturnWork, batch: Batch) -> None:
         if work.order is None:
             self._failed(work, batch, "authorize", OdooBusinessError("the order is not known"))
             return
@@ -330,7 +331,7 @@ class Returns:
 
     # ------------------------------------------------------------------ receipt
 
-    async def _receive(self, work: Work, batch: Batch) -> None:
+    async def _receive(self, work: ReturnWork, batch: Batch) -> None:
         receipt_lines: list[dict[str, Any]] = list(work.erp["receipt"].get("lines") or [])
         expected = work.requested()
         came: dict[str, Decimal] = {}
@@ -429,7 +430,7 @@ class Returns:
 
     # ------------------------------------------------------------------ financial outcome
 
-    async def _settle(self, work: Work, batch: Batch) -> None:
+    async def _settle(self, work: ReturnWork, batch: Batch) -> None:
         quantities = {
             s: _qty(q) for s, q in (work.erp.get("accepted") or {}).items() if _qty(q) > 0
         }
@@ -485,7 +486,7 @@ class Returns:
         )
 
     async def _credit_plan(
-        self, work: Work, posted: list[int], quantities: dict[str, Decimal]
+        self, work: ReturnWork, posted: list[int], quantities: dict[str, Decimal]
     ) -> dict[int, dict[str, Decimal]]:
         """What each invoice of the order credits: an order shipped in parts has an invoice per
         part, so each SKU is credited on the invoices that billed it, less what other returns
@@ -523,7 +524,7 @@ class Returns:
             )
         return plan
 
-    def _exchange(self, work: Work, quantities: dict[str, Decimal], batch: Batch) -> None:
+    def _exchange(self, work: ReturnWork, quantities: dict[str, Decimal], batch: Batch) -> None:
         assert work.order is not None
         original = work.order.body
         body = {
@@ -576,7 +577,7 @@ class Returns:
 
     # ------------------------------------------------------------------ decisions
 
-    async def _resolution(self, work: Work, data: dict[str, Any], batch: Batch) -> None:
+    async def _resolution(self, work: ReturnWork, data: dict[str, Any], batch: Batch) -> None:
         kind, action = str(data.get("type")), str(data.get("action"))
         by, note = data.get("by"), data.get("note")
         self._step(work, f"{kind}_resolved", "done", {"action": action, "by": by, "note": note})

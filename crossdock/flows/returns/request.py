@@ -18,7 +18,7 @@ from crossdock.model.types import (
     Text,
 )
 
-__all__ = ["Outcome", "ReceiptLine", "ReturnLineRequest", "ReturnReceipt", "ReturnRequest"]
+__all__ = ["Outcome", "ReturnLineRequest", "ReturnReceipt", "ReturnReceiptLine", "ReturnRequest"]
 
 Outcome = Literal["refund", "credit", "exchange"]
 """What the customer asks for: money back (credit note, the shop refunds), a credit note kept as
@@ -67,7 +67,7 @@ class ReturnRequest(BaseModel):
         return self
 
 
-class ReceiptLine(BaseModel):
+class ReturnReceiptLine(BaseModel):
     model_config = _STRICT
 
     sku: Sku = Field(description="SKU received.")
@@ -82,7 +82,7 @@ class ReturnReceipt(BaseModel):
 
     model_config = _STRICT
 
-    lines: list[ReceiptLine] = Field(min_length=1, max_length=500)
+    lines: list[ReturnReceiptLine] = Field(min_length=1, max_length=500)
 
     @model_validator(mode="after")
     def _unique(self) -> ReturnReceipt:

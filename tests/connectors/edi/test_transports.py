@@ -12,7 +12,7 @@ import pytest
 
 from crossdock.config.edi import DirectoryTransport, SftpTransport
 from crossdock.connectors.edi.directory import DirectoryMailbox
-from crossdock.connectors.edi.errors import TransportError
+from crossdock.connectors.edi.errors import PartnerRefused
 from crossdock.connectors.edi.port import RemoteFile
 from crossdock.connectors.edi.sftp import SftpMailbox
 from crossdock.errors import Unavailable
@@ -70,7 +70,7 @@ async def test_sftp_refusals_are_errors_not_outages(tmp_path: Path) -> None:
         wrong = SftpMailbox(
             SftpTransport.model_validate(server.transport(outbox="/missing")), name="acme"
         )
-        with pytest.raises(TransportError, match="list /missing"):
+        with pytest.raises(PartnerRefused, match="list /missing"):
             await wrong.list_inbound()
         await wrong.aclose()
         another_key = (
@@ -80,7 +80,7 @@ async def test_sftp_refusals_are_errors_not_outages(tmp_path: Path) -> None:
             SftpTransport.model_validate(server.transport(host_key=another_key)),
             name="acme",
         )
-        with pytest.raises(TransportError, match="host key not verified"):
+        with pytest.raises(PartnerRefused, match="host key not verified"):
             await other_key.list_inbound()
         await other_key.aclose()
 

@@ -21,7 +21,7 @@ from crossdock.engine import Database
 from crossdock.flows.edi import store
 from crossdock.flows.edi.inbound import (
     Documents,
-    Outcome,
+    FileOutcome,
     Retrying,
     envelope_processor,
     poll_partner,
@@ -63,12 +63,14 @@ async def main(db_path: str, inbound: str, outbound: str, pause: str) -> None:
     assert isinstance(acme.transport, DirectoryTransport)
     db = Database(f"sqlite:///{db_path}")
 
-    def sets(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
+    def sets(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> FileOutcome:
         if pause == "parsing":
             _pause("parsing")  # inside the transaction that records the first verdict
-        return Outcome("parsed", detail={"bytes_seen": sum(map(len, store.chunks(conn, file.id)))})
+        return FileOutcome(
+            "parsed", detail={"bytes_seen": sum(map(len, store.chunks(conn, file.id)))}
+        )
 
-    def apply(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
+    def apply(conn: Connection, file: store.EdiFile, now: float) -> FileOutcome:
         conn.execute(
             insert(edi_interchanges).values(
                 partner="applied", control=file.id[-9:], file_id=file.id, at=now
@@ -76,7 +78,7 @@ async def main(db_path: str, inbound: str, outbound: str, pause: str) -> None:
         )
         if pause == "applying":
             _pause("applying")  # inside the transaction of the second phase, after its effect
-        return Outcome("processed")
+        return FileOutcome("processed")
 
     try:
         await poll_partner(db, "acme", PausingMailbox(acme.transport, pause), retrying=Retrying())

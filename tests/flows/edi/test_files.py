@@ -19,7 +19,7 @@ from crossdock.engine import Database
 from crossdock.flows.edi import store
 from crossdock.flows.edi.inbound import (
     Documents,
-    Outcome,
+    FileOutcome,
     Retrying,
     TransportGaveUp,
     envelope_processor,
@@ -139,7 +139,7 @@ async def test_a_failing_processor_is_retried_then_rejected(db: Database, tmp_pa
     await poll_partner(db, "acme", open_transport("acme", acme), retrying=RETRYING, clock=clock)
     calls: list[str] = []
 
-    def sets(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
+    def sets(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> FileOutcome:
         calls.append(isa.control)
         raise RuntimeError("mapping table locked")
 
@@ -197,12 +197,12 @@ async def test_server_down_is_retried_then_an_exception_nothing_received(
     assert "after 3 attempts" in opened.reason
 
 
-def _applied(conn: Connection, file: store.EdiFile, now: float) -> Outcome:
-    return Outcome("processed")
+def _applied(conn: Connection, file: store.EdiFile, now: float) -> FileOutcome:
+    return FileOutcome("processed")
 
 
-def _parsed(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> Outcome:
-    return Outcome("parsed", detail={"sets": 1})
+def _parsed(conn: Connection, file: store.EdiFile, isa: IsaHeader, now: float) -> FileOutcome:
+    return FileOutcome("parsed", detail={"sets": 1})
 
 
 def _builder(numbers: ControlNumbers) -> bytes:
