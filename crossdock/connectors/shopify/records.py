@@ -1,0 +1,52 @@
+"""The values the Shopify port and its flow speak in: event names, subjects, and the small
+records of fulfilments and inventory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = [
+    "ORDER_RECEIVED",
+    "TOPICS",
+    "FulfilmentLine",
+    "InventoryChange",
+    "InventoryOutcome",
+    "order_subject_of",
+]
+
+ORDER_RECEIVED = "shopify.order_received"
+"""A version of a Shopify order, received by webhook or by the pull, stored before it is worked."""
+
+TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/edited")
+"""The webhook topics the channel takes (others are acknowledged and ignored)."""
+
+
+def order_subject_of(system: str, shopify_id: str) -> str:
+    return f"shopify:{system}:order:{shopify_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentLine:
+    sku: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryChange:
+    """The quantity to publish for one SKU at one mapped location."""
+
+    sku: str
+    location: str
+    """The location gid."""
+    quantity: int
+
+
+@dataclass(frozen=True)
+class InventoryOutcome:
+    set: int
+    """Quantities written."""
+    reread: int
+    """Compare-and-set conflicts: the quantity changed in Shopify; re-read and set again."""
+    unknown: list[str]
+    """SKUs with no inventory item in Shopify."""
