@@ -54,7 +54,7 @@ def shop_config(db_url: str, **options: Any) -> dict[str, Any]:
                 "credentials": {"access_token": "${CROSSDOCK_TEST_SHOPIFY_TOKEN}"},
                 "webhook_secret": "${CROSSDOCK_TEST_SHOPIFY_SECRET}",
                 "options": {"locations": {"1": "WH1"}, **options},
-            }
+            },
         },
     }
 

@@ -3,7 +3,7 @@ records of fulfilments and inventory."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 __all__ = [
@@ -50,3 +50,6 @@ class InventoryOutcome:
     """Compare-and-set conflicts: the quantity changed in Shopify; re-read and set again."""
     unknown: list[str]
     """SKUs with no inventory item in Shopify."""
+    conflicts: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(SKU, location) changed in Shopify since last read: not written; the shop's quantity now
+    (the caller decides again with it)."""
