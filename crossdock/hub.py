@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
+from crossdock.connectors.registry import Connected, connect
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
-from crossdock.flows.shopify import register_shopify
+from crossdock.flows.shopify import register_shopify, shopify_systems
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
@@ -31,6 +33,8 @@ class Hub:
     ops: Observability = field(default_factory=Observability.from_config)
     flows: bool = False  # the business flows are subscribed (a node running workers)
     _publishing: asyncio.Task[None] | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Closed when the hub stops, last first (the connected shops)."""
 
     def __post_init__(self) -> None:
         if self.ops.flows is None:  # operations read the flows' state through this interface
@@ -55,6 +59,8 @@ class Hub:
         await self.engine.stop()
         if self.erp is not None:
             await self.erp.close()
+        for close in reversed(self.closers):
+            await close()
         self.ops.shutdown()
 
 
@@ -80,17 +86,21 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)
         )
     erp = None
+    shops: list[Connected] = []
     if flows:
         erp = attach_order_to_cash(cfg, engine, ops.connectors)
         register_inventory(engine, erp.operations, cfg)
-        register_shopify(engine, cfg)
+        shops = [connect(cfg, name, observer=ops.connectors) for name in shopify_systems(cfg)]
+        register_shopify(engine, cfg, {shop.name: shop.port for shop in shops})
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.
         erp = connect_erp(cfg, ops.connectors, serve_sandbox=False)
     webhooks = WebhookService(cfg.webhooks, engine)
     webhooks.worker.on_result = log_delivery
-    return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows)
+    hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows)
+    hub.closers.extend(shop.close for shop in shops)
+    return hub
 
 
 def migrate(cfg: Config) -> None:

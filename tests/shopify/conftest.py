@@ -21,6 +21,7 @@ import uvicorn
 from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
+from crossdock.connectors.shopify.port import ShopPort
 from crossdock.flows.shopify import register_shopify
 from crossdock.hub import Hub, build_hub, migrate
 
@@ -44,6 +45,7 @@ def shop_config(db_url: str, **options: Any) -> dict[str, Any]:
     return {
         "database": {"url": db_url},
         "api": {"port": 0},
+        "engine": {"poll_interval_ms": 20, "backoff_base_s": 0.05, "backoff_max_s": 0.2},
         "systems": {
             # the ERP is not called here: orders stop at acceptance (order-to-cash's own tests
             # carry them on)
@@ -104,10 +106,16 @@ def shop_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def shop(tmp_path: Path, shop_env: None) -> AsyncIterator[ShopHub]:
+    async for handle in serve_hub(tmp_path, None):
+        yield handle
+
+
+async def serve_hub(tmp_path: Path, port: ShopPort | None) -> AsyncIterator[ShopHub]:
+    """The hub on a real HTTP server; with ``port``, the shop's outbound consumers and pull."""
     cfg = validate_config(shop_config(f"sqlite:///{tmp_path / 'shop.db'}"))
     migrate(cfg)
     hub = build_hub(cfg)
-    register_shopify(hub.engine, cfg)
+    register_shopify(hub.engine, cfg, {"shop": port} if port is not None else None)
     await hub.start()
     server = _Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=0, log_config=None))
     task = asyncio.create_task(server.serve())

@@ -19,7 +19,12 @@ from crossdock.connectors.shopify import queries as q
 from crossdock.connectors.shopify.client import ShopifyClient, user_errors
 from crossdock.connectors.shopify.errors import ShopifyError, UserErrors
 from crossdock.connectors.shopify.mapping import from_graphql
-from crossdock.connectors.shopify.records import FulfilmentLine, InventoryChange, InventoryOutcome
+from crossdock.connectors.shopify.records import (
+    FulfilmentLine,
+    InventoryChange,
+    InventoryOutcome,
+    ShopOptions,
+)
 
 __all__ = ["ShopifyOperations"]
 
@@ -46,6 +51,12 @@ class ShopifyOperations:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def options(self) -> ShopOptions:
+        settings = self.client.settings
+        return ShopOptions(
+            dict(settings.stock_channels), settings.pull_cron, settings.pull_overlap_s
+        )
 
     # -- orders -----------------------------------------------------------------------------
 

@@ -7,7 +7,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from crossdock.connectors.shopify.records import FulfilmentLine, InventoryChange, InventoryOutcome
+from crossdock.connectors.shopify.records import (
+    FulfilmentLine,
+    InventoryChange,
+    InventoryOutcome,
+    ShopOptions,
+)
 
 __all__ = ["ShopPort"]
 
@@ -36,6 +41,10 @@ class ShopPort(Protocol):
 
     async def locations(self) -> Mapping[str, str]:
         """The shop's active locations: name by gid."""
+        ...
+
+    def options(self) -> ShopOptions:
+        """The shop's configured channels and pull (from its settings)."""
         ...
 
     async def aclose(self) -> None: ...

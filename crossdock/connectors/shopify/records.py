@@ -12,6 +12,7 @@ __all__ = [
     "FulfilmentLine",
     "InventoryChange",
     "InventoryOutcome",
+    "ShopOptions",
     "order_subject_of",
 ]
 
@@ -24,6 +25,16 @@ TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/edited"
 
 def order_subject_of(system: str, shopify_id: str) -> str:
     return f"shopify:{system}:order:{shopify_id}"
+
+
+@dataclass(frozen=True)
+class ShopOptions:
+    """What the flows need to know of a shop's configuration."""
+
+    stock_channels: dict[str, str]
+    """Location gid by inventory channel name."""
+    pull_cron: str
+    pull_overlap_s: float
 
 
 @dataclass(frozen=True, slots=True)

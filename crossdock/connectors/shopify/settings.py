@@ -14,10 +14,18 @@
           pull_cron: "*/10 * * * *"                # the missed-webhook pull
           pull_overlap_s: 300                      # the pull re-reads this much before its mark
           inventory_name: available                # the quantity name published
+          stock_channels: {shop-eu: "1"}           # inventory channel → location it publishes to
+          accept_test_orders: false                # test orders are recorded, not accepted
 
 Every location that holds stock or receives orders must be mapped: an order from an unmapped
 location is an exception naming it, and stock is never published to a location that is not in
 the map. Locations are written as numeric ids or full ``gid://shopify/Location/<id>`` ids.
+
+Stock: the inventory flow's ``inventory.available`` of a channel is published to one location.
+``stock_channels`` names, for each inventory channel, the location it is published to; by
+default the shop's own name publishes to its only location. A shop with several locations must
+name a channel for each (one channel per location: each has its own available-to-promise), or
+it is a configuration error.
 """
 
 from __future__ import annotations
@@ -59,6 +67,9 @@ class ShopifySettings:
     pull_cron: str = "*/10 * * * *"
     pull_overlap_s: float = 300.0
     inventory_name: str = "available"
+    stock_channels: dict[str, str] = field(default_factory=dict)
+    """Location gid by inventory channel name."""
+    accept_test_orders: bool = False
     timeout_s: float = 30.0
     retry_attempts: int = 5
     breaker_failures: int = 5
@@ -101,6 +112,32 @@ class ShopifySettings:
                     f"systems.{name}.options.locations: {key!r} is not a location id"
                 ) from None
             locations[gid] = str(warehouse)
+        raw_channels = options.get("stock_channels")
+        if raw_channels is None:
+            if len(locations) > 1:
+                raise ValueError(
+                    f"systems.{name}.options.stock_channels must name the inventory channel of "
+                    "each location (the shop has several)"
+                )
+            raw_channels = {name: next(iter(locations))}
+        stock_channels: dict[str, str] = {}
+        for channel, location in dict(raw_channels).items():
+            try:
+                gid = location_gid(location)
+            except ValueError:
+                gid = ""
+            if gid not in locations:
+                raise ValueError(
+                    f"systems.{name}.options.stock_channels.{channel}: {location!r} is not a "
+                    "mapped location"
+                )
+            stock_channels[str(channel)] = gid
+        unpublished = sorted(set(locations) - set(stock_channels.values()))
+        if unpublished:
+            raise ValueError(
+                f"systems.{name}.options.stock_channels: no channel publishes the stock of "
+                f"{', '.join(unpublished)}"
+            )
         host = urlsplit(system.url).hostname or ""
         return cls(
             name=name,
@@ -113,6 +150,8 @@ class ShopifySettings:
             pull_cron=str(options.get("pull_cron", "*/10 * * * *")),
             pull_overlap_s=float(options.get("pull_overlap_s", 300.0)),
             inventory_name=str(options.get("inventory_name", "available")),
+            stock_channels=stock_channels,
+            accept_test_orders=bool(options.get("accept_test_orders", False)),
             timeout_s=system.limits.timeout_s,
             retry_attempts=int(options.get("retry_attempts", 5)),
             breaker_failures=int(options.get("breaker_failures", 5)),

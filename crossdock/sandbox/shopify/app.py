@@ -40,6 +40,8 @@ class ShopifySandbox:
     api: GraphqlApi
     webhooks: WebhookSender
     down: bool = False
+    refused: int = 0
+    """Requests answered 503 while down."""
 
 
 def create_app(settings: SandboxSettings) -> Starlette:
@@ -54,6 +56,7 @@ def create_app(settings: SandboxSettings) -> Starlette:
 
     async def graphql(request: Request) -> JSONResponse:
         if sandbox.down:
+            sandbox.refused += 1
             return JSONResponse({"errors": "Service Unavailable"}, status_code=503)
         if request.headers.get("X-Shopify-Access-Token") != settings.token:
             return JSONResponse(
