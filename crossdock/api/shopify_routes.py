@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from sqlalchemy import Connection
 
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.config.webhooks import WebhookSource
 from crossdock.connectors.shopify.records import TOPICS
-from crossdock.engine import Engine
+from crossdock.engine import Batched, Engine, NewEvent
 from crossdock.flows.shopify.orders import received_event
 from crossdock.webhooks import inbound
 from crossdock.webhooks.signing import SignatureError
@@ -32,6 +34,24 @@ router = APIRouter(prefix="/v1", route_class=StrictQueryRoute)
 
 TOLERANCE_S = 2 * 86400.0
 """Shopify retries a failed delivery for up to 48 hours with its first trigger time."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    source: str
+    verified: inbound.Verified
+    body: bytes
+    event: NewEvent
+    partitions: int
+
+
+def _store_all(conn: Connection, items: list[_Received]) -> list[inbound.Stored]:
+    # in order: a second delivery of one webhook id in the same batch is its duplicate
+    return [inbound.store(conn, i.source, i.verified, i.body, i.event, i.partitions) for i in items]
+
+
+STORE: Batched[_Received, inbound.Stored] = Batched("shopify.webhooks", _store_all, appends=True)
+"""Concurrent webhooks are stored in one transaction (group commit), as orders are."""
 
 
 class ShopifyAccepted(BaseModel):
@@ -114,8 +134,6 @@ async def receive_shopify_webhook(system: str, request: Request) -> ShopifyAccep
         raise _invalid("/", "object", "the body is not a JSON object")
     event = received_event(system, topic, payload, via="webhook")
     engine: Engine = hub.engine
-    stored = await engine.writer.submit(
-        lambda c: inbound.store(c, f"shopify:{system}", verified, body, event, engine.partitions),
-        appends=True,
-    )
+    received = _Received(f"shopify:{system}", verified, body, event, engine.partitions)
+    stored = await engine.writer.submit_batched(STORE, received)
     return ShopifyAccepted(event_id=stored.event_id, duplicate=stored.duplicate)

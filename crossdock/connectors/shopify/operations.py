@@ -167,7 +167,7 @@ class ShopifyOperations:
                 "InventoryItems",
                 q.INVENTORY_ITEMS,
                 {"query": " OR ".join(f"sku:{_quote(s)}" for s in chunk), "first": len(chunk)},
-                estimate=2 + 12 * len(chunk),
+                estimate=2 + 18 * len(chunk),
             )
             for node in data["inventoryItems"]["nodes"]:
                 if node.get("sku") not in chunk:

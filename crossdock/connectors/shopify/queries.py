@@ -11,9 +11,9 @@ MORE_LINES_PAGE = 50
 INVENTORY_BATCH = 250
 """``inventorySetQuantities`` takes at most 250 quantities per call."""
 ITEMS_PAGE = 50
-"""Inventory items looked up per query (by SKU, with their level at up to LEVELS locations:
-about 600 points)."""
-LEVELS = 3
+"""Inventory items looked up per query (by SKU, with their levels at up to LEVELS locations:
+about 900 points)."""
+LEVELS = 5
 
 _MONEY = "shopMoney { amount currencyCode }"
 
