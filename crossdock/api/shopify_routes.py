@@ -95,7 +95,26 @@ def _invalid(pointer: str, rule: str, detail: str) -> Problem:
         "requestBody": {
             "required": True,
             "description": "Shopify's webhook body (an order for the orders/* topics).",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {
+                        "id": 450789469,
+                        "name": "#1001",
+                        "currency": "USD",
+                        "updated_at": "2008-01-10T11:00:00-05:00",
+                        "customer": {"id": 207119551, "email": "bob.norman@hostmail.com"},
+                        "line_items": [
+                            {
+                                "id": 466157049,
+                                "sku": "IPOD2008GREEN",
+                                "quantity": 1,
+                                "price": "199.00",
+                            }
+                        ],
+                    },
+                }
+            },
         }
     },
 )

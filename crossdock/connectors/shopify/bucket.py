@@ -48,10 +48,10 @@ def throttle_status(extensions: Mapping[str, Any] | None) -> ThrottleStatus | No
 class CostBucket:
     """The client's view of the shop's bucket (see the module's docstring)."""
 
-    maximum: float = 1000.0
-    """Until the first answer: Shopify's standard plan (1,000 points, 50 per second)."""
-    restore_rate: float = 50.0
-    available: float = 1000.0
+    maximum: float = 2000.0
+    """Until the first answer: Shopify's standard plan (2,000 points, 100 per second)."""
+    restore_rate: float = 100.0
+    available: float = 2000.0
     clock: Callable[[], float] = time.monotonic
     _at: float | None = None
     _reserved: float = 0.0

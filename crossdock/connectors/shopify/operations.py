@@ -108,7 +108,7 @@ class ShopifyOperations:
     ) -> str:
         gid = order_id if order_id.startswith("gid://") else ORDER_GID + order_id
         data = await self.client.execute(
-            "FulfillmentOrders", q.FULFILLMENT_ORDERS, {"id": gid}, estimate=560
+            "FulfillmentOrders", q.FULFILLMENT_ORDERS, {"id": gid}, estimate=160
         )
         order = data.get("order")
         if order is None:
@@ -123,7 +123,7 @@ class ShopifyOperations:
             if fo["status"] not in ("OPEN", "IN_PROGRESS"):
                 continue
             items = []
-            for item in fo["lineItems"]["nodes"]:
+            for item in await self._fo_lines(fo):
                 need = wanted.get(item.get("sku") or "", 0)
                 take = min(need, int(item["remainingQuantity"]))
                 if take > 0:
@@ -151,6 +151,20 @@ class ShopifyOperations:
         )
         payload = user_errors("fulfillmentCreate", answer)
         return str(payload["fulfillment"]["id"])
+
+    async def _fo_lines(self, fo: dict[str, Any]) -> list[dict[str, Any]]:
+        lines = fo["lineItems"]
+        nodes = list(lines["nodes"])
+        while lines["pageInfo"]["hasNextPage"]:
+            data = await self.client.execute(
+                "FulfillmentOrderLines",
+                q.FULFILLMENT_ORDER_LINES,
+                {"id": fo["id"], "after": lines["pageInfo"]["endCursor"]},
+                estimate=103,
+            )
+            lines = data["node"]["lineItems"]
+            nodes.extend(lines["nodes"])
+        return nodes
 
     # -- locations and inventory ------------------------------------------------------------
 

@@ -69,11 +69,28 @@ query OrderLines($id: ID!, $after: String) {{
 FULFILLMENT_ORDERS = """
 query FulfillmentOrders($id: ID!) {
   order(id: $id) {
-    fulfillmentOrders(first: 10) {
+    fulfillmentOrders(first: 5) {
       nodes {
         id status
         assignedLocation { location { id } }
-        lineItems(first: 50) { nodes { id totalQuantity remainingQuantity sku } }
+        lineItems(first: 25) {
+          pageInfo { hasNextPage endCursor }
+          nodes { id totalQuantity remainingQuantity sku }
+        }
+      }
+    }
+  }
+}
+"""
+"""An order's open fulfilment orders with their first 25 lines (about 160 points)."""
+
+FULFILLMENT_ORDER_LINES = """
+query FulfillmentOrderLines($id: ID!, $after: String) {
+  node(id: $id) {
+    ... on FulfillmentOrder {
+      lineItems(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id totalQuantity remainingQuantity sku }
       }
     }
   }

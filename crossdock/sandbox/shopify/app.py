@@ -25,8 +25,9 @@ class SandboxSettings:
     domain: str = "crossdock-sandbox.myshopify.com"
     api_version: str = "2025-01"
     currency: str = "EUR"
-    bucket_max: float = 1000.0
-    restore_rate: float = 50.0
+    bucket_max: float = 2000.0
+    """Shopify's standard plan: a 2,000-point bucket restored at 100 points a second."""
+    restore_rate: float = 100.0
     webhooks_to: str | None = None
     locations: dict[str, str] = field(
         default_factory=lambda: {"gid://shopify/Location/1": "Main warehouse"}

@@ -35,8 +35,8 @@ def connect_sandboxed_shopify(request: Request) -> Connected:
         webhook_secret=settings.webhook_secret,
         domain=settings.shop_domain,
         api_version=settings.api_version,
-        bucket_max=float(options.get("sandbox_bucket_max", 1000.0)),
-        restore_rate=float(options.get("sandbox_restore_rate", 50.0)),
+        bucket_max=float(options.get("sandbox_bucket_max", 2000.0)),
+        restore_rate=float(options.get("sandbox_restore_rate", 100.0)),
         webhooks_to=options.get("sandbox_webhooks_to"),
         locations={gid: f"Warehouse {code}" for gid, code in settings.locations.items()},
     )

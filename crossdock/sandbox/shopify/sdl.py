@@ -9,6 +9,7 @@ scalar URL
 type Query {
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys, reverse: Boolean): OrderConnection!
   order(id: ID!): Order
+  node(id: ID!): Node
   locations(first: Int, after: String): LocationConnection!
   inventoryItems(first: Int, after: String, query: String): InventoryItemConnection!
 }
@@ -68,7 +69,9 @@ type FulfillmentOrderLocation { location: Location }
 
 type FulfillmentOrderLineItem { id: ID! sku: String totalQuantity: Int! remainingQuantity: Int! }
 type FulfillmentOrderLineItemConnection { nodes: [FulfillmentOrderLineItem!]! pageInfo: PageInfo! }
-type FulfillmentOrder {
+interface Node { id: ID! }
+
+type FulfillmentOrder implements Node {
   id: ID! status: String! assignedLocation: FulfillmentOrderLocation!
   lineItems(first: Int, after: String): FulfillmentOrderLineItemConnection!
 }

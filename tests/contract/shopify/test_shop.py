@@ -134,3 +134,22 @@ async def test_inventory_is_compare_and_set_in_batches(target: ShopifyTarget) ->
         assert operations.client.throttled == throttled  # paced from the answers
     finally:
         await operations.aclose()
+
+
+async def test_a_line_beyond_the_first_page_of_a_fulfilment_order_is_found(
+    target: ShopifyTarget,
+) -> None:
+    shop = target.shop
+    order = published(id=shop.next_id())
+    order["line_items"] = [
+        {**order["line_items"][0], "id": 7000 + i, "sku": f"LONG-{i:02d}"} for i in range(30)
+    ]
+    placed = shop.place(order)
+    operations = target.operations()
+    try:
+        await operations.fulfil(
+            str(placed["id"]), [FulfilmentLine("LONG-28", Decimal(1))], carrier=None, tracking=None
+        )
+    finally:
+        await operations.aclose()
+    assert shop.fulfilments_of(int(placed["id"]))[0]["lines"] == [{"sku": "LONG-28", "quantity": 1}]
