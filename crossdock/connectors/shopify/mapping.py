@@ -484,6 +484,7 @@ def from_graphql(node: dict[str, Any]) -> dict[str, Any]:
             "email": customer.get("email"),
             "first_name": customer.get("firstName"),
             "last_name": customer.get("lastName"),
+            "default_address": _address_of(customer.get("defaultAddress")),
         },
         "billing_address": _address_of(node.get("billingAddress")),
         "shipping_address": _address_of(node.get("shippingAddress")),

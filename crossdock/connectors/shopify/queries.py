@@ -39,7 +39,7 @@ ORDER_FIELDS = f"""
   totalPriceSet {{ {_MONEY} }}
   totalTaxSet {{ {_MONEY} }}
   totalDiscountsSet {{ {_MONEY} }}
-  customer {{ id email firstName lastName }}
+  customer {{ id email firstName lastName defaultAddress {{ {_ADDRESS} }} }}
   billingAddress {{ {_ADDRESS} }}
   shippingAddress {{ {_ADDRESS} }}
   shippingLines(first: 5) {{ nodes {{ title code originalPriceSet {{ {_MONEY} }}

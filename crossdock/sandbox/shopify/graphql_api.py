@@ -435,6 +435,7 @@ class GraphqlApi:
                 "email": customer.get("email"),
                 "firstName": customer.get("first_name"),
                 "lastName": customer.get("last_name"),
+                "defaultAddress": _address(customer.get("default_address")),
             },
             "billingAddress": _address(o.get("billing_address")),
             "shippingAddress": _address(o.get("shipping_address")),

@@ -33,7 +33,7 @@ type MailingAddress {
   countryCodeV2: String phone: String
 }
 
-type Customer { id: ID! email: String firstName: String lastName: String }
+type Customer { id: ID! email: String firstName: String lastName: String defaultAddress: MailingAddress }
 
 type ProductVariant { id: ID! sku: String }
 type TaxLine { title: String priceSet: MoneyBag! rate: Float }
