@@ -4,7 +4,8 @@
   process (an intake node as it runs in production), with Shopify-signed ``orders/create``
   bodies (Shopify's published example order, one id each): ``ack_per_s`` closed loop at
   concurrency 16, beside ``reference_healthz_per_s`` (the same loop on ``GET /healthz``: what
-  the process and the machine give an empty answer, in the same run), and
+  the process and the machine give an empty answer) and ``reference_orders_per_s`` (the same
+  loop on the canonical ``POST /v1/orders``: the project's own intake), in the same run, and
   ``ack_p99_ms_at_200_per_s`` open loop (sent on schedule whatever the answers; the latency
   counts from the scheduled time). Shopify's own limit is 5 s.
 * **Stock publication**: 10,000 changed SKU-location quantities (2,500 SKUs at 4 locations)
@@ -30,11 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crossdock.api.auth import create_token
 from crossdock.bench.http import crossdock_process, free_port
 from crossdock.connectors.shopify.client import ShopifyClient
 from crossdock.connectors.shopify.operations import ShopifyOperations
 from crossdock.connectors.shopify.records import InventoryChange
 from crossdock.connectors.shopify.settings import ShopifySettings
+from crossdock.engine import Database
 from crossdock.migrations import upgrade
 from crossdock.sandbox.shopify.app import SandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
@@ -115,6 +118,25 @@ class _Conn:
             await self.writer.wait_closed()
 
 
+def _order_request(n: int, token: str) -> bytes:
+    body = json.dumps(
+        {
+            "channel": "webshop",
+            "external_ref": f"REF-{n}",
+            "currency": "USD",
+            "customer": {"external_ref": "C-1", "name": "Bob Norman"},
+            "lines": [
+                {"sku": "IPOD2008GREEN", "quantity": "1", "unit_price": "199.00"},
+                {"sku": "IPOD2008RED", "quantity": "1", "unit_price": "199.00"},
+            ],
+        }
+    ).encode()
+    return (
+        f"POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 def _config(directory: Path) -> Path:
     url = f"sqlite:///{directory / 'shopify.db'}"
     config = directory / "crossdock.yaml"
@@ -134,8 +156,10 @@ def _config(directory: Path) -> Path:
 _HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
-async def _closed_loop(port: int, count: int, concurrency: int, raw: bytes | None = None) -> float:
-    requests = [raw or _request(n) for n in range(count)]
+async def _closed_loop(
+    port: int, count: int, concurrency: int, raw: bytes | None = None, token: str | None = None
+) -> float:
+    requests = [raw or (_order_request(n, token) if token else _request(n)) for n in range(count)]
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for raw in requests:
         queue.put_nowait(raw)
@@ -145,8 +169,8 @@ async def _closed_loop(port: int, count: int, concurrency: int, raw: bytes | Non
         try:
             while not queue.empty():
                 status = await conn.send(queue.get_nowait())
-                if status != 200:
-                    raise RuntimeError(f"webhook answered {status}")
+                if status not in (200, 202):
+                    raise RuntimeError(f"answered {status}")
         finally:
             await conn.close()
 
@@ -187,6 +211,18 @@ async def _open_loop(port: int, rate: float, seconds: float, offset: int) -> lis
     return latencies
 
 
+def _token(config: Path) -> str:
+    url = config.read_text().split("url: ", 1)[1].split("\n", 1)[0]
+    db = Database(url)
+    try:
+        token: str = db.write_sync(
+            lambda c: create_token(c, "bench", ["orders:write"], rate_per_s=1e9)
+        )
+    finally:
+        db.close()
+    return token
+
+
 async def _ack(burst: int, rate: float, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         config = _config(Path(tmp))
@@ -201,6 +237,7 @@ async def _ack(burst: int, rate: float, seconds: float) -> dict[str, Any]:
         with crossdock_process(args, port, env):
             await _closed_loop(port, 200, 8)  # warm-up: connections, SQLite pages
             reference = await _closed_loop(port, burst, 16, raw=_HEALTHZ)
+            orders = await _closed_loop(port, burst, 16, token=_token(config))
             per_s = await _closed_loop(port, burst, 16)
             latencies = await _open_loop(port, rate, seconds, offset=burst)
     cut = statistics.quantiles(latencies, n=100)
@@ -208,6 +245,7 @@ async def _ack(burst: int, rate: float, seconds: float) -> dict[str, Any]:
         "ack_webhooks": burst,
         "ack_per_s": round(per_s, 1),
         "reference_healthz_per_s": round(reference, 1),
+        "reference_orders_per_s": round(orders, 1),
         "ack_offered_per_s": rate,
         "ack_p50_ms_at_200_per_s": round(statistics.median(latencies), 2),
         "ack_p99_ms_at_200_per_s": round(cut[98], 2),
