@@ -25,7 +25,7 @@ from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.config.webhooks import WebhookSource
 from crossdock.connectors.shopify.records import TOPICS
-from crossdock.engine import Batched, Engine, NewEvent
+from crossdock.engine import Batched, Engine, NewEvent, Prepared, prepare
 from crossdock.flows.shopify.orders import received_event
 from crossdock.webhooks import inbound
 from crossdock.webhooks.signing import SignatureError
@@ -41,13 +41,12 @@ class _Received:
     source: str
     verified: inbound.Verified
     body: bytes
-    event: NewEvent
-    partitions: int
+    prepared: Prepared
 
 
 def _store_all(conn: Connection, items: list[_Received]) -> list[inbound.Stored]:
     # in order: a second delivery of one webhook id in the same batch is its duplicate
-    return [inbound.store(conn, i.source, i.verified, i.body, i.event, i.partitions) for i in items]
+    return [inbound.store_prepared(conn, i.source, i.verified, i.body, i.prepared) for i in items]
 
 
 STORE: Batched[_Received, inbound.Stored] = Batched("shopify.webhooks", _store_all, appends=True)
@@ -153,6 +152,10 @@ async def receive_shopify_webhook(system: str, request: Request) -> ShopifyAccep
         raise _invalid("/", "object", "the body is not a JSON object")
     event = received_event(system, topic, payload, via="webhook")
     engine: Engine = hub.engine
-    received = _Received(f"shopify:{system}", verified, body, event, engine.partitions)
+    keyed = NewEvent(
+        event.type, event.source, event.subject, event.data, idempotency_key=verified.message_id
+    )
+    [prepared] = prepare([keyed], engine.partitions)  # encoded here: the writer only inserts
+    received = _Received(f"shopify:{system}", verified, body, prepared)
     stored = await engine.writer.submit_batched(STORE, received)
     return ShopifyAccepted(event_id=stored.event_id, duplicate=stored.duplicate)
