@@ -19,6 +19,7 @@ from crossdock.connectors.shopify.client import ShopifyClient
 from crossdock.connectors.shopify.operations import ShopifyOperations
 from crossdock.connectors.shopify.settings import ShopifySettings
 from crossdock.engine import NewEvent
+from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.orders import get_order_by_ref
 from crossdock.flows.shopify.outbound import PULL_DUE
 from crossdock.flows.shopify.tables import shopify_orders
@@ -205,3 +206,13 @@ async def test_available_to_promise_is_published_compare_and_set(channel: Channe
     await channel.hub.settle()
     assert shop.available("SKU-A", LOCATION) == 4
     assert shop.available("SKU-B", LOCATION) == 2
+
+
+async def test_a_location_mapped_to_no_warehouse_is_an_exception(channel: Channel) -> None:
+    channel.shop.locations["gid://shopify/Location/77"] = "Pop-up store"
+    engine = channel.hub.hub.engine
+    await engine.append_one(NewEvent(PULL_DUE, "test", "pull:shop", {"system": "shop"}))
+    await channel.hub.settle()
+    [exception] = await engine.db.read(lambda c: list_exceptions(c))
+    assert exception.type == "shopify_location_unmapped"
+    assert "Pop-up store" in exception.reason and "Location/77" in exception.reason

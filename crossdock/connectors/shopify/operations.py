@@ -55,7 +55,10 @@ class ShopifyOperations:
     def options(self) -> ShopOptions:
         settings = self.client.settings
         return ShopOptions(
-            dict(settings.stock_channels), settings.pull_cron, settings.pull_overlap_s
+            dict(settings.stock_channels),
+            settings.pull_cron,
+            settings.pull_overlap_s,
+            dict(settings.locations),
         )
 
     # -- orders -----------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class ShopOptions:
     """Location gid by inventory channel name."""
     pull_cron: str
     pull_overlap_s: float
+    locations: dict[str, str] = field(default_factory=dict)
+    """Warehouse code by mapped location gid."""
 
 
 @dataclass(frozen=True, slots=True)

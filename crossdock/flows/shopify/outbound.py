@@ -48,6 +48,7 @@ PULL_DUE = "shopify.pull_due"
 DISPATCHED = "shipment.dispatched"
 AVAILABLE = "inventory.available"
 REFUSED = "shopify_fulfilment_refused"
+UNMAPPED = "shopify_location_unmapped"
 INITIAL_LOOKBACK_S = 86400.0
 """The first pull of a shop reads the last day (what webhooks may have missed before)."""
 log = structlog.get_logger(__name__)
@@ -132,6 +133,33 @@ class Outbound:
 
             batch.write(write)
             log.info("shopify.pulled", system=system, orders=found, since=since)
+            await self._check_locations(batch, system)
+
+    async def _check_locations(self, batch: Batch, system: str) -> None:
+        """A location of the shop that no warehouse is mapped to may hold stock or take orders
+        the hub knows nothing of: each is an exception, never ignored."""
+        shop = self.shops[system]
+        mapped = shop.options().locations
+        unmapped = {
+            gid: name for gid, name in (await shop.locations()).items() if gid not in mapped
+        }
+        if not unmapped:
+            return
+
+        def write(conn: Connection) -> None:
+            for gid, name in sorted(unmapped.items()):
+                open_exception(
+                    conn,
+                    type=UNMAPPED,
+                    owner="operations",
+                    subject=f"shopify:{system}:location:{gid.rsplit('/', 1)[-1]}",
+                    reason=f"{system}: location {name!r} ({gid}) is mapped to no warehouse "
+                    "(systems.<name>.options.locations)",
+                    actions=["mapped", "ignore"],
+                    now=time.time(),
+                )
+
+        batch.write(write)
 
     # -- fulfilments ------------------------------------------------------------------------
 
