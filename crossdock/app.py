@@ -24,6 +24,7 @@ from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.returns_routes import router as returns_router
 from crossdock.api.routes import router
+from crossdock.api.shopify_routes import router as shopify_router
 from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.engine import SHARED_DIR_ENV
 from crossdock.hub import Hub
@@ -58,6 +59,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(reconciliation_router)
     app.include_router(edi_router)
     app.include_router(returns_router)
+    app.include_router(shopify_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(BodyLimitMiddleware, limits=hub.config.api.limits)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)

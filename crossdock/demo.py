@@ -35,11 +35,13 @@ from crossdock.api.auth import create_token
 from crossdock.app import create_app
 from crossdock.config import Config, load_config
 from crossdock.connectors.odoo import OdooOperations, StockSetting
+from crossdock.engine import NewEvent
 from crossdock.flows.orders import FINAL_STATES
 from crossdock.hub import Hub, build_hub, migrate
 from crossdock.model import Customer
 from crossdock.sandbox.edi import EDI_CHANNEL, edi_partner_yaml, edi_purchase_orders, edi_received
 from crossdock.sandbox.seed import Catalogue, SeedCustomer, SeedProduct, seed
+from crossdock.sandbox.shopify import demo as shopify_demo
 from crossdock.server import Server as _Server
 
 SKUS = [f"DEMO-{n:03d}" for n in range(1, 21)]
@@ -49,6 +51,7 @@ UNKNOWN_SKU = "DEMO-NOPE"
 OVER_CREDIT = "C-OVER-LIMIT"
 SECOND_WAREHOUSE = "W2"
 PASSWORD_ENV = "CROSSDOCK_DEMO_ODOO_PASSWORD"
+SHOPIFY_ORDERS = 12  # from the demo's Shopify shop, beside the generic shop's
 
 
 @dataclass
@@ -70,9 +73,12 @@ class DemoReport:
     orders: int = 0
     seconds: float = 0.0
     edi: Counter[str] = field(default_factory=Counter)  # documents the EDI customer received
+    shopify: dict[str, int] = field(default_factory=dict)
 
 
-def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config:
+def demo_config(
+    directory: Path, odoo: RealOdoo | None, erp_port: int, shop_url: str | None = None
+) -> Config:
     """The default configuration on a fresh SQLite file, with the ERP on `erp_port` (sandbox) or
     a real Odoo; written to `demo.yaml` so the CLI can inspect the run afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -92,11 +98,22 @@ def demo_config(directory: Path, odoo: RealOdoo | None, erp_port: int) -> Config
             f"    credentials:\n      password: ${{{PASSWORD_ENV}}}\n"
             f"    options:\n      database: {odoo.database}\n"
         )
+    shopify = ""
+    if shop_url is not None:  # the demo's Shopify shop, simulated (crossdock.sandbox.shopify.demo)
+        os.environ[shopify_demo.TOKEN_ENV] = shopify_demo.DEMO_SHOP.token
+        os.environ[shopify_demo.SECRET_ENV] = shopify_demo.DEMO_SHOP.webhook_secret
+        shopify = (
+            f"  shopify:\n    kind: shopify\n    url: {shop_url}\n"
+            f"    credentials:\n      access_token: ${{{shopify_demo.TOKEN_ENV}}}\n"
+            f"    webhook_secret: ${{{shopify_demo.SECRET_ENV}}}\n"
+            f"    options:\n      shop_domain: {shopify_demo.DEMO_SHOP.domain}\n"
+            "      locations: {'1': WH}\n      pull_cron: '* * * * *'\n"
+        )
     path = directory / "demo.yaml"
     path.write_text(
         "# Written by `crossdock demo`.\n"
         f"database:\n  url: sqlite:///{directory / 'demo.db'}\n"
-        f"systems:\n  odoo:\n{erp}"
+        f"systems:\n  odoo:\n{erp}{shopify}"
         "channels:\n"
         "  default:\n"
         f"    warehouses: [WH, {SECOND_WAREHOUSE}]\n"
@@ -320,7 +337,8 @@ async def run_demo(
     console = console or Console()
     from crossdock.sandbox.odoo.server import free_port
 
-    cfg = demo_config(directory, odoo, free_port())
+    shop = shopify_demo.start_demo_shop()
+    cfg = demo_config(directory, odoo, free_port(), shop.url)
     migrate(cfg)
     hub = build_hub(cfg, flows=True)
     await hub.start()
@@ -343,6 +361,10 @@ async def run_demo(
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         warehouse = asyncio.create_task(run_warehouse(client, token, stop))
         await run_shop(client, token, shop_orders(orders, random.Random(7)), report)
+        await shop.run(f"http://127.0.0.1:{port}", SKUS, SHOPIFY_ORDERS)
+        pull = {"system": "shopify"}  # pull now rather than at the schedule's next minute
+        await hub.engine.append_one(NewEvent("shopify.pull_due", "crossdock.demo", "pull", pull))
+        report.orders += SHOPIFY_ORDERS - shop.malformed  # the malformed one waits in exceptions
         with Progress(
             TextColumn("[bold]orders settled"),
             BarColumn(),
@@ -351,16 +373,16 @@ async def run_demo(
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("", total=orders + EDI_ORDERS)
+            task = progress.add_task("", total=report.orders + EDI_ORDERS)
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
-                states, settled = await _settled(hub, orders)
+                states, settled = await _settled(hub, report.orders)
                 progress.update(
                     task,
                     completed=settled,
                     description=" ".join(f"{s}:{n}" for s, n in sorted(states.items())),
                 )
-                if settled >= orders + EDI_ORDERS:
+                if settled >= report.orders + EDI_ORDERS:
                     break
                 await asyncio.sleep(0.25)
         report.seconds = time.perf_counter() - started
@@ -372,6 +394,9 @@ async def run_demo(
             await asyncio.sleep(0.25)
         stop.set()
         await warehouse
+        idle_by = time.monotonic() + 60  # the shop's fulfilments follow the dispatched shipments
+        while not await hub.engine.idle() and time.monotonic() < idle_by:
+            await asyncio.sleep(0.25)
         report.states, _ = await _settled(hub, orders)
         listed = (
             await client.get(
@@ -393,6 +418,13 @@ async def run_demo(
     server.should_exit = True
     await serving
     await hub.stop()
+    report.shopify = {
+        "webhooks sent": shop.sent,
+        "re-delivered": shop.redelivered,
+        "missed (pulled)": shop.missed,
+        "fulfilments in the shop": shop.fulfilled(),
+    }
+    shop.stop()
     return report
 
 
@@ -413,7 +445,8 @@ def print_report(report: DemoReport, directory: Path, console: Console) -> None:
         f"p99 {p99:.1f} ms; duplicates answered from the first request: {report.replayed}; "
         f"rejected requests: {dict(report.rejected)}\n"
         f"{report.orders} orders settled in {report.seconds:.1f} s "
-        f"({report.orders / report.seconds if report.seconds else 0:.1f} orders/s)\n\n"
+        f"({report.orders / report.seconds if report.seconds else 0:.1f} orders/s)\n"
+        f"Shopify shop: {report.shopify}\n\n"
         f"EDI customer acme (directory drop {directory / 'edi' / 'acme'}): {EDI_ORDERS} purchase "
         "orders (850) sent; received "
         + ", ".join(f"{count} {kind}" for kind, count in sorted(report.edi.items()))

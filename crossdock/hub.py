@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
 from crossdock.connectors.edi.transports import open_transport
+from crossdock.connectors.registry import Connected, connect
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.edi.documents import documents as edi_documents_of
@@ -18,6 +20,7 @@ from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
 from crossdock.flows.returns import register as register_returns
+from crossdock.flows.shopify import register_shopify, shopify_systems
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
@@ -37,6 +40,8 @@ class Hub:
     flows: bool = False  # the business flows are subscribed (a node running workers)
     edi: EdiService | None = None  # the EDI partners' file loop (a node running workers)
     _publishing: asyncio.Task[None] | None = None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Closed when the hub stops, last first (the connected shops)."""
 
     def __post_init__(self) -> None:
         if self.ops.flows is None:  # operations read the flows' state through this interface
@@ -65,6 +70,8 @@ class Hub:
         await self.engine.stop()
         if self.erp is not None:
             await self.erp.close()
+        for close in reversed(self.closers):
+            await close()
         self.ops.shutdown()
 
 
@@ -90,10 +97,13 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
             Limiter(name, system.limits.rate_per_s, system.limits.burst, system.limits.concurrency)
         )
     erp = None
+    shops: list[Connected] = []
     if flows:
         erp = attach_order_to_cash(cfg, engine, ops.connectors)
         register_inventory(engine, erp.operations, cfg)
         register_returns(engine, erp.operations, cfg)
+        shops = [connect(cfg, name, observer=ops.connectors) for name in shopify_systems(cfg)]
+        register_shopify(engine, cfg, {shop.name: shop.port for shop in shops})
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.
@@ -106,7 +116,9 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
         edi = EdiService(cfg.edi, lambda: engine.db, transports, sets, write=engine_writes(engine))
         engine.subscribe(edi_documents(cfg.edi, time.time))
-    return Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
+    hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
+    hub.closers.extend(shop.close for shop in shops)
+    return hub
 
 
 def migrate(cfg: Config) -> None:

@@ -55,6 +55,19 @@ def intake_bench(
     _emit(asyncio.run(run_intake_bench(orders=orders)), as_json)
 
 
+@app.command("shopify")
+def shopify_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    burst: int = typer.Option(2000, help="Webhooks of the acknowledgement burst."),
+    skus: int = typer.Option(2500, help="SKUs of the stock publication (at 4 locations)."),
+) -> None:
+    """Shopify: webhooks acknowledged, and stock published within the cost bucket."""
+    from crossdock.bench.shopify import run_shopify_bench
+
+    configure_logging("warning")
+    _emit(asyncio.run(run_shopify_bench(burst=burst, skus=skus)), as_json)
+
+
 @app.command("odoo")
 def odoo_bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -23,6 +23,9 @@ from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.operations import OdooOperations
 from crossdock.connectors.odoo.settings import OdooSettings
+from crossdock.connectors.shopify.client import ShopifyClient
+from crossdock.connectors.shopify.operations import ShopifyOperations
+from crossdock.connectors.shopify.settings import ShopifySettings
 from crossdock.errors import CrossdockError
 
 __all__ = [
@@ -142,3 +145,12 @@ def _odoo(request: Request) -> Connected:
 
 
 register("odoo", _odoo)
+
+
+def _shopify(request: Request) -> Connected:
+    settings = ShopifySettings.from_system(request.name, request.system)
+    operations = ShopifyOperations(ShopifyClient(settings, observer=request.observer))
+    return Connected(request.name, operations, closers=[operations.aclose])
+
+
+register("shopify", _shopify)

@@ -10,6 +10,7 @@ from crossdock.flows.edi.tables import metadata as edi_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
 from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.returns.tables import metadata as returns_metadata
+from crossdock.flows.shopify.tables import metadata as shopify_metadata
 from crossdock.flows.tables import metadata as flows_metadata
 from crossdock.ops.tables import metadata as ops_metadata
 from crossdock.webhooks.tables import metadata as webhooks_metadata
@@ -24,4 +25,5 @@ target_metadata: list[MetaData] = [
     inventory_metadata,
     edi_metadata,
     returns_metadata,
+    shopify_metadata,
 ]

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, insert, select
 
 from crossdock.catalog.registry import CATALOG
 from crossdock.config.webhooks import WebhookSource
-from crossdock.engine import EnvelopeError, NewEvent, insert_events
+from crossdock.engine import EnvelopeError, NewEvent, Prepared, insert_events, insert_prepared
 from crossdock.errors import CrossdockError
 from crossdock.flows.orders import with_order_refs
 from crossdock.webhooks.fanout import matches
@@ -158,18 +158,48 @@ def store(
     now: float | None = None,
 ) -> Stored:
     """Append the event (idempotency key: the sender's id) and keep the raw body, once."""
-    seen = conn.execute(
-        select(webhook_inbound.c.event_id).where(
-            webhook_inbound.c.source == name, webhook_inbound.c.message_id == verified.message_id
-        )
-    ).first()
+    seen = _seen(conn, name, verified)
     if seen is not None:
-        return Stored(str(seen.event_id), duplicate=True)
+        return seen
     data = with_order_refs(conn, event.subject, event.data)  # named as every order event is
     keyed = NewEvent(
         event.type, event.source, event.subject, data, idempotency_key=verified.message_id
     )
     [appended] = insert_events(conn, [keyed], partitions)
+    _keep(conn, name, verified, body, appended.event.id, now)
+    return Stored(appended.event.id, duplicate=not appended.new)
+
+
+def store_prepared(
+    conn: Connection,
+    name: str,
+    verified: Verified,
+    body: bytes,
+    prepared: Prepared,
+    now: float | None = None,
+) -> Stored:
+    """`store` for an event encoded before the write (`prepare`, keyed by the sender's id), so
+    that the writer only inserts; for a source whose subjects are not orders'."""
+    seen = _seen(conn, name, verified)
+    if seen is not None:
+        return seen
+    [appended] = insert_prepared(conn, [prepared])
+    _keep(conn, name, verified, body, appended.event.id, now)
+    return Stored(appended.event.id, duplicate=not appended.new)
+
+
+def _seen(conn: Connection, name: str, verified: Verified) -> Stored | None:
+    seen = conn.execute(
+        select(webhook_inbound.c.event_id).where(
+            webhook_inbound.c.source == name, webhook_inbound.c.message_id == verified.message_id
+        )
+    ).first()
+    return None if seen is None else Stored(str(seen.event_id), duplicate=True)
+
+
+def _keep(
+    conn: Connection, name: str, verified: Verified, body: bytes, event_id: str, now: float | None
+) -> None:
     conn.execute(
         insert(webhook_inbound).values(
             source=name,
@@ -177,7 +207,6 @@ def store(
             received_at=time.time() if now is None else now,
             headers=json.dumps(verified.headers),
             body=body.decode("utf-8", "replace"),
-            event_id=appended.event.id,
+            event_id=event_id,
         )
     )
-    return Stored(appended.event.id, duplicate=not appended.new)

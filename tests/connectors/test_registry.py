@@ -25,8 +25,8 @@ async def test_an_odoo_system_is_built_by_the_odoo_connector() -> None:
 
 
 def test_a_kind_without_a_connector_is_named() -> None:
-    with pytest.raises(registry.UnknownKindError, match="'shopify'"):
-        registry.factory_for("shopify")
+    with pytest.raises(registry.UnknownKindError, match="'salesforce'"):
+        registry.factory_for("salesforce")
 
 
 def test_the_sandbox_registers_its_variant_of_odoo() -> None:
