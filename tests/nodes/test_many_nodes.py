@@ -29,17 +29,19 @@ from crossdock.connectors.odoo import OdooClient, OdooSettings
 from crossdock.demo import SKUS
 from crossdock.engine import cursors_table, dead_letters_table
 from crossdock.engine.database import Database
+from crossdock.flows.reconciliation.tables import reconciliation_runs
 from crossdock.flows.tables import orders
 from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
 from tests.flows.served import ROOT, answers, seeded, write_config
-from tests.support.postgres import PostgresServer, free_port
+from tests.support.postgres import PostgresServer, find_bindir, free_port
 from tests.support.waiting import until_sync
 
 NODES = 3
 CUSTOMERS = 20  # not a multiple of NODES: each customer's orders land on every node
 ORDERS = 120
 LEASE_S = 4.0
+OUTAGE_S = 8.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -120,13 +122,14 @@ def sale_orders_per_ref(settings: OdooSettings, refs: list[str]) -> Counter[str]
 class Cluster:
     """The nodes of one run and the database they share."""
 
-    def __init__(self, tmp_path: Path, url: str, odoo_url: str, extra: str = "") -> None:
+    def __init__(self, tmp_path: Path, url: str, odoo_url: str, options: str = "") -> None:
         self.url = url
         self.config = write_config(
             tmp_path / "crossdock.yaml",
             url,
             odoo_url,
-            f"engine:\n  lease_seconds: {LEASE_S}\n  poll_interval_ms: 50\n" + extra,
+            # `options` continues the Odoo system's options, then the engine section
+            options + f"engine:\n  lease_seconds: {LEASE_S}\n  poll_interval_ms: 50\n",
         )
         self.tmp = tmp_path
         self.ports = [free_port() for _ in range(NODES)]
@@ -270,3 +273,125 @@ def test_a_killed_node_loses_its_leases_within_the_lease(
             assert_exactly_once(settings, first | second)
         finally:
             cluster.stop()
+
+
+def circuit(base: str, token: str) -> str:
+    """The state of a node's circuit to Odoo, from its `/metrics`."""
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    for line in text.splitlines():
+        if (
+            line.startswith("crossdock_connector_circuit_state{")
+            and 'system="odoo"' in line
+            and line.endswith(" 1.0")
+        ):
+            return line.split('state="')[1].split('"')[0]
+    return "unknown"
+
+
+def runs_of(cluster: Cluster, kind: str) -> list[str]:
+    with cluster.sql.connect() as conn:
+        rows = conn.execute(
+            select(reconciliation_runs.c.status).where(reconciliation_runs.c.kind == kind)
+        ).all()
+    return [str(r[0]) for r in rows]
+
+
+def test_an_erp_outage_across_a_reconciliation_dead_letters_nothing(
+    tmp_path: Path, hub_db: tuple[str, str]
+) -> None:
+    url, token = hub_db
+    sandbox = SandboxSettings(latency_call_s=0.01, latency_record_s=0, path=tmp_path / "odoo.db")
+    odoo_port = free_port()
+    odoo = SandboxServer(sandbox, port=odoo_port).start()
+    try:
+        settings = seeded(odoo.url)
+        cluster = Cluster(tmp_path, url, odoo.url, "      breaker_reset_s: 2\n")
+        try:
+            cluster.start()
+            first = set(range(ORDERS // 2))
+            assert asyncio.run(send_round_robin(cluster.bases, token, sorted(first))) == first
+            until_sync(lambda: cluster.waiting() == 0, timeout=120, what="the first orders")
+
+            odoo.stop()
+            rest = set(range(ORDERS // 2, ORDERS))
+            # the shops go on selling through the outage: every order is acknowledged
+            assert asyncio.run(send_round_robin(cluster.bases, token, sorted(rest))) == rest
+            until_sync(
+                lambda: all(circuit(b, token) in ("open", "half_open") for b in cluster.bases),
+                timeout=120,
+                what="every node's circuit open",
+            )
+            # the reconciliation requested while Odoo is down (as its schedule would)
+            asked = httpx.post(
+                f"{cluster.bases[0]}/v1/reconciliation/runs",
+                json={"kind": "orders"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert asked.status_code == 202, asked.text
+            time.sleep(OUTAGE_S)  # the outage's length: the scenario, not a wait
+            assert cluster.dead() == 0
+            assert "ok" not in runs_of(cluster, "orders")
+
+            odoo = SandboxServer(sandbox, port=odoo_port).start()
+            until_sync(lambda: cluster.waiting() == 0, timeout=180, what="the backlog drained")
+            until_sync(
+                lambda: "ok" in runs_of(cluster, "orders"), timeout=120, what="the reconciliation"
+            )
+            assert runs_of(cluster, "orders").count("ok") == 1
+            assert cluster.dead() == 0
+            assert_exactly_once(settings, first | rest)
+        finally:
+            cluster.stop()
+    finally:
+        odoo.stop()
+
+
+def test_postgresql_restarted_mid_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed here")
+    server = PostgresServer.start(bindir)  # its own: it is restarted
+    try:
+        url = server.create_database()
+        upgrade(url)
+        db = Database(url)
+        token = db.write_sync(lambda c: create_token(c, "shop", ["admin"], rate_per_s=1e6))
+        db.close()
+        with SandboxServer(
+            SandboxSettings(latency_call_s=0.01, latency_record_s=0, path=tmp_path / "odoo.db")
+        ) as odoo:
+            settings = seeded(odoo.url)
+            cluster = Cluster(tmp_path, url, odoo.url)
+            try:
+                cluster.start()
+                first = set(range(ORDERS // 2))
+                assert asyncio.run(send_round_robin(cluster.bases, token, sorted(first))) == first
+                cluster.sql.dispose()
+                restart(server)
+                # the shop retries what was refused with 503 (Retry-After) until acknowledged
+                rest = set(range(ORDERS // 2, ORDERS))
+                assert asyncio.run(send_round_robin(cluster.bases, token, sorted(rest))) == rest
+                until_sync(lambda: cluster.waiting() == 0, timeout=180, what="every order placed")
+                assert cluster.counted() == ORDERS
+                assert cluster.dead() == 0
+                assert_exactly_once(settings, first | rest)
+            finally:
+                cluster.stop()
+    finally:
+        server.stop()
+
+
+def restart(server: PostgresServer) -> None:
+    """Stop the server (fast: sessions cut), then start it again with the same options."""
+    options = " ".join(
+        [
+            f"-p {server.port}",
+            f"-k {server.root}",
+            "-c listen_addresses=127.0.0.1",
+            "-c max_connections=300",
+            "-c fsync=off",
+        ]
+    )
+    data = str(server.root / "data")
+    server._run("pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+    server._run("pg_ctl", "-D", data, "-o", options, "-w", "-l", str(server.root / "log"), "start")
