@@ -62,7 +62,7 @@ DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     partitions: int | None = None  # None: DEFAULT_PARTITIONS of the database
-    lease_seconds: float = 10.0  # the takeover bound: renewed every third of it
+    lease_seconds: float = 8.0  # the takeover bound: renewed every third of it
     poll_interval_s: float = 0.1
     sqlite_synchronous: str = "FULL"
     readers: int = 3
