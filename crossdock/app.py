@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crossdock import __version__
-from crossdock.api import openapi, problems
+from crossdock.api import database_down, openapi, problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.docs import mount_docs
 from crossdock.api.edi_routes import router as edi_router
@@ -50,6 +50,7 @@ def create_app(hub: Hub) -> FastAPI:
     shared = os.environ.get(SHARED_DIR_ENV)  # set for the processes of `serve --processes`
     app.state.auth = Authenticator(hub.engine.db.read, Path(shared) if shared else None)
     problems.install(app)
+    database_down.install(app)
     openapi.install(app)
     mount_docs(app)
     app.include_router(router)

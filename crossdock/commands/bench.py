@@ -195,3 +195,21 @@ def edi_bench(
         ),
         as_json,
     )
+
+
+@app.command("scale")
+def scale_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    pg_url: str = typer.Option(
+        ...,
+        "--pg-url",
+        envvar="CROSSDOCK_BENCH_PG_URL",
+        help="PostgreSQL server to measure on (a scratch database is created and dropped).",
+    ),
+    orders: int = typer.Option(1000, min=10, help="Orders through intake and the flow."),
+) -> None:
+    """Many nodes on PostgreSQL: CPU, statements and commits per order, and takeover time."""
+    from crossdock.bench.scale import run_scale_bench
+
+    configure_logging("warning")
+    _emit(asyncio.run(run_scale_bench(pg_url=pg_url, orders=orders)), as_json)

@@ -21,8 +21,10 @@ class EngineConfig(ConfigModel):
     partitions: int | None = Field(default=None, ge=1, le=1024)
     """Partitions of the log; events of one business key always land in the same one. Unset:
     16 on SQLite, 32 on PostgreSQL. Fixed when the database is first used."""
-    lease_seconds: float = Field(default=30.0, gt=0)
-    """How long a worker owns a batch before another may take it over."""
+    lease_seconds: float = Field(default=8.0, gt=0)
+    """How long a worker owns a batch before another may take it over: renewed every third of
+    it while the worker lives, so a node that dies (or loses the database) has its work taken
+    over by the others within this bound (and the claim that follows: within 10 s)."""
     poll_interval_ms: int = Field(default=100, ge=1)
     """Idle polling interval when no notification arrives."""
     batch_size: int = Field(default=200, ge=1, le=10_000)

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from crossdock.engine.database import Database, Dialect, dialect_of, sqlite_path
 from crossdock.engine.deadletters import DeadLetter
 from crossdock.engine.dispatch import Dispatcher, Lane, Stats
 from crossdock.engine.envelope import Event, NewEvent
+from crossdock.engine.guards import FileGuards, Guards, LocalGuards, PostgresGuards
 from crossdock.engine.limits import Limiter
 from crossdock.engine.observer import NullObserver, Observer
 from crossdock.engine.progress import ensure_cursors, forget_group, has_work, insert_ignore
@@ -61,7 +62,7 @@ DEFAULT_PARTITIONS: dict[Dialect, int] = {"sqlite": 16, "postgresql": 32}
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     partitions: int | None = None  # None: DEFAULT_PARTITIONS of the database
-    lease_seconds: float = 30.0
+    lease_seconds: float = 8.0  # the takeover bound: renewed every third of it
     poll_interval_s: float = 0.1
     sqlite_synchronous: str = "FULL"
     readers: int = 3
@@ -106,6 +107,7 @@ class Engine:
         self._dispatcher: Dispatcher | None = None
         self._background: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._guards: Guards | None = None
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -231,6 +233,26 @@ class Engine:
         if forget:
             await self.writer.submit(lambda c: forget_group(c, group))
 
+    @contextlib.asynccontextmanager
+    async def guard(self, *keys: str) -> AsyncIterator[None]:
+        """Hold `keys` exclusively across every node on this database (see `guards.py`): wrap
+        the look-up and the create of an effect in an external system keyed by a natural key."""
+        if self._guards is None:
+            if self.db.is_postgres:
+                self._guards = PostgresGuards(self._conninfo())
+            else:
+                path = sqlite_path(self.url)
+                self._guards = (
+                    FileGuards(path.with_name(path.name + ".guards")) if path else LocalGuards()
+                )
+        async with self._guards.hold(keys):
+            yield
+
+    def _conninfo(self) -> str:
+        return self.db.write_engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+
     def _agree_partitions(self, conn: Connection) -> int:
         if not inspect(conn).has_table("engine_meta"):
             raise SchemaMissing("the database has no Crossdock schema: run `crossdock db upgrade`")
@@ -266,6 +288,9 @@ class Engine:
         self._background.clear()
         if self._writer is not None:
             await self._writer.stop()
+        if self._guards is not None:
+            await self._guards.close()
+            self._guards = None
         if self._wakeups is not None:
             self._wakeups.close()
             self._wakeups = None

@@ -112,7 +112,7 @@ def test_show_prints_references_not_values(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
     assert "api_key: ${ODOO_API_KEY}" in result.output
-    assert "lease_seconds: 30.0" in result.output  # defaults filled in
+    assert "lease_seconds: 8.0" in result.output  # defaults filled in
 
 
 def test_show_invalid_file_exits_2_without_leaking(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         "batch": (-10, 1),
     }
     e = cfg.engine
-    assert (e.partitions, e.lease_seconds, e.poll_interval_ms, e.batch_size) == (None, 30, 100, 200)
+    assert (e.partitions, e.lease_seconds, e.poll_interval_ms, e.batch_size) == (None, 8, 100, 200)
     assert (e.sqlite_synchronous, e.max_attempts, e.backoff_base_s, e.backoff_max_s) == (
         "FULL",
         8,

@@ -50,8 +50,8 @@ class OrderToCash:
         self.engine = engine
         self.erp = erp
         self.settings = settings
-        self.placement = OrderPlacement(erp, settings)
-        self.shipping = Shipping(erp, settings)
+        self.placement = OrderPlacement(erp, settings, engine.guard)
+        self.shipping = Shipping(erp, settings, engine.guard)
         self.endings = Endings(erp, settings)
 
     async def handle(self, batch: Batch) -> None:

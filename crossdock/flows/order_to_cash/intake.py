@@ -17,8 +17,8 @@ before a crash is confirmed and released with those, never made twice.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +51,16 @@ from crossdock.policy.routing import CompanyRef
 log = structlog.get_logger(__name__)
 
 Prices = dict[str, Decimal]
+# `Engine.guard`: keys held exclusively across every node around a look-up and its create
+Guard = Callable[..., AbstractAsyncContextManager[None]]
+
+
+def customer_guard(key: str) -> str:
+    return f"customer:{key}"
+
+
+def sale_order_guard(key: str) -> str:
+    return f"sale_order:{key}"
 
 
 def sale_order_entry(ref: SaleOrderRef, warehouse: str | None) -> dict[str, Any]:
@@ -95,13 +105,11 @@ def candidate_keys(order: Order, settings: FlowSettings) -> dict[str, str | None
 class OrderPlacement:
     """Carries accepted orders into the ERP, as far as they can go."""
 
-    def __init__(self, erp: ErpPort, settings: FlowSettings) -> None:
+    def __init__(self, erp: ErpPort, settings: FlowSettings, guard: Guard) -> None:
         self.erp = erp
         self.settings = settings
+        self.guard = guard
         self._company_ids: dict[CompanyRef | None, int] = {}
-        # one find-or-create of customers at a time in this process: two batches with the same
-        # new customer must not both create it
-        self._customers = asyncio.Lock()
 
     # ------------------------------------------------------------------ the pipeline
 
@@ -109,6 +117,18 @@ class OrderPlacement:
         fresh = [w for w in works if w.state in ("accepted", "credit_hold")]
         confirmed = [w for w in works if w.state == "confirmed"]
         companies = await self._companies(fresh)
+        # Sale orders are looked up and made under their keys' guard: a node that took over
+        # this order from one still at work finds what the other made, never makes it again.
+        keys = [sale_order_guard(k) for w in fresh for k in candidate_keys(w.order, self.settings)]
+        async with self.guard(*keys):
+            to_confirm = await self._place(fresh, companies, rec)
+        confirmed.extend(await self._confirm(to_confirm, rec))
+        await self._release(confirmed, rec)
+
+    async def _place(
+        self, fresh: Sequence[Work], companies: dict[str, int], rec: Recorder
+    ) -> list[Work]:
+        """The fresh orders' sale orders, found or made: the orders to confirm."""
         existing = await self._existing(fresh)
         to_confirm: list[Work] = []
         by_company: dict[int, list[Work]] = {}
@@ -135,8 +155,7 @@ class OrderPlacement:
             to_confirm.append(work)
         for company, group in by_company.items():
             to_confirm.extend(await self._create(company, group, rec))
-        confirmed.extend(await self._confirm(to_confirm, rec))
-        await self._release(confirmed, rec)
+        return to_confirm
 
     # ------------------------------------------------------------------ routing, recovery
 
@@ -240,7 +259,10 @@ class OrderPlacement:
     async def _customers_of(
         self, company: int, works: Sequence[Work], rec: Recorder
     ) -> dict[str, int]:
-        async with self._customers:
+        # Customers are found or made under their keys' guard (taken after the sale orders'
+        # guard, never before: one order of guards on every node, so none waits in a cycle).
+        guarded = sorted({customer_guard(customer_key(w.order.customer)) for w in works})
+        async with self.guard(*guarded):
             outcome = await self.erp.find_or_create_customers(
                 [w.order.customer for w in works], company_id=company
             )

@@ -23,6 +23,7 @@ from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import PickingInfo
 from crossdock.flows.order_to_cash import events as ev
 from crossdock.flows.order_to_cash import exception_kinds as kinds
+from crossdock.flows.order_to_cash.intake import Guard
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.work import Recorder, Work
 from crossdock.model import Invoice, Shipment
@@ -34,9 +35,10 @@ ShipmentItem = tuple[Work, Shipment, str]
 
 
 class Shipping:
-    def __init__(self, erp: ErpPort, settings: FlowSettings) -> None:
+    def __init__(self, erp: ErpPort, settings: FlowSettings, guard: Guard) -> None:
         self.erp = erp
         self.settings = settings
+        self.guard = guard
 
     async def ship(self, items: Sequence[ShipmentItem], rec: Recorder) -> None:
         ready: list[ShipmentItem] = []
@@ -57,6 +59,12 @@ class Shipping:
         ids = [so["id"] for work, _, _ in ready for so in work.sale_orders]
         if not ids:
             return
+        # the deliveries are read and validated under their sale orders' guard (then invoiced
+        # under the invoices' guard, always in this order)
+        async with self.guard(*(f"delivery:{i}" for i in ids)):
+            await self._ship(ready, ids, rec)
+
+    async def _ship(self, ready: Sequence[ShipmentItem], ids: list[int], rec: Recorder) -> None:
         chains: dict[int, list[PickingInfo]] = {}
         for picking in sorted(await self.erp.delivery_pickings(ids), key=lambda p: p.id):
             chains.setdefault(picking.order_id or 0, []).append(picking)
@@ -168,14 +176,15 @@ class Shipping:
         works = [w for w in works if w.sale_orders]
         if not works:
             return
-        try:
-            invoices = await self.erp.invoice_delivered(
-                [so["id"] for w in works for so in w.sale_orders]
-            )
-        except OdooError as exc:
-            if not kinds.is_record_error(exc):
-                raise
-            invoices = await self._invoice_one_by_one(works, rec)
+        ids = [so["id"] for w in works for so in w.sale_orders]
+        # invoicing is the ERP's own look-up (what is delivered and not invoiced) and create
+        async with self.guard(*(f"invoice:{i}" for i in ids)):
+            try:
+                invoices = await self.erp.invoice_delivered(ids)
+            except OdooError as exc:
+                if not kinds.is_record_error(exc):
+                    raise
+                invoices = await self._invoice_one_by_one(works, rec)
         for work in works:
             if work.order_id in work.extra.get("invoice_failed", ()):
                 continue

@@ -34,8 +34,18 @@ from sqlalchemy import Connection
 
 from crossdock.config.reconciliation import KINDS
 from crossdock.config.schema import Config
+from crossdock.connectors.odoo.errors import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Backoff, Batch, Engine, NewEvent, Schedule, Subscription, new_event_id
+from crossdock.engine import (
+    Backoff,
+    Batch,
+    Engine,
+    NewEvent,
+    Schedule,
+    Subscription,
+    Unavailable,
+    new_event_id,
+)
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.reconciliation import metrics
 from crossdock.flows.reconciliation.context import Context
@@ -430,7 +440,23 @@ class Reconciliation:
             ):
                 todo.setdefault(TYPES[str(data["type"])].kind, (None, "exception"))
         for kind, (fix, trigger) in todo.items():
+            await self._run_or_pause(kind, fix, trigger)
+
+    async def _run_or_pause(self, kind: str, fix: bool | None, trigger: str) -> None:
+        """An unavailable ERP is not a failure: the batch pauses without counting an attempt
+        and runs once the ERP's circuit lets calls through again."""
+        wait = self.erp.unavailable_for()
+        if wait is not None:
+            raise Unavailable(
+                f"the ERP is unavailable: reconciliation {kind} waits", max(1.0, wait)
+            )
+        try:
             await self.run(kind, fix=fix, trigger=trigger)
+        except (OdooTransientError, Unavailable) as exc:
+            wait = self.erp.unavailable_for()
+            if wait is None:
+                raise
+            raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait)) from exc
 
 
 def register(engine: Engine, erp: ErpPort, config: Config) -> Reconciliation:
