@@ -39,7 +39,7 @@ from crossdock.connectors.shopify.records import InventoryChange
 from crossdock.connectors.shopify.settings import ShopifySettings
 from crossdock.engine import Database
 from crossdock.migrations import upgrade
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 
 __all__ = ["run_shopify_bench"]
@@ -255,7 +255,7 @@ async def _ack(burst: int, rate: float, seconds: float) -> dict[str, Any]:
 
 async def _stock(skus: int, locations: int) -> dict[str, Any]:
     gids = [f"gid://shopify/Location/{n + 1}" for n in range(locations)]
-    simulated = SandboxSettings(
+    simulated = ShopSandboxSettings(
         token=TOKEN,
         domain=DOMAIN,
         bucket_max=STANDARD_MAX,

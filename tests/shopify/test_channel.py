@@ -23,7 +23,7 @@ from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.orders import get_order_by_ref
 from crossdock.flows.shopify.outbound import PULL_DUE
 from crossdock.flows.shopify.tables import shopify_orders
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 from crossdock.sandbox.shopify.shop import Shop
 from tests.shopify.conftest import DOMAIN, SECRET, TOKEN, ShopHub, published_order, serve_hub
@@ -64,7 +64,7 @@ class Channel:
 
 @pytest.fixture
 async def channel(tmp_path: Path, shop_env: None) -> AsyncIterator[Channel]:
-    simulated = SandboxSettings(
+    simulated = ShopSandboxSettings(
         token=TOKEN, webhook_secret=SECRET, domain=DOMAIN, restore_rate=1000.0, bucket_max=2000.0
     )
     with ShopifySandboxServer(simulated) as server:

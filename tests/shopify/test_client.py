@@ -12,9 +12,10 @@ import pytest
 
 from crossdock.connectors.shopify import queries as q
 from crossdock.connectors.shopify.client import ShopifyClient
-from crossdock.connectors.shopify.errors import ShopifyError, ShopifyUnavailable
+from crossdock.connectors.shopify.errors import ShopifyError
 from crossdock.connectors.shopify.settings import ShopifySettings
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.errors import Unavailable
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 
 
@@ -33,7 +34,7 @@ def settings(url: str, token: str = "shpat_sandbox_token") -> ShopifySettings:
 @pytest.fixture
 def small_shop() -> Iterator[ShopifySandboxServer]:
     """A shop whose bucket holds two Locations queries (52 points each)."""
-    with ShopifySandboxServer(SandboxSettings(bucket_max=110, restore_rate=500)) as server:
+    with ShopifySandboxServer(ShopSandboxSettings(bucket_max=110, restore_rate=500)) as server:
         yield server
 
 
@@ -97,7 +98,7 @@ async def test_a_shop_that_is_down_is_unavailable_after_the_retries(
     small_shop.sandbox.down = True
     client = ShopifyClient(settings(small_shop.url), sleep=_no_wait)
     try:
-        with pytest.raises(ShopifyUnavailable):
+        with pytest.raises(Unavailable):
             await client.execute("Locations", q.LOCATIONS)
     finally:
         await client.aclose()

@@ -5,7 +5,7 @@ shop's cost bucket (:mod:`.bucket`), retried and circuit-broken as every connect
 A query waits until the bucket holds its expected cost, so in normal operation the shop never
 answers ``THROTTLED``; when it does (another app spent the bucket), the answer's throttle status
 says how long to wait, and the query is sent again then. Transport errors, 5xx and 429 are
-transient (retried with the project's backoff, then :class:`~.errors.ShopifyUnavailable`);
+transient (retried with the project's backoff, then :class:`~crossdock.errors.Unavailable`);
 GraphQL ``errors`` are business errors (:class:`~.errors.ShopifyError`).
 """
 
@@ -20,8 +20,9 @@ import httpx
 from crossdock.connectors.observer import CallObserver
 from crossdock.connectors.resilience import CONNECTOR_BACKOFF, CircuitBreaker, retry_async
 from crossdock.connectors.shopify.bucket import CostBucket, throttle_status
-from crossdock.connectors.shopify.errors import ShopifyError, ShopifyUnavailable, UserErrors
+from crossdock.connectors.shopify.errors import ShopifyError, UserErrors
 from crossdock.connectors.shopify.settings import ShopifySettings
+from crossdock.errors import Unavailable
 
 __all__ = ["ShopifyClient"]
 
@@ -83,7 +84,7 @@ class ShopifyClient:
             attempt,
             attempts=self.settings.retry_attempts,
             backoff=CONNECTOR_BACKOFF,
-            retryable=lambda e: isinstance(e, ShopifyUnavailable) and self.breaker.state != "open",
+            retryable=lambda e: isinstance(e, Unavailable) and self.breaker.state != "open",
             sleep=self.sleep,
             on_retry=on_retry,
         )
@@ -112,7 +113,7 @@ class ShopifyClient:
             if not isinstance(data, dict):
                 raise ShopifyError(f"{operation}: the answer has no data")
             return data
-        raise ShopifyUnavailable(
+        raise Unavailable(
             f"{operation}: throttled {MAX_THROTTLED_RETRIES} times in a row",
             1.0,
             system=self.name,
@@ -150,13 +151,13 @@ class ShopifyClient:
                     )
             except httpx.TransportError as exc:
                 self.breaker.record_failure()
-                raise ShopifyUnavailable(
+                raise Unavailable(
                     f"{operation}: {type(exc).__name__}: {exc}", system=self.name
                 ) from exc
             if response.status_code == 429 or response.status_code >= 500:
                 self.breaker.record_failure()
                 retry_after = float(response.headers.get("Retry-After", "1") or 1)
-                raise ShopifyUnavailable(
+                raise Unavailable(
                     f"{operation}: HTTP {response.status_code}", retry_after, system=self.name
                 )
             if response.status_code >= 400:
@@ -169,7 +170,7 @@ class ShopifyClient:
                 answer = response.json()
             except ValueError:
                 self.breaker.record_failure()
-                raise ShopifyUnavailable(f"{operation}: the answer is not JSON") from None
+                raise Unavailable(f"{operation}: the answer is not JSON") from None
             self.breaker.record_success()
             extensions = answer.get("extensions") if isinstance(answer, dict) else None
             cost_info = (extensions or {}).get("cost") or {}

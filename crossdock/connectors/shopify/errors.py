@@ -1,17 +1,14 @@
-"""The errors of the Shopify connector: transient (the shop is down, slow or throttling: try
-again later) and business (the shop refused the request: park it, never retry as is)."""
+"""The errors of the Shopify connector. Transient (the shop is down, slow or throttling: try again
+later) is the project's `Unavailable`; business (the shop refused the request: park it, never
+retry as is) is `ShopifyError`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from crossdock.errors import CrossdockError, Unavailable
+from crossdock.errors import CrossdockError
 
-__all__ = ["ShopifyError", "ShopifyUnavailable", "UserErrors"]
-
-
-class ShopifyUnavailable(Unavailable):
-    """The shop could not be reached or answered 5xx/429: nothing was done."""
+__all__ = ["ShopifyError", "UserErrors"]
 
 
 class ShopifyError(CrossdockError):

@@ -27,13 +27,13 @@ from pydantic import ValidationError
 from crossdock.model import Order
 from crossdock.model.codes import CURRENCY_CODES
 
-__all__ = ["Mapped", "Problem", "from_graphql", "map_order", "updated_at"]
+__all__ = ["FieldProblem", "Mapped", "from_graphql", "map_order", "updated_at"]
 
 PLACES = Decimal("0.000001")
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class FieldProblem:
     pointer: str
     rule: str
     detail: str
@@ -48,7 +48,7 @@ class Mapped:
     """Shopify's numeric order id (the natural key: ``external_ref``)."""
     name: str | None
     order: Order | None
-    problems: list[Problem]
+    problems: list[FieldProblem]
     facts: dict[str, Any] = field(default_factory=dict)
     test: bool = False
     cancelled: bool = False
@@ -69,7 +69,7 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def _money(value: Any, pointer: str, problems: list[Problem]) -> Decimal | None:
+def _money(value: Any, pointer: str, problems: list[FieldProblem]) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool | float):
@@ -77,15 +77,15 @@ def _money(value: Any, pointer: str, problems: list[Problem]) -> Decimal | None:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        problems.append(Problem(pointer, "decimal", f"{str(value)[:40]!r} is not an amount"))
+        problems.append(FieldProblem(pointer, "decimal", f"{str(value)[:40]!r} is not an amount"))
         return None
     if not number.is_finite():
-        problems.append(Problem(pointer, "decimal", "not a finite amount"))
+        problems.append(FieldProblem(pointer, "decimal", "not a finite amount"))
         return None
     return number
 
 
-def _sum(items: Any, key: str, pointer: str, problems: list[Problem]) -> Decimal:
+def _sum(items: Any, key: str, pointer: str, problems: list[FieldProblem]) -> Decimal:
     total = Decimal(0)
     for i, item in enumerate(items or []):
         if isinstance(item, dict):
@@ -100,7 +100,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _address(raw: Any, pointer: str, problems: list[Problem]) -> dict[str, Any] | None:
+def _address(raw: Any, pointer: str, problems: list[FieldProblem]) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or not any(raw.get(k) for k in ("address1", "city", "zip")):
         return None
     address = {
@@ -117,13 +117,15 @@ def _address(raw: Any, pointer: str, problems: list[Problem]) -> dict[str, Any] 
     }
     for key, name in (("street", "address1"), ("city", "city"), ("country", "country_code")):
         if address[key] is None:
-            problems.append(Problem(f"{pointer}/{name}", "required", "the address lacks it"))
+            problems.append(FieldProblem(f"{pointer}/{name}", "required", "the address lacks it"))
     if address["postal_code"] is None:
-        problems.append(Problem(f"{pointer}/zip", "required", "the address has no postal code"))
+        problems.append(
+            FieldProblem(f"{pointer}/zip", "required", "the address has no postal code")
+        )
     return {k: v for k, v in address.items() if v is not None}
 
 
-def _customer(payload: dict[str, Any], system: str, problems: list[Problem]) -> dict[str, Any]:
+def _customer(payload: dict[str, Any], system: str, problems: list[FieldProblem]) -> dict[str, Any]:
     raw = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
     assert isinstance(raw, dict)
     email = _text(raw.get("email")) or _text(payload.get("email"))
@@ -134,7 +136,7 @@ def _customer(payload: dict[str, Any], system: str, problems: list[Problem]) -> 
         ref = f"email:{email.lower()}"
     else:
         problems.append(
-            Problem("/customer", "required", "neither a Shopify customer id nor an e-mail")
+            FieldProblem("/customer", "required", "neither a Shopify customer id nor an e-mail")
         )
         ref = "unknown"
     billing = (
@@ -158,17 +160,17 @@ def _customer(payload: dict[str, Any], system: str, problems: list[Problem]) -> 
     return customer
 
 
-def _lines(payload: dict[str, Any], problems: list[Problem]) -> list[dict[str, Any]]:
+def _lines(payload: dict[str, Any], problems: list[FieldProblem]) -> list[dict[str, Any]]:
     items = payload.get("line_items")
     if not isinstance(items, list) or not items:
-        problems.append(Problem("/line_items", "min_items", "the order has no line items"))
+        problems.append(FieldProblem("/line_items", "min_items", "the order has no line items"))
         return []
     taxes_included = payload.get("taxes_included") is True
     by_sku: dict[str, dict[str, Any]] = {}
     for i, item in enumerate(items):
         at = f"/line_items/{i}"
         if not isinstance(item, dict):
-            problems.append(Problem(at, "object", "a line item must be an object"))
+            problems.append(FieldProblem(at, "object", "a line item must be an object"))
             continue
         sku = _text(item.get("sku"))
         if sku is None:
@@ -177,17 +179,21 @@ def _lines(payload: dict[str, Any], problems: list[Problem]) -> list[dict[str, A
                 or _text(item.get("title"))
                 or f"variant {item.get('variant_id')}"
             )
-            problems.append(Problem(f"{at}/sku", "required", f"{what} has no SKU"))
+            problems.append(FieldProblem(f"{at}/sku", "required", f"{what} has no SKU"))
             continue
         quantity = item.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
             problems.append(
-                Problem(f"{at}/quantity", "positive", f"{sku}: quantity {quantity!r} must be > 0")
+                FieldProblem(
+                    f"{at}/quantity", "positive", f"{sku}: quantity {quantity!r} must be > 0"
+                )
             )
             continue
         price = _money(item.get("price"), f"{at}/price", problems)
         if price is None or price < 0:
-            problems.append(Problem(f"{at}/price", "non_negative", f"{sku}: no valid unit price"))
+            problems.append(
+                FieldProblem(f"{at}/price", "non_negative", f"{sku}: no valid unit price")
+            )
             continue
         allocations = item.get("discount_allocations")
         if isinstance(allocations, list) and allocations:
@@ -204,7 +210,9 @@ def _lines(payload: dict[str, Any], problems: list[Problem]) -> list[dict[str, A
         if line is not None:
             if line["unit_price"] != unit:
                 problems.append(
-                    Problem(f"{at}/sku", "unique", f"{sku} is on two lines at different prices")
+                    FieldProblem(
+                        f"{at}/sku", "unique", f"{sku} is on two lines at different prices"
+                    )
                 )
                 continue
             line["quantity"] += quantity
@@ -233,17 +241,19 @@ def _lines(payload: dict[str, Any], problems: list[Problem]) -> list[dict[str, A
 def map_order(system: str, payload: dict[str, Any], *, locations: dict[str, str]) -> Mapped:
     """Map one Shopify order. ``locations``: warehouse by location gid (an order placed at an
     unmapped location is a problem naming it)."""
-    problems: list[Problem] = []
+    problems: list[FieldProblem] = []
     order_id = str(payload.get("id") or "").strip()
     if not order_id:
-        problems.append(Problem("/id", "required", "the order has no id"))
+        problems.append(FieldProblem("/id", "required", "the order has no id"))
     currency = _text(payload.get("currency"))
     if currency is None or currency.upper() not in CURRENCY_CODES:
-        problems.append(Problem("/currency", "currency", f"{currency!r} is not an ISO 4217 code"))
+        problems.append(
+            FieldProblem("/currency", "currency", f"{currency!r} is not an ISO 4217 code")
+        )
     location = payload.get("location_id")
     if location is not None and f"gid://shopify/Location/{location}" not in locations:
         problems.append(
-            Problem(
+            FieldProblem(
                 "/location_id",
                 "mapped_location",
                 f"location {location} is not mapped to a warehouse",
@@ -357,7 +367,7 @@ def map_order(system: str, payload: dict[str, Any], *, locations: dict[str, str]
         order = Order.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(
+            FieldProblem(
                 "/" + "/".join(str(p) for p in error["loc"]),
                 error["type"],
                 error["msg"],

@@ -15,11 +15,11 @@ from crossdock.sandbox.shopify.graphql_api import Bucket, GraphqlApi
 from crossdock.sandbox.shopify.shop import Shop
 from crossdock.sandbox.shopify.webhooks import WebhookSender
 
-__all__ = ["SandboxSettings", "ShopifySandbox", "create_app"]
+__all__ = ["ShopSandboxSettings", "ShopifySandbox", "create_app"]
 
 
 @dataclass(frozen=True)
-class SandboxSettings:
+class ShopSandboxSettings:
     token: str = "shpat_sandbox_token"
     webhook_secret: str = "shpss_sandbox_secret"
     domain: str = "crossdock-sandbox.myshopify.com"
@@ -36,7 +36,7 @@ class SandboxSettings:
 
 @dataclass
 class ShopifySandbox:
-    settings: SandboxSettings
+    settings: ShopSandboxSettings
     shop: Shop
     api: GraphqlApi
     webhooks: WebhookSender
@@ -45,7 +45,7 @@ class ShopifySandbox:
     """Requests answered 503 while down."""
 
 
-def create_app(settings: SandboxSettings) -> Starlette:
+def create_app(settings: ShopSandboxSettings) -> Starlette:
     shop = Shop(
         domain=settings.domain, currency=settings.currency, locations=dict(settings.locations)
     )

@@ -18,7 +18,7 @@ from crossdock.connectors.registry import Connected, Request, register
 from crossdock.connectors.shopify.client import ShopifyClient
 from crossdock.connectors.shopify.operations import ShopifyOperations
 from crossdock.connectors.shopify.settings import ShopifySettings
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 
 __all__ = ["connect_sandboxed_shopify"]
@@ -30,7 +30,7 @@ def connect_sandboxed_shopify(request: Request) -> Connected:
     name, system = request.name, request.system
     settings = ShopifySettings.from_system(name, system)
     options = system.options
-    simulated = SandboxSettings(
+    simulated = ShopSandboxSettings(
         token=settings.access_token,
         webhook_secret=settings.webhook_secret,
         domain=settings.shop_domain,

@@ -10,14 +10,14 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 
 __all__ = ["DEMO_SHOP", "DemoShop", "shop_orders"]
 
 TOKEN_ENV = "CROSSDOCK_DEMO_SHOPIFY_TOKEN"
 SECRET_ENV = "CROSSDOCK_DEMO_SHOPIFY_SECRET"
-DEMO_SHOP = SandboxSettings(
+DEMO_SHOP = ShopSandboxSettings(
     token="shpat_demo_token",
     webhook_secret="shpss_demo_secret",
     domain="crossdock-demo.myshopify.com",

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from crossdock.sandbox.shopify.app import SandboxSettings, ShopifySandbox, create_app
+from crossdock.sandbox.shopify.app import ShopifySandbox, ShopSandboxSettings, create_app
 
 __all__ = ["ShopifySandboxServer"]
 
@@ -18,8 +18,8 @@ __all__ = ["ShopifySandboxServer"]
 class ShopifySandboxServer:
     """A simulated shop on ``127.0.0.1:<port>`` (0: a free port) until :meth:`stop`."""
 
-    def __init__(self, settings: SandboxSettings | None = None, *, port: int = 0) -> None:
-        self.settings = settings or SandboxSettings()
+    def __init__(self, settings: ShopSandboxSettings | None = None, *, port: int = 0) -> None:
+        self.settings = settings or ShopSandboxSettings()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

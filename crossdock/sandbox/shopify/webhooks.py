@@ -24,11 +24,11 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Delivery", "WebhookSender"]
+__all__ = ["ShopifyDelivery", "WebhookSender"]
 
 
 @dataclass
-class Delivery:
+class ShopifyDelivery:
     topic: str
     body: bytes
     webhook_id: str
@@ -51,12 +51,12 @@ class WebhookSender:
     """Where orders/* webhooks go (one subscription for all topics), None: nowhere."""
     retry_schedule_s: tuple[float, ...] = (0.0, 0.2, 0.5, 1.0, 2.0)
     timeout_s: float = 5.0
-    sent: list[Delivery] = field(default_factory=list)
+    sent: list[ShopifyDelivery] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def prepare(self, topic: str, payload: dict[str, Any]) -> Delivery:
+    def prepare(self, topic: str, payload: dict[str, Any]) -> ShopifyDelivery:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        return Delivery(
+        return ShopifyDelivery(
             topic,
             body,
             str(uuid.uuid4()),
@@ -64,7 +64,7 @@ class WebhookSender:
             str(uuid.uuid4()),
         )
 
-    def headers(self, delivery: Delivery) -> dict[str, str]:
+    def headers(self, delivery: ShopifyDelivery) -> dict[str, str]:
         digest = hmac.new(self.secret.encode(), delivery.body, hashlib.sha256).digest()
         return {
             "Content-Type": "application/json",
@@ -77,7 +77,7 @@ class WebhookSender:
             "X-Shopify-API-Version": self.api_version,
         }
 
-    def deliver(self, delivery: Delivery) -> Delivery:
+    def deliver(self, delivery: ShopifyDelivery) -> ShopifyDelivery:
         """Send until answered 2xx or the schedule is spent (blocking)."""
         if self.address is None:
             return delivery
@@ -98,12 +98,12 @@ class WebhookSender:
             self.sent.append(delivery)
         return delivery
 
-    def send(self, topic: str, payload: dict[str, Any]) -> Delivery:
+    def send(self, topic: str, payload: dict[str, Any]) -> ShopifyDelivery:
         return self.deliver(self.prepare(topic, payload))
 
-    def again_new_id(self, delivery: Delivery) -> Delivery:
+    def again_new_id(self, delivery: ShopifyDelivery) -> ShopifyDelivery:
         """The same content under a new webhook id (Shopify may send an event twice)."""
-        copy = Delivery(
+        copy = ShopifyDelivery(
             delivery.topic,
             delivery.body,
             str(uuid.uuid4()),

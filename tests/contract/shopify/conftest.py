@@ -20,7 +20,7 @@ from crossdock.connectors.shopify.client import ShopifyClient
 from crossdock.connectors.shopify.operations import ShopifyOperations
 from crossdock.connectors.shopify.port import ShopPort
 from crossdock.connectors.shopify.settings import ShopifySettings
-from crossdock.sandbox.shopify.app import SandboxSettings
+from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 from crossdock.sandbox.shopify.shop import Shop
 from tests.contract.base import Contract, Env
@@ -75,7 +75,7 @@ class ShopifyContract(Contract[ShopifyTarget]):
 
     @contextmanager
     def sandbox(self, tmp: Path) -> Iterator[ShopifyTarget]:
-        simulated = SandboxSettings(
+        simulated = ShopSandboxSettings(
             locations={LOCATION: "Main warehouse", SECOND: "Second warehouse"},
             bucket_max=2000.0,  # Shopify Plus's bucket: the suite is not about waiting
             restore_rate=1000.0,
