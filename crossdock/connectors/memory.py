@@ -50,6 +50,12 @@ from crossdock.connectors.odoo.records import (
     order_key,
     purchase_key,
 )
+from crossdock.connectors.odoo.replenishment_records import (
+    ReorderRule,
+    ReplenishmentInputs,
+    StockPosition,
+    SupplierTerm,
+)
 from crossdock.model import (
     Customer,
     Invoice,
@@ -172,6 +178,10 @@ class MemoryErp:
         self.calls: dict[str, int] = {}
         """Calls by operation name (what a test asserts to prove a cache or a batch)."""
         self._ids = itertools.count(1)
+        self.reorder_rules: dict[tuple[str, str], ReorderRule] = {}
+        self.supplier_terms: list[SupplierTerm] = []
+        self.incoming: dict[tuple[str, str], Decimal] = {}
+        """Quantity expected in (open receipts) by (warehouse, SKU)."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -719,6 +729,43 @@ class MemoryErp:
         """Vendor bills are not modelled in memory: none is made."""
         return []
 
+
+    # ------------------------------------------------------------------ replenishment
+
+    def add_reorder_rule(self, rule: ReorderRule) -> None:
+        """A min/max rule (replacing the SKU's rule in that warehouse)."""
+        self.reorder_rules[(rule.warehouse, rule.sku)] = rule
+
+    def add_supplier_term(self, term: SupplierTerm) -> None:
+        self.supplier_terms.append(term)
+
+    async def replenishment_inputs(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        skus: Sequence[str] = (),
+        company_id: int | None = None,
+    ) -> ReplenishmentInputs:
+        self._count("replenishment_inputs")
+        codes = [self._warehouse(company_id, w) for w in (list(warehouses) or [None])]
+        out = ReplenishmentInputs()
+        out.rules = [r for (w, _), r in sorted(self.reorder_rules.items()) if w in codes]
+        wanted = {r.sku for r in out.rules} | set(skus)
+        out.unknown_skus = sorted(s for s in wanted if s not in self.products)
+        known = sorted(wanted - set(out.unknown_skus))
+        out.terms = [t for t in self.supplier_terms if t.sku in wanted]
+        out.positions = [
+            StockPosition(
+                sku,
+                code,
+                self.on_hand.get((code, sku), Decimal(0)),
+                self.reserved.get((code, sku), Decimal(0)),
+                self.incoming.get((code, sku), Decimal(0)),
+            )
+            for code in codes
+            for sku in known
+        ]
+        return out
 
 if TYPE_CHECKING:
     _implements: ErpPort = MemoryErp()  # mypy proves the class is an ERP port

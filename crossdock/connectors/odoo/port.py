@@ -32,6 +32,7 @@ from crossdock.connectors.odoo.records import (
     StockSetting,
     TransferResult,
 )
+from crossdock.connectors.odoo.replenishment_records import ReplenishmentInputs
 from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
 
 __all__ = ["ErpPort"]
@@ -147,3 +148,16 @@ class ErpPort(Protocol):
     async def create_vendor_bills(
         self, order_ids: Sequence[int], *, post: bool = False
     ) -> list[Invoice]: ...
+
+    # replenishment reads (crossdock.connectors.odoo.ops_replenishment)
+
+    async def replenishment_inputs(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        skus: Sequence[str] = (),
+        company_id: int | None = None,
+    ) -> ReplenishmentInputs:
+        """Reorder rules of ``warehouses`` (none: the company's first); suppliers and stock of
+        their SKUs and of ``skus``, read in pages (never one call per SKU)."""
+        ...

@@ -14,6 +14,7 @@ from crossdock.sandbox.odoo import documents as docs
 from crossdock.sandbox.odoo import stock_logic as stock
 from crossdock.sandbox.odoo.errors import UserError
 from crossdock.sandbox.odoo.orm import Env, F, ModelSpec
+from crossdock.sandbox.odoo.replenishment_models import replenishment_specs
 from crossdock.sandbox.odoo.store import Record
 
 __all__ = ["build_specs", "seed"]
@@ -976,6 +977,7 @@ def build_specs() -> list[ModelSpec]:
             before_create=docs.purchase_line_before_create,
             check_company=("product_id",),
         ),
+        *replenishment_specs(),
     ]
 
 

@@ -1,0 +1,69 @@
+"""The ``procurement`` section of ``crossdock.yaml``: replenishment recommendations, their approval
+and the purchase orders made from them.
+
+.. code-block:: yaml
+
+    procurement:
+      warehouses: []              # warehouse codes replenished (empty: the company's first one)
+      schedule: null              # 5-field cron (UTC) of a recommendation run; null: on request
+      source: crossdock           # purchase orders' origin is "<source>:<recommendation ref>"
+      second_approver_above: null # amount above which a second, different approver must approve
+      auto_approve_below: null    # amount below which the hub approves a recommendation itself
+      confirm_orders: true        # confirm purchase orders in the ERP once created
+      pack_sizes: {}              # SKU -> pack size ordered in multiples of (beside the ERP's)
+      safety_days: 0              # forecast rule: days of demand kept as safety stock
+      review_days: 7              # forecast rule: days of demand ordered beyond the lead time
+
+Every key is optional. Amounts are in each recommendation's currency (the supplier's).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from crossdock.config.base import ConfigModel
+from crossdock.engine import cron_problem
+
+__all__ = ["ProcurementConfig"]
+
+
+class ProcurementConfig(ConfigModel):
+    warehouses: list[str] = Field(default_factory=list)
+    """Warehouse codes replenished; empty: the company's first warehouse."""
+    schedule: str | None = None
+    """5-field cron (UTC) of a recommendation run; absent: runs on request only."""
+    source: str = Field(default="crossdock", min_length=1, max_length=40, pattern=r"^[\w.-]+$")
+    """Prefix of the purchase orders' natural key (``origin`` = ``<source>:<ref>``)."""
+    second_approver_above: Decimal | None = Field(default=None, ge=0)
+    """A recommendation worth more than this needs a second approver (another person)."""
+    auto_approve_below: Decimal | None = Field(default=None, ge=0)
+    """A recommendation worth less than this is approved by the hub itself (audited)."""
+    confirm_orders: bool = True
+    """Confirm the purchase orders in the ERP (``button_confirm``) once created."""
+    pack_sizes: dict[str, Decimal] = Field(default_factory=dict)
+    """Pack size per SKU: quantities are rounded up to a multiple (with the ERP's own multiple)."""
+    safety_days: Decimal = Field(default=Decimal(0), ge=0, le=365)
+    """Forecast rule: days of forecast demand kept as safety stock."""
+    review_days: Decimal = Field(default=Decimal(7), ge=0, le=365)
+    """Forecast rule: days of demand ordered beyond the supplier's lead time."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = cron_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("cron", problem)
+        return value.strip()
+
+    @field_validator("pack_sizes")
+    @classmethod
+    def _positive_packs(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for sku, size in value.items():
+            if size <= 0:
+                raise PydanticCustomError("pack_size", f"pack size of {sku} must be positive")
+        return value

@@ -1,0 +1,61 @@
+"""Events of procure-to-stock (source ``procurement``).
+
+- ``procurement.recommend_requested`` (subject ``procurement:recommend``): run the
+  recommendations now (the API and the schedule append it).
+- ``procurement.approved`` (subject ``recommendation:<id>``): a recommendation was approved; the
+  consumer creates and confirms its purchase order in the ERP.
+- ``purchase.ordered`` (subject ``purchase:<ref>``): a purchase order was placed in the ERP; its
+  ``data`` is the canonical :class:`~crossdock.model.PurchaseOrder` with the ERP's name — what an
+  outbound webhook subscription of the supplier delivers, signed (the API/webhook transport).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossdock.engine import NewEvent, new_event_id
+
+__all__ = [
+    "APPROVED",
+    "CONSUMED",
+    "GROUP",
+    "ORDERED",
+    "RECOMMEND",
+    "SOURCE",
+    "approved_event",
+    "ordered_event",
+    "recommend_event",
+]
+
+SOURCE = "procurement"
+GROUP = "procurement"
+RECOMMEND = "procurement.recommend_requested"
+APPROVED = "procurement.approved"
+ORDERED = "purchase.ordered"
+CONSUMED = [RECOMMEND, APPROVED]
+
+
+def recommend_event(by: str) -> NewEvent:
+    return NewEvent(RECOMMEND, SOURCE, "procurement:recommend", {"by": by}, id=new_event_id())
+
+
+def approved_event(recommendation_id: str, ref: str, by: str) -> NewEvent:
+    return NewEvent(
+        APPROVED,
+        SOURCE,
+        f"recommendation:{recommendation_id}",
+        {"recommendation_id": recommendation_id, "ref": ref, "by": by},
+        idempotency_key=f"{APPROVED}:{recommendation_id}",
+        id=new_event_id(),
+    )
+
+
+def ordered_event(ref: str, order: dict[str, Any]) -> NewEvent:
+    return NewEvent(
+        ORDERED,
+        SOURCE,
+        f"purchase:{ref}",
+        order,
+        idempotency_key=f"{ORDERED}:{ref}",
+        id=new_event_id(),
+    )

@@ -1,0 +1,284 @@
+"""The procurement consumer: recommendation runs and purchase orders from approved ones.
+
+Consumer group ``procurement`` (lane ``batch`` when configured) takes
+``procurement.recommend_requested`` (read the ERP in pages, compute, save: see
+:mod:`.recommend` and :mod:`.store`) and ``procurement.approved`` (every approved recommendation
+of the batch becomes a purchase order in one ``create_purchase_orders`` call, idempotent by
+``origin = <source>:<ref>``, then one ``confirm_purchase_orders``; each placed order appends
+``purchase.ordered`` with the canonical order, which a supplier's webhook subscription delivers).
+
+The ERP's work is done here, never in the API: when the ERP is down the batch is handed back as
+``Unavailable`` and resumes in order; a redelivered batch finds its orders by their natural key.
+A recommendation the ERP refuses (an unknown supplier or SKU) opens an exception owned by buying.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, update
+
+from crossdock.config.procurement import ProcurementConfig
+from crossdock.config.schema import Config
+from crossdock.connectors.odoo import OdooTransientError
+from crossdock.connectors.odoo.port import ErpPort
+from crossdock.engine import (
+    Backoff,
+    Batch,
+    Engine,
+    NewEvent,
+    Schedule,
+    Subscription,
+    Unavailable,
+    insert_events,
+    new_event_id,
+)
+from crossdock.flows.exceptions import open_exception
+from crossdock.flows.procurement.events import (
+    APPROVED,
+    CONSUMED,
+    GROUP,
+    RECOMMEND,
+    ordered_event,
+)
+from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
+from crossdock.flows.procurement.store import (
+    RecommendationRow,
+    add_step,
+    get_recommendation,
+    save_run,
+)
+from crossdock.flows.procurement.tables import recommendations
+from crossdock.model import PurchaseOrder, PurchaseOrderLine
+
+__all__ = ["Procurement", "RunResult", "purchase_order_of", "register"]
+
+log = structlog.get_logger("crossdock.procurement")
+
+EXCEPTION_ORDER_REFUSED = "procurement.order_refused"
+OWNER_BUYING = "buying"
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: str
+    recommendations: int
+    lines: int
+    skipped: list[Skipped]
+    counts: dict[str, int]
+    unknown_skus: list[str]
+    seconds: float
+
+
+def purchase_order_of(rec: RecommendationRow, source: str, today: datetime) -> PurchaseOrder:
+    """The purchase order of an approved recommendation (its lines with a positive quantity)."""
+    expected = (today + timedelta(days=rec.lead_days)).date()
+    lines = [
+        PurchaseOrderLine(
+            line_number=str(ln.line_no),
+            sku=ln.sku,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            expected_date=expected,
+        )
+        for ln in rec.lines
+        if ln.quantity > 0
+    ]
+    return PurchaseOrder(
+        external_ref=rec.ref,
+        source=source,
+        supplier_ref=rec.supplier_ref,
+        status="draft",
+        currency=rec.currency,
+        order_date=today.date(),
+        expected_date=expected,
+        warehouse=rec.warehouse,
+        lines=lines,
+        total=sum((ln.quantity * (ln.unit_price or Decimal(0)) for ln in lines), Decimal(0)),
+    )
+
+
+class Procurement:
+    def __init__(
+        self, engine: Engine, erp: ErpPort, config: ProcurementConfig, *, system: str = "odoo"
+    ) -> None:
+        self.engine = engine
+        self.system = system
+        self.erp = erp
+        self.config = config
+        self.demand: dict[tuple[str, str], Decimal] = {}
+        """Forecast demand per day by (warehouse, SKU), for SKUs without a reorder rule."""
+
+    async def compute(self) -> tuple[list[Recommendation], list[Skipped], list[str]]:
+        """Read the ERP (in pages) and compute the recommendations."""
+        skus = sorted({sku for _, sku in self.demand})
+        inputs = await self.erp.replenishment_inputs(self.config.warehouses, skus=skus)
+        recs, skipped = recommend(
+            inputs,
+            demand=self.demand,
+            pack_sizes=self.config.pack_sizes,
+            safety_days=self.config.safety_days,
+            review_days=self.config.review_days,
+        )
+        return recs, skipped, inputs.unknown_skus
+
+    def save(
+        self, conn: Connection, recs: list[Recommendation], run_id: str, now: float
+    ) -> dict[str, int]:
+        counts, events = save_run(
+            conn,
+            recs,
+            run_id=run_id,
+            now=now,
+            auto_approve_below=self.config.auto_approve_below,
+            second_approver_above=self.config.second_approver_above,
+        )
+        if events:
+            insert_events(conn, events, self.engine.partitions)
+        return counts
+
+    async def run(self, batch: Batch | None = None) -> RunResult:
+        """One recommendation run (in ``batch``'s transaction when given)."""
+        started = time.perf_counter()
+        recs, skipped, unknown = await self.compute()
+        run_id = new_event_id()
+        now = time.time()
+        counts: dict[str, int] = {}
+
+        def write(conn: Connection) -> None:
+            counts.update(self.save(conn, recs, run_id, now))
+
+        if batch is not None:
+            batch.write(write)
+        else:
+            await self.engine.writer.submit(write, appends=True)
+        log.info(
+            "procurement.recommended",
+            run_id=run_id,
+            recommendations=len(recs),
+            skipped=len(skipped),
+            unknown_skus=len(unknown),
+        )
+        return RunResult(
+            run_id,
+            len(recs),
+            sum(len(r.lines) for r in recs),
+            skipped,
+            counts,
+            unknown,
+            time.perf_counter() - started,
+        )
+
+    async def place(self, recommendation_ids: list[str], batch: Batch | None = None) -> None:
+        """Purchase orders of approved recommendations, created and confirmed in batches."""
+        rows = await self.engine.db.read(
+            lambda c: [get_recommendation(c, i) for i in recommendation_ids]
+        )
+        todo = [r for r in rows if r is not None and r.state == "approved"]
+        if not todo:
+            return
+        today = datetime.now(UTC)
+        orders = {r.ref: purchase_order_of(r, self.config.source, today) for r in todo}
+        outcome = await self.erp.create_purchase_orders(list(orders.values()))
+        placed = {
+            r.ref: outcome.done[f"{self.config.source}:{r.ref}"]
+            for r in todo
+            if f"{self.config.source}:{r.ref}" in outcome.done
+        }
+        if self.config.confirm_orders and placed:
+            await self.erp.confirm_purchase_orders([p.id for p in placed.values()])
+        now = time.time()
+        by_ref = {r.ref: r for r in todo}
+
+        def write(conn: Connection) -> None:
+            events: list[NewEvent] = []
+            for ref, po in placed.items():
+                rec = by_ref[ref]
+                conn.execute(
+                    update(recommendations)
+                    .where(recommendations.c.id == rec.id)
+                    .values(
+                        state="ordered", po_name=po.name, po_id=po.id, error=None, updated_at=now
+                    )
+                )
+                add_step(
+                    conn,
+                    rec.id,
+                    "ordered",
+                    actor="hub",
+                    now=now,
+                    details={"purchase_order": po.name, "origin": po.origin},
+                )
+                data: dict[str, Any] = orders[ref].model_dump(mode="json")
+                data["refs"] = {self.system: po.name}
+                data["status"] = "sent"
+                events.append(ordered_event(ref, data))
+                add_step(conn, rec.id, "sent", actor="hub", now=now, details={"via": "webhook"})
+            for key, error in outcome.failed.items():
+                ref = key.split(":", 1)[1]
+                rec = by_ref[ref]
+                conn.execute(
+                    update(recommendations)
+                    .where(recommendations.c.id == rec.id)
+                    .values(error=str(error), updated_at=now)
+                )
+                open_exception(
+                    conn,
+                    type=EXCEPTION_ORDER_REFUSED,
+                    owner=OWNER_BUYING,
+                    subject=f"recommendation:{rec.ref}",
+                    reason=f"the ERP refused purchase order {key}: {error}",
+                    actions=["retry", "cancel"],
+                    now=now,
+                )
+            if events:
+                insert_events(conn, events, self.engine.partitions)
+
+        if batch is not None:
+            batch.write(write)
+        else:
+            await self.engine.writer.submit(write, appends=True)
+
+    async def handle(self, batch: Batch) -> None:
+        try:
+            approved = [
+                str(e.data.get("recommendation_id")) for e in batch.events if e.type == APPROVED
+            ]
+            if approved:
+                await self.place(approved, batch)
+            if any(e.type == RECOMMEND for e in batch.events):
+                await self.run(batch)
+        except (OdooTransientError, Unavailable) as exc:
+            wait = self.erp.unavailable_for()
+            if wait is None:
+                raise
+            raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait)) from exc
+
+
+def register(engine: Engine, erp: ErpPort, config: Config, *, system: str = "odoo") -> Procurement:
+    """Subscribe the consumer group (before the engine starts) and schedule runs."""
+    service = Procurement(engine, erp, config.procurement, system=system)
+    if config.procurement.schedule is not None:
+        engine.schedule(
+            Schedule(
+                "procurement.recommend", config.procurement.schedule, RECOMMEND, {"by": "schedule"}
+            )
+        )
+    engine.subscribe(
+        Subscription(
+            GROUP,
+            CONSUMED,
+            service.handle,
+            lane="batch" if "batch" in engine.lanes else "default",
+            batch_size=50,
+            max_attempts=config.engine.max_attempts,
+            backoff=Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s),
+            start_at="latest",
+        )
+    )
+    return service
