@@ -19,6 +19,7 @@ from crossdock.app import create_app
 from crossdock.commands.serve import _Server
 from crossdock.config import validate_config
 from crossdock.connectors.memory import MemoryErp
+from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.replenishment_records import ReorderRule, SupplierTerm
 from crossdock.flows.procurement import Procurement, register
 from crossdock.hub import Hub, build_hub, migrate
@@ -34,6 +35,7 @@ TOKENS = {
 class Buying:
     hub: Hub
     erp: MemoryErp
+    """The memory ERP (seeded with :func:`seed`), unless another ERP was given."""
     service: Procurement
     client: httpx.AsyncClient
     tokens: dict[str, str]
@@ -62,15 +64,17 @@ MakeBuying = Callable[..., Awaitable[Buying]]
 
 
 @asynccontextmanager
-async def serve(db_url: str, procurement: dict[str, Any]) -> AsyncIterator[Buying]:
+async def serve(
+    db_url: str, procurement: dict[str, Any], erp: ErpPort | None = None
+) -> AsyncIterator[Buying]:
     cfg = validate_config(
         {"database": {"url": db_url}, "api": {"port": 0}, "procurement": procurement}
     )
     migrate(cfg)
     hub = build_hub(cfg)
-    erp = MemoryErp()
-    seed(erp)
-    service = register(hub.engine, erp, cfg)
+    memory = MemoryErp()
+    seed(memory)
+    service = register(hub.engine, erp or memory, cfg)
     await hub.engine.start()
     tokens = {
         name: await hub.engine.writer.submit(lambda c, n=name, s=scopes: create_token(c, n, s))
@@ -83,7 +87,7 @@ async def serve(db_url: str, procurement: dict[str, Any]) -> AsyncIterator[Buyin
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield Buying(hub, erp, service, client, tokens)
+            yield Buying(hub, memory, service, client, tokens)
     finally:
         server.should_exit = True
         await task
