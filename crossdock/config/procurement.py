@@ -13,6 +13,7 @@ and the purchase orders made from them.
       pack_sizes: {}              # SKU -> pack size ordered in multiples of (beside the ERP's)
       safety_days: 0              # forecast rule: days of demand kept as safety stock
       review_days: 7              # forecast rule: days of demand ordered beyond the lead time
+      acknowledgement_changes: apply  # apply a supplier's changes to the ERP's order, or review
 
 Every key is optional. Amounts are in each recommendation's currency (the supplier's).
 """
@@ -20,6 +21,7 @@ Every key is optional. Amounts are in each recommendation's currency (the suppli
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -49,6 +51,10 @@ class ProcurementConfig(ConfigModel):
     """Forecast rule: days of forecast demand kept as safety stock."""
     review_days: Decimal = Field(default=Decimal(7), ge=0, le=365)
     """Forecast rule: days of demand ordered beyond the supplier's lead time."""
+
+    acknowledgement_changes: Literal["apply", "review"] = "apply"
+    """What a supplier's changed or rejected lines do: ``apply`` them to the ERP's purchase order,
+    or open an exception for buying to ``review`` (the order stays as it is)."""
 
     @field_validator("schedule")
     @classmethod

@@ -51,6 +51,7 @@ from crossdock.connectors.odoo.records import (
     purchase_key,
 )
 from crossdock.connectors.odoo.replenishment_records import (
+    PurchaseLineChange,
     ReorderRule,
     ReplenishmentInputs,
     StockPosition,
@@ -182,6 +183,8 @@ class MemoryErp:
         self.supplier_terms: list[SupplierTerm] = []
         self.incoming: dict[tuple[str, str], Decimal] = {}
         """Quantity expected in (open receipts) by (warehouse, SKU)."""
+        self.purchase_line_changes: dict[int, list[PurchaseLineChange]] = {}
+        """Changes written to purchase order lines, by order id."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -766,6 +769,15 @@ class MemoryErp:
             for sku in known
         ]
         return out
+
+    async def update_purchase_lines(
+        self, order_id: int, changes: Sequence[PurchaseLineChange]
+    ) -> None:
+        self._count("update_purchase_lines")
+        if not any(ref.id == order_id for ref in self.purchase_orders.values()):
+            raise OdooBusinessError(f"no purchase order {order_id}", model="purchase.order")
+        self.purchase_line_changes.setdefault(order_id, []).extend(changes)
+
 
 if TYPE_CHECKING:
     _implements: ErpPort = MemoryErp()  # mypy proves the class is an ERP port

@@ -1,4 +1,5 @@
-"""Replenishment reads: reorder rules, supplier terms and stock positions, in pages, never per SKU.
+"""Procurement: replenishment reads (reorder rules, supplier terms and stock positions, in pages,
+never per SKU) and the changes a supplier's acknowledgement makes to a confirmed purchase order.
 
 Odoo's ``stock.warehouse.orderpoint`` gives min/max per product and warehouse (and, up to 18,
 ``qty_multiple``; 19 replaced it by a packaging unit, which is not read); ``product.supplierinfo``
@@ -15,16 +16,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from crossdock.connectors.odoo.errors import OdooBusinessError
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
 from crossdock.connectors.odoo.ops_base import OperationsBase
 from crossdock.connectors.odoo.replenishment_records import (
+    PurchaseLineChange,
     ReorderRule,
     ReplenishmentInputs,
     StockPosition,
     SupplierTerm,
 )
 
-__all__ = ["ReplenishmentReads"]
+__all__ = ["ProcurementOperations"]
 
 PAGE = 2000
 """Records per ``search_read`` page and ids per ``read``."""
@@ -34,7 +37,7 @@ def _name(value: Any) -> str:
     return str(value[1]) if isinstance(value, list | tuple) and len(value) > 1 else ""
 
 
-class ReplenishmentReads(OperationsBase):
+class ProcurementOperations(OperationsBase):
     async def _pages(
         self, model: str, domain: list[Any], fields: list[str], context: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -189,3 +192,42 @@ class ReplenishmentReads(OperationsBase):
                     )
                 )
         return terms
+
+    async def update_purchase_lines(
+        self, order_id: int, changes: Sequence[PurchaseLineChange]
+    ) -> None:
+        """Write quantities, prices and planned dates to a purchase order's lines (lines with the
+        same new values in one ``write``); a confirmed order's receipt follows in Odoo."""
+        context = await self.all_companies_context()
+        lines = await self.client.search_read(
+            "purchase.order.line", [["order_id", "=", order_id]], ["product_id"], context=context
+        )
+        product_ids = sorted({int(m2o_id(ln["product_id"]) or 0) for ln in lines})
+        products = await self._read_chunked(
+            "product.product", product_ids, ["default_code"], {**context, "active_test": False}
+        )
+        sku_of = {int(p["id"]): str(p["default_code"]) for p in products}
+        line_of: dict[str, int] = {}
+        for line in lines:
+            line_of.setdefault(
+                sku_of.get(int(m2o_id(line["product_id"]) or 0), ""), int(line["id"])
+            )
+        groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+        for change in changes:
+            if change.sku not in line_of:
+                raise OdooBusinessError(
+                    f"purchase order {order_id} has no line of {change.sku}",
+                    model="purchase.order.line",
+                    record=f"order_id={order_id} sku={change.sku}",
+                )
+            vals: dict[str, Any] = {}
+            if change.quantity is not None:
+                vals["product_qty"] = float(change.quantity)
+            if change.unit_price is not None:
+                vals["price_unit"] = float(change.unit_price)
+            if change.expected_date is not None:
+                vals["date_planned"] = f"{change.expected_date.isoformat()} 12:00:00"
+            if vals:
+                groups.setdefault(tuple(sorted(vals.items())), []).append(line_of[change.sku])
+        for vals_key, ids in groups.items():
+            await self.client.write("purchase.order.line", ids, dict(vals_key), context=context)

@@ -32,7 +32,10 @@ from crossdock.connectors.odoo.records import (
     StockSetting,
     TransferResult,
 )
-from crossdock.connectors.odoo.replenishment_records import ReplenishmentInputs
+from crossdock.connectors.odoo.replenishment_records import (
+    PurchaseLineChange,
+    ReplenishmentInputs,
+)
 from crossdock.model import Customer, Invoice, Order, PurchaseOrder, Receipt, StockLevel
 
 __all__ = ["ErpPort"]
@@ -149,7 +152,7 @@ class ErpPort(Protocol):
         self, order_ids: Sequence[int], *, post: bool = False
     ) -> list[Invoice]: ...
 
-    # replenishment reads (crossdock.connectors.odoo.ops_replenishment)
+    # procurement (crossdock.connectors.odoo.ops_replenishment)
 
     async def replenishment_inputs(
         self,
@@ -160,4 +163,10 @@ class ErpPort(Protocol):
     ) -> ReplenishmentInputs:
         """Reorder rules of ``warehouses`` (none: the company's first); suppliers and stock of
         their SKUs and of ``skus``, read in pages (never one call per SKU)."""
+        ...
+
+    async def update_purchase_lines(
+        self, order_id: int, changes: Sequence[PurchaseLineChange]
+    ) -> None:
+        """Change quantities, prices, dates of a purchase order's lines (by SKU)."""
         ...

@@ -8,9 +8,16 @@ independent of Odoo's API: Odoo's ``stock.warehouse.orderpoint`` becomes :class:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-__all__ = ["ReorderRule", "ReplenishmentInputs", "StockPosition", "SupplierTerm"]
+__all__ = [
+    "PurchaseLineChange",
+    "ReorderRule",
+    "ReplenishmentInputs",
+    "StockPosition",
+    "SupplierTerm",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +62,14 @@ class ReplenishmentInputs:
     positions: list[StockPosition] = field(default_factory=list)
     unknown_skus: list[str] = field(default_factory=list)
     """SKUs asked for that the ERP does not know."""
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseLineChange:
+    """A change to one line of a confirmed purchase order (what the supplier acknowledged);
+    ``None`` leaves a value as it is, a quantity of 0 cancels what is still to come."""
+
+    sku: str
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    expected_date: date | None = None

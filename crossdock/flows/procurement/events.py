@@ -7,6 +7,10 @@
 - ``purchase.ordered`` (subject ``purchase:<ref>``): a purchase order was placed in the ERP; its
   ``data`` is the canonical :class:`~crossdock.model.PurchaseOrder` with the ERP's name — what an
   outbound webhook subscription of the supplier delivers, signed (the API/webhook transport).
+- ``purchase.acknowledged`` (subject ``purchase:<ref>``): the supplier acknowledged (``data``:
+  the message id); the consumer applies the changes to the ERP's order per policy.
+- ``purchase.shipped`` (subject ``purchase:<ref>``): an advance ship notice was received (the
+  expected receipt, with lots, serials and dates, is kept by the hub).
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from typing import Any
 from crossdock.engine import NewEvent, new_event_id
 
 __all__ = [
+    "ACKNOWLEDGED",
     "APPROVED",
     "CONSUMED",
     "GROUP",
     "ORDERED",
     "RECOMMEND",
+    "SHIPPED",
     "SOURCE",
     "approved_event",
     "ordered_event",
     "recommend_event",
+    "supplier_event",
 ]
 
 SOURCE = "procurement"
@@ -32,7 +39,9 @@ GROUP = "procurement"
 RECOMMEND = "procurement.recommend_requested"
 APPROVED = "procurement.approved"
 ORDERED = "purchase.ordered"
-CONSUMED = [RECOMMEND, APPROVED]
+ACKNOWLEDGED = "purchase.acknowledged"
+SHIPPED = "purchase.shipped"
+CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED]
 
 
 def recommend_event(by: str) -> NewEvent:
@@ -57,5 +66,16 @@ def ordered_event(ref: str, order: dict[str, Any]) -> NewEvent:
         f"purchase:{ref}",
         order,
         idempotency_key=f"{ORDERED}:{ref}",
+        id=new_event_id(),
+    )
+
+
+def supplier_event(kind: str, ref: str, message_id: str) -> NewEvent:
+    return NewEvent(
+        kind,
+        SOURCE,
+        f"purchase:{ref}",
+        {"ref": ref, "message_id": message_id},
+        idempotency_key=f"{kind}:{message_id}",
         id=new_event_id(),
     )

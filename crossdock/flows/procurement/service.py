@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import structlog
@@ -25,8 +26,9 @@ from sqlalchemy import Connection, update
 
 from crossdock.config.procurement import ProcurementConfig
 from crossdock.config.schema import Config
-from crossdock.connectors.odoo import OdooTransientError
+from crossdock.connectors.odoo import OdooBusinessError, OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
+from crossdock.connectors.odoo.replenishment_records import PurchaseLineChange
 from crossdock.engine import (
     Backoff,
     Batch,
@@ -40,6 +42,7 @@ from crossdock.engine import (
 )
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.procurement.events import (
+    ACKNOWLEDGED,
     APPROVED,
     CONSUMED,
     GROUP,
@@ -53,14 +56,20 @@ from crossdock.flows.procurement.store import (
     get_recommendation,
     save_run,
 )
+from crossdock.flows.procurement.supplier import (
+    acknowledgement_changes,
+    get_message,
+    mark_message,
+)
 from crossdock.flows.procurement.tables import recommendations
-from crossdock.model import PurchaseOrder, PurchaseOrderLine
+from crossdock.model import PurchaseOrder, PurchaseOrderLine, SupplierAcknowledgement
 
 __all__ = ["Procurement", "RunResult", "purchase_order_of", "register"]
 
 log = structlog.get_logger("crossdock.procurement")
 
 EXCEPTION_ORDER_REFUSED = "procurement.order_refused"
+EXCEPTION_ACK_CHANGES = "procurement.acknowledgement_changes"
 OWNER_BUYING = "buying"
 
 
@@ -244,8 +253,74 @@ class Procurement:
         else:
             await self.engine.writer.submit(write, appends=True)
 
+    async def acknowledged(self, message_ids: list[str], batch: Batch) -> None:
+        """Apply (or hand to buying) what acknowledgements change on their orders, in order."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_message_and_order, message_id=message_id))
+            if found is None:
+                continue
+            message, rec = found
+            if message.state != "received":
+                continue  # a redelivery of one already handled
+            ack = SupplierAcknowledgement.model_validate_json(message.body)
+            changes = acknowledgement_changes(rec, ack)
+            now = time.time()
+            listed = [_change_text(c) for c in changes]
+            error: str | None = None
+            if changes and self.config.acknowledgement_changes == "apply":
+                try:
+                    await self.erp.update_purchase_lines(int(rec.po_id or 0), changes)
+                except OdooBusinessError as exc:
+                    error = str(exc)
+            review = bool(changes) and (
+                self.config.acknowledgement_changes == "review" or error is not None
+            )
+
+            def write(
+                conn: Connection,
+                rec: RecommendationRow = rec,
+                message_id: str = message_id,
+                listed: list[str] = listed,
+                review: bool = review,
+                error: str | None = error,
+                now: float = now,
+                status: str = ack.status,
+            ) -> None:
+                if review:
+                    reason = (
+                        f"the ERP refused the changes of {rec.ref}: {error}; "
+                        if error
+                        else f"supplier {rec.supplier_ref} {status} {rec.ref}: "
+                    ) + "; ".join(listed)
+                    open_exception(
+                        conn,
+                        type=EXCEPTION_ACK_CHANGES,
+                        owner=OWNER_BUYING,
+                        subject=f"purchase:{rec.ref}",
+                        reason=reason,
+                        actions=["accept", "reject"],
+                        now=now,
+                    )
+                    mark_message(conn, message_id, "exception", {"changes": listed, "error": error})
+                else:
+                    mark_message(conn, message_id, "applied", {"changes": listed})
+                    if listed:
+                        add_step(
+                            conn,
+                            rec.id,
+                            "po-updated",
+                            actor="hub",
+                            now=now,
+                            details={"purchase_order": rec.po_name, "changes": listed},
+                        )
+
+            batch.write(write)
+
     async def handle(self, batch: Batch) -> None:
         try:
+            acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
+            if acks:
+                await self.acknowledged(acks, batch)
             approved = [
                 str(e.data.get("recommendation_id")) for e in batch.events if e.type == APPROVED
             ]
@@ -258,6 +333,25 @@ class Procurement:
             if wait is None:
                 raise
             raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait)) from exc
+
+
+def _message_and_order(conn: Connection, message_id: str) -> tuple[Any, RecommendationRow] | None:
+    message = get_message(conn, message_id)
+    if message is None:
+        return None
+    rec = get_recommendation(conn, message.recommendation_id)
+    return None if rec is None else (message, rec)
+
+
+def _change_text(change: PurchaseLineChange) -> str:
+    parts = []
+    if change.quantity is not None:
+        parts.append(f"quantity {format(change.quantity.normalize(), 'f')}")
+    if change.unit_price is not None:
+        parts.append(f"price {format(change.unit_price.normalize(), 'f')}")
+    if change.expected_date is not None:
+        parts.append(f"date {change.expected_date.isoformat()}")
+    return f"{change.sku}: " + ", ".join(parts)
 
 
 def register(engine: Engine, erp: ErpPort, config: Config, *, system: str = "odoo") -> Procurement:

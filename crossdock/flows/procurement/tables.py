@@ -10,13 +10,27 @@
   approved (edited by a reviewer) and the reason.
 - ``procurement_timeline``: the steps of a recommendation and of the purchase order made from it
   (recommended, approved, ordered, sent, acknowledged, shipped, received, billed), in order.
+- ``procurement_supplier_messages``: what the supplier sent about a purchase order
+  (acknowledgements, advance ship notices), whatever the transport (API/webhook or EDI), unique by
+  the message's own reference: a duplicate is recognised by its digest, a different message
+  under the same reference is refused.
 
 Times are epoch seconds (float); amounts and quantities are decimal text.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -66,4 +80,19 @@ timeline = Table(
     Column("actor", String(200), nullable=False),
     Column("details", Text, nullable=False),
     Index("ix_procurement_timeline_rec", "recommendation_id", "id"),
+)
+
+supplier_messages = Table(
+    "procurement_supplier_messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("recommendation_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),  # acknowledgement | shipment
+    Column("key", String(200), nullable=False),  # the message's own reference
+    Column("digest", String(64), nullable=False),  # SHA-256 of its canonical JSON
+    Column("body", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # received | applied | exception
+    Column("received_at", Float, nullable=False),
+    Column("result", Text),
+    UniqueConstraint("recommendation_id", "kind", "key", name="uq_procurement_message"),
 )

@@ -66,8 +66,23 @@ def upgrade() -> None:
         "ix_procurement_timeline_rec", "procurement_timeline", ["recommendation_id", "id"]
     )
 
+    op.create_table(
+        "procurement_supplier_messages",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("recommendation_id", sa.String(36), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("received_at", sa.Float, nullable=False),
+        sa.Column("result", sa.Text),
+        sa.UniqueConstraint("recommendation_id", "kind", "key", name="uq_procurement_message"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("procurement_supplier_messages")
     op.drop_index("ix_procurement_timeline_rec", table_name="procurement_timeline")
     op.drop_table("procurement_timeline")
     op.drop_table("procurement_recommendation_lines")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from crossdock.sandbox.odoo.errors import UserError
 from crossdock.sandbox.odoo.orm import Env, F, ModelSpec
 from crossdock.sandbox.odoo.store import Record
 
-__all__ = ["replenishment_specs"]
+__all__ = ["purchase_line_before_write", "replenishment_specs"]
 
 
 def _orderpoint_before_create(env: Env, record: Record, vals: dict[str, Any]) -> None:
@@ -35,6 +36,38 @@ def _supplierinfo_before_create(env: Env, record: Record, vals: dict[str, Any]) 
 
 def _supplierinfo_display(env: Env, record: Record) -> str:
     return env.display_name("res.partner", env.rec("res.partner", int(record["partner_id"])))
+
+
+def purchase_line_before_write(env: Env, record: Record, changes: dict[str, Any]) -> None:
+    """A confirmed order's line quantity changed: its open receipt move follows (never below what
+    was received), as Odoo's ``purchase.order.line._create_or_update_picking`` does."""
+    if "product_qty" not in changes:
+        return
+    order = env.rec("purchase.order", int(record["order_id"]))
+    if order.get("state") not in ("purchase", "done"):
+        return
+    moves = [
+        m for m in env.table("stock.move").values() if m.get("purchase_line_id") == record["id"]
+    ]
+    received = sum(
+        float(m.get("quantity") or m.get("quantity_done") or 0)
+        for m in moves
+        if m.get("state") == "done"
+    )
+    wanted = float(changes["product_qty"] or 0)
+    if wanted < received:
+        raise UserError(
+            "You cannot decrease the ordered quantity below the received quantity.\n"
+            "Create a return first."
+        )
+    open_moves = [m for m in moves if m.get("state") not in ("done", "cancel")]
+    if open_moves:
+        first = open_moves[0]
+        remaining = wanted - received
+        values: dict[str, Any] = {"product_uom_qty": remaining}
+        if remaining <= 0:
+            values["state"] = "cancel"
+        env.tx.update("stock.move", int(first["id"]), values)
 
 
 def replenishment_specs() -> list[ModelSpec]:

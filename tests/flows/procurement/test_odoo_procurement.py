@@ -1,7 +1,8 @@
 """Replenishment end to end on Odoo (the sandbox on a real HTTP server, and a real Odoo 18/19
 when ``CROSSDOCK_ODOO_*`` is set): reorder rules and vendor pricelists set up in Odoo, a run
 through the API, an approval with an edited line, the purchase order created and confirmed in
-Odoo once even when the approval event comes again."""
+Odoo once even when the approval event comes again, the supplier's acknowledgement with a changed
+line applied to Odoo's order and its receipt, an advance ship notice."""
 
 from __future__ import annotations
 
@@ -129,3 +130,54 @@ async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, d
         ).json()
         assert got["purchase_order"] == pos[0]["name"]
         assert APPROVED  # the event type the redelivery used
+
+        # the supplier changes a line: Odoo's order and its receipt follow
+        ack = {
+            "external_ref": f"ACK-{uid}",
+            "source": "supplier-portal",
+            "purchase_order_ref": ref,
+            "supplier_ref": supplier,
+            "status": "changed",
+            "acknowledged_at": "2026-12-05T09:00:00Z",
+            "lines": [
+                {"sku": a, "status": "accepted"},
+                {"sku": b, "status": "changed", "quantity": "30", "unit_price": "9.5"},
+            ],
+        }
+        r = await hub.client.post(
+            f"/v1/purchase-orders/{ref}/acknowledgement", json=ack, headers=hub.auth()
+        )
+        assert r.status_code == 202, r.text
+        await until(hub.hub.engine.idle, what="the acknowledgement applied")
+        po_lines = await ops.client.read(
+            "purchase.order.line", pos[0]["order_line"], ["product_qty", "price_unit", "move_ids"]
+        )
+        assert sorted((ln["product_qty"], ln["price_unit"]) for ln in po_lines) == [
+            (30.0, 9.5),
+            (40.0, 4.0),
+        ]
+        moves = await ops.client.search_read(
+            "stock.move",
+            [["purchase_line_id", "in", [ln["id"] for ln in po_lines]], ["state", "!=", "cancel"]],
+            ["product_uom_qty"],
+        )
+        assert sorted(m["product_uom_qty"] for m in moves) == [30.0, 40.0]
+        shipped = await hub.client.post(
+            f"/v1/purchase-orders/{ref}/shipments",
+            json={
+                "external_ref": f"ASN-{uid}",
+                "source": "supplier-portal",
+                "supplier_ref": supplier,
+                "warehouse": "WH",
+                "ship_date": "2026-12-15",
+                "lines": [{"sku": a, "quantity": "40"}, {"sku": b, "quantity": "30"}],
+            },
+            headers=hub.auth(),
+        )
+        assert shipped.status_code == 202
+        view = (await hub.client.get(f"/v1/purchase-orders/{ref}", headers=hub.auth())).json()
+        assert [s["step"] for s in view["timeline"]][-3:] == [
+            "acknowledged",
+            "po-updated",
+            "shipped",
+        ]

@@ -1,0 +1,160 @@
+"""The supplier's side over the API on a MemoryErp: acknowledgements (accepted, changed, rejected
+lines) applied per policy, advance ship notices, duplicates, unknown orders and bad lines."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from crossdock.flows.exceptions import list_exceptions
+from tests.flows.procurement.conftest import Buying, serve
+from tests.flows.procurement.test_replenishment_api import placed, run_and_list
+from tests.support.waiting import until
+
+
+def ack(
+    ref: str, lines: list[dict[str, Any]], key: str = "ACK-1", status: str = "changed"
+) -> dict[str, Any]:
+    return {
+        "external_ref": key,
+        "source": "acme-portal",
+        "purchase_order_ref": ref,
+        "supplier_ref": "ACME",
+        "status": status,
+        "acknowledged_at": "2026-12-05T09:00:00Z",
+        "lines": lines,
+    }
+
+
+def asn(key: str = "ASN-1", sku: str = "A") -> dict[str, Any]:
+    return {
+        "external_ref": key,
+        "source": "acme-portal",
+        "supplier_ref": "ACME",
+        "warehouse": "WH",
+        "ship_date": "2026-12-15",
+        "expected_arrival": "2026-12-18",
+        "lines": [{"sku": sku, "quantity": "38", "lot": "L-26", "expiry_date": "2027-12-01"}],
+    }
+
+
+async def ordered_acme(b: Buying) -> str:
+    acme, _ = await run_and_list(b)
+    r = await b.client.post(
+        f"/v1/replenishment/recommendations/{acme['ref']}/approve", json={}, headers=b.auth()
+    )
+    assert r.status_code == 200
+    await placed(b, acme["ref"])
+    return str(acme["ref"])
+
+
+async def test_changed_line_is_applied_and_duplicates_recognised(buying: Buying) -> None:
+    ref = await ordered_acme(buying)
+    po = buying.erp.purchase_orders[f"crossdock:{ref}"]
+    body = ack(
+        ref,
+        [
+            {"sku": "A", "status": "accepted"},
+            {"sku": "B", "status": "changed", "quantity": "20", "expected_date": "2026-12-20"},
+        ],
+    )
+    r = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/acknowledgement", json=body, headers=buying.auth()
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["duplicate"] is False
+    await until(buying.hub.engine.idle, what="the acknowledgement applied")
+    [change] = buying.erp.purchase_line_changes[po.id]
+    assert (change.sku, change.quantity, change.expected_date) == (
+        "B",
+        Decimal(20),
+        date(2026, 12, 20),
+    )
+    again = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/acknowledgement", json=body, headers=buying.auth()
+    )
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert again.json()["message_id"] == r.json()["message_id"]
+    other = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/acknowledgement",
+        json=ack(ref, [{"sku": "A", "status": "rejected"}]),
+        headers=buying.auth(),
+    )
+    assert other.status_code == 409
+    await until(buying.hub.engine.idle, what="nothing more")
+    assert len(buying.erp.purchase_line_changes[po.id]) == 1  # applied once
+    shipped = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/shipments", json=asn(), headers=buying.auth()
+    )
+    assert shipped.status_code == 202
+    dup = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/shipments", json=asn(), headers=buying.auth()
+    )
+    assert dup.status_code == 200 and dup.json()["duplicate"] is True
+    view = (
+        await buying.client.get(f"/v1/purchase-orders/{ref}", headers=buying.auth("viewer"))
+    ).json()
+    assert [s["step"] for s in view["timeline"]] == [
+        "recommended",
+        "approved",
+        "ordered",
+        "sent",
+        "acknowledged",
+        "po-updated",
+        "shipped",
+    ]
+    assert [(m["kind"], m["state"]) for m in view["messages"]] == [
+        ("acknowledgement", "applied"),
+        ("shipment", "received"),
+    ]
+
+
+async def test_unknown_orders_and_bad_lines(buying: Buying) -> None:
+    ref = await ordered_acme(buying)
+    unknown = await buying.client.post(
+        "/v1/purchase-orders/REC-NOPE/acknowledgement",
+        json=ack("REC-NOPE", []),
+        headers=buying.auth(),
+    )
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    not_ours = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/acknowledgement",
+        json=ack(ref, [{"sku": "C", "status": "accepted"}]),
+        headers=buying.auth(),
+    )
+    assert not_ours.status_code == 422
+    assert not_ours.json()["errors"][0]["pointer"] == "/lines/0/sku"
+    other_order = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/acknowledgement", json=ack("REC-X", []), headers=buying.auth()
+    )
+    assert other_order.status_code == 422
+    invalid = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/shipments", json={"external_ref": "x"}, headers=buying.auth()
+    )
+    assert invalid.status_code == 422
+    unknown_asn = await buying.client.post(
+        "/v1/purchase-orders/NOPE/shipments", json=asn(), headers=buying.auth()
+    )
+    assert unknown_asn.status_code == 404
+    viewer = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/shipments", json=asn(), headers=buying.auth("viewer")
+    )
+    assert viewer.status_code == 403
+
+
+async def test_review_policy_opens_an_exception_for_buying(db_url: str) -> None:
+    async with serve(db_url, {"acknowledgement_changes": "review"}) as b:
+        ref = await ordered_acme(b)
+        r = await b.client.post(
+            f"/v1/purchase-orders/{ref}/acknowledgement",
+            json=ack(ref, [{"sku": "B", "status": "changed", "unit_price": "11.5"}]),
+            headers=b.auth(),
+        )
+        assert r.status_code == 202
+        await until(b.hub.engine.idle, what="the acknowledgement handled")
+        assert b.erp.purchase_line_changes == {}
+        [exc] = await b.hub.engine.db.read(lambda c: list_exceptions(c, state="open"))
+        assert exc.owner == "buying" and exc.subject == f"purchase:{ref}"
+        assert "B: price 11.5" in exc.reason
