@@ -9,6 +9,12 @@
 - ``POST /v1/purchase-orders/{ref}/shipments`` (``purchasing:write``) — an
   :class:`~crossdock.model.AdvanceShipNotice`: the expected receipt with lots, serials and dates.
 
+- ``POST /v1/purchase-orders/{ref}/receipts`` (``purchasing:write``) — a
+  :class:`~crossdock.model.Receipt` posted by the warehouse: reconciled against the advance ship
+  notices and the order (tolerances per supplier or SKU), then validated in the ERP (backorder or
+  close) and ``purchase.received`` appended; over tolerance, unexpected items or unannounced lots
+  hold it as an exception for buying.
+
 ``ref`` is the purchase order's reference (its ``partner_ref`` in the ERP); an unknown one is a
 404 problem. A message is identified by its ``external_ref``: sent again with the same content it
 is answered as the first time (``duplicate: true``); with other content it is a 409 problem.
@@ -36,9 +42,10 @@ from crossdock.flows.procurement.supplier import (
     messages_of,
     ordered_recommendation,
     receive_acknowledgement,
+    receive_receipt,
     receive_shipment,
 )
-from crossdock.model import AdvanceShipNotice, SupplierAcknowledgement
+from crossdock.model import AdvanceShipNotice, Receipt, SupplierAcknowledgement
 
 router = APIRouter(
     prefix="/v1/purchase-orders", tags=["purchase orders"], route_class=StrictQueryRoute
@@ -200,4 +207,34 @@ async def ship_notice(
     via = f"token:{principal.name}"
     return await _receive(
         request, ref, lambda conn: receive_shipment(conn, ref, asn, now=time.time(), via=via)
+    )
+
+
+_RECEIPT_EXAMPLE = {
+    "external_ref": "GRN-5001",
+    "source": "wms",
+    "warehouse": "WH",
+    "purchase_order_ref": "REC-0A1B2C3D4E5F",
+    "received_at": "2026-12-18T14:00:00Z",
+    "lines": [{"sku": "SKU-1", "quantity": "38", "lot": "L-2026-12"}],
+}
+
+
+@router.post(
+    "/{ref}/receipts",
+    status_code=202,
+    response_model=MessageAccepted,
+    responses={200: {"description": "A duplicate, answered as the first time"}},
+    openapi_extra=json_body(Receipt, _RECEIPT_EXAMPLE),
+)
+async def post_receipt(
+    ref: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("purchasing:write"))],
+) -> JSONResponse:
+    """A warehouse receipt: reconciled, then validated in the ERP or held for buying."""
+    receipt = parse_json_body(Receipt, await request.body())
+    via = f"token:{principal.name}"
+    return await _receive(
+        request, ref, lambda conn: receive_receipt(conn, ref, receipt, now=time.time(), via=via)
     )

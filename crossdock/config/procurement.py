@@ -14,6 +14,10 @@ and the purchase orders made from them.
       safety_days: 0              # forecast rule: days of demand kept as safety stock
       review_days: 7              # forecast rule: days of demand ordered beyond the lead time
       acknowledgement_changes: apply  # apply a supplier's changes to the ERP's order, or review
+      receipt_tolerance:          # default tolerance of a receipt against what was expected
+        over_percent: 0           # more than this over: an exception, nothing received
+        under_percent: 10         # short within this: the line is closed (no backorder)
+      receipt_tolerances: {}      # per supplier ref or SKU (the SKU's wins): over/under_percent
 
 Every key is optional. Amounts are in each recommendation's currency (the supplier's).
 """
@@ -29,7 +33,14 @@ from pydantic_core import PydanticCustomError
 from crossdock.config.base import ConfigModel
 from crossdock.engine import cron_problem
 
-__all__ = ["ProcurementConfig"]
+__all__ = ["ProcurementConfig", "Tolerance"]
+
+
+class Tolerance(ConfigModel):
+    over_percent: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    """How much more than expected may be received, in percent (more: an exception)."""
+    under_percent: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    """How much less than expected closes the line (more short: a backorder stays open)."""
 
 
 class ProcurementConfig(ConfigModel):
@@ -55,6 +66,18 @@ class ProcurementConfig(ConfigModel):
     acknowledgement_changes: Literal["apply", "review"] = "apply"
     """What a supplier's changed or rejected lines do: ``apply`` them to the ERP's purchase order,
     or open an exception for buying to ``review`` (the order stays as it is)."""
+
+    receipt_tolerance: Tolerance = Field(default_factory=Tolerance)
+    """Default tolerance of a receipt against the advance ship notice, else the order."""
+    receipt_tolerances: dict[str, Tolerance] = Field(default_factory=dict)
+    """Tolerances per supplier ref or SKU (a SKU's wins over its supplier's)."""
+
+    def tolerance(self, supplier: str, sku: str) -> Tolerance:
+        return (
+            self.receipt_tolerances.get(sku)
+            or self.receipt_tolerances.get(supplier)
+            or self.receipt_tolerance
+        )
 
     @field_validator("schedule")
     @classmethod

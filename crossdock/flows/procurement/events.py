@@ -11,6 +11,9 @@
   the message id); the consumer applies the changes to the ERP's order per policy.
 - ``purchase.shipped`` (subject ``purchase:<ref>``): an advance ship notice was received (the
   expected receipt, with lots, serials and dates, is kept by the hub).
+- ``purchase.receipt_posted`` (subject ``purchase:<ref>``): the warehouse posted a receipt; the
+  consumer reconciles it and validates the ERP's receipt, then appends ``purchase.received``
+  (``data``: the order, its ERP name, the warehouse and the quantities received per SKU).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ __all__ = [
     "CONSUMED",
     "GROUP",
     "ORDERED",
+    "RECEIPT_POSTED",
+    "RECEIVED",
     "RECOMMEND",
     "SHIPPED",
     "SOURCE",
@@ -41,7 +46,9 @@ APPROVED = "procurement.approved"
 ORDERED = "purchase.ordered"
 ACKNOWLEDGED = "purchase.acknowledged"
 SHIPPED = "purchase.shipped"
-CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED]
+RECEIPT_POSTED = "purchase.receipt_posted"
+RECEIVED = "purchase.received"
+CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED, RECEIPT_POSTED]
 
 
 def recommend_event(by: str) -> NewEvent:

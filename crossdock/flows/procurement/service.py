@@ -46,9 +46,13 @@ from crossdock.flows.procurement.events import (
     APPROVED,
     CONSUMED,
     GROUP,
+    RECEIPT_POSTED,
+    RECEIVED,
     RECOMMEND,
+    SOURCE,
     ordered_event,
 )
+from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
 from crossdock.flows.procurement.store import (
     RecommendationRow,
@@ -60,9 +64,10 @@ from crossdock.flows.procurement.supplier import (
     acknowledgement_changes,
     get_message,
     mark_message,
+    shipped_and_received,
 )
-from crossdock.flows.procurement.tables import recommendations
-from crossdock.model import PurchaseOrder, PurchaseOrderLine, SupplierAcknowledgement
+from crossdock.flows.procurement.tables import recommendation_lines, recommendations
+from crossdock.model import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierAcknowledgement
 
 __all__ = ["Procurement", "RunResult", "purchase_order_of", "register"]
 
@@ -70,6 +75,7 @@ log = structlog.get_logger("crossdock.procurement")
 
 EXCEPTION_ORDER_REFUSED = "procurement.order_refused"
 EXCEPTION_ACK_CHANGES = "procurement.acknowledgement_changes"
+EXCEPTION_RECEIPT = "procurement.receipt_held"
 OWNER_BUYING = "buying"
 
 
@@ -285,6 +291,7 @@ class Procurement:
                 error: str | None = error,
                 now: float = now,
                 status: str = ack.status,
+                changes: list[PurchaseLineChange] = changes,
             ) -> None:
                 if review:
                     reason = (
@@ -303,6 +310,21 @@ class Procurement:
                     )
                     mark_message(conn, message_id, "exception", {"changes": listed, "error": error})
                 else:
+                    for change in changes:
+                        values: dict[str, str] = {}
+                        if change.quantity is not None:
+                            values["quantity"] = format(change.quantity.normalize(), "f")
+                        if change.unit_price is not None:
+                            values["unit_price"] = format(change.unit_price.normalize(), "f")
+                        if values:
+                            conn.execute(
+                                update(recommendation_lines)
+                                .where(
+                                    recommendation_lines.c.recommendation_id == rec.id,
+                                    recommendation_lines.c.sku == change.sku,
+                                )
+                                .values(**values)
+                            )
                     mark_message(conn, message_id, "applied", {"changes": listed})
                     if listed:
                         add_step(
@@ -316,8 +338,60 @@ class Procurement:
 
             batch.write(write)
 
+    async def receipts(self, message_ids: list[str], batch: Batch) -> None:
+        """Reconcile posted receipts; validate the ERP's receipt of those within tolerance."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_receipt_context, message_id=message_id))
+            if found is None:
+                continue
+            message, rec, announced, lots, before = found
+            if message.state != "received":
+                continue
+            receipt = Receipt.model_validate_json(message.body)
+            open_quantities = {
+                ln.sku: max(ln.quantity - before.get(ln.sku, Decimal(0)), Decimal(0))
+                for ln in rec.lines
+                if ln.quantity > 0
+            }
+            still_announced = {
+                sku: max(q - before.get(sku, Decimal(0)), Decimal(0))
+                for sku, q in announced.items()
+            }
+            result = reconcile_receipt(
+                receipt,
+                open_quantities=open_quantities,
+                announced=still_announced,
+                announced_lots=lots,
+                tolerance=partial(self.config.tolerance, rec.supplier_ref),
+            )
+            transfer_state = None
+            if not result.held:
+                lines = [ln for ln in receipt.lines if ln.quantity > 0]
+                if lines:
+                    done = await self.erp.receive(
+                        int(rec.po_id or 0),
+                        receipt.model_copy(update={"lines": lines}),
+                        backorder="create" if result.backorder == "create" else "cancel",
+                    )
+                    transfer_state = done.state
+            batch.write(
+                partial(
+                    _record_receipt,
+                    rec=rec,
+                    message_id=message_id,
+                    result=result,
+                    transfer_state=transfer_state,
+                    partitions=self.engine.partitions,
+                )
+            )
+
     async def handle(self, batch: Batch) -> None:
         try:
+            receipts = [
+                str(e.data.get("message_id")) for e in batch.events if e.type == RECEIPT_POSTED
+            ]
+            if receipts:
+                await self.receipts(receipts, batch)
             acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
             if acks:
                 await self.acknowledged(acks, batch)
@@ -341,6 +415,79 @@ def _message_and_order(conn: Connection, message_id: str) -> tuple[Any, Recommen
         return None
     rec = get_recommendation(conn, message.recommendation_id)
     return None if rec is None else (message, rec)
+
+
+def _receipt_context(
+    conn: Connection, message_id: str
+) -> (
+    tuple[Any, RecommendationRow, dict[str, Decimal], dict[str, set[str]], dict[str, Decimal]]
+    | None
+):
+    found = _message_and_order(conn, message_id)
+    if found is None:
+        return None
+    message, rec = found
+    announced, lots, received = shipped_and_received(conn, rec.id)
+    return message, rec, announced, lots, received
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value != 0 else "0"
+
+
+def _record_receipt(
+    conn: Connection,
+    *,
+    rec: RecommendationRow,
+    message_id: str,
+    result: Reconciled,
+    transfer_state: str | None,
+    partitions: int,
+) -> None:
+    now = time.time()
+    if result.held:
+        problems = result.problems()
+        open_exception(
+            conn,
+            type=EXCEPTION_RECEIPT,
+            owner=OWNER_BUYING,
+            subject=f"receipt:{rec.ref}:{message_id}",
+            reason=f"receipt for {rec.ref} held: " + "; ".join(problems),
+            actions=["receive", "return"],
+            now=now,
+        )
+        mark_message(conn, message_id, "exception", {"problems": problems})
+        add_step(conn, rec.id, "receipt-held", actor="hub", now=now, details={"problems": problems})
+        return
+    received = {sku: _num(q) for sku, q in result.received.items() if q > 0}
+    details = {
+        "received": received,
+        "closed_short": result.short_closed,
+        "backordered": result.short_open,
+        "picking": transfer_state,
+    }
+    mark_message(conn, message_id, "applied", details)
+    add_step(conn, rec.id, "received", actor="hub", now=now, details=details)
+    insert_events(
+        conn,
+        [
+            NewEvent(
+                RECEIVED,
+                SOURCE,
+                f"purchase:{rec.ref}",
+                {
+                    "purchase_order": rec.ref,
+                    "erp_name": rec.po_name,
+                    "warehouse": rec.warehouse,
+                    "received": received,
+                    "backorder": bool(result.short_open),
+                },
+                idempotency_key=f"{RECEIVED}:{message_id}",
+                id=new_event_id(),
+            )
+        ],
+        partitions,
+    )
 
 
 def _change_text(change: PurchaseLineChange) -> str:

@@ -23,7 +23,12 @@ from sqlalchemy import Connection, insert, select, update
 
 from crossdock.connectors.odoo.replenishment_records import PurchaseLineChange
 from crossdock.engine import NewEvent, new_event_id
-from crossdock.flows.procurement.events import ACKNOWLEDGED, SHIPPED, supplier_event
+from crossdock.flows.procurement.events import (
+    ACKNOWLEDGED,
+    RECEIPT_POSTED,
+    SHIPPED,
+    supplier_event,
+)
 from crossdock.flows.procurement.store import (
     DecisionError,
     RecommendationRow,
@@ -31,7 +36,7 @@ from crossdock.flows.procurement.store import (
     get_recommendation,
 )
 from crossdock.flows.procurement.tables import supplier_messages
-from crossdock.model import AdvanceShipNotice, SupplierAcknowledgement
+from crossdock.model import AdvanceShipNotice, Receipt, SupplierAcknowledgement
 
 __all__ = [
     "Received",
@@ -41,7 +46,9 @@ __all__ = [
     "messages_of",
     "ordered_recommendation",
     "receive_acknowledgement",
+    "receive_receipt",
     "receive_shipment",
+    "shipped_and_received",
 ]
 
 
@@ -255,3 +262,54 @@ def messages_of(conn: Connection, recommendation_id: str) -> list[dict[str, Any]
         }
         for r in rows
     ]
+
+
+def receive_receipt(
+    conn: Connection, ref: str, receipt: Receipt, *, now: float, via: str
+) -> Received:
+    """A warehouse's receipt against the order (unexpected SKUs are kept: reconciliation holds
+    the receipt for a person)."""
+    rec = ordered_recommendation(conn, ref)
+    if receipt.purchase_order_ref is not None and receipt.purchase_order_ref != ref:
+        raise DecisionError(
+            422,
+            f"purchase_order_ref: {receipt.purchase_order_ref} is not {ref}",
+            "/purchase_order_ref",
+        )
+    if receipt.warehouse != rec.warehouse:
+        raise DecisionError(
+            422, f"warehouse: the order is delivered to {rec.warehouse}", "/warehouse"
+        )
+    body = receipt.model_dump(mode="json")
+    message_id, duplicate, state = _store(conn, rec, "receipt", receipt.external_ref, body, now)
+    if duplicate:
+        return Received(message_id, True, state, None)
+    return Received(message_id, False, state, supplier_event(RECEIPT_POSTED, rec.ref, message_id))
+
+
+def shipped_and_received(
+    conn: Connection, recommendation_id: str
+) -> tuple[dict[str, Decimal], dict[str, set[str]], dict[str, Decimal]]:
+    """What the order's advance ship notices announced (quantities and lots per SKU), and what
+    its validated receipts received, per SKU."""
+    rows = conn.execute(
+        select(supplier_messages).where(
+            supplier_messages.c.recommendation_id == recommendation_id,
+            supplier_messages.c.kind.in_(["shipment", "receipt"]),
+        )
+    ).all()
+    announced: dict[str, Decimal] = {}
+    lots: dict[str, set[str]] = {}
+    received: dict[str, Decimal] = {}
+    for row in rows:
+        if row.kind == "shipment":
+            for line in AdvanceShipNotice.model_validate_json(row.body).lines:
+                announced[line.sku] = announced.get(line.sku, Decimal(0)) + line.quantity
+                named = lots.setdefault(line.sku, set())
+                if line.lot:
+                    named.add(line.lot)
+                named.update(line.serials)
+        elif row.state == "applied" and row.result:
+            for sku, quantity in json.loads(row.result).get("received", {}).items():
+                received[sku] = received.get(sku, Decimal(0)) + Decimal(quantity)
+    return announced, {k: v for k, v in lots.items() if v}, received

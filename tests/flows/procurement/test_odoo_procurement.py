@@ -181,3 +181,36 @@ async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, d
             "po-updated",
             "shipped",
         ]
+
+        # the warehouse: a short receipt within tolerance (38 of 40) closes the order's receipt
+        grn = {
+            "external_ref": f"GRN-{uid}",
+            "source": "wms",
+            "warehouse": "WH",
+            "purchase_order_ref": ref,
+            "received_at": "2026-12-18T14:00:00Z",
+            "lines": [{"sku": a, "quantity": "38"}, {"sku": b, "quantity": "30"}],
+        }
+        r = await hub.client.post(
+            f"/v1/purchase-orders/{ref}/receipts", json=grn, headers=hub.auth()
+        )
+        assert r.status_code == 202, r.text
+        await until(hub.hub.engine.idle, what="the receipt validated")
+        po_lines = await ops.client.read(
+            "purchase.order.line", pos[0]["order_line"], ["product_qty", "qty_received"]
+        )
+        assert sorted((ln["product_qty"], ln["qty_received"]) for ln in po_lines) == [
+            (30.0, 30.0),
+            (40.0, 38.0),
+        ]
+        pickings = await ops.receipt_pickings([pos[0]["id"]])
+        assert [p.state for p in pickings] == ["done"]  # closed: no backorder for the 2
+        # one over it: held for buying, nothing received
+        over = {**grn, "external_ref": f"GRN2-{uid}", "lines": [{"sku": b, "quantity": "3"}]}
+        r = await hub.client.post(
+            f"/v1/purchase-orders/{ref}/receipts", json=over, headers=hub.auth()
+        )
+        assert r.status_code == 202
+        await until(hub.hub.engine.idle, what="the over-receipt held")
+        view = (await hub.client.get(f"/v1/purchase-orders/{ref}", headers=hub.auth())).json()
+        assert [s["step"] for s in view["timeline"]][-2:] == ["received", "receipt-held"]

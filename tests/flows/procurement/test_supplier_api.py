@@ -158,3 +158,72 @@ async def test_review_policy_opens_an_exception_for_buying(db_url: str) -> None:
         [exc] = await b.hub.engine.db.read(lambda c: list_exceptions(c, state="open"))
         assert exc.owner == "buying" and exc.subject == f"purchase:{ref}"
         assert "B: price 11.5" in exc.reason
+
+
+def receipt(ref: str, key: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "external_ref": key,
+        "source": "wms",
+        "warehouse": "WH",
+        "purchase_order_ref": ref,
+        "received_at": "2026-12-18T14:00:00Z",
+        "lines": lines,
+    }
+
+
+async def test_receipts_within_tolerance_over_it_and_unexpected(db_url: str) -> None:
+    tolerances = {"receipt_tolerance": {"over_percent": "5", "under_percent": "10"}}
+    async with serve(db_url, tolerances) as b:
+        ref = await ordered_acme(b)  # A: 38, B: 24
+        shipped = await b.client.post(
+            f"/v1/purchase-orders/{ref}/shipments", json=asn(), headers=b.auth()
+        )
+        assert shipped.status_code == 202  # A: 38 announced, lot L-26
+        # A short within 10% (35 of 38 is 7.9% short) and B short beyond (10 of 24): backorder
+        short = receipt(
+            ref,
+            "GRN-1",
+            [{"sku": "A", "quantity": "35", "lot": "L-26"}, {"sku": "B", "quantity": "10"}],
+        )
+        r = await b.client.post(f"/v1/purchase-orders/{ref}/receipts", json=short, headers=b.auth())
+        assert r.status_code == 202, r.text
+        await until(b.hub.engine.idle, what="the receipt validated")
+        assert b.erp.on_hand[("WH", "A")] == Decimal(2 + 35)
+        assert b.erp.on_hand[("WH", "B")] == Decimal(10)
+        dup = await b.client.post(
+            f"/v1/purchase-orders/{ref}/receipts", json=short, headers=b.auth()
+        )
+        assert dup.status_code == 200 and dup.json()["duplicate"] is True
+        await until(b.hub.engine.idle, what="nothing more")
+        assert b.erp.on_hand[("WH", "A")] == Decimal(37)  # never received twice
+        # B: 14 still open; 16 is over 5%
+        over = receipt(ref, "GRN-2", [{"sku": "B", "quantity": "16"}])
+        r = await b.client.post(f"/v1/purchase-orders/{ref}/receipts", json=over, headers=b.auth())
+        assert r.status_code == 202
+        await until(b.hub.engine.idle, what="the over-receipt held")
+        assert b.erp.on_hand[("WH", "B")] == Decimal(10)  # nothing received
+        [held] = await b.hub.engine.db.read(
+            lambda c: list_exceptions(c, type="procurement.receipt_held")
+        )
+        assert "B: 16 received, 14 expected" in held.reason and held.owner == "buying"
+        unexpected = receipt(ref, "GRN-3", [{"sku": "C", "quantity": "1"}])
+        r = await b.client.post(
+            f"/v1/purchase-orders/{ref}/receipts", json=unexpected, headers=b.auth()
+        )
+        assert r.status_code == 202
+        await until(b.hub.engine.idle, what="the unexpected item held")
+        reasons = [
+            e.reason
+            for e in await b.hub.engine.db.read(
+                lambda c: list_exceptions(c, type="procurement.receipt_held")
+            )
+        ]
+        assert any("C: 1 received, not on the order" in r for r in reasons)
+        view = (await b.client.get(f"/v1/purchase-orders/{ref}", headers=b.auth())).json()
+        steps = [s["step"] for s in view["timeline"]]
+        assert steps[-3:] == ["received", "receipt-held", "receipt-held"]
+        wrong_wh = receipt(ref, "GRN-4", [{"sku": "A", "quantity": "1"}]) | {"warehouse": "W9"}
+        r = await b.client.post(
+            f"/v1/purchase-orders/{ref}/receipts", json=wrong_wh, headers=b.auth()
+        )
+        assert r.status_code == 422
