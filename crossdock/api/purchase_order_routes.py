@@ -15,6 +15,11 @@
   close) and ``purchase.received`` appended; over tolerance, unexpected items or unannounced lots
   hold it as an exception for buying.
 
+- ``POST /v1/purchase-orders/{ref}/bills`` (``purchasing:write``) — the supplier's
+  :class:`~crossdock.model.Invoice` (``direction: supplier``): matched three ways against the
+  order's prices and the quantities received; matching, the ERP's vendor bill is made (posted per
+  ``procurement.post_bills``); otherwise an exception for accounts payable lists the differences.
+
 ``ref`` is the purchase order's reference (its ``partner_ref`` in the ERP); an unknown one is a
 404 problem. A message is identified by its ``external_ref``: sent again with the same content it
 is answered as the first time (``duplicate: true``); with other content it is a 409 problem.
@@ -42,10 +47,11 @@ from crossdock.flows.procurement.supplier import (
     messages_of,
     ordered_recommendation,
     receive_acknowledgement,
+    receive_bill,
     receive_receipt,
     receive_shipment,
 )
-from crossdock.model import AdvanceShipNotice, Receipt, SupplierAcknowledgement
+from crossdock.model import AdvanceShipNotice, Invoice, Receipt, SupplierAcknowledgement
 
 router = APIRouter(
     prefix="/v1/purchase-orders", tags=["purchase orders"], route_class=StrictQueryRoute
@@ -237,4 +243,36 @@ async def post_receipt(
     via = f"token:{principal.name}"
     return await _receive(
         request, ref, lambda conn: receive_receipt(conn, ref, receipt, now=time.time(), via=via)
+    )
+
+
+_BILL_EXAMPLE = {
+    "external_ref": "INV-88001",
+    "source": "acme-portal",
+    "direction": "supplier",
+    "partner_ref": "ACME",
+    "order_refs": ["REC-0A1B2C3D4E5F"],
+    "currency": "USD",
+    "invoice_date": "2026-12-19",
+    "lines": [{"sku": "SKU-1", "description": "Widget", "quantity": "38", "unit_price": "4.00"}],
+}
+
+
+@router.post(
+    "/{ref}/bills",
+    status_code=202,
+    response_model=MessageAccepted,
+    responses={200: {"description": "A duplicate, answered as the first time"}},
+    openapi_extra=json_body(Invoice, _BILL_EXAMPLE),
+)
+async def post_bill(
+    ref: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("purchasing:write"))],
+) -> JSONResponse:
+    """A supplier's invoice: matched, then billed in the ERP or held for accounts payable."""
+    invoice = parse_json_body(Invoice, await request.body())
+    via = f"token:{principal.name}"
+    return await _receive(
+        request, ref, lambda conn: receive_bill(conn, ref, invoice, now=time.time(), via=via)
     )

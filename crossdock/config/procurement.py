@@ -18,6 +18,9 @@ and the purchase orders made from them.
         over_percent: 0           # more than this over: an exception, nothing received
         under_percent: 10         # short within this: the line is closed (no backorder)
       receipt_tolerances: {}      # per supplier ref or SKU (the SKU's wins): over/under_percent
+      bill_price_tolerance_percent: 0  # a bill's price this far from the order's still matches
+      bill_quantity_tolerance: 0  # units billed beyond what was received that still match
+      post_bills: false           # post matched vendor bills (else left in draft)
 
 Every key is optional. Amounts are in each recommendation's currency (the supplier's).
 """
@@ -71,6 +74,13 @@ class ProcurementConfig(ConfigModel):
     """Default tolerance of a receipt against the advance ship notice, else the order."""
     receipt_tolerances: dict[str, Tolerance] = Field(default_factory=dict)
     """Tolerances per supplier ref or SKU (a SKU's wins over its supplier's)."""
+
+    bill_price_tolerance_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    """A vendor bill's unit price this far (percent) from the order's still matches."""
+    bill_quantity_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    """Units billed beyond what was received that still match."""
+    post_bills: bool = False
+    """Post matched vendor bills in the ERP (else they stay in draft for accounts payable)."""
 
     def tolerance(self, supplier: str, sku: str) -> Tolerance:
         return (

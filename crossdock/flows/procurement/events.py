@@ -14,6 +14,9 @@
 - ``purchase.receipt_posted`` (subject ``purchase:<ref>``): the warehouse posted a receipt; the
   consumer reconciles it and validates the ERP's receipt, then appends ``purchase.received``
   (``data``: the order, its ERP name, the warehouse and the quantities received per SKU).
+- ``purchase.bill_posted`` (subject ``purchase:<ref>``): a supplier's invoice was posted; the
+  consumer matches it three ways and makes the vendor bill, or opens an exception for accounts
+  payable.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from crossdock.engine import NewEvent, new_event_id
 __all__ = [
     "ACKNOWLEDGED",
     "APPROVED",
+    "BILL_POSTED",
     "CONSUMED",
     "GROUP",
     "ORDERED",
@@ -48,7 +52,8 @@ ACKNOWLEDGED = "purchase.acknowledged"
 SHIPPED = "purchase.shipped"
 RECEIPT_POSTED = "purchase.receipt_posted"
 RECEIVED = "purchase.received"
-CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED, RECEIPT_POSTED]
+BILL_POSTED = "purchase.bill_posted"
+CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED, RECEIPT_POSTED, BILL_POSTED]
 
 
 def recommend_event(by: str) -> NewEvent:

@@ -44,6 +44,7 @@ from crossdock.flows.exceptions import open_exception
 from crossdock.flows.procurement.events import (
     ACKNOWLEDGED,
     APPROVED,
+    BILL_POSTED,
     CONSUMED,
     GROUP,
     RECEIPT_POSTED,
@@ -52,6 +53,7 @@ from crossdock.flows.procurement.events import (
     SOURCE,
     ordered_event,
 )
+from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
 from crossdock.flows.procurement.store import (
@@ -62,12 +64,19 @@ from crossdock.flows.procurement.store import (
 )
 from crossdock.flows.procurement.supplier import (
     acknowledgement_changes,
+    billed_before,
     get_message,
     mark_message,
     shipped_and_received,
 )
 from crossdock.flows.procurement.tables import recommendation_lines, recommendations
-from crossdock.model import PurchaseOrder, PurchaseOrderLine, Receipt, SupplierAcknowledgement
+from crossdock.model import (
+    Invoice,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    SupplierAcknowledgement,
+)
 
 __all__ = ["Procurement", "RunResult", "purchase_order_of", "register"]
 
@@ -76,6 +85,8 @@ log = structlog.get_logger("crossdock.procurement")
 EXCEPTION_ORDER_REFUSED = "procurement.order_refused"
 EXCEPTION_ACK_CHANGES = "procurement.acknowledgement_changes"
 EXCEPTION_RECEIPT = "procurement.receipt_held"
+EXCEPTION_BILL = "procurement.bill_mismatch"
+OWNER_PAYABLE = "accounts_payable"
 OWNER_BUYING = "buying"
 
 
@@ -385,13 +396,53 @@ class Procurement:
                 )
             )
 
+    async def bills(self, message_ids: list[str], batch: Batch) -> None:
+        """Match posted supplier invoices three ways; make the vendor bill of those that match."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_bill_context, message_id=message_id))
+            if found is None:
+                continue
+            message, rec, received, before = found
+            if message.state != "received":
+                continue
+            invoice = Invoice.model_validate_json(message.body)
+            differences = three_way_match(
+                invoice,
+                prices={ln.sku: ln.unit_price for ln in rec.lines if ln.quantity > 0},
+                received=received,
+                billed_before=before,
+                price_tolerance_percent=self.config.bill_price_tolerance_percent,
+                quantity_tolerance=self.config.bill_quantity_tolerance,
+            )
+            bills: list[str] = []
+            if not differences:
+                made = await self.erp.create_vendor_bills(
+                    [int(rec.po_id or 0)], post=self.config.post_bills
+                )
+                bills = [b.external_ref for b in made]
+            batch.write(
+                partial(
+                    _record_bill,
+                    rec=rec,
+                    message_id=message_id,
+                    invoice_ref=invoice.external_ref,
+                    differences=differences,
+                    bills=bills,
+                )
+            )
+
     async def handle(self, batch: Batch) -> None:
         try:
+            bill_ids = [
+                str(e.data.get("message_id")) for e in batch.events if e.type == BILL_POSTED
+            ]
             receipts = [
                 str(e.data.get("message_id")) for e in batch.events if e.type == RECEIPT_POSTED
             ]
             if receipts:
                 await self.receipts(receipts, batch)
+            if bill_ids:
+                await self.bills(bill_ids, batch)
             acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
             if acks:
                 await self.acknowledged(acks, batch)
@@ -429,6 +480,53 @@ def _receipt_context(
     message, rec = found
     announced, lots, received = shipped_and_received(conn, rec.id)
     return message, rec, announced, lots, received
+
+
+def _bill_context(
+    conn: Connection, message_id: str
+) -> tuple[Any, RecommendationRow, dict[str, Decimal], dict[str, Decimal]] | None:
+    found = _message_and_order(conn, message_id)
+    if found is None:
+        return None
+    message, rec = found
+    _, _, received = shipped_and_received(conn, rec.id)
+    return message, rec, received, billed_before(conn, rec.id)
+
+
+def _record_bill(
+    conn: Connection,
+    *,
+    rec: RecommendationRow,
+    message_id: str,
+    invoice_ref: str,
+    differences: list[str],
+    bills: list[str],
+) -> None:
+    now = time.time()
+    if differences:
+        open_exception(
+            conn,
+            type=EXCEPTION_BILL,
+            owner=OWNER_PAYABLE,
+            subject=f"bill:{rec.ref}:{invoice_ref}",
+            reason=f"invoice {invoice_ref} for {rec.ref} does not match: " + "; ".join(differences),
+            actions=["accept", "dispute"],
+            now=now,
+        )
+        mark_message(conn, message_id, "exception", {"differences": differences})
+        add_step(
+            conn, rec.id, "bill-held", actor="hub", now=now, details={"differences": differences}
+        )
+        return
+    mark_message(conn, message_id, "applied", {"bills": bills})
+    add_step(
+        conn,
+        rec.id,
+        "billed",
+        actor="hub",
+        now=now,
+        details={"invoice": invoice_ref, "bills": bills},
+    )
 
 
 def _num(value: Decimal) -> str:

@@ -25,6 +25,7 @@ from crossdock.connectors.odoo.replenishment_records import PurchaseLineChange
 from crossdock.engine import NewEvent, new_event_id
 from crossdock.flows.procurement.events import (
     ACKNOWLEDGED,
+    BILL_POSTED,
     RECEIPT_POSTED,
     SHIPPED,
     supplier_event,
@@ -36,16 +37,18 @@ from crossdock.flows.procurement.store import (
     get_recommendation,
 )
 from crossdock.flows.procurement.tables import supplier_messages
-from crossdock.model import AdvanceShipNotice, Receipt, SupplierAcknowledgement
+from crossdock.model import AdvanceShipNotice, Invoice, Receipt, SupplierAcknowledgement
 
 __all__ = [
     "Received",
     "acknowledgement_changes",
+    "billed_before",
     "get_message",
     "mark_message",
     "messages_of",
     "ordered_recommendation",
     "receive_acknowledgement",
+    "receive_bill",
     "receive_receipt",
     "receive_shipment",
     "shipped_and_received",
@@ -313,3 +316,36 @@ def shipped_and_received(
             for sku, quantity in json.loads(row.result).get("received", {}).items():
                 received[sku] = received.get(sku, Decimal(0)) + Decimal(quantity)
     return announced, {k: v for k, v in lots.items() if v}, received
+
+
+def receive_bill(conn: Connection, ref: str, invoice: Invoice, *, now: float, via: str) -> Received:
+    """A supplier's invoice for the order (matched by the consumer)."""
+    rec = ordered_recommendation(conn, ref)
+    if invoice.direction != "supplier":
+        raise DecisionError(422, "direction: a vendor bill's direction is supplier", "/direction")
+    if invoice.partner_ref != rec.supplier_ref:
+        raise DecisionError(422, f"partner_ref: the order is {rec.supplier_ref}'s", "/partner_ref")
+    if invoice.order_refs and ref not in invoice.order_refs:
+        raise DecisionError(422, f"order_refs: {ref} is not among them", "/order_refs")
+    body = invoice.model_dump(mode="json")
+    message_id, duplicate, state = _store(conn, rec, "bill", invoice.external_ref, body, now)
+    if duplicate:
+        return Received(message_id, True, state, None)
+    return Received(message_id, False, state, supplier_event(BILL_POSTED, rec.ref, message_id))
+
+
+def billed_before(conn: Connection, recommendation_id: str) -> dict[str, Decimal]:
+    """What the order's matched bills billed, per SKU."""
+    rows = conn.execute(
+        select(supplier_messages).where(
+            supplier_messages.c.recommendation_id == recommendation_id,
+            supplier_messages.c.kind == "bill",
+            supplier_messages.c.state == "applied",
+        )
+    ).all()
+    out: dict[str, Decimal] = {}
+    for row in rows:
+        for line in Invoice.model_validate_json(row.body).lines:
+            if line.sku is not None:
+                out[line.sku] = out.get(line.sku, Decimal(0)) + line.quantity
+    return out

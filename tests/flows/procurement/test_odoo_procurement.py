@@ -214,3 +214,32 @@ async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, d
         await until(hub.hub.engine.idle, what="the over-receipt held")
         view = (await hub.client.get(f"/v1/purchase-orders/{ref}", headers=hub.auth())).json()
         assert [s["step"] for s in view["timeline"]][-2:] == ["received", "receipt-held"]
+
+        # the supplier's invoices: one matching (a vendor bill in Odoo), one outside tolerance
+        def invoice(key: str, lines: list[tuple[str, str, str]]) -> dict[str, Any]:
+            return {
+                "external_ref": key,
+                "source": "supplier-portal",
+                "direction": "supplier",
+                "partner_ref": supplier,
+                "currency": "USD",
+                "invoice_date": "2026-12-19",
+                "lines": [
+                    {"sku": s, "description": s, "quantity": q, "unit_price": p}
+                    for s, q, p in lines
+                ],
+            }
+
+        matching = invoice(f"INV-{uid}", [(a, "38", "4"), (b, "30", "9.5")])
+        r = await hub.client.post(
+            f"/v1/purchase-orders/{ref}/bills", json=matching, headers=hub.auth()
+        )
+        assert r.status_code == 202, r.text
+        off = invoice(f"INV2-{uid}", [(a, "5", "4.4")])
+        r = await hub.client.post(f"/v1/purchase-orders/{ref}/bills", json=off, headers=hub.auth())
+        assert r.status_code == 202
+        await until(hub.hub.engine.idle, what="the bills matched")
+        [order] = await ops.client.read("purchase.order", [pos[0]["id"]], ["invoice_ids"])
+        assert len(order["invoice_ids"]) == 1
+        view = (await hub.client.get(f"/v1/purchase-orders/{ref}", headers=hub.auth())).json()
+        assert [s["step"] for s in view["timeline"]][-2:] == ["billed", "bill-held"]

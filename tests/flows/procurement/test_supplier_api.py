@@ -227,3 +227,53 @@ async def test_receipts_within_tolerance_over_it_and_unexpected(db_url: str) -> 
             f"/v1/purchase-orders/{ref}/receipts", json=wrong_wh, headers=b.auth()
         )
         assert r.status_code == 422
+
+
+def bill(key: str, lines: list[tuple[str, str, str]]) -> dict[str, Any]:
+    return {
+        "external_ref": key,
+        "source": "acme-portal",
+        "direction": "supplier",
+        "partner_ref": "ACME",
+        "currency": "USD",
+        "invoice_date": "2026-12-19",
+        "lines": [
+            {"sku": sku, "description": sku, "quantity": q, "unit_price": p} for sku, q, p in lines
+        ],
+    }
+
+
+async def test_bills_matched_three_ways(buying: Buying) -> None:
+    ref = await ordered_acme(buying)  # A: 38 at 4, B: 24 at 10
+    grn = receipt(ref, "GRN-1", [{"sku": "A", "quantity": "38"}, {"sku": "B", "quantity": "10"}])
+    r = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/receipts", json=grn, headers=buying.auth()
+    )
+    assert r.status_code == 202
+    await until(buying.hub.engine.idle, what="the receipt")
+    ok = bill("INV-1", [("A", "38", "4.00")])
+    r = await buying.client.post(f"/v1/purchase-orders/{ref}/bills", json=ok, headers=buying.auth())
+    assert r.status_code == 202, r.text
+    off = bill("INV-2", [("B", "12", "10.50")])
+    r = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/bills", json=off, headers=buying.auth()
+    )
+    assert r.status_code == 202
+    await until(buying.hub.engine.idle, what="the bills matched")
+    view = (await buying.client.get(f"/v1/purchase-orders/{ref}", headers=buying.auth())).json()
+    assert [s["step"] for s in view["timeline"]][-2:] == ["billed", "bill-held"]
+    [held] = await buying.hub.engine.db.read(
+        lambda c: list_exceptions(c, type="procurement.bill_mismatch")
+    )
+    assert held.owner == "accounts_payable"
+    assert "B: price 10.5, ordered at 10" in held.reason
+    assert "B: 12 billed, 10 received" in held.reason
+    customer = bill("INV-3", [("A", "1", "4")]) | {"direction": "customer"}
+    r = await buying.client.post(
+        f"/v1/purchase-orders/{ref}/bills", json=customer, headers=buying.auth()
+    )
+    assert r.status_code == 422
+    unknown = await buying.client.post(
+        "/v1/purchase-orders/NOPE/bills", json=ok, headers=buying.auth()
+    )
+    assert unknown.status_code == 404
