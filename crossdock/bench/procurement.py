@@ -14,7 +14,8 @@ Two sandboxes (temporary SQLite files) are started:
   confirms it with one ``button_confirm`` (bare ``httpx``, no Crossdock code); the hub sends
   canonical :class:`~crossdock.model.PurchaseOrder` objects through
   :meth:`~crossdock.connectors.odoo.OdooOperations.create_purchase_orders` and
-  :meth:`~crossdock.connectors.odoo.OdooOperations.confirm_purchase_orders` in batches. Each in two
+  :meth:`~crossdock.connectors.odoo.OdooOperations.confirm_purchase_orders` in batches (up to
+  ``hub_concurrency`` in flight on the one client, as a flow's consumer runs). Each in two
   halves (reference, hub, then hub, reference) so a drifting server weighs on both alike; both
   are checked afterwards (every order exists once, confirmed). ``po_vs_one_call`` is the ratio of
   their rates (target ``>= 4``).
@@ -159,7 +160,14 @@ def _order(n: int, tag: str, skus: Sequence[str], lines: int) -> PurchaseOrder:
 
 
 async def _orders(
-    url: str, db: str, login: str, password: str, orders: int, lines: int, batch_size: int
+    url: str,
+    db: str,
+    login: str,
+    password: str,
+    orders: int,
+    lines: int,
+    batch_size: int,
+    concurrency: int,
 ) -> dict[str, Any]:
     settings = OdooSettings(
         url=url, database=db, login=login, password=password, timeout_s=600, batch_size=batch_size
@@ -200,13 +208,25 @@ async def _orders(
                         one_s += time.perf_counter() - started
                     else:
                         part = hub_orders[numbers.start : numbers.stop]
-                        for start in range(0, len(part), batch_size):
-                            outcome = await ops.create_purchase_orders(
-                                part[start : start + batch_size]
+                        slots = asyncio.Semaphore(concurrency)
+
+                        async def place(
+                            batch: list[PurchaseOrder], slots: asyncio.Semaphore = slots
+                        ) -> None:
+                            async with slots:
+                                outcome = await ops.create_purchase_orders(batch)
+                                if outcome.failed:
+                                    raise RuntimeError(f"hub orders failed: {outcome.failed}")
+                                await ops.confirm_purchase_orders(
+                                    [r.id for r in outcome.done.values()]
+                                )
+
+                        await asyncio.gather(
+                            *(
+                                place(part[start : start + batch_size])
+                                for start in range(0, len(part), batch_size)
                             )
-                            if outcome.failed:
-                                raise RuntimeError(f"hub orders failed: {outcome.failed}")
-                            await ops.confirm_purchase_orders([r.id for r in outcome.done.values()])
+                        )
                         hub_s += time.perf_counter() - started
             hub_calls = ops.client.stats.calls
         finally:
@@ -230,6 +250,7 @@ async def _orders(
         "hub_po_calls_per_order": round(hub_calls / orders, 3),
         "reference_po_calls_per_order": 2.0,
         "hub_po_batch_size": batch_size,
+        "hub_po_batches_in_flight": concurrency,
     }
 
 
@@ -263,6 +284,7 @@ async def run_procurement_bench(
     orders: int = 1000,
     lines_per_order: int = 5,
     batch_size: int = 50,
+    hub_concurrency: int = 2,
 ) -> dict[str, Any]:
     if not 1 <= warehouses <= 1 + len(EXTRA_WAREHOUSES):
         raise ValueError(f"warehouses: 1 to {1 + len(EXTRA_WAREHOUSES)}")
@@ -294,6 +316,7 @@ async def run_procurement_bench(
                     orders,
                     lines_per_order,
                     batch_size,
+                    hub_concurrency,
                 )
             )
         finally:
