@@ -19,6 +19,8 @@ from crossdock.api.edi_routes import router as edi_router
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.procurement_routes import router as procurement_router
+from crossdock.api.purchase_order_routes import router as purchase_order_router
 from crossdock.api.query import StrictQueryRoute
 from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
@@ -61,6 +63,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(edi_router)
     app.include_router(returns_router)
     app.include_router(shopify_router)
+    app.include_router(procurement_router)
+    app.include_router(purchase_order_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(BodyLimitMiddleware, limits=hub.config.api.limits)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)

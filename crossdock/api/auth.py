@@ -33,6 +33,8 @@ SCOPES = (
     "ops:read",
     "ops:write",
     "webhooks:admin",
+    "purchasing:read",
+    "purchasing:write",
     "admin",
 )
 TOKEN_PREFIX = "cdk_"

@@ -197,6 +197,28 @@ def edi_bench(
     )
 
 
+@app.command("procurement")
+def procurement_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    skus: int = typer.Option(50_000, help="SKUs with a reorder rule in every warehouse."),
+    warehouses: int = typer.Option(3, help="Warehouses replenished (1 to 5)."),
+    orders: int = typer.Option(1000, help="Purchase orders per measurement."),
+    lines: int = typer.Option(5, help="Lines per purchase order."),
+) -> None:
+    """Replenishment reads (calls per SKU) and purchase orders against a one-call reference."""
+    from crossdock.bench.procurement import run_procurement_bench
+
+    configure_logging("warning")
+    _emit(
+        asyncio.run(
+            run_procurement_bench(
+                skus=skus, warehouses=warehouses, orders=orders, lines_per_order=lines
+            )
+        ),
+        as_json,
+    )
+
+
 @app.command("scale")
 def scale_bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

@@ -53,6 +53,7 @@ from crossdock.config.edi import EdiConfig
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
+from crossdock.config.procurement import ProcurementConfig
 from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.returns import ReturnsConfig
 from crossdock.config.runtime import ApiConfig, ApiLimits, EngineConfig, ObservabilityConfig
@@ -121,6 +122,7 @@ class Config(ConfigModel):
     reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
     edi: EdiConfig = Field(default_factory=EdiConfig)
     returns: ReturnsConfig = Field(default_factory=ReturnsConfig)
+    procurement: ProcurementConfig = Field(default_factory=ProcurementConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -50,6 +50,13 @@ from crossdock.connectors.odoo.records import (
     order_key,
     purchase_key,
 )
+from crossdock.connectors.odoo.replenishment_records import (
+    PurchaseLineChange,
+    ReorderRule,
+    ReplenishmentInputs,
+    StockPosition,
+    SupplierTerm,
+)
 from crossdock.connectors.odoo.returns_records import (
     CreditNoteRef,
     ReturnDisposal,
@@ -207,6 +214,12 @@ class MemoryErp:
         self.calls: dict[str, int] = {}
         """Calls by operation name (what a test asserts to prove a cache or a batch)."""
         self._ids = itertools.count(1)
+        self.reorder_rules: dict[tuple[str, str], ReorderRule] = {}
+        self.supplier_terms: list[SupplierTerm] = []
+        self.incoming: dict[tuple[str, str], Decimal] = {}
+        """Quantity expected in (open receipts) by (warehouse, SKU)."""
+        self.purchase_line_changes: dict[int, list[PurchaseLineChange]] = {}
+        """Changes written to purchase order lines, by order id."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -770,8 +783,11 @@ class MemoryErp:
             )
         for sku, qty in quantities.items():
             returned = sum(
-                (p.demand.get(sku, Decimal(0)) for p in book.pickings.values()
-                 if p.delivery_id == delivery_id),
+                (
+                    p.demand.get(sku, Decimal(0))
+                    for p in book.pickings.values()
+                    if p.delivery_id == delivery_id
+                ),
                 Decimal(0),
             )
             if qty + returned > delivery.done.get(sku, Decimal(0)):
@@ -782,7 +798,11 @@ class MemoryErp:
                 )
         number = next(self._ids)
         picking = MemoryReturnPicking(
-            number, f"{delivery.warehouse}/IN/{number:05d}", key, delivery_id, delivery.warehouse,
+            number,
+            f"{delivery.warehouse}/IN/{number:05d}",
+            key,
+            delivery_id,
+            delivery.warehouse,
             dict(quantities),
         )
         book.pickings[key] = picking
@@ -891,11 +911,62 @@ class MemoryErp:
             book.credited[(invoice_id, sku)] = done + qty
         number = next(self._ids)
         note = CreditNoteRef(
-            number, f"RINV/{number:05d}" if post else f"draft-{number}",
-            "posted" if post else "draft", key, invoice_id, invoice.currency, subtotal, subtotal,
+            number,
+            f"RINV/{number:05d}" if post else f"draft-{number}",
+            "posted" if post else "draft",
+            key,
+            invoice_id,
+            invoice.currency,
+            subtotal,
+            subtotal,
         )
         book.credit_notes[key] = note
         return note
+
+    # ------------------------------------------------------------------ replenishment
+
+    def add_reorder_rule(self, rule: ReorderRule) -> None:
+        """A min/max rule (replacing the SKU's rule in that warehouse)."""
+        self.reorder_rules[(rule.warehouse, rule.sku)] = rule
+
+    def add_supplier_term(self, term: SupplierTerm) -> None:
+        self.supplier_terms.append(term)
+
+    async def replenishment_inputs(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        skus: Sequence[str] = (),
+        company_id: int | None = None,
+    ) -> ReplenishmentInputs:
+        self._count("replenishment_inputs")
+        codes = [self._warehouse(company_id, w) for w in (list(warehouses) or [None])]
+        out = ReplenishmentInputs()
+        out.rules = [r for (w, _), r in sorted(self.reorder_rules.items()) if w in codes]
+        wanted = {r.sku for r in out.rules} | set(skus)
+        out.unknown_skus = sorted(s for s in wanted if s not in self.products)
+        known = sorted(wanted - set(out.unknown_skus))
+        out.terms = [t for t in self.supplier_terms if t.sku in wanted]
+        out.positions = [
+            StockPosition(
+                sku,
+                code,
+                self.on_hand.get((code, sku), Decimal(0)),
+                self.reserved.get((code, sku), Decimal(0)),
+                self.incoming.get((code, sku), Decimal(0)),
+            )
+            for code in codes
+            for sku in known
+        ]
+        return out
+
+    async def update_purchase_lines(
+        self, order_id: int, changes: Sequence[PurchaseLineChange]
+    ) -> None:
+        self._count("update_purchase_lines")
+        if not any(ref.id == order_id for ref in self.purchase_orders.values()):
+            raise OdooBusinessError(f"no purchase order {order_id}", model="purchase.order")
+        self.purchase_line_changes.setdefault(order_id, []).extend(changes)
 
 
 if TYPE_CHECKING:

@@ -11,13 +11,20 @@ from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
 from crossdock.connectors.odoo.ops_reconcile import ReconcileReads
+from crossdock.connectors.odoo.ops_replenishment import ProcurementOperations
 from crossdock.connectors.odoo.ops_returns import ReturnOperations
 from crossdock.connectors.odoo.settings import OdooSettings
 
 __all__ = ["OdooOperations"]
 
 
-class OdooOperations(PurchasingOperations, CatalogOperations, ReconcileReads, ReturnOperations):
+class OdooOperations(
+    PurchasingOperations,
+    CatalogOperations,
+    ReconcileReads,
+    ReturnOperations,
+    ProcurementOperations,
+):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 
     @classmethod

@@ -71,6 +71,7 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
             [line.sku for o in pending for line in o.lines], company_id=company
         )
         ready: list[tuple[PurchaseOrder, dict[str, Any]]] = []
+        receipt_types: dict[int, list[dict[str, Any]]] = {}
         for order in pending:
             key = purchase_key(order)
             error: OdooError | None = None
@@ -87,13 +88,15 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
                 outcome.failed[key] = error.for_record(f"purchase.order {key}")
                 continue
             warehouse = await self.warehouse(order.warehouse, company)
-            picking_types = await self.client.search_read(
-                "stock.picking.type",
-                [["code", "=", "incoming"], ["warehouse_id", "=", warehouse.id]],
-                ["id"],
-                limit=1,
-                context=await self.company_context(company),
-            )
+            if warehouse.id not in receipt_types:  # one lookup per warehouse, not per order
+                receipt_types[warehouse.id] = await self.client.search_read(
+                    "stock.picking.type",
+                    [["code", "=", "incoming"], ["warehouse_id", "=", warehouse.id]],
+                    ["id"],
+                    limit=1,
+                    context=await self.company_context(company),
+                )
+            picking_types = receipt_types[warehouse.id]
             ready.append(
                 (
                     order,

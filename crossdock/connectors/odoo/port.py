@@ -32,6 +32,10 @@ from crossdock.connectors.odoo.records import (
     StockSetting,
     TransferResult,
 )
+from crossdock.connectors.odoo.replenishment_records import (
+    PurchaseLineChange,
+    ReplenishmentInputs,
+)
 from crossdock.connectors.odoo.returns_records import (
     CreditNoteRef,
     ReturnDisposal,
@@ -191,4 +195,23 @@ class ErpPort(Protocol):
     ) -> CreditNoteRef:
         """A credit note reversing ``invoice_id`` for ``quantities`` (by SKU) only, made once per
         ``key`` and posted."""
+        ...
+
+    # procurement (crossdock.connectors.odoo.ops_replenishment)
+
+    async def replenishment_inputs(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        skus: Sequence[str] = (),
+        company_id: int | None = None,
+    ) -> ReplenishmentInputs:
+        """Reorder rules of ``warehouses`` (none: the company's first); suppliers and stock of
+        their SKUs and of ``skus``, read in pages (never one call per SKU)."""
+        ...
+
+    async def update_purchase_lines(
+        self, order_id: int, changes: Sequence[PurchaseLineChange]
+    ) -> None:
+        """Change quantities, prices, dates of a purchase order's lines (by SKU)."""
         ...

@@ -97,12 +97,29 @@ def _like(value: Any, pattern: Any, case: bool, anchored: bool) -> bool:
     return re.fullmatch(regex, str(value), flags) is not None
 
 
+class Members(tuple[Any, ...]):
+    """The operand of an ``in`` leaf, hashed once for a whole search (not once per record)."""
+
+    def __init__(self, items: Any) -> None:
+        self.hashed = frozenset(t for t in self if not isinstance(t, list | dict))
+        self.has_false = any(_empty(t) for t in self)
+
+    def holds(self, value: Any) -> bool:
+        try:
+            return value in self.hashed
+        except TypeError:  # an unhashable value
+            return value in tuple(self)
+
+
 def _compare(value: Any, op: str, target: Any) -> bool:
     if isinstance(value, bool) and not isinstance(target, bool) and value is False:
         value = None
     if op in ("=", "!=", "<>"):
         equal = _empty(value) or value == "" if _empty(target) else value == target
         return equal if op == "=" else not equal
+    if op in ("in", "not in") and isinstance(target, Members):
+        inside = (not _empty(value) and target.holds(value)) or (target.has_false and _empty(value))
+        return inside if op == "in" else not inside
     if op in ("in", "not in"):
         targets = list(target) if isinstance(target, list | tuple | set) else [target]
         has_false = any(_empty(t) for t in targets)

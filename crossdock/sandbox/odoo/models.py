@@ -14,6 +14,10 @@ from crossdock.sandbox.odoo import documents as docs
 from crossdock.sandbox.odoo import stock_logic as stock
 from crossdock.sandbox.odoo.errors import UserError
 from crossdock.sandbox.odoo.orm import Env, F, ModelSpec
+from crossdock.sandbox.odoo.replenishment_models import (
+    purchase_line_before_write,
+    replenishment_specs,
+)
 from crossdock.sandbox.odoo.store import Record
 
 __all__ = ["build_specs", "seed"]
@@ -974,8 +978,10 @@ def build_specs() -> list[ModelSpec]:
                 "move_ids": o2m("stock.move", "purchase_line_id"),
             },
             before_create=docs.purchase_line_before_create,
+            before_write=purchase_line_before_write,
             check_company=("product_id",),
         ),
+        *replenishment_specs(),
     ]
 
 

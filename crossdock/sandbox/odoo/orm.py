@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from crossdock.sandbox.odoo.domain import evaluate
+from crossdock.sandbox.odoo.domain import Members, evaluate
 from crossdock.sandbox.odoo.errors import (
     AccessError,
     AttributeRpcError,
@@ -345,6 +345,9 @@ class Env:
                 roots = term[2] if isinstance(term[2], list) else [term[2]]
                 ids = self._family(target, [int(r) for r in roots], term[1] == "child_of")
                 result.append([fname if fname != "id" else "id", "in", ids])
+            elif isinstance(term, list | tuple) and len(term) == 3 and term[1] in ("in", "not in"):
+                operand = term[2] if isinstance(term[2], list | tuple) else [term[2]]
+                result.append([term[0], term[1], Members(operand)])
             else:
                 result.append(term)
         return result
