@@ -69,7 +69,7 @@ class LineView(BaseModel):
     reason: str
 
 
-class StepView(BaseModel):
+class PurchaseStepView(BaseModel):
     step: str
     at: str
     actor: str
@@ -93,7 +93,7 @@ class RecommendationView(BaseModel):
     purchase_order: str | None
     error: str | None
     lines: list[LineView]
-    timeline: list[StepView] = []
+    timeline: list[PurchaseStepView] = []
 
 
 class RecommendationList(BaseModel):
@@ -124,7 +124,7 @@ class RejectBody(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-class RunRequested(BaseModel):
+class ReplenishmentRunRequested(BaseModel):
     event_id: str
 
 
@@ -167,7 +167,9 @@ def _view(rec: RecommendationRow, steps: list[dict[str, Any]] | None = None) -> 
             for ln in rec.lines
         ],
         timeline=[
-            StepView(step=s["step"], at=_iso(s["at"]), actor=s["actor"], details=s["details"])
+            PurchaseStepView(
+                step=s["step"], at=_iso(s["at"]), actor=s["actor"], details=s["details"]
+            )
             for s in steps or []
         ],
     )
@@ -184,7 +186,7 @@ def _problem(error: DecisionError) -> Problem:
     return Problem(422, "Unprocessable content", error.detail, kind="invalid", errors=errors)
 
 
-@router.post("/runs", status_code=202, response_model=RunRequested)
+@router.post("/runs", status_code=202, response_model=ReplenishmentRunRequested)
 async def request_run(
     request: Request, principal: Annotated[Principal, Depends(require("purchasing:write"))]
 ) -> JSONResponse:

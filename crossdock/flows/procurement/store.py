@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from crossdock.engine import NewEvent, new_event_id
+from crossdock.errors import CrossdockError
 from crossdock.flows.procurement.events import approved_event
 from crossdock.flows.procurement.recommend import Recommendation
 from crossdock.flows.procurement.tables import recommendation_lines, recommendations, timeline
@@ -77,7 +78,7 @@ class LineEdit:
     quantity: Decimal
 
 
-class DecisionError(Exception):
+class DecisionError(CrossdockError):
     """A decision refused: ``status`` 404, 409 or 422, ``pointer`` names the field at fault."""
 
     def __init__(self, status: int, detail: str, pointer: str | None = None) -> None:
