@@ -18,6 +18,7 @@ from crossdock.api.docs import mount_docs
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.payment_routes import router as payments_router
 from crossdock.api.query import StrictQueryRoute
 from crossdock.api.readiness import PROBE_TIMEOUT_S, Probe
 from crossdock.api.reconciliation_routes import router as reconciliation_router
@@ -54,6 +55,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(inventory_router)
     app.include_router(reconciliation_router)
+    app.include_router(payments_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(BodyLimitMiddleware, limits=hub.config.api.limits)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)

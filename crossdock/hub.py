@@ -12,6 +12,7 @@ from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
+from crossdock.flows.payments import register as register_payments
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
@@ -82,6 +83,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     if flows:
         erp = attach_order_to_cash(cfg, engine, ops.connectors)
         register_inventory(engine, erp.operations, cfg)
+        register_payments(engine, erp.operations, cfg)
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.

@@ -33,6 +33,8 @@ SCOPES = (
     "ops:read",
     "ops:write",
     "webhooks:admin",
+    "payments:write",
+    "payments:read",
     "admin",
 )
 TOKEN_PREFIX = "cdk_"

@@ -52,6 +52,7 @@ from crossdock.config.database import DEFAULT_DATABASE_URL, DatabaseConfig
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
+from crossdock.config.payments import PaymentsConfig
 from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.runtime import ApiConfig, ApiLimits, EngineConfig, ObservabilityConfig
 from crossdock.config.sync import SyncPolicy, default_sync
@@ -117,6 +118,7 @@ class Config(ConfigModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     reconciliation: ReconciliationConfig = Field(default_factory=ReconciliationConfig)
+    payments: PaymentsConfig = Field(default_factory=PaymentsConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 from crossdock.api.tables import metadata as api_metadata
 from crossdock.engine import engine_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
+from crossdock.flows.payments.tables import metadata as payments_metadata
 from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.tables import metadata as flows_metadata
 from crossdock.ops.tables import metadata as ops_metadata
@@ -20,4 +21,5 @@ target_metadata: list[MetaData] = [
     ops_metadata,
     reconciliation_metadata,
     inventory_metadata,
+    payments_metadata,
 ]

@@ -80,6 +80,11 @@ class OdooDialect:
     def move_quantity(self, move: dict[str, Any]) -> float:
         return float(move.get(self.move_done_field) or 0.0)
 
+    @property
+    def payment_memo_field(self) -> str:
+        """The ``account.payment`` field the wizard's ``communication`` lands in."""
+        return "memo" if self.major >= 18 else "ref"
+
 
 def dialect_for(major: int) -> OdooDialect:
     """The dialect of ``major``; versions above 19 are treated as 19, below 16 are refused."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from crossdock.config.schema import System
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
+from crossdock.connectors.odoo.ops_payments import PaymentOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
 from crossdock.connectors.odoo.ops_reconcile import ReconcileReads
 from crossdock.connectors.odoo.settings import OdooSettings
@@ -16,7 +17,7 @@ from crossdock.connectors.odoo.settings import OdooSettings
 __all__ = ["OdooOperations"]
 
 
-class OdooOperations(PurchasingOperations, CatalogOperations, ReconcileReads):
+class OdooOperations(PurchasingOperations, CatalogOperations, ReconcileReads, PaymentOperations):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 
     @classmethod
