@@ -274,7 +274,7 @@ _TYPES: tuple[EventType, ...] = (
     EventType(
         "reconciliation.requested", 1,
         _data(
-            {"kind": {"enum": ["orders", "invoices", "stock", "all"]}, "by": STR},
+            {"kind": {"enum": ["orders", "invoices", "stock", "payments", "all"]}, "by": STR},
             {"fix": {"type": "boolean"}, "schedule": STR, "tick": STR},
         ),
         "scheduler, api.reconciliation", ("flows.reconciliation",), "operations",

@@ -295,13 +295,13 @@ class PaymentOperations(OperationsBase):
         rows = await self.client.search_read(
             "res.partner", [["ref", "in", sorted(set(partner_refs))]], ["ref"], context=context
         )
-        if rows:
+        vals: dict[str, Any] = {"credit_limit": float(limit)}
+        if self.dialect.major >= 17:
+            vals["use_partner_credit_limit"] = True
+        ids = [int(r["id"]) for r in rows]
+        # the limit is company-dependent: the hold applies in every company of the user
+        for company_id in self.client.info.company_ids if ids else ():
             await self.client.write(
-                "res.partner",
-                [int(r["id"]) for r in rows],
-                {"credit_limit": float(limit), "use_partner_credit_limit": True}
-                if self.dialect.major >= 17
-                else {"credit_limit": float(limit)},
-                context=context,
+                "res.partner", ids, vals, context={"allowed_company_ids": [company_id]}
             )
         return sorted({str(r["ref"]) for r in rows})

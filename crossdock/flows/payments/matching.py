@@ -35,10 +35,14 @@ def normal(text: str) -> str:
 
 
 def reference_words(reference: str | None) -> list[str]:
-    """The words a reference could name an invoice by: the whole text and each word of it."""
+    """The words a reference could name an invoice by: the whole text, and each word of it that
+    holds a digit (invoice numbers and payment references do; "thanks" and names do not)."""
     if not reference:
         return []
-    words = [reference.strip(), *(w for w in _SPLIT.split(reference) if len(w) >= 3)]
+    words = [
+        reference.strip(),
+        *(w for w in _SPLIT.split(reference) if len(w) >= 3 and any(c.isdigit() for c in w)),
+    ]
     return list(dict.fromkeys(w.strip(".:") for w in words if w))[:MAX_WORDS]
 
 
