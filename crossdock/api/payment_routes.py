@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -25,10 +25,10 @@ from crossdock.webhooks import gateways, inbound
 
 router = APIRouter(prefix="/v1/payments", route_class=StrictQueryRoute, tags=["payments"])
 
-STATES = (
+State = Literal[
     "received", "registering", "registered", "partial", "overpaid", "unmatched", "ambiguous",
     "not_registered", "failed", "chargeback",
-)  # fmt: skip
+]  # fmt: skip
 
 
 class GatewayAccepted(BaseModel):
@@ -88,7 +88,24 @@ def _invalid(exc: GatewayError) -> Problem:
             "required": True,
             "description": "The gateway's event, signed (Stripe-Signature, or the configured "
             "header of a generic gateway).",
-            "content": {"application/json": {"schema": {}}},
+            "content": {
+                "application/json": {
+                    "schema": {},
+                    "example": {
+                        "id": "evt_1Pgc76B7WZ01zgkWwyRHS12y",
+                        "object": "event",
+                        "type": "payment_intent.succeeded",
+                        "data": {
+                            "object": {
+                                "id": "pi_1",
+                                "amount_received": 1099,
+                                "currency": "usd",
+                                "metadata": {"invoice": "INV/1"},
+                            }
+                        },
+                    },
+                }
+            },
         }
     },
 )
@@ -129,7 +146,21 @@ async def receive_gateway(gateway: str, request: Request) -> GatewayAccepted:
         "requestBody": {
             "required": True,
             "description": "A bank statement: CAMT.053 XML or CSV (date, amount, currency, …).",
-            "content": {"application/xml": {"schema": {}}, "text/csv": {"schema": {}}},
+            "content": {
+                "application/xml": {
+                    "schema": {"type": "string"},
+                    "example": (
+                        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+                        '<BkToCstmrStmt><Stmt><Id>S1</Id><Ntry><Amt Ccy="EUR">100.00</Amt>'
+                        "<CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts></Ntry></Stmt>"
+                        "</BkToCstmrStmt></Document>"
+                    ),
+                },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "date,amount,currency,reference\n2026-12-04,100.00,EUR,INV/1\n",
+                },
+            },
         }
     },
 )
@@ -150,11 +181,12 @@ async def post_statement(
                 out.write(chunk)
         fmt = sniff(head)
         if fmt is None:
-            raise Problem(
-                415,
-                "Unsupported media type",
-                "send a CAMT.053 XML statement or a CSV with date, amount and currency columns",
-                kind="unsupported-media-type",
+            raise _invalid(
+                GatewayError(
+                    "/",
+                    "statement",
+                    "not a CAMT.053 statement nor a CSV with date, amount and currency columns",
+                )
             )
         try:
             imported = await import_statement(engine, path, fmt)
@@ -167,18 +199,10 @@ async def post_statement(
 async def list_payments(
     request: Request,
     _: Annotated[Principal, Depends(require("payments:read"))],
-    state: Annotated[str | None, Query(description=f"One of {', '.join(STATES)}.")] = None,
+    state: Annotated[State | None, Query(description="Only payments in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> PaymentList:
     """Payments recorded, most recently changed first, optionally in one state."""
-    if state is not None and state not in STATES:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"state: must be one of {', '.join(STATES)}",
-            kind="validation",
-            errors=[{"pointer": "/query/state", "rule": "enum", "detail": "unknown state"}],
-        )
     query = select(payments).order_by(payments.c.updated_at.desc()).limit(limit)
     if state is not None:
         query = query.where(payments.c.state == state)

@@ -83,7 +83,7 @@ async def test_statements_are_imported_once(api: Api) -> None:
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["pointer"] == "/Stmt/Ntry[2]/Amt"
     odd = await api.client.post("/v1/payments/statements", content=b"hello", headers=headers)
-    assert odd.status_code == 415
+    assert odd.status_code == 422
     anonymous = await api.client.post(
         "/v1/payments/statements", content=body, headers={"Content-Type": "application/xml"}
     )
