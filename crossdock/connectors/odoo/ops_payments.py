@@ -8,8 +8,9 @@ them through the ``account.payment.register`` wizard, as a person would from the
 * :meth:`PaymentOperations.register_payments` — idempotent by the payment's memo
   (``crossdock:<key>``, looked up first; the field is ``ref`` before Odoo 18 and ``memo`` from
   18 on, see the dialect). Payments settling their invoice exactly are registered together: one
-  wizard per company and currency over all their invoices (``group_payment`` off: one payment per
-  invoice, for its residual), which is what makes a batch a handful of calls. A partial payment
+  wizard per company and currency over up to :data:`WIZARD_INVOICES` invoices
+  (``group_payment`` off: one payment per invoice, for its residual), which is what makes a
+  batch a handful of calls. A partial payment
   or an overpayment is registered alone with its amount and ``payment_difference_handling =
   'open'``: the invoice stays partly paid, or the excess stays as the customer's credit. A refund
   is the same wizard on the credit note (an outbound payment).
@@ -37,6 +38,9 @@ from crossdock.connectors.odoo.payment_records import (
 __all__ = ["PaymentOperations"]
 
 CHUNK = 1000
+WIZARD_INVOICES = 100
+"""Invoices per wizard: Odoo creates and posts one payment per invoice in the call, so a real
+Odoo needs seconds per hundred; a larger wizard would outlast the call timeout."""
 _FIELDS = [
     "name",
     "payment_reference",
@@ -150,12 +154,18 @@ class PaymentOperations(OperationsBase):
             return outcome
         context = await self.all_companies_context()
         memo_field = self.dialect.payment_memo_field
-        memos = {payment_memo(r.key): r for r in registrations}
-        existing = await self.client.search_read(
-            "account.payment",
-            [[memo_field, "in", sorted(memos)], ["state", "!=", "cancel"]],
-            [memo_field, "amount"],
-            context=context,
+        # a payment registered alone carries its key as memo; a full one shares a wizard, which
+        # writes the invoice's reference instead, and is recognised by its settled invoice
+        memos = {payment_memo(r.key): r for r in registrations if not r.full}
+        existing = (
+            await self.client.search_read(
+                "account.payment",
+                [[memo_field, "in", sorted(memos)], ["state", "!=", "cancel"]],
+                [memo_field, "amount"],
+                context=context,
+            )
+            if memos
+            else []
         )
         for row in existing:
             reg = memos[str(row[memo_field])]
@@ -199,7 +209,9 @@ class PaymentOperations(OperationsBase):
             else:
                 await self._register_one(reg, journal_id, context, outcome)
         for (company, _), regs in groups.items():
-            await self._register_full(regs, company, journal_id, context, outcome)
+            for start in range(0, len(regs), WIZARD_INVOICES):
+                chunk = regs[start : start + WIZARD_INVOICES]
+                await self._register_full(chunk, company, journal_id, context, outcome)
         return outcome
 
     def _wizard_context(self, context: dict[str, Any], ids: list[int]) -> dict[str, Any]:
