@@ -242,7 +242,7 @@ class Payments:
                 continue
             done = outcome.done[reg.key]
             pid = report.payment_id
-            left = residuals[invoice.id]
+            settles = allocation.full or allocation.difference >= 0
 
             def write(
                 c: Connection,
@@ -280,7 +280,7 @@ class Payments:
                         idempotency_key=f"{ev.RECEIVED}:{pid}",
                     )
                 )
-                if left <= 0:
+                if settles:
                     settled.setdefault(invoice.id, []).append(pid)
         planned_invoices = {inv.id: inv for _, inv, _ in planned.values()}
         for invoice_id, pids in settled.items():
