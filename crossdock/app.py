@@ -19,6 +19,7 @@ from crossdock.api.edi_routes import router as edi_router
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
+from crossdock.api.payment_routes import router as payments_router
 from crossdock.api.procurement_routes import router as procurement_router
 from crossdock.api.purchase_order_routes import router as purchase_order_router
 from crossdock.api.query import StrictQueryRoute
@@ -65,6 +66,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(shopify_router)
     app.include_router(procurement_router)
     app.include_router(purchase_order_router)
+    app.include_router(payments_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)
     app.add_middleware(BodyLimitMiddleware, limits=hub.config.api.limits)
     app.add_middleware(ObservabilityMiddleware, tracing=hub.ops.tracing)

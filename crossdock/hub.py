@@ -19,6 +19,7 @@ from crossdock.flows.edi.events import subscription as edi_documents
 from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
+from crossdock.flows.payments import register as register_payments
 from crossdock.flows.procurement import register as register_procurement
 from crossdock.flows.returns import register as register_returns
 from crossdock.flows.shopify import register_shopify, shopify_systems
@@ -106,6 +107,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         shops = [connect(cfg, name, observer=ops.connectors) for name in shopify_systems(cfg)]
         register_shopify(engine, cfg, {shop.name: shop.port for shop in shops})
         register_procurement(engine, erp.operations, cfg, system=erp.name)
+        register_payments(engine, erp.operations, cfg)
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.

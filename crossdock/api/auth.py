@@ -35,6 +35,8 @@ SCOPES = (
     "webhooks:admin",
     "purchasing:read",
     "purchasing:write",
+    "payments:write",
+    "payments:read",
     "admin",
 )
 TOKEN_PREFIX = "cdk_"

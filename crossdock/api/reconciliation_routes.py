@@ -34,7 +34,7 @@ router = APIRouter(
     prefix="/v1/reconciliation", tags=["reconciliation"], route_class=StrictQueryRoute
 )
 
-Kind = Literal["orders", "invoices", "stock"]
+Kind = Literal["orders", "invoices", "stock", "payments"]
 
 
 class RunView(BaseModel):

@@ -221,6 +221,49 @@ RETURNS_TYPES: tuple[EventType, ...] = (
     ),
 )  # fmt: skip
 
+PAYMENTS = "flows.payments"
+_AMOUNT = {"type": "string", "description": "A decimal amount as text."}
+_PAYMENT = {
+    "payment_id": {"type": "string", "description": "The hub's key: <source>:<id at the source>."},
+    "source": STR, "kind": {"enum": ["captured", "failed", "refunded", "chargeback"]},
+    "amount": _AMOUNT, "currency": STR,
+}
+_PAYMENT_MORE = {
+    "reference": {"type": ["string", "null"]}, "customer": {"type": ["string", "null"]},
+}
+PAYMENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "payment.reported", 1,
+        _data({"payment": {"type": "object"}}, {"statement_id": {"type": ["string", "null"]}}),
+        "api.payments (gateways, statements)", (PAYMENTS,), "payments",
+        "Internal: a gateway's verified webhook or a bank statement entry reported a payment.",
+    ),
+    EventType(
+        "payment.received", 1,
+        _data(
+            {**_PAYMENT, "invoice": STR, "applied": _AMOUNT},
+            {**_PAYMENT_MORE, "difference": _AMOUNT,
+             "state": {"enum": ["registered", "partial", "overpaid"]}},
+        ),
+        PAYMENTS, (WEBHOOKS,), "payments",
+        "A payment was registered in the ERP against its invoice (fully, partly or overpaid).",
+    ),
+    EventType(
+        "payment.failed", 1, _data({**_PAYMENT, "reason": STR}, _PAYMENT_MORE),
+        PAYMENTS, (WEBHOOKS,), "payments",
+        "A gateway reported a failed payment attempt (declined): nothing was registered.",
+    ),
+    EventType(
+        "invoice.paid", 1,
+        _data(
+            {"invoice": STR, "currency": STR, "amount_total": _AMOUNT},
+            {"customer": STR, "payment_ids": {"type": "array", "items": STR}},
+        ),
+        PAYMENTS, (WEBHOOKS,), "invoices",
+        "The customer invoice is fully paid in the ERP (by the payments named).",
+    ),
+)  # fmt: skip
+
 _TYPES: tuple[EventType, ...] = (
     EventType(
         "order.accepted", 2,
@@ -314,10 +357,11 @@ _TYPES: tuple[EventType, ...] = (
     ),
     *INVENTORY_TYPES,
     *RETURNS_TYPES,
+    *PAYMENT_TYPES,
     EventType(
         "reconciliation.requested", 1,
         _data(
-            {"kind": {"enum": ["orders", "invoices", "stock", "all"]}, "by": STR},
+            {"kind": {"enum": ["orders", "invoices", "stock", "payments", "all"]}, "by": STR},
             {"fix": {"type": "boolean"}, "schedule": STR, "tick": STR},
         ),
         "scheduler, api.reconciliation", ("flows.reconciliation",), "operations",

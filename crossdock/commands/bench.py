@@ -112,6 +112,19 @@ def odoo_bench(
     )
 
 
+@app.command("payments")
+def payments_bench(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    payments: int = typer.Option(10_000, help="Payment events matched and registered."),
+    batch_size: int = typer.Option(500, help="Events per batch of the payments flow."),
+) -> None:
+    """Payments matched and registered in Odoo (the sandbox), next to one wizard per payment."""
+    from crossdock.bench.payments import run_payments_bench
+
+    configure_logging("warning")
+    _emit(asyncio.run(run_payments_bench(payments=payments, batch_size=batch_size)), as_json)
+
+
 @app.command("inventory")
 def inventory_bench(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),

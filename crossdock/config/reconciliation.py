@@ -42,7 +42,7 @@ __all__ = [
     "StockReconciliation",
 ]
 
-KINDS = ("orders", "invoices", "stock")
+KINDS = ("orders", "invoices", "stock", "payments")
 """The reconciliations, in the order ``reconcile run all`` runs them."""
 
 
@@ -87,12 +87,18 @@ class StockReconciliation(KindSettings):
     """Warehouse codes to compare; empty: every warehouse the WMS reported positions for."""
 
 
+class PaymentsReconciliation(KindSettings):
+    settle_s: float = Field(default=3600.0, ge=0)
+    """A payment reported more recently than this may still be on its way to the ERP."""
+
+
 class ReconciliationConfig(ConfigModel):
     """Reconciliation of orders, invoices and stock between the hub, the ERP and the WMS."""
 
     orders: OrdersReconciliation = Field(default_factory=OrdersReconciliation)
     invoices: InvoicesReconciliation = Field(default_factory=InvoicesReconciliation)
     stock: StockReconciliation = Field(default_factory=StockReconciliation)
+    payments: PaymentsReconciliation = Field(default_factory=PaymentsReconciliation)
 
     @model_validator(mode="before")
     @classmethod

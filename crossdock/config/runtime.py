@@ -66,6 +66,8 @@ class ApiLimits(ConfigModel):
     """``POST /v1/inventory/events``: a batch of up to ``inventory.max_events_per_request``."""
     snapshot_bytes: int = Field(default=256 * _MIB, ge=1024)
     """``PUT /v1/inventory/snapshots/{warehouse}``: a full count, streamed line by line."""
+    statement_bytes: int = Field(default=256 * _MIB, ge=1024)
+    """``POST /v1/payments/statements``: a bank statement file, streamed to a temporary file."""
     order_lines: int = Field(default=1000, ge=1, le=100_000)
     """Lines of one order (``POST /v1/orders``)."""
     json_depth: int = Field(default=64, ge=2, le=200)

@@ -53,6 +53,7 @@ from crossdock.config.edi import EdiConfig
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
+from crossdock.config.payments import PaymentsConfig
 from crossdock.config.procurement import ProcurementConfig
 from crossdock.config.reconciliation import ReconciliationConfig
 from crossdock.config.returns import ReturnsConfig
@@ -123,6 +124,7 @@ class Config(ConfigModel):
     edi: EdiConfig = Field(default_factory=EdiConfig)
     returns: ReturnsConfig = Field(default_factory=ReturnsConfig)
     procurement: ProcurementConfig = Field(default_factory=ProcurementConfig)
+    payments: PaymentsConfig = Field(default_factory=PaymentsConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -30,6 +30,11 @@ from crossdock.connectors.odoo.errors import (
     UnknownCustomerError,
     UnknownSkuError,
 )
+from crossdock.connectors.odoo.payment_records import (
+    OpenInvoice,
+    PaymentRegistration,
+    RegisteredPayment,
+)
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import (
     BackorderPolicy,
@@ -220,6 +225,10 @@ class MemoryErp:
         """Quantity expected in (open receipts) by (warehouse, SKU)."""
         self.purchase_line_changes: dict[int, list[PurchaseLineChange]] = {}
         """Changes written to purchase order lines, by order id."""
+        self.payments: dict[str, RegisteredPayment] = {}
+        self.partner_names: dict[str, str] = {}
+        self.payment_references: dict[int, str] = {}
+        """ERP payments by natural key (see the payments block)."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -967,6 +976,140 @@ class MemoryErp:
         if not any(ref.id == order_id for ref in self.purchase_orders.values()):
             raise OdooBusinessError(f"no purchase order {order_id}", model="purchase.order")
         self.purchase_line_changes.setdefault(order_id, []).extend(changes)
+
+    # ------------------------------------------------------------------ payments
+
+    def add_invoice(
+        self,
+        partner_ref: str,
+        total: Decimal,
+        *,
+        currency: str = "EUR",
+        kind: str = "invoice",
+        due: date | None = None,
+        partner_name: str | None = None,
+        payment_reference: str | None = None,
+    ) -> Invoice:
+        """A posted invoice (or credit note) of ``total``, for payment tests."""
+        number = next(self._ids)
+        prefix = "RINV" if kind == "credit_note" else "INV"
+        invoice = Invoice(
+            external_ref=f"{prefix}/{number:05d}",
+            source=self.system,
+            refs={self.system: str(number)},
+            kind="credit_note" if kind == "credit_note" else "invoice",
+            partner_ref=partner_ref,
+            currency=currency,
+            invoice_date=date.today(),
+            due_date=due,
+            lines=[InvoiceLine(description="Goods", quantity=Decimal(1), unit_price=total)],
+            total=total,
+            amount_due=total,
+        )
+        self.invoices[number] = invoice
+        self.partner_names[partner_ref] = partner_name or partner_ref
+        if payment_reference:
+            self.payment_references[number] = payment_reference
+        return invoice
+
+    def _open(self, number: int, invoice: Invoice) -> OpenInvoice:
+        total = invoice.total or Decimal(0)
+        due = invoice.amount_due if invoice.amount_due is not None else total
+        state = "paid" if due <= 0 else "partial" if due < total else "not_paid"
+        return OpenInvoice(
+            id=number,
+            name=invoice.external_ref,
+            payment_reference=self.payment_references.get(number),
+            move_type="out_refund" if invoice.kind == "credit_note" else "out_invoice",
+            partner_id=hash(invoice.partner_ref) & 0xFFFF,
+            partner_ref=invoice.partner_ref,
+            partner_name=self.partner_names.get(invoice.partner_ref, invoice.partner_ref),
+            currency=invoice.currency,
+            amount_total=total,
+            amount_residual=max(due, Decimal(0)),
+            payment_state=state,
+            due_date=invoice.due_date,
+        )
+
+    def _posted(self) -> list[OpenInvoice]:
+        return [
+            self._open(n, inv)
+            for n, inv in self.invoices.items()
+            if inv.status != "draft" and inv.direction == "customer"
+        ]
+
+    async def find_invoices(self, references: Sequence[str]) -> list[OpenInvoice]:
+        self._count("find_invoices")
+        wanted = set(references)
+        return [
+            i for i in self._posted() if i.name in wanted or (i.payment_reference or "") in wanted
+        ]
+
+    async def open_invoices(
+        self,
+        *,
+        partners: Sequence[str] = (),
+        currencies: Sequence[str] = (),
+        due_before: date | None = None,
+    ) -> list[OpenInvoice]:
+        self._count("open_invoices")
+        who, money = set(partners), set(currencies)
+        return [
+            i
+            for i in self._posted()
+            if not i.paid
+            and i.move_type == "out_invoice"
+            and (not who or i.partner_ref in who or i.partner_name in who)
+            and (not money or i.currency in money)
+            and (due_before is None or (i.due_date is not None and i.due_date < due_before))
+        ]
+
+    async def register_payments(
+        self, registrations: Sequence[PaymentRegistration], *, journal: str | None = None
+    ) -> BatchOutcome[str, RegisteredPayment]:
+        self._count("register_payments")
+        outcome: BatchOutcome[str, RegisteredPayment] = BatchOutcome()
+        for reg in registrations:
+            invoice = self.invoices.get(reg.invoice_id)
+            if reg.key in self.payments:
+                outcome.existing.add(reg.key)
+                outcome.done[reg.key] = self.payments[reg.key]
+                continue
+            if invoice is None or invoice.status == "draft":
+                outcome.failed[reg.key] = OdooBusinessError(
+                    f"invoice {reg.invoice_id} is not posted", model="account.move"
+                )
+                continue
+            if invoice.currency != reg.currency:
+                outcome.failed[reg.key] = OdooBusinessError(
+                    f"invoice {invoice.external_ref} is in {invoice.currency}, not {reg.currency}",
+                    model="account.move",
+                )
+                continue
+            due = invoice.amount_due if invoice.amount_due is not None else invoice.total
+            if reg.full and reg.resumed and (due or Decimal(0)) <= 0:
+                done = RegisteredPayment(reg.key, reg.invoice_id, None, reg.amount)
+                outcome.existing.add(reg.key)
+            else:
+                done = RegisteredPayment(reg.key, reg.invoice_id, next(self._ids), reg.amount)
+                left = (due or Decimal(0)) - reg.amount
+                status = "paid" if left <= 0 else "partially_paid"
+                self.invoices[reg.invoice_id] = invoice.model_copy(
+                    update={"amount_due": left, "status": status}
+                )
+            self.payments[reg.key] = done
+            outcome.done[reg.key] = done
+        return outcome
+
+    async def hold_credit(self, partner_refs: Sequence[str], limit: Decimal) -> list[str]:
+        self._count("hold_credit")
+        found = []
+        for (_, key), partner_id in self.customers.items():
+            if key in partner_refs:
+                credit, _ = self.credits.get(partner_id, (Decimal(0), Decimal(0)))
+                self.credits[partner_id] = (credit, limit)
+                found.append(key)
+        return found
 
 
 if TYPE_CHECKING:

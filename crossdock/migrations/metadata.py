@@ -8,6 +8,7 @@ from crossdock.api.tables import metadata as api_metadata
 from crossdock.engine import engine_metadata
 from crossdock.flows.edi.tables import metadata as edi_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
+from crossdock.flows.payments.tables import metadata as payments_metadata
 from crossdock.flows.procurement.tables import metadata as procurement_metadata
 from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.returns.tables import metadata as returns_metadata
@@ -28,4 +29,5 @@ target_metadata: list[MetaData] = [
     returns_metadata,
     shopify_metadata,
     procurement_metadata,
+    payments_metadata,
 ]

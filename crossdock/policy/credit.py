@@ -59,3 +59,14 @@ def credit_decisions(
             )
         decisions[request.key] = decision
     return decisions
+
+
+CHARGEBACK_HOLD_LIMIT = Decimal("0.01")
+"""The credit limit a chargeback leaves its customer with: the smallest positive limit, so every
+new order of the customer goes to the credit check's exception until finance lifts it."""
+
+
+def chargeback_hold(enabled: bool, customer: str | None) -> Decimal | None:
+    """The credit limit to set on the customer of a chargeback; None: no hold (off, or the
+    customer is not known by reference)."""
+    return CHARGEBACK_HOLD_LIMIT if enabled and customer else None

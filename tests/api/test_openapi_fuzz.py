@@ -156,6 +156,7 @@ UNAUTHENTICATED = {
     ("GET", "/readyz"),
     ("POST", "/v1/webhooks/in/{source}"),
     ("POST", "/v1/channels/shopify/{system}/webhooks"),  # signed by the shop
+    ("POST", "/v1/payments/gateways/{gateway}"),  # authenticated by the gateway's signature
 }
 
 

@@ -129,6 +129,11 @@ class OdooDialect:
         """A stock move's required description: ``name`` up to 18; 19 dropped the field."""
         return {"name": description} if self.major <= 18 else {}
 
+    @property
+    def payment_memo_field(self) -> str:
+        """The ``account.payment`` field the wizard's ``communication`` lands in."""
+        return "memo" if self.major >= 18 else "ref"
+
 
 def dialect_for(major: int) -> OdooDialect:
     """The dialect of ``major``; versions above 19 are treated as 19, below 16 are refused."""

@@ -13,11 +13,16 @@ and park the bad records in its exceptions queue.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.payment_records import (
+    OpenInvoice,
+    PaymentRegistration,
+    RegisteredPayment,
+)
 from crossdock.connectors.odoo.records import (
     BackorderPolicy,
     CompanyRef,
@@ -214,4 +219,33 @@ class ErpPort(Protocol):
         self, order_id: int, changes: Sequence[PurchaseLineChange]
     ) -> None:
         """Change quantities, prices, dates of a purchase order's lines (by SKU)."""
+        ...
+
+    # payments (crossdock.connectors.odoo.ops_payments)
+
+    async def find_invoices(self, references: Sequence[str]) -> list[OpenInvoice]:
+        """Posted customer invoices and credit notes whose number or payment reference is one of
+        ``references`` (paid ones too: a payment for a paid invoice is an overpayment)."""
+        ...
+
+    async def open_invoices(
+        self,
+        *,
+        partners: Sequence[str] = (),
+        currencies: Sequence[str] = (),
+        due_before: date | None = None,
+    ) -> list[OpenInvoice]:
+        """Posted customer invoices not fully paid, of the customers whose reference or name is
+        in ``partners`` (every customer when empty), in ``currencies``, due before a date."""
+        ...
+
+    async def register_payments(
+        self, registrations: Sequence[PaymentRegistration], *, journal: str | None = None
+    ) -> BatchOutcome[str, RegisteredPayment]:
+        """Register each payment against its invoice (``account.payment.register``), idempotent
+        by its key; full payments of many invoices in one wizard."""
+        ...
+
+    async def hold_credit(self, partner_refs: Sequence[str], limit: Decimal) -> list[str]:
+        """Set the credit limit of the customers (by reference); answers those found."""
         ...

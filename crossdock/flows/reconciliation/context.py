@@ -41,4 +41,5 @@ class Context:
             "orders": self.orders_owner,
             "invoices": self.invoices_owner,
             "stock": self.stock_owner,
+            "payments": self.invoices_owner,
         }[kind]

@@ -42,6 +42,16 @@ INVOICE_MISMATCH = DriftType(
     "invoice_mismatch", "invoices", "finance", "invoiced differs from delivered"
 )
 STOCK_DRIFT = DriftType("stock_drift", "stock", "operations", "ERP stock differs from the WMS")
+PAYMENT_UNMATCHED = DriftType(
+    "payment_without_invoice", "payments", "finance", "payment matching no open invoice"
+)
+PAYMENT_DIFFERS = DriftType(
+    "payment_amount_differs", "payments", "finance", "payment differs from the invoice's amount"
+)
+OVERDUE_PAID = DriftType(
+    "invoice_overdue_with_payment", "payments", "finance",
+    "invoice open past due though a payment was captured for it",
+)  # fmt: skip
 
 TYPES = {
     t.type: t
@@ -53,6 +63,9 @@ TYPES = {
         INVOICE_MISSING,
         INVOICE_MISMATCH,
         STOCK_DRIFT,
+        PAYMENT_UNMATCHED,
+        PAYMENT_DIFFERS,
+        OVERDUE_PAID,
     )
 }
 

@@ -54,6 +54,7 @@ from crossdock.flows.reconciliation.correct import describe as describe_correcti
 from crossdock.flows.reconciliation.drift_types import FIXED, IGNORE, TYPES, Finding
 from crossdock.flows.reconciliation.invoices import reconcile_invoices
 from crossdock.flows.reconciliation.orders import reconcile_orders
+from crossdock.flows.reconciliation.payments import reconcile_payments
 from crossdock.flows.reconciliation.stock import reconcile_stock
 from crossdock.flows.reconciliation.store import (
     ItemWrite,
@@ -102,6 +103,7 @@ RECONCILERS: dict[str, Reconciler] = {
     "orders": _orders,
     "invoices": _invoices,
     "stock": reconcile_stock,
+    "payments": reconcile_payments,
 }
 
 

@@ -49,6 +49,7 @@ from crossdock.sandbox.odoo.errors import (
 )
 from crossdock.sandbox.odoo.models import build_specs, seed
 from crossdock.sandbox.odoo.orm import GENERIC_METHODS, POSITIONAL, Env, Registry
+from crossdock.sandbox.odoo.payments import with_payments
 from crossdock.sandbox.odoo.returns import extend as with_returns
 from crossdock.sandbox.odoo.store import Store, Transaction
 
@@ -94,7 +95,7 @@ class OdooSandbox:
 
     def __init__(self, settings: SandboxSettings | None = None) -> None:
         self.settings = settings or SandboxSettings()
-        self.registry = Registry(with_returns(build_specs()), self.settings.version)
+        self.registry = Registry(with_payments(with_returns(build_specs())), self.settings.version)
         self.store = Store(self.settings.path)
         self.faults = Faults(error_rate=self.settings.error_rate)
         self.random = random.Random(self.settings.seed)

@@ -111,6 +111,27 @@ class Members(tuple[Any, ...]):
             return value in tuple(self)
 
 
+_members_of: dict[int, tuple[Any, frozenset[Any] | None, bool]] = {}
+
+
+def _members(target: Any) -> tuple[frozenset[Any] | None, bool]:
+    """The hashable members of an ``in`` target and whether it holds an empty value, computed
+    once per target (a search evaluates the same leaf on every record)."""
+    last = _members_of.get(id(target))
+    if last is not None and last[0] is target:
+        return last[1], last[2]
+    targets = list(target) if isinstance(target, list | tuple | set) else [target]
+    try:
+        members: frozenset[Any] | None = frozenset(t for t in targets if not _empty(t))
+    except TypeError:
+        members = None
+    found = (target, members, any(_empty(t) for t in targets))
+    if len(_members_of) >= 64:  # the leaves of the searches under way, not a history
+        _members_of.clear()
+    _members_of[id(target)] = found
+    return found[1], found[2]
+
+
 def _compare(value: Any, op: str, target: Any) -> bool:
     if isinstance(value, bool) and not isinstance(target, bool) and value is False:
         value = None
@@ -121,9 +142,13 @@ def _compare(value: Any, op: str, target: Any) -> bool:
         inside = (not _empty(value) and target.holds(value)) or (target.has_false and _empty(value))
         return inside if op == "in" else not inside
     if op in ("in", "not in"):
-        targets = list(target) if isinstance(target, list | tuple | set) else [target]
-        has_false = any(_empty(t) for t in targets)
-        inside = (not _empty(value) and value in targets) or (has_false and _empty(value))
+        members, has_false = _members(target)
+        if members is None or isinstance(value, list | dict):
+            targets = list(target) if isinstance(target, list | tuple | set) else [target]
+            contained = value in targets
+        else:
+            contained = value in members
+        inside = (not _empty(value) and contained) or (has_false and _empty(value))
         return inside if op == "in" else not inside
     if op in ("like", "ilike", "not like", "not ilike"):
         hit = _like(value, target, op in ("like", "not like"), False)

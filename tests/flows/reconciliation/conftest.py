@@ -124,6 +124,7 @@ def recon_config(
         "orders": {"missing_after_s": 0, "auto_correct": auto_correct},
         "invoices": {"invoice_after_s": 0, "auto_correct": auto_correct},
         "stock": {"settle_s": 60, "auto_correct": auto_correct},
+        "payments": {"settle_s": 0, "schedule": "off"},
     }
     for kind, values in reconciliation.items():
         settings[kind] = {**settings[kind], **values}

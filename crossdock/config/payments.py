@@ -1,0 +1,127 @@
+"""The ``payments`` section of ``crossdock.yaml``: the payment gateways that send us signed
+webhooks, how a payment is matched to an invoice, and what a chargeback does.
+
+.. code-block:: yaml
+
+    payments:
+      amount_tolerance: 0.01      # a payment this close to the residual pays the invoice in full
+      chargeback_credit_hold: true # a chargeback puts the customer on credit hold (exception)
+      finance_owner: finance      # owner role of the exceptions payments open
+      journal: null               # ERP journal code payments are registered in (null: the bank's)
+      gateways:
+        stripe:
+          kind: stripe            # Stripe-Signature (t=…,v1=…), Stripe's event shapes
+          secrets: [env:STRIPE_WEBHOOK_SECRET]   # several while a secret is rolled
+          tolerance_s: 300
+        psp:
+          kind: generic           # any gateway signing an HMAC of the body; fields by JSON path
+          verification: hmac
+          secrets: [env:PSP_SECRET]
+          signature_header: X-Signature
+          encoding: hex
+          id_path: id
+          type_path: event
+          types: {payment.captured: captured, payment.failed: failed}
+          amount_path: amount
+          currency_path: currency
+          reference_path: invoice
+          customer_path: customer.ref
+
+Gateways are received at ``POST /v1/payments/gateways/<name>``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from crossdock.config.base import ConfigModel
+from crossdock.config.secrets import SecretRef
+
+__all__ = ["PAYMENT_KINDS", "GatewayConfig", "PaymentsConfig"]
+
+PAYMENT_KINDS = ("captured", "failed", "refunded", "chargeback")
+"""What a gateway event can say about a payment."""
+
+_PATH_RE = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+def _check_path(value: str | None) -> str | None:
+    if value is not None and not _PATH_RE.match(value):
+        raise PydanticCustomError("path", "a dotted path of keys, e.g. data.object.amount")
+    return value
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise PydanticCustomError("invalid_name", "lowercase letters, digits, '_' and '-'")
+    return value
+
+
+FieldPath = Annotated[str, AfterValidator(_check_path)]
+OptionalPath = Annotated[str | None, AfterValidator(_check_path)]
+GatewayName = Annotated[str, AfterValidator(_check_name)]
+PaymentKind = Literal["captured", "failed", "refunded", "chargeback"]
+
+
+class GatewayConfig(ConfigModel):
+    """A payment gateway sending signed webhooks."""
+
+    kind: Literal["stripe", "generic"] = "stripe"
+    """``stripe``: Stripe's ``Stripe-Signature`` scheme and event shapes; ``generic``: an HMAC or
+    Standard Webhooks signature, fields read by the paths below."""
+    secrets: list[SecretRef] = Field(min_length=1, max_length=5)
+    """Signing secrets; during a roll both the old and the new one verify."""
+    tolerance_s: float = Field(default=300.0, gt=0)
+    """How far the signed timestamp may be from our clock (replay protection)."""
+    verification: Literal["hmac", "standard"] = "hmac"
+    """``generic`` only: HMAC-SHA256 of the body in one header, or Standard Webhooks."""
+    signature_header: str = "X-Signature"
+    """``generic`` with ``hmac``: the header carrying the signature."""
+    encoding: Literal["hex", "base64"] = "hex"
+    """``generic`` with ``hmac``: how the signature is encoded."""
+    timestamp_header: str | None = None
+    """``generic`` with ``hmac``: a header with the send time, checked against ``tolerance_s``."""
+    id_path: FieldPath = "id"
+    """``generic``: the event id (deduplication)."""
+    type_path: FieldPath = "type"
+    """``generic``: the event type."""
+    types: dict[str, PaymentKind] = Field(default_factory=dict)
+    """``generic``: the gateway's event types mapped to a payment kind (others are ignored)."""
+    payment_id_path: OptionalPath = None
+    """``generic``: the payment's id at the gateway (default: the event id)."""
+    amount_path: FieldPath = "amount"
+    """``generic``: the amount."""
+    minor_units: bool = False
+    """``generic``: the amount is in the currency's minor units (cents)."""
+    currency_path: FieldPath = "currency"
+    reference_path: OptionalPath = None
+    """``generic``: the invoice number or payment reference."""
+    customer_path: OptionalPath = None
+    """``generic``: the customer's reference."""
+
+    @model_validator(mode="after")
+    def _generic_needs_types(self) -> GatewayConfig:
+        if self.kind == "generic" and not self.types:
+            raise PydanticCustomError("types", "a generic gateway needs its event types mapped")
+        return self
+
+
+class PaymentsConfig(ConfigModel):
+    """Payments in from gateways and bank statements (see the module documentation)."""
+
+    amount_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0, le=1000)
+    """A payment within this of an invoice's residual pays it in full (and matches by amount)."""
+    chargeback_credit_hold: bool = True
+    """A chargeback puts the customer on credit hold (an exception finance resolves)."""
+    finance_owner: str = "finance"
+    """Owner role of the exceptions opened by payments."""
+    journal: str | None = None
+    """ERP journal code payments are registered in (none: the ERP's first bank journal)."""
+    gateways: dict[GatewayName, GatewayConfig] = Field(default_factory=dict)
+    """Gateways by name: ``POST /v1/payments/gateways/<name>``."""

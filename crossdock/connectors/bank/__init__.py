@@ -1,0 +1,1 @@
+"""Banks: account statements (CAMT.053 XML, CSV) read as payment reports (:mod:`.statements`)."""

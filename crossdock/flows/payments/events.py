@@ -1,0 +1,28 @@
+"""The payments flow's event types, subjects and source."""
+
+from __future__ import annotations
+
+SOURCE = "flows.payments"
+GROUP = "payments"
+LANE = "default"
+
+REPORTED = "payment.reported"
+"""Internal: a gateway or a bank statement reported a payment (stored, acknowledged)."""
+RECEIVED = "payment.received"
+FAILED = "payment.failed"
+INVOICE_PAID = "invoice.paid"
+
+CONSUMED = (REPORTED,)
+EMITTED = (RECEIVED, FAILED, INVOICE_PAID)
+
+STREAM = "payments"
+"""The subject of every reported payment: one ordered stream, so that payments against the same
+invoice are allocated one after the other, and an ERP outage resumes them in order."""
+
+
+def payment_subject(payment_id: str) -> str:
+    return f"payment:{payment_id}"
+
+
+def invoice_subject(name: str) -> str:
+    return f"invoice:{name}"

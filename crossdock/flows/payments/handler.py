@@ -1,0 +1,386 @@
+"""The payments handler: a batch of reported payments matched to invoices and registered in the
+ERP together, each outcome recorded and announced with the batch's acknowledgement.
+
+* ``failed`` → the payment is recorded failed, ``payment.failed`` goes out; nothing in the ERP.
+* ``chargeback`` → an exception for finance naming the payment taken back and its invoice, and,
+  per the credit policy, the customer's credit limit set so new orders wait for finance.
+* ``captured`` / ``refunded`` → matched (:mod:`.matching`) to an invoice (a credit note for a
+  refund), allocated against its residual and registered in one ``register_payments`` call;
+  ``payment.received`` (and ``invoice.paid`` when the invoice is settled) go out. Ambiguous
+  matches, currency mismatches, refunds without a credit note and payments the ERP refuses open
+  an exception for finance; a payment matching nothing is kept ``unmatched`` (reconciliation
+  shows it as drift).
+
+Crash safety: before the ERP is called, the payments about to be registered are recorded
+``registering`` in a transaction of their own; a batch replayed after a crash registers them with
+``resumed`` set, so that one the ERP already took (memo found, or its invoice now settled) is
+recorded, never registered twice. Everything else is written with the acknowledgement. While the
+ERP's circuit is open the batch is handed back as ``Unavailable``: nothing is counted as an
+attempt, and the stream resumes in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection
+
+from crossdock.config.payments import PaymentsConfig
+from crossdock.connectors.gateway.report import PaymentReport
+from crossdock.connectors.odoo.errors import OdooTransientError
+from crossdock.connectors.odoo.payment_records import OpenInvoice, PaymentRegistration
+from crossdock.connectors.odoo.port import ErpPort
+from crossdock.engine import Batch, Engine, NewEvent, Unavailable
+from crossdock.flows.exceptions import listing, open_exception
+from crossdock.flows.payments import events as ev
+from crossdock.flows.payments import store
+from crossdock.flows.payments.matching import (
+    Allocation,
+    InvoiceIndex,
+    Match,
+    allocate,
+    match,
+    words_of,
+)
+from crossdock.policy.credit import chargeback_hold
+
+log = structlog.get_logger(__name__)
+
+ACTIONS = ["done_in_erp", "dismiss"]
+
+
+class Payments:
+    """The flow's state across batches: the ERP port, the settings and the engine."""
+
+    def __init__(self, engine: Engine, erp: ErpPort, settings: PaymentsConfig) -> None:
+        self.engine = engine
+        self.erp = erp
+        self.settings = settings
+
+    async def handle(self, batch: Batch) -> None:
+        try:
+            await self._handle(batch)
+        except (OdooTransientError, Unavailable) as exc:
+            wait = self.erp.unavailable_for()
+            if wait is None:
+                raise
+            raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait)) from exc
+
+    async def _handle(self, batch: Batch) -> None:
+        reports: list[PaymentReport] = []
+        statements: dict[str, str | None] = {}
+        for event in batch.events:
+            if event.type == ev.REPORTED:
+                reports.append(PaymentReport.of(dict(event.data["payment"])))
+                statements[reports[-1].payment_id] = event.data.get("statement_id")
+        if not reports:
+            return
+        ids = [r.payment_id for r in reports] + [r.original for r in reports if r.original]
+        rows = await self.engine.db.read(lambda c: store.load(c, ids))
+        todo: list[PaymentReport] = []
+        for report in reports:
+            row = rows.get(report.payment_id)
+            if row is not None and row.state in store.FINAL:
+                continue  # reported again (another event id): the same payment
+            if any(t.payment_id == report.payment_id for t in todo):
+                continue
+            todo.append(report)
+        if not todo:
+            return
+        now = time.time()
+        await self.engine.writer.submit(lambda c: _record(c, todo, statements, now), priority=1)
+        for report in todo:
+            if report.kind == "failed":
+                self._failed(batch, report)
+        chargebacks = [r for r in todo if r.kind == "chargeback"]
+        if chargebacks:
+            await self._chargebacks(batch, chargebacks, rows)
+        money = [r for r in todo if r.kind in ("captured", "refunded")]
+        if money:
+            await self._money(batch, money, rows)
+
+    # ------------------------------------------------------------------ failed, chargebacks
+
+    def _failed(self, batch: Batch, report: PaymentReport) -> None:
+        pid = report.payment_id
+        batch.write(lambda c: store.set_state(c, pid, "failed"))
+        batch.emit(
+            NewEvent(
+                ev.FAILED,
+                ev.SOURCE,
+                ev.payment_subject(pid),
+                {**_money_data(report), "reason": report.detail or "declined"},
+                idempotency_key=f"{ev.FAILED}:{pid}",
+            )
+        )
+
+    async def _chargebacks(
+        self, batch: Batch, reports: Sequence[PaymentReport], rows: dict[str, store.PaymentRow]
+    ) -> None:
+        holds: dict[Decimal, list[str]] = {}
+        for report in reports:
+            original = rows.get(report.original) if report.original else None
+            customer = report.customer or (original.customer if original else None)
+            limit = chargeback_hold(self.settings.chargeback_credit_hold, customer)
+            if limit is not None and customer:
+                holds.setdefault(limit, []).append(customer)
+        held: set[str] = set()
+        for limit, customers in holds.items():
+            held.update(await self.erp.hold_credit(customers, limit))
+        for report in reports:
+            original = rows.get(report.original) if report.original else None
+            customer = report.customer or (original.customer if original else None)
+            invoice = original.invoice_name if original else None
+            reason = (
+                f"chargeback of {report.amount} {report.currency} ({report.detail or 'no reason'})"
+                f" on {report.original or 'an unknown payment'}"
+                + (f", invoice {invoice}" if invoice else "")
+                + (f"; customer {customer} put on credit hold" if customer in held else "")
+            )
+            pid = report.payment_id
+
+            def write(
+                c: Connection, pid: str = pid, reason: str = reason, inv: Any = invoice
+            ) -> None:
+                store.set_state(c, pid, "chargeback", invoice_name=inv, detail=reason)
+                self._exception(c, pid, "chargeback", reason)
+
+            batch.write(write)
+
+    def _exception(self, conn: Connection, payment_id: str, kind: str, reason: str) -> None:
+        open_exception(
+            conn,
+            type=kind,
+            owner=self.settings.finance_owner,
+            subject=ev.payment_subject(payment_id),
+            reason=reason,
+            actions=ACTIONS,
+            now=time.time(),
+        )
+
+    # ------------------------------------------------------------------ money in and out
+
+    async def _money(
+        self, batch: Batch, reports: Sequence[PaymentReport], rows: dict[str, store.PaymentRow]
+    ) -> None:
+        tolerance = self.settings.amount_tolerance
+        words = words_of(reports)
+        index = InvoiceIndex(await self.erp.find_invoices(words) if words else [])
+        customers = sorted({r.customer for r in reports if r.customer})
+        if customers:
+            currencies = sorted({r.currency for r in reports})
+            index.add(await self.erp.open_invoices(partners=customers, currencies=currencies))
+        residuals: dict[int, Decimal] = {}
+        for named in index.by_ref.values():
+            for known in named.values():
+                residuals[known.id] = known.amount_residual
+        for listed in index.by_customer.values():
+            for known in listed.values():
+                residuals[known.id] = known.amount_residual
+        registrations: list[PaymentRegistration] = []
+        planned: dict[str, tuple[PaymentReport, OpenInvoice, Allocation]] = {}
+        resumed = {
+            r.payment_id: row
+            for r in reports
+            if (row := rows.get(r.payment_id)) is not None
+            and row.state == "registering"
+            and row.invoice_id is not None
+            and row.applied is not None
+        }
+        by_id = {i.id: i for named in index.by_ref.values() for i in named.values()}
+        by_id.update({i.id: i for listed in index.by_customer.values() for i in listed.values()})
+        lost = sorted(
+            {
+                r.invoice_name
+                for r in resumed.values()
+                if r.invoice_id not in by_id and r.invoice_name
+            }
+        )
+        if lost:
+            by_id.update({i.id: i for i in await self.erp.find_invoices(lost)})
+        for report in reports:
+            row = resumed.get(report.payment_id)
+            if row is not None and row.invoice_id in by_id:
+                # an earlier attempt may have reached the ERP: the same registration again
+                assert row.applied is not None and row.difference is not None
+                again = by_id[row.invoice_id]
+                allocation = Allocation(
+                    row.applied, abs(row.difference) <= tolerance, row.difference
+                )
+                registrations.append(self._registration(report, again, allocation, True))
+                planned[report.payment_id] = (report, again, allocation)
+                residuals[again.id] = min(residuals.get(again.id, Decimal(0)), Decimal(0))
+                continue
+            found = match(report, index, residuals, tolerance)
+            invoice = found.invoice
+            if invoice is None or found.how == "currency":
+                self._unmatched(batch, report, found)
+                continue
+            residual = residuals.get(invoice.id, invoice.amount_residual)
+            if residual <= 0:
+                self._unmatched(batch, report, found, paid=invoice)
+                continue
+            allocation = allocate(report.amount, residual, tolerance)
+            residuals[invoice.id] = residual - allocation.amount
+            registrations.append(self._registration(report, invoice, allocation, False))
+            planned[report.payment_id] = (report, invoice, allocation)
+        if not registrations:
+            return
+        await self.engine.writer.submit(lambda c: _registering(c, planned), priority=1)
+        outcome = await self.erp.register_payments(registrations, journal=self.settings.journal)
+        settled: dict[int, list[str]] = {}
+        for reg in registrations:
+            report, invoice, allocation = planned[reg.key]
+            error = outcome.failed.get(reg.key)
+            if error is not None:
+                reason = f"the ERP refused the payment against {invoice.name}: {error}"
+                self._problem(batch, report, "payment_not_registered", "not_registered", reason)
+                continue
+            done = outcome.done[reg.key]
+            pid = report.payment_id
+            settles = allocation.full or allocation.difference >= 0
+
+            def write(
+                c: Connection,
+                pid: str = pid,
+                inv: OpenInvoice = invoice,
+                a: Any = allocation,
+                erp_id: int | None = done.payment_id,
+            ) -> None:
+                store.set_state(
+                    c,
+                    pid,
+                    a.state,
+                    invoice_id=inv.id,
+                    invoice_name=inv.name,
+                    invoice_due=inv.due_date.isoformat() if inv.due_date else None,
+                    applied=str(a.amount),
+                    difference=str(a.difference),
+                    erp_payment_id=erp_id,
+                )
+
+            batch.write(write)
+            if report.kind == "captured":
+                batch.emit(
+                    NewEvent(
+                        ev.RECEIVED,
+                        ev.SOURCE,
+                        ev.payment_subject(pid),
+                        {
+                            **_money_data(report),
+                            "invoice": invoice.name,
+                            "applied": str(allocation.amount),
+                            "difference": str(allocation.difference),
+                            "state": allocation.state,
+                        },
+                        idempotency_key=f"{ev.RECEIVED}:{pid}",
+                    )
+                )
+                if settles:
+                    settled.setdefault(invoice.id, []).append(pid)
+        planned_invoices = {inv.id: inv for _, inv, _ in planned.values()}
+        for invoice_id, pids in settled.items():
+            invoice = planned_invoices[invoice_id]
+            batch.emit(
+                NewEvent(
+                    ev.INVOICE_PAID,
+                    ev.SOURCE,
+                    ev.invoice_subject(invoice.name),
+                    {
+                        "invoice": invoice.name,
+                        "customer": invoice.partner_ref or invoice.partner_name,
+                        "currency": invoice.currency,
+                        "amount_total": str(invoice.amount_total),
+                        "payment_ids": pids,
+                    },
+                    idempotency_key=f"{ev.INVOICE_PAID}:{invoice.name}",
+                )
+            )
+
+    @staticmethod
+    def _registration(
+        report: PaymentReport, invoice: OpenInvoice, allocation: Allocation, resumed: bool
+    ) -> PaymentRegistration:
+        return PaymentRegistration(
+            key=report.payment_id,
+            invoice_id=invoice.id,
+            amount=allocation.amount,
+            currency=invoice.currency,
+            date=report.occurred_at.date(),
+            full=allocation.full,
+            resumed=resumed,
+        )
+
+    def _problem(
+        self, batch: Batch, report: PaymentReport, kind: str, state: str, reason: str
+    ) -> None:
+        pid = report.payment_id
+
+        def write(c: Connection) -> None:
+            store.set_state(c, pid, state, detail=reason)
+            self._exception(c, pid, kind, reason)
+
+        batch.write(write)
+
+    def _unmatched(
+        self, batch: Batch, report: PaymentReport, found: Match, paid: OpenInvoice | None = None
+    ) -> None:
+        what = f"{report.kind} {report.amount} {report.currency} ({report.payment_id})"
+        if found.how == "ambiguous":
+            reason = f"{what} matches several invoices: {listing(list(found.candidates))}"
+            self._problem(batch, report, "payment_ambiguous", "ambiguous", reason)
+        elif found.how == "currency" and found.invoice is not None:
+            reason = f"{what} names {found.invoice.name}, which is in {found.invoice.currency}"
+            self._problem(batch, report, "payment_currency", "not_registered", reason)
+        elif report.kind == "refunded":
+            reason = f"{what}: no credit note found for {report.reference or 'it'}"
+            self._problem(batch, report, "refund_without_credit_note", "unmatched", reason)
+        else:
+            pid = report.payment_id
+            detail = f"{paid.name} is already paid" if paid else "no open invoice matches"
+            inv = paid.name if paid else None
+            batch.write(
+                lambda c: store.set_state(c, pid, "unmatched", detail=detail, invoice_name=inv)
+            )
+
+
+def _money_data(report: PaymentReport) -> dict[str, Any]:
+    return {
+        "payment_id": report.payment_id,
+        "source": report.source,
+        "kind": report.kind,
+        "amount": str(report.amount),
+        "currency": report.currency,
+        "reference": report.reference,
+        "customer": report.customer,
+    }
+
+
+def _record(
+    conn: Connection,
+    reports: Sequence[PaymentReport],
+    statements: dict[str, str | None],
+    now: float,
+) -> None:
+    by_statement: dict[str | None, list[PaymentReport]] = {}
+    for report in reports:
+        by_statement.setdefault(statements.get(report.payment_id), []).append(report)
+    for statement_id, listed in by_statement.items():
+        store.record_received(conn, listed, now, statement_id)
+
+
+def _registering(conn: Connection, planned: dict[str, Any]) -> None:
+    for pid, (_, invoice, allocation) in planned.items():
+        store.set_state(
+            conn,
+            pid,
+            "registering",
+            invoice_id=invoice.id,
+            invoice_name=invoice.name,
+            applied=str(allocation.amount),
+            difference=str(allocation.difference),
+        )

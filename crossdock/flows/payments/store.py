@@ -1,0 +1,119 @@
+"""Reads and writes of the ``payments`` table (run inside the engine's transactions)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from crossdock.connectors.gateway.report import PaymentReport
+from crossdock.flows.payments.tables import payments
+
+__all__ = ["PaymentRow", "load", "record_received", "set_state"]
+
+FINAL = frozenset(
+    {"registered", "partial", "overpaid", "failed", "chargeback", "unmatched", "ambiguous",
+     "not_registered"}
+)  # fmt: skip
+"""States a payment does not leave by being reported again (an exception's resolution may)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    payment_id: str
+    kind: str
+    state: str
+    amount: Decimal
+    currency: str
+    invoice_id: int | None
+    invoice_name: str | None
+    applied: Decimal | None
+    difference: Decimal | None
+    customer: str | None
+    reference: str | None
+    invoice_due: str | None
+    updated_at: float
+    detail: str | None
+    source: str
+
+
+def _row(r: Any) -> PaymentRow:
+    return PaymentRow(
+        r.payment_id,
+        r.kind,
+        r.state,
+        Decimal(r.amount),
+        r.currency,
+        r.invoice_id,
+        r.invoice_name,
+        Decimal(r.applied) if r.applied is not None else None,
+        Decimal(r.difference) if r.difference is not None else None,
+        r.customer,
+        r.reference,
+        r.invoice_due,
+        r.updated_at,
+        r.detail,
+        r.source,
+    )
+
+
+def load(conn: Connection, ids: Iterable[str]) -> dict[str, PaymentRow]:
+    wanted = list(dict.fromkeys(ids))
+    out: dict[str, PaymentRow] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for r in conn.execute(select(payments).where(payments.c.payment_id.in_(chunk))):
+            out[r.payment_id] = _row(r)
+    return out
+
+
+def rows_in(conn: Connection, states: Sequence[str]) -> list[PaymentRow]:
+    return [_row(r) for r in conn.execute(select(payments).where(payments.c.state.in_(states)))]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    query = select(payments.c.state, func.count()).group_by(payments.c.state)
+    return {str(state): int(n) for state, n in conn.execute(query)}
+
+
+def record_received(
+    conn: Connection, reports: Sequence[PaymentReport], now: float, statement_id: str | None = None
+) -> None:
+    """Insert the reports not yet known (state ``received``)."""
+    known = load(conn, (r.payment_id for r in reports))
+    fresh = {r.payment_id: r for r in reports if r.payment_id not in known}
+    if not fresh:
+        return
+    conn.execute(
+        insert(payments),
+        [
+            {
+                "payment_id": r.payment_id,
+                "source": r.source,
+                "kind": r.kind,
+                "amount": str(r.amount),
+                "currency": r.currency,
+                "reference": (r.reference or "")[:500] or None,
+                "customer": r.customer,
+                "occurred_at": r.occurred_at.timestamp(),
+                "state": "received",
+                "detail": r.detail,
+                "statement_id": statement_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in fresh.values()
+        ],
+    )
+
+
+def set_state(conn: Connection, payment_id: str, state: str, **values: Any) -> None:
+    conn.execute(
+        update(payments)
+        .where(payments.c.payment_id == payment_id)
+        .values(state=state, updated_at=values.pop("now", None) or time.time(), **values)
+    )
