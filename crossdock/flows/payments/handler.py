@@ -39,8 +39,8 @@ from crossdock.flows.exceptions import listing, open_exception
 from crossdock.flows.payments import events as ev
 from crossdock.flows.payments import store
 from crossdock.flows.payments.matching import (
-    Allocation,
     InvoiceIndex,
+    InvoiceShare,
     Match,
     allocate,
     match,
@@ -182,7 +182,7 @@ class Payments:
             for known in listed.values():
                 residuals[known.id] = known.amount_residual
         registrations: list[PaymentRegistration] = []
-        planned: dict[str, tuple[PaymentReport, OpenInvoice, Allocation]] = {}
+        planned: dict[str, tuple[PaymentReport, OpenInvoice, InvoiceShare]] = {}
         resumed = {
             r.payment_id: row
             for r in reports
@@ -208,7 +208,7 @@ class Payments:
                 # an earlier attempt may have reached the ERP: the same registration again
                 assert row.applied is not None and row.difference is not None
                 again = by_id[row.invoice_id]
-                allocation = Allocation(
+                allocation = InvoiceShare(
                     row.applied, abs(row.difference) <= tolerance, row.difference
                 )
                 registrations.append(self._registration(report, again, allocation, True))
@@ -303,7 +303,7 @@ class Payments:
 
     @staticmethod
     def _registration(
-        report: PaymentReport, invoice: OpenInvoice, allocation: Allocation, resumed: bool
+        report: PaymentReport, invoice: OpenInvoice, allocation: InvoiceShare, resumed: bool
     ) -> PaymentRegistration:
         return PaymentRegistration(
             key=report.payment_id,

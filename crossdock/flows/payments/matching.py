@@ -24,7 +24,7 @@ from decimal import Decimal
 from crossdock.connectors.gateway.report import PaymentReport
 from crossdock.connectors.odoo.payment_records import OpenInvoice
 
-__all__ = ["Allocation", "Match", "allocate", "match", "reference_words"]
+__all__ = ["InvoiceShare", "Match", "allocate", "match", "reference_words"]
 
 _SPLIT = re.compile(r"[\s,;]+")
 MAX_WORDS = 20
@@ -120,7 +120,7 @@ def match(
 
 
 @dataclass(frozen=True, slots=True)
-class Allocation:
+class InvoiceShare:
     amount: Decimal
     """What is registered against the invoice."""
     full: bool
@@ -137,12 +137,12 @@ class Allocation:
         return "registered"
 
 
-def allocate(amount: Decimal, residual: Decimal, tolerance: Decimal) -> Allocation:
+def allocate(amount: Decimal, residual: Decimal, tolerance: Decimal) -> InvoiceShare:
     """How ``amount`` is registered against an invoice whose residual is ``residual``."""
     difference = amount - residual
     if residual > 0 and abs(difference) <= tolerance:
-        return Allocation(residual, True, difference)
-    return Allocation(amount, False, difference)
+        return InvoiceShare(residual, True, difference)
+    return InvoiceShare(amount, False, difference)
 
 
 def words_of(reports: Sequence[PaymentReport]) -> list[str]:
