@@ -14,6 +14,9 @@ Only one holder of a key at a time; the next holder looks up again and finds wha
   then wait for each other, which is only slower.
 
 Keys are strings naming the effect, e.g. ``customer:shop:C-1`` or ``sale_order:shop:WS-1``.
+Guards nest: a task holding keys may take more inside (a batch's sale orders, then their
+customers). What the task already holds (a lock id, or a SQLite slot two keys share) is not taken
+again, since a second lock on it from the same task would wait for itself forever.
 A guard that cannot be had because the database is unreachable raises :class:`Unavailable`.
 """
 
@@ -21,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import fcntl
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -55,6 +59,18 @@ def lock_id(key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+@contextlib.contextmanager
+def _nested(held: contextvars.ContextVar[frozenset[int]], wanted: set[int]) -> Iterator[list[int]]:
+    """The locks of ``wanted`` this task does not hold yet (sorted), marked held while inside."""
+    outer = held.get()
+    new = sorted(wanted - outer)
+    held.set(outer | frozenset(new))
+    try:
+        yield new
+    finally:
+        held.set(outer)
+
+
 class PostgresGuards:
     """Advisory locks on connections kept for guards only (a holder may wait on the ERP for a
     while: it must not take a connection the engine's writer or readers need)."""
@@ -62,6 +78,9 @@ class PostgresGuards:
     def __init__(self, conninfo: str) -> None:
         self._conninfo = make_conninfo(conninfo, **KEEPALIVE)
         self._idle: list[psycopg.AsyncConnection] = []
+        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+            "pg_guards_held", default=frozenset()
+        )
 
     async def _connection(self) -> psycopg.AsyncConnection:
         while self._idle:
@@ -78,25 +97,28 @@ class PostgresGuards:
 
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        ids = sorted({lock_id(k) for k in keys})
-        if not ids:
-            yield
-            return
-        conn = await self._locked(ids, reused=bool(self._idle))
-        try:
-            yield
-        finally:
+        with _nested(self._held, {lock_id(k) for k in keys}) as ids:
+            if not ids:
+                yield
+                return
+            conn = await self._locked(ids, reused=bool(self._idle))
             try:
-                await conn.commit()  # ends the transaction: the locks are free
-            except psycopg.Error as exc:
-                # the session is gone, and its locks with it
-                log.warning("engine.guard_release_failed", error=repr(exc))
-                await conn.close()
+                yield
+            finally:
+                await self._release(conn)
+
+    async def _release(self, conn: psycopg.AsyncConnection) -> None:
+        try:
+            await conn.commit()  # ends the transaction: the locks are free
+        except psycopg.Error as exc:
+            # the session is gone, and its locks with it
+            log.warning("engine.guard_release_failed", error=repr(exc))
+            await conn.close()
+        else:
+            if len(self._idle) < IDLE_CONNECTIONS:
+                self._idle.append(conn)
             else:
-                if len(self._idle) < IDLE_CONNECTIONS:
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
+                await conn.close()
 
     async def _locked(self, ids: list[int], *, reused: bool) -> psycopg.AsyncConnection:
         """A connection whose transaction holds the locks ``ids``; a kept connection that the
@@ -126,20 +148,23 @@ class FileGuards:
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
+        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+            "file_guards_held", default=frozenset()
+        )
 
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        slots = sorted({lock_id(k) % SLOTS for k in keys})
-        if slots:
-            self._dir.mkdir(parents=True, exist_ok=True)
-        held: list[int] = []
-        try:
-            for slot in slots:
-                held.append(await self._take(self._dir / f"{slot:04d}.lock"))
-            yield
-        finally:
-            for fd in reversed(held):
-                os.close(fd)  # closing the file releases its lock
+        with _nested(self._held, {lock_id(k) % SLOTS for k in keys}) as slots:
+            if slots:
+                self._dir.mkdir(parents=True, exist_ok=True)
+            held: list[int] = []
+            try:
+                for slot in slots:
+                    held.append(await self._take(self._dir / f"{slot:04d}.lock"))
+                yield
+            finally:
+                for fd in reversed(held):
+                    os.close(fd)  # closing the file releases its lock
 
     @staticmethod
     async def _take(path: Path) -> int:
@@ -166,14 +191,17 @@ class LocalGuards:
 
     def __init__(self) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
+        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+            "local_guards_held", default=frozenset()
+        )
 
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        slots = sorted({lock_id(k) % SLOTS for k in keys})
-        async with contextlib.AsyncExitStack() as stack:
-            for slot in slots:
-                await stack.enter_async_context(self._locks.setdefault(slot, asyncio.Lock()))
-            yield
+        with _nested(self._held, {lock_id(k) % SLOTS for k in keys}) as slots:
+            async with contextlib.AsyncExitStack() as stack:
+                for slot in slots:
+                    await stack.enter_async_context(self._locks.setdefault(slot, asyncio.Lock()))
+                yield
 
     async def close(self) -> None:
         return None

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.engine import Engine
+from crossdock.engine.guards import SLOTS, lock_id
 from tests.support.waiting import until
 
 NODES = 3
@@ -48,6 +49,41 @@ async def test_one_holder_of_a_key_across_engines(db_url: str) -> None:
             await engine.stop()
     assert overlaps == []
     assert made == {f"C-{n}": 1 for n in range(4)}
+
+
+def _sharing_a_slot(key: str) -> str:
+    """Another key whose SQLite lock slot is ``key``'s."""
+    slot = lock_id(key) % SLOTS
+    return next(
+        other
+        for n in range(1_000_000)
+        if lock_id(other := f"customer:shop:C-{n}") % SLOTS == slot and other != key
+    )
+
+
+async def test_guards_nest_even_when_two_keys_share_a_lock(db_url: str) -> None:
+    # A batch's sale orders are held while their customers are taken inside; a customer key
+    # that shares a SQLite slot with one of the sale orders must not wait for its own task.
+    engine = Engine(db_url)
+    await engine.start(workers=False, scheduler=False)
+    outer = "sale_order:shop:WS-1"
+
+    async def nested() -> None:
+        async with engine.guard(outer), engine.guard(_sharing_a_slot(outer), outer):
+            pass
+
+    try:
+        await asyncio.wait_for(nested(), timeout=60)  # a self-deadlock never ends
+        # released as a whole: another engine takes both keys afterwards
+        other = Engine(db_url)
+        await other.start(workers=False, scheduler=False)
+        try:
+            async with other.guard(outer, _sharing_a_slot(outer)):
+                pass
+        finally:
+            await other.stop()
+    finally:
+        await engine.stop()
 
 
 async def test_other_keys_are_not_held_up(db_url: str) -> None:
