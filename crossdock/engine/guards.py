@@ -9,7 +9,8 @@ Only one holder of a key at a time; the next holder looks up again and finds wha
   overlapping key sets cannot deadlock). The server frees them when the transaction ends, and
   when the holder's session dies: a killed node's guards are free as soon as its connection is
   gone, and TCP keepalives bound how long a node cut off from the network keeps them.
-- SQLite (one machine): ``flock`` on one of ``SLOTS`` lock files beside the database, chosen by
+- SQLite (one machine): ``flock`` on one of ``SLOTS`` lock files per kind of key (the part before
+  the first ``:``) beside the database, chosen by
   the key's hash; the kernel frees them when the process dies. Two keys may share a slot: they
   then wait for each other, which is only slower.
 
@@ -30,6 +31,7 @@ import hashlib
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import structlog
@@ -53,6 +55,13 @@ LOCK_ALL = (
 )
 
 
+def slot_of(key: str) -> str:
+    """The SQLite lock slot of a key: slots are per kind of key, so that a guard nested inside
+    another (customers inside sale orders) never shares a slot with an outer guard of another
+    batch, which would let two batches each hold what the other waits for."""
+    return f"{key.split(':', 1)[0]}.{lock_id(key) % SLOTS:04d}"
+
+
 def lock_id(key: str) -> int:
     """The signed 64-bit advisory lock of a key (stable across processes and versions)."""
     digest = hashlib.blake2b(key.encode(), digest_size=8, person=b"crossdock-guard").digest()
@@ -60,7 +69,7 @@ def lock_id(key: str) -> int:
 
 
 @contextlib.contextmanager
-def _nested(held: contextvars.ContextVar[frozenset[int]], wanted: set[int]) -> Iterator[list[int]]:
+def _nested(held: contextvars.ContextVar[frozenset[Any]], wanted: set[Any]) -> Iterator[list[Any]]:
     """The locks of ``wanted`` this task does not hold yet (sorted), marked held while inside."""
     outer = held.get()
     new = sorted(wanted - outer)
@@ -78,7 +87,7 @@ class PostgresGuards:
     def __init__(self, conninfo: str) -> None:
         self._conninfo = make_conninfo(conninfo, **KEEPALIVE)
         self._idle: list[psycopg.AsyncConnection] = []
-        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+        self._held: contextvars.ContextVar[frozenset[Any]] = contextvars.ContextVar(
             "pg_guards_held", default=frozenset()
         )
 
@@ -148,19 +157,19 @@ class FileGuards:
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
-        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+        self._held: contextvars.ContextVar[frozenset[Any]] = contextvars.ContextVar(
             "file_guards_held", default=frozenset()
         )
 
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        with _nested(self._held, {lock_id(k) % SLOTS for k in keys}) as slots:
+        with _nested(self._held, {slot_of(k) for k in keys}) as slots:
             if slots:
                 self._dir.mkdir(parents=True, exist_ok=True)
             held: list[int] = []
             try:
                 for slot in slots:
-                    held.append(await self._take(self._dir / f"{slot:04d}.lock"))
+                    held.append(await self._take(self._dir / f"{slot}.lock"))
                 yield
             finally:
                 for fd in reversed(held):
@@ -190,14 +199,14 @@ class LocalGuards:
     """In-process locks, for a database only this process uses (SQLite in memory)."""
 
     def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._held: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._held: contextvars.ContextVar[frozenset[Any]] = contextvars.ContextVar(
             "local_guards_held", default=frozenset()
         )
 
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        with _nested(self._held, {lock_id(k) % SLOTS for k in keys}) as slots:
+        with _nested(self._held, {slot_of(k) for k in keys}) as slots:
             async with contextlib.AsyncExitStack() as stack:
                 for slot in slots:
                     await stack.enter_async_context(self._locks.setdefault(slot, asyncio.Lock()))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.engine import Engine
-from crossdock.engine.guards import SLOTS, lock_id
+from crossdock.engine.guards import slot_of
 from tests.support.waiting import until
 
 NODES = 3
@@ -52,12 +52,12 @@ async def test_one_holder_of_a_key_across_engines(db_url: str) -> None:
 
 
 def _sharing_a_slot(key: str) -> str:
-    """Another key whose SQLite lock slot is ``key``'s."""
-    slot = lock_id(key) % SLOTS
+    """Another key of the same kind whose SQLite lock slot is ``key``'s."""
+    kind = key.split(":", 1)[0]
     return next(
         other
         for n in range(1_000_000)
-        if lock_id(other := f"customer:shop:C-{n}") % SLOTS == slot and other != key
+        if slot_of(other := f"{kind}:shop:X-{n}") == slot_of(key) and other != key
     )
 
 
