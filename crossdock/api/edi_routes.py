@@ -11,8 +11,6 @@ the reason for it.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -23,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
+from crossdock.api.cursors import page_cursor, read_cursor
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.api.views import iso_time
@@ -82,24 +81,6 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
-def _cursor(f: store.EdiFile) -> str:
-    return base64.urlsafe_b64encode(json.dumps([f.received_at, f.id]).encode()).decode()
-
-
-def _uncursor(cursor: str) -> tuple[float, str]:
-    try:
-        at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return float(at), str(last)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise Problem(
-            400,
-            "Bad request",
-            "cursor: not a cursor this API gave out",
-            kind="bad-cursor",
-            errors=[{"pointer": "/query/cursor", "rule": "cursor", "detail": "unknown cursor"}],
-        ) from exc
-
-
 @router.get("/files", response_model=EdiFileList)
 async def files(
     request: Request,
@@ -125,13 +106,13 @@ async def files(
             kind="bad-query",
             errors=[{"pointer": "/query/state", "rule": "enum", "detail": "unknown state"}],
         )
-    after = _uncursor(cursor) if cursor else None
+    after = read_cursor(cursor) if cursor else None
     found = await _engine(request).db.read(
         lambda c: store.list_files(
             c, partner=partner, state=state, direction=direction, limit=limit, after=after
         )
     )
-    following = _cursor(found[-1]) if len(found) == limit else None
+    following = page_cursor(found[-1].received_at, found[-1].id) if len(found) == limit else None
     return EdiFileList(items=[EdiFileView.of(f) for f in found], next=following)
 
 

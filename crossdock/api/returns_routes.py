@@ -7,8 +7,6 @@ shipments' (the warehouse confirms what it received as it confirms what it shipp
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from typing import Annotated, Any
 
@@ -19,6 +17,7 @@ from sqlalchemy import Connection
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import json_body, parse_json_body
+from crossdock.api.cursors import page_cursor, read_cursor
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.api.views import ExceptionView, Instant, StepView
@@ -258,21 +257,6 @@ async def get_return_view(
     return view
 
 
-def _cursor(item: ReturnSummary) -> str:
-    raw = json.dumps([item.created_at, item.rma]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _uncursor(cursor: str) -> tuple[float, str]:
-    try:
-        at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return float(at), str(last)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise Problem(
-            400, "Bad request", "cursor: not a cursor this API gave out", kind="bad-cursor"
-        ) from exc
-
-
 @router.get("/returns", response_model=ReturnPage, tags=["returns"])
 async def get_returns(
     request: Request,
@@ -291,11 +275,14 @@ async def get_returns(
         raise Problem(
             400, "Bad request", f"state: must be one of {', '.join(STATES)}", kind="bad-query"
         )
-    before = _uncursor(cursor) if cursor else None
+    before = read_cursor(cursor) if cursor else None
     records = await _engine(request).db.read(
         lambda c: list_returns(
             c, state=state, channel=channel, order_id=order_id, before=before, limit=limit
         )
     )
     items = [ReturnSummary.of(r) for r in records]
-    return ReturnPage(items=items, next=_cursor(items[-1]) if len(items) == limit else None)
+    return ReturnPage(
+        items=items,
+        next=page_cursor(items[-1].created_at, items[-1].rma) if len(items) == limit else None,
+    )

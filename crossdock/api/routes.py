@@ -3,7 +3,6 @@ engine transaction or one read."""
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.bodies import body_example, json_body, parse_json_body
+from crossdock.api.cursors import page_cursor, read_cursor
 from crossdock.api.limits import check_lines
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
@@ -174,21 +174,6 @@ async def get_order_by_channel_ref(
     return view
 
 
-def _cursor(summary: OrderSummary) -> str:
-    raw = json.dumps([summary.accepted_at, summary.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _uncursor(cursor: str) -> tuple[float, str]:
-    try:
-        at, last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return float(at), str(last)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise Problem(
-            400, "Bad request", "cursor: not a cursor this API gave out", kind="bad-cursor"
-        ) from exc
-
-
 @router.get("/orders", response_model=OrderPage, tags=["orders"])
 async def get_orders(
     request: Request,
@@ -219,7 +204,7 @@ async def get_orders(
         since_at = parse_time(since).timestamp() if since is not None else None
     except ValueError as exc:
         raise Problem(400, "Bad request", "since: not an ISO 8601 time", kind="bad-query") from exc
-    before = _uncursor(cursor) if cursor else None
+    before = read_cursor(cursor) if cursor else None
     records = await engine_of(request).db.read(
         lambda c: list_orders(
             c,
@@ -232,7 +217,10 @@ async def get_orders(
         )
     )
     items = [OrderSummary.of(r) for r in records]
-    return OrderPage(items=items, next=_cursor(items[-1]) if len(items) == limit else None)
+    return OrderPage(
+        items=items,
+        next=page_cursor(items[-1].accepted_at, items[-1].id) if len(items) == limit else None,
+    )
 
 
 class CancelRequest(BaseModel):
@@ -411,7 +399,7 @@ async def get_exceptions(
     cursor: str | None = None,
 ) -> ExceptionList:
     """Exceptions waiting for a decision (oldest first), or resolved ones, page by page."""
-    after = _uncursor(cursor) if cursor else None
+    after = read_cursor(cursor) if cursor else None
 
     def read(conn: Connection) -> tuple[list[exq.ExceptionRecord], dict[str, tuple[str, str]]]:
         found = exq.list_exceptions(
@@ -421,15 +409,12 @@ async def get_exceptions(
 
     records, refs = await engine_of(request).db.read(read)
     now = time.time()
-    following = _exception_cursor(records[-1]) if len(records) == limit else None
+    following = (
+        page_cursor(records[-1].created_at, records[-1].id) if len(records) == limit else None
+    )
     return ExceptionList(
         items=[ExceptionView.of(r, now, refs.get(r.subject)) for r in records], next=following
     )
-
-
-def _exception_cursor(record: exq.ExceptionRecord) -> str:
-    raw = json.dumps([record.created_at, record.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
 
 
 class Resolution(BaseModel):
