@@ -3,6 +3,7 @@ server on 127.0.0.1 and the hub's API on another (uvicorn), configured for each 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -13,8 +14,10 @@ import pytest
 
 from crossdock.config.edi import EdiConfig, EdiPartner
 from crossdock.connectors.edi.transports import open_transport
+from crossdock.engine import Database
 from crossdock.flows.edi.documents import documents
 from crossdock.flows.edi.service import EdiService, engine_writes
+from crossdock.migrations import upgrade
 from tests.api.conftest import Api, serve_api
 from tests.edi.as2.support import (
     HUB_ID,
@@ -109,3 +112,21 @@ async def hub(tmp_path: Path, keys: Keys, partner: Partner) -> AsyncIterator[As2
             yield As2Hub(api, partner, service)
         finally:
             await service.stop()
+
+
+@pytest.fixture(scope="session")
+def as2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("as2-db") / "template.db"
+    upgrade(f"sqlite:///{path}", "heads")
+    return path
+
+
+@pytest.fixture
+def db(as2_template: Path, tmp_path: Path) -> Iterator[Database]:
+    target = tmp_path / "edi.db"
+    shutil.copyfile(as2_template, target)
+    database = Database(f"sqlite:///{target}")
+    try:
+        yield database
+    finally:
+        database.close()
