@@ -87,8 +87,8 @@ class As2Hub:
 
 
 @pytest.fixture
-async def hub(tmp_path: Path, keys: Keys, partner: Partner) -> AsyncIterator[As2Hub]:
-    config = {
+def hub_config(tmp_path: Path, keys: Keys, partner: Partner) -> dict[str, Any]:
+    return {
         "database": {"url": f"sqlite:///{tmp_path / 'hub.db'}"},
         "api": {"port": 0},
         "edi": {
@@ -97,7 +97,11 @@ async def hub(tmp_path: Path, keys: Keys, partner: Partner) -> AsyncIterator[As2
             "partners": {"acme": profile(keys, partner.url)},
         },
     }
-    async with serve_api(config) as api:
+
+
+@pytest.fixture
+async def hub(hub_config: dict[str, Any], partner: Partner) -> AsyncIterator[As2Hub]:
+    async with serve_api(hub_config) as api:
         edi = api.hub.config.edi
         acme: EdiPartner = edi.partners["acme"]
         service = EdiService(
