@@ -6,8 +6,12 @@ stored. Also: an unsigned MDN when none was asked signed, and no MDN when none w
 
 from __future__ import annotations
 
+import base64
+import zlib
+
 import httpx
 import pytest
+from asn1crypto import cms  # type: ignore[import-untyped]
 from sqlalchemy import Connection, func, select
 
 from crossdock.flows.edi import store
@@ -142,3 +146,43 @@ async def test_an_unsigned_mdn_when_asked_and_none_when_not_asked(hub: As2Hub, k
     assert (quiet.status_code, quiet.content) == (200, b"")
     files = hub.api.hub.engine.db.read_sync(lambda c: store.list_files(c, direction="in"))
     assert len(files) == 2
+
+
+def _compressed(entity: bytes) -> bytes:
+    """``entity`` as RFC 3274 compressed data (zlib), the way AS2 software compresses before
+    signing. Built here with asn1crypto: this machine's openssl has no zlib."""
+    info = cms.ContentInfo(
+        {
+            "content_type": "compressed_data",
+            "content": cms.CompressedData(
+                {
+                    "version": "v0",
+                    "compression_algorithm": {"algorithm": "zlib"},
+                    "encap_content_info": {
+                        "content_type": "data",
+                        "content": zlib.compress(entity),
+                    },
+                }
+            ),
+        }
+    )
+    return (
+        b"Content-Type: application/pkcs7-mime; smime-type=compressed-data; "
+        b'name="smime.p7z"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + base64.encodebytes(info.dump()).replace(b"\n", b"\r\n")
+    )
+
+
+async def test_a_compressed_message_is_read(hub: As2Hub, keys: Keys) -> None:
+    payload = interchange(4220)
+    signed = openssl_sign(_compressed(payload_entity(payload)), keys.partner)
+    message = _message(keys, 6)
+    message.body = openssl_encrypt(signed, keys.hub)
+
+    answer = await _post(hub, message)
+
+    fields = read_mdn(answer.headers["Content-Type"], answer.content, keys.hub)
+    assert fields["Disposition"].endswith("; processed"), fields["Disposition"]
+    [file] = hub.api.hub.engine.db.read_sync(lambda c: store.list_files(c, direction="in"))
+    assert hub.api.hub.engine.db.read_sync(lambda c: store.read_bytes(c, file.id)) == payload
+    assert file.detail["as2"]["compressed"] is True

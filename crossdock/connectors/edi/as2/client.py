@@ -149,7 +149,7 @@ class As2Mailbox:
             )
         except smime.SecurityError as exc:
             raise PartnerRefused(f"{what}: the MDN's signature: {exc}") from exc
-        except MimeError as exc:
+        except (MimeError, UnicodeError, LookupError, ValueError) as exc:
             raise PartnerRefused(f"{what}: unreadable MDN: {exc}") from exc
         if self.settings.signed_mdn and not receipt.signed:
             raise PartnerRefused(f"{what}: the MDN is not signed")

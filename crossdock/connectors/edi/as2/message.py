@@ -207,7 +207,8 @@ def unpack(
         else:
             raise smime.SecurityError("unexpected-processing-error", "too many nested layers")
         payload = entity.decoded()
-    except MimeError as exc:
+        filename = entity.headers.get_filename()
+    except (MimeError, UnicodeError, LookupError) as exc:  # not a MIME message we can read
         raise smime.SecurityError("unexpected-processing-error", str(exc)) from exc
     if settings.require_encrypted and not state.encrypted:
         raise smime.SecurityError(
@@ -222,7 +223,6 @@ def unpack(
         state.signer_digest or "sha256",
     )
     source = state.mic_source if state.mic_source is not None else payload
-    filename = entity.headers.get_filename()
     return Unpacked(
         payload=payload,
         filename=str(filename) if filename else None,

@@ -87,9 +87,11 @@ def parts(entity: Entity) -> list[bytes]:
     boundary = entity.param("boundary")
     if not boundary:
         raise MimeError(f"Content-Type: {entity.content_type} without a boundary")
-    delimiter = re.compile(
-        rb"(?:\A|\r?\n)--" + re.escape(boundary.encode("latin-1")) + rb"(--)?[ \t]*(?:\r?\n|\Z)"
-    )
+    try:
+        mark = boundary.encode("ascii", "surrogateescape")  # the header's bytes, as they came
+    except UnicodeEncodeError as exc:
+        raise MimeError(f"Content-Type: the boundary is not ASCII: {exc.reason}") from exc
+    delimiter = re.compile(rb"(?:\A|\r?\n)--" + re.escape(mark) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
     found: list[bytes] = []
     start: int | None = None
     for match in delimiter.finditer(entity.body):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from asn1crypto import cms  # type: ignore[import-untyped]
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers import algorithms
@@ -175,7 +175,7 @@ def verify_detached(content: bytes, signature: bytes, certificate: x509.Certific
         return _check(signer, content, certificate)
     except SecurityError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError, UnsupportedAlgorithm) as exc:
         raise SecurityError("authentication-failed", f"unreadable signature: {exc}") from exc
 
 
@@ -255,7 +255,7 @@ def decrypt(enveloped: bytes, certificate: x509.Certificate, key: PrivateKey) ->
         raise SecurityError("decryption-failed", "decryption needs an RSA key")
     try:
         return pkcs7.pkcs7_decrypt_der(enveloped, certificate, key, [])
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise SecurityError("decryption-failed", f"cannot decrypt: {exc}") from exc
 
 
@@ -268,7 +268,7 @@ def decompress(data: bytes) -> bytes:
         return bytes(info["content"].decompressed)
     except SecurityError:
         raise
-    except (ValueError, TypeError, KeyError, zlib.error) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError, zlib.error) as exc:
         raise SecurityError("decompression-failed", f"cannot decompress: {exc}") from exc
 
 
