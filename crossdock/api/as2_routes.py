@@ -31,7 +31,7 @@ from crossdock.api.query import StrictQueryRoute
 from crossdock.config.as2 import As2Transport
 from crossdock.connectors.edi.as2 import mdn, smime
 from crossdock.connectors.edi.as2.client import quoted, unquoted
-from crossdock.connectors.edi.as2.message import As2Keys, KeysUnreadable, Unpacked, keys_of, unpack
+from crossdock.connectors.edi.as2.message import As2Keys, Unpacked, keys_of, unpack
 from crossdock.engine import Engine
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.as2 import Received, keep_message
@@ -187,7 +187,7 @@ async def receive(partner: str, request: Request) -> Response:
     micalgs = tuple(wanted.get("signed-receipt-micalg", ("", []))[1])
     try:
         keys = await asyncio.to_thread(keys_of, settings)
-    except (KeysUnreadable, CrossdockError) as exc:
+    except CrossdockError as exc:  # KeysUnreadable, or the key password's secret
         log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
         raise Problem(
             503,
@@ -208,7 +208,8 @@ async def receive(partner: str, request: Request) -> Response:
             mic=mic,
             text=text,
             signed=signed_mdn,
-            digest=digest,
+            # The MDN is signed with the MIC's digest when we sign with it (never SHA-1).
+            digest=digest if digest in smime.SIGNING_DIGESTS else settings.digest,
         )
 
     try:

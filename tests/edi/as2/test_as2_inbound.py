@@ -7,6 +7,7 @@ stored. Also: an unsigned MDN when none was asked signed, and no MDN when none w
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 
 import httpx
@@ -186,3 +187,20 @@ async def test_a_compressed_message_is_read(hub: As2Hub, keys: Keys) -> None:
     [file] = hub.api.hub.engine.db.read_sync(lambda c: store.list_files(c, direction="in"))
     assert hub.api.hub.engine.db.read_sync(lambda c: store.read_bytes(c, file.id)) == payload
     assert file.detail["as2"]["compressed"] is True
+
+
+async def test_a_mic_asked_in_sha1_is_answered_in_a_sha256_signed_mdn(
+    hub: As2Hub, keys: Keys
+) -> None:
+    message = _message(keys, 7)
+    options = (
+        "signed-receipt-protocol=required, pkcs7-signature; signed-receipt-micalg=required, sha1"
+    )
+
+    answer = await _post(hub, message, **{"Disposition-Notification-Options": options})
+
+    assert "micalg=sha-256" in answer.headers["content-type"]
+    fields = read_mdn(answer.headers["Content-Type"], answer.content, keys.hub)
+    assert fields["Disposition"].endswith("; processed")
+    digest = hashlib.sha1(payload_entity(interchange(4207))).digest()
+    assert fields["Received-Content-MIC"] == f"{base64.b64encode(digest).decode()}, sha1"

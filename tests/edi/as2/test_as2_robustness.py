@@ -84,3 +84,33 @@ def test_a_real_message_with_flipped_bytes_is_refused_or_intact(
             continue
         # Accepted only if the flips missed everything the signature covers.
         assert got.payload == payload
+
+
+@pytest.mark.parametrize(
+    ("sign", "encrypt"), [(True, True), (True, False), (False, True), (False, False)]
+)
+def test_every_profile_round_trips_with_the_mic_the_sender_expects(
+    setup: tuple[As2Transport, As2Keys, As2Keys], sign: bool, encrypt: bool
+) -> None:
+    ours, keys, partner_keys = setup
+    theirs = ours.model_copy(update={"sign": sign, "encrypt": encrypt})
+    payload = b"ISA*00*~GS*PO~\r\nST*850*0001~\nSE*2*0001~"  # mixed line breaks
+
+    packed = pack(payload, "po.x12", theirs, partner_keys)
+    relaxed = ours.model_copy(update={"require_signed": sign, "require_encrypted": encrypt})
+    got = unpack(packed.headers["Content-Type"], packed.body, relaxed, keys, micalgs=("sha-256",))
+
+    assert (got.payload, got.signed, got.encrypted) == (payload, sign, encrypt)
+    assert got.mic == packed.mic
+    assert got.filename == ("po.x12" if sign or encrypt else None)
+
+
+def test_a_mic_asked_in_sha1_is_answered_in_sha1(
+    setup: tuple[As2Transport, As2Keys, As2Keys],
+) -> None:
+    ours, keys, partner_keys = setup
+    packed = pack(b"ISA*00*~", "po.x12", ours, partner_keys)
+
+    got = unpack(packed.headers["Content-Type"], packed.body, ours, keys, micalgs=("sha1",))
+
+    assert got.mic.endswith(", sha1") and got.digest == "sha1"
