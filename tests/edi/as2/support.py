@@ -234,7 +234,11 @@ class Partner:
             return 500, {}, b"down"
         if mode == "empty":
             return 200, {}, b""
-        signed = openssl_decrypt(body, self.identity)
+        content_type = headers.get("content-type", "")
+        if content_type.startswith("application/pkcs7-mime"):
+            signed = openssl_decrypt(body, self.identity)
+        else:  # signed only: the HTTP Content-Type heads the multipart/signed
+            signed = f"Content-Type: {content_type}\r\n\r\n".encode() + body
         content = openssl_verify(signed, self.hub)  # raises: the test fails on a bad message
         mic = mic_of(content)
         entity = email.message_from_bytes(content, policy=compat32)

@@ -151,3 +151,16 @@ async def test_a_file_with_bare_line_breaks_arrives_byte_for_byte(
 
     assert file.state == "sent", file.reason
     assert partner.received == [data]
+
+
+async def test_a_signed_only_profile_is_verified_by_openssl(
+    db: Database, keys: Keys, partner: Partner
+) -> None:
+    acme = EdiPartner.model_validate(profile(keys, partner.url, encrypt=False))
+    data = _queue(db, acme)
+
+    file = await _send(db, acme, 1000.0)
+
+    assert file.state == "sent", file.reason
+    assert partner.received == [data]
+    assert partner.requests[0]["content-type"].startswith("multipart/signed")
