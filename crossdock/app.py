@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from crossdock import __version__
 from crossdock.api import database_down, openapi, problems
+from crossdock.api.as2_routes import router as as2_router
 from crossdock.api.auth import Authenticator
 from crossdock.api.docs import mount_docs
 from crossdock.api.edi_routes import router as edi_router
@@ -62,6 +63,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(inventory_router)
     app.include_router(reconciliation_router)
     app.include_router(edi_router)
+    app.include_router(as2_router)
     app.include_router(returns_router)
     app.include_router(shopify_router)
     app.include_router(procurement_router)

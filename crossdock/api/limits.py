@@ -44,6 +44,8 @@ def route_limit(limits: ApiLimits, method: str, path: str) -> RouteLimit:
         return RouteLimit("snapshot_bytes", limits.snapshot_bytes, streamed=True)
     if method == "POST" and path.rstrip("/") == "/v1/payments/statements":
         return RouteLimit("statement_bytes", limits.statement_bytes, streamed=True)
+    if method == "POST" and path.startswith("/v1/edi/as2/"):
+        return RouteLimit("as2_message_bytes", limits.as2_message_bytes, streamed=False)
     return RouteLimit("body_bytes", limits.body_bytes, streamed=False)
 
 
@@ -124,7 +126,7 @@ class BodyLimitMiddleware:
         path: str = scope["path"]
         limit = (
             route_limit(self.limits, scope["method"], path)
-            if path.startswith("/v1/inventory/")
+            if path.startswith(("/v1/inventory/", "/v1/edi/as2/"))
             else self.default
         )
         declared = content_type = None

@@ -39,6 +39,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.config.as2 import As2Transport
 from crossdock.config.base import ConfigModel, Name
 from crossdock.config.secrets import SecretRef
 
@@ -152,7 +153,9 @@ class DirectoryTransport(ConfigModel):
     """Where picked-up files are moved; unset: they are deleted."""
 
 
-Transport = Annotated[SftpTransport | DirectoryTransport, Field(discriminator="kind")]
+Transport = Annotated[
+    SftpTransport | DirectoryTransport | As2Transport, Field(discriminator="kind")
+]
 
 
 class RetryPolicy(ConfigModel):

@@ -68,6 +68,8 @@ class ApiLimits(ConfigModel):
     """``PUT /v1/inventory/snapshots/{warehouse}``: a full count, streamed line by line."""
     statement_bytes: int = Field(default=256 * _MIB, ge=1024)
     """``POST /v1/payments/statements``: a bank statement file, streamed to a temporary file."""
+    as2_message_bytes: int = Field(default=64 * _MIB, ge=1024)
+    """``POST /v1/edi/as2/{partner}``: one AS2 message (decrypted and verified in memory)."""
     order_lines: int = Field(default=1000, ge=1, le=100_000)
     """Lines of one order (``POST /v1/orders``)."""
     json_depth: int = Field(default=64, ge=2, le=200)

@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 from crossdock.api.tables import metadata as api_metadata
 from crossdock.engine import engine_metadata
+from crossdock.flows.edi.as2_tables import metadata as as2_metadata
 from crossdock.flows.edi.tables import metadata as edi_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
 from crossdock.flows.payments.tables import metadata as payments_metadata
@@ -30,4 +31,5 @@ target_metadata: list[MetaData] = [
     shopify_metadata,
     procurement_metadata,
     payments_metadata,
+    as2_metadata,
 ]

@@ -12,9 +12,9 @@ partner's side cannot be reached (a caller retries it) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class Sent:
     name: str
     receipt: str | None = None
     """A transport-level receipt when there is one (the AS2 MDN's message id)."""
+    detail: dict[str, Any] = field(default_factory=dict)
+    """What the transport recorded about the delivery (AS2: Message-ID, MIC, disposition)."""
 
 
 class EdiTransport(Protocol):

@@ -166,7 +166,7 @@ async def _send_one(
             "sent",
             now=now,
             next_attempt_at=now + ack.within_h * 3600 if expects_997 else None,
-            detail={**file.detail, "sent_at": now, **receipt},
+            detail={**file.detail, "sent_at": now, **receipt, **sent.detail},
         )
 
     await db.write(done)

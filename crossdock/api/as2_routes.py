@@ -1,0 +1,280 @@
+"""The hub's AS2 endpoint (RFC 4130): ``POST /v1/edi/as2/{partner}``, where a trading partner
+whose profile has ``transport: {kind: as2}`` posts its messages.
+
+Authenticated by the message itself, not a token: it must be encrypted to our certificate and
+signed by the partner's (as the profile requires). A message that passes is stored in the EDI file
+store as a ``received`` file (then parsed, answered by its 997 and processed by the EDI loop) and
+answered with a synchronous MDN, signed when the partner asks for it: ``processed``, or
+``processed/warning: duplicate-document`` for a Message-ID already received (nothing stored
+again). One that fails a check is answered with ``processed/error: <failure>``
+(decryption-failed, authentication-failed, integrity-check-failed,
+insufficient-message-security, decompression-failed, unexpected-processing-error) and nothing is
+stored; without an MDN requested, with a 400 or 403 problem. A request that is not an AS2
+message for this partner (unknown partner, missing or wrong AS2 headers, an asynchronous MDN
+asked) is a 4xx problem naming the header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from email.utils import formatdate
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
+
+from crossdock.api.problems import Problem
+from crossdock.api.query import StrictQueryRoute
+from crossdock.config.as2 import As2Transport
+from crossdock.connectors.edi.as2 import mdn, smime
+from crossdock.connectors.edi.as2.client import quoted, unquoted
+from crossdock.connectors.edi.as2.message import As2Keys, Unpacked, keys_of, unpack
+from crossdock.engine import Engine
+from crossdock.errors import CrossdockError
+from crossdock.flows.edi.as2 import Received, keep_message
+
+log = structlog.get_logger("crossdock.edi.as2")
+
+_ISA = (
+    "ISA*00*          *00*          *01*123456789      *ZZ*CROSSDOCK      *261205*0630*U*00401*"
+    "000004101*0*P*>~GS*PO*ACME*CROSSDOCK*20261205*0630*4101*X*004010~ST*850*0001~..."
+)
+
+
+def _media(example: str) -> dict[str, Any]:
+    return {"schema": {"type": "string", "format": "binary"}, "example": example}
+
+
+def _body_examples() -> dict[str, dict[str, Any]]:
+    """Each media type with an example (S/MIME bodies are binary: named, not shown)."""
+    smime_bodies = {
+        "application/pkcs7-mime": "(DER EnvelopedData: the signed message encrypted to us)",
+        "application/x-pkcs7-mime": "(DER EnvelopedData: the signed message encrypted to us)",
+        "multipart/signed": "(the payload part, then its application/pkcs7-signature part)",
+    }
+    return {m: _media(smime_bodies.get(m, _ISA)) for m in MEDIA_TYPES}
+
+
+router = APIRouter(prefix="/v1/edi/as2", tags=["edi"], route_class=StrictQueryRoute)
+
+MEDIA_TYPES = (
+    "application/pkcs7-mime",
+    "application/x-pkcs7-mime",
+    "multipart/signed",
+    "application/edi-x12",
+    "application/edifact",
+    "application/edi-consent",
+    "application/xml",
+    "application/octet-stream",
+    "text/plain",
+)
+"""What an AS2 message may come as: encrypted, signed, or (when the profile allows) plain."""
+
+FORBIDDEN = frozenset({"authentication-failed", "integrity-check-failed"})
+"""Failures answered with 403 when no MDN is asked (the others are 400)."""
+
+
+def _problem(status: int, header: str, rule: str, detail: str) -> Problem:
+    return Problem(
+        status,
+        "Bad request" if status == 400 else "Forbidden",
+        detail,
+        kind="as2",
+        errors=[{"pointer": f"/headers/{header}", "rule": rule, "detail": detail}],
+    )
+
+
+def _profile(request: Request, partner: str) -> As2Transport:
+    partners = request.app.state.hub.config.edi.partners
+    profile = partners.get(partner)
+    if profile is None or not isinstance(profile.transport, As2Transport):
+        raise Problem(404, "Not found", f"no AS2 partner {partner!r}", kind="not-found")
+    transport: As2Transport = profile.transport
+    return transport
+
+
+def _check_headers(request: Request, settings: As2Transport) -> str:
+    headers = request.headers
+    message_id = (headers.get("message-id") or "").strip()
+    if not message_id:
+        raise _problem(400, "Message-ID", "required", "Message-ID: an AS2 message must have one")
+    if len(message_id) > 255:
+        raise _problem(400, "Message-ID", "max_length", "Message-ID: at most 255 characters")
+    sender = unquoted(headers.get("as2-from"))
+    if sender != settings.partner_as2_id:
+        raise _problem(
+            403, "AS2-From", "partner", "AS2-From: not the AS2 id of this partner's profile"
+        )
+    receiver = unquoted(headers.get("as2-to"))
+    if receiver != settings.as2_id:
+        raise _problem(400, "AS2-To", "ours", f"AS2-To: this hub's AS2 id is {settings.as2_id}")
+    if headers.get("receipt-delivery-option"):
+        raise _problem(
+            400,
+            "Receipt-Delivery-Option",
+            "sync_mdn",
+            "Receipt-Delivery-Option: asynchronous MDNs are not supported; ask a synchronous one",
+        )
+    return message_id
+
+
+def _mdn_response(
+    *,
+    settings: As2Transport,
+    keys: As2Keys,
+    message_id: str,
+    disposition: str,
+    mic: str | None,
+    text: str,
+    signed: bool,
+    digest: str,
+) -> Response:
+    content_type, body = mdn.build(
+        original_message_id=message_id,
+        our_id=settings.as2_id,
+        disposition=disposition,
+        mic=mic,
+        text=text,
+        signer=(keys.certificate, keys.key) if signed else None,
+        digest=digest,
+    )
+    headers = {
+        "AS2-Version": "1.2",
+        "AS2-From": quoted(settings.as2_id),
+        "AS2-To": quoted(settings.partner_as2_id),
+        "Message-ID": f"<mdn-{uuid.uuid4().hex}@crossdock>",
+        "MIME-Version": "1.0",
+        "Date": formatdate(usegmt=True),
+    }
+    return Response(body, status_code=200, media_type=content_type, headers=headers)
+
+
+@router.post(
+    "/{partner}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The synchronous MDN (multipart/signed or multipart/report), or an "
+            "empty body when no MDN was asked",
+            "content": {"multipart/signed": {}, "multipart/report": {}},
+        },
+        403: {"description": "The message is not signed by the partner; nothing stored"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "An AS2 message (RFC 4130): encrypted and/or signed S/MIME.",
+            "content": _body_examples(),
+        }
+    },
+)
+async def receive(partner: str, request: Request) -> Response:
+    """A trading partner's AS2 message: decrypted, verified, de-duplicated by Message-ID, stored
+    for the EDI loop, answered with its MDN. Authenticated by the partner's signature."""
+    settings = _profile(request, partner)
+    message_id = _check_headers(request, settings)
+    body = await request.body()
+    if not body:
+        raise _problem(400, "Content-Length", "required", "the AS2 message has no body")
+    content_type = request.headers.get("content-type", "")
+    wanted = mdn.options(request.headers.get("disposition-notification-options"))
+    asks_mdn = bool(request.headers.get("disposition-notification-to"))
+    protocol = wanted.get("signed-receipt-protocol")
+    signed_mdn = protocol is not None and "pkcs7-signature" in [v.lower() for v in protocol[1]]
+    micalgs = tuple(wanted.get("signed-receipt-micalg", ("", []))[1])
+    try:
+        keys = await asyncio.to_thread(keys_of, settings)
+    except CrossdockError as exc:  # KeysUnreadable, or the key password's secret
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
+    digest = next(
+        (d for d in (smime.digest_name(m) for m in micalgs) if d is not None), settings.digest
+    )
+
+    def answer(disposition: str, mic: str | None, text: str) -> Response:
+        return _mdn_response(
+            settings=settings,
+            keys=keys,
+            message_id=message_id,
+            disposition=disposition,
+            mic=mic,
+            text=text,
+            signed=signed_mdn,
+            # The MDN is signed with the MIC's digest when we sign with it (never SHA-1).
+            digest=digest if digest in smime.SIGNING_DIGESTS else settings.digest,
+        )
+
+    try:
+        unpacked: Unpacked = await asyncio.to_thread(
+            unpack,
+            content_type,
+            body,
+            settings,
+            keys,
+            transfer_encoding=request.headers.get("content-transfer-encoding"),
+            micalgs=micalgs,
+        )
+    except smime.SecurityError as exc:
+        log.warning(
+            "edi.as2_refused",
+            partner=partner,
+            message_id=message_id,
+            failure=exc.failure,
+            reason=str(exc),
+        )
+        if not asks_mdn:
+            status = 403 if exc.failure in FORBIDDEN else 400
+            raise _problem(status, "Content-Type", exc.failure, f"{exc.failure}: {exc}") from None
+        return answer(
+            f"processed/error: {exc.failure}",
+            None,
+            f"The message {message_id} was not accepted ({exc.failure}): {exc}. "
+            "Nothing was stored.",
+        )
+    engine: Engine = request.app.state.hub.engine
+    detail: dict[str, Any] = {
+        "signed": unpacked.signed,
+        "encrypted": unpacked.encrypted,
+        "compressed": unpacked.compressed,
+        "content_type": unpacked.content_type,
+    }
+
+    def write(conn: Connection) -> Received:
+        return keep_message(
+            conn,
+            partner=partner,
+            message_id=message_id,
+            payload=unpacked.payload,
+            filename=unpacked.filename,
+            mic=unpacked.mic,
+            now=time.time(),
+            detail=detail,
+        )
+
+    kept = await engine.writer.submit(write)
+    if kept.duplicate:
+        log.info("edi.as2_duplicate", partner=partner, message_id=message_id, file_id=kept.file_id)
+        if not asks_mdn:
+            return Response(status_code=200)
+        return answer(
+            "processed/warning: duplicate-document",
+            kept.mic,
+            f"The message {message_id} was received before (file {kept.file_id}); "
+            "it was not stored again.",
+        )
+    log.info("edi.as2_received", partner=partner, message_id=message_id, file_id=kept.file_id)
+    if not asks_mdn:
+        return Response(status_code=200)
+    return answer(
+        "processed",
+        unpacked.mic,
+        f"The message {message_id} was received and stored as file {kept.file_id}.",
+    )
