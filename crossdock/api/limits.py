@@ -35,6 +35,10 @@ class RouteLimit:
     streamed: bool
 
 
+OWN_LIMIT_PREFIXES = ("/v1/inventory/", "/v1/payments/statements", "/v1/edi/as2/")
+"""The paths `route_limit` gives a limit of their own; every other body has the default."""
+
+
 def route_limit(limits: ApiLimits, method: str, path: str) -> RouteLimit:
     """The body limit of a request: the bulk routes by method and path, every other route's
     ``body_bytes``."""
@@ -126,7 +130,7 @@ class BodyLimitMiddleware:
         path: str = scope["path"]
         limit = (
             route_limit(self.limits, scope["method"], path)
-            if path.startswith(("/v1/inventory/", "/v1/edi/as2/"))
+            if path.startswith(OWN_LIMIT_PREFIXES)
             else self.default
         )
         declared = content_type = None

@@ -108,6 +108,19 @@ async def test_bulk_routes_have_their_own_limits(limited: Api) -> None:
     assert answer.status_code < 500, answer.text
 
 
+async def test_a_bank_statement_has_its_own_limit(limited: Api) -> None:
+    row = b"2026-12-01,100.00,EUR,INV/2026/00001,Customer\n"
+    body = b"date,amount,currency,reference,name\n" + row * 150
+    assert len(body) > 4096  # over body_bytes, under the statement default
+    answer = await limited.client.post(
+        "/v1/payments/statements",
+        content=body,
+        headers={**limited.auth("admin"), "content-type": "text/csv"},
+    )
+    assert answer.status_code != 413, answer.text
+    assert answer.status_code < 500, answer.text
+
+
 @pytest.mark.parametrize(
     "method, path",
     [
