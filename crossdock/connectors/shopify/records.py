@@ -12,6 +12,8 @@ __all__ = [
     "FulfilmentLine",
     "InventoryChange",
     "InventoryOutcome",
+    "RefundLine",
+    "RefundMade",
     "ShopOptions",
     "order_subject_of",
 ]
@@ -43,6 +45,25 @@ class ShopOptions:
 class FulfilmentLine:
     sku: str
     quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    """Units of a SKU refunded; ``restock`` of them went back to stock (restocked at the location
+    that fulfilled them), the rest were not (scrapped, quarantined, or credited only)."""
+
+    sku: str
+    quantity: int
+    restock: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefundMade:
+    id: str
+    """The refund's gid."""
+    created: bool
+    """False: an earlier attempt made it (found by its key)."""
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
