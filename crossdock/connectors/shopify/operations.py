@@ -24,7 +24,7 @@ from typing import Any
 from crossdock.connectors.shopify import queries as q
 from crossdock.connectors.shopify.client import ShopifyClient, user_errors
 from crossdock.connectors.shopify.errors import ShopifyError, UserErrors
-from crossdock.connectors.shopify.mapping import from_graphql
+from crossdock.connectors.shopify.mapping import OWN_REFUND, from_graphql
 from crossdock.connectors.shopify.records import (
     FulfilmentLine,
     InventoryChange,
@@ -47,7 +47,7 @@ CAPTURED = frozenset({"SALE", "CAPTURE"})
 
 def refund_marker(key: str) -> str:
     """What a refund's note carries so that it is found again by its key."""
-    return f"[crossdock:{key}]"
+    return f"{OWN_REFUND}{key}]"
 
 
 def _gid(order_id: str) -> str:

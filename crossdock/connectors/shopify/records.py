@@ -8,6 +8,7 @@ from decimal import Decimal
 
 __all__ = [
     "ORDER_RECEIVED",
+    "REFUND_RECEIVED",
     "TOPICS",
     "FulfilmentLine",
     "InventoryChange",
@@ -21,7 +22,17 @@ __all__ = [
 ORDER_RECEIVED = "shopify.order_received"
 """A version of a Shopify order, received by webhook or by the pull, stored before it is worked."""
 
-TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/edited")
+REFUND_RECEIVED = "shopify.refund_received"
+"""A refund made in Shopify (``refunds/create``), stored before it is worked; its subject is its
+order's, so it is worked after the order's earlier versions."""
+
+TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/edited",
+    "refunds/create",
+)
 """The webhook topics the channel takes (others are acknowledged and ignored)."""
 
 
