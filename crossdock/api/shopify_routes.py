@@ -47,8 +47,10 @@ class _Received:
 
 
 def _store_all(conn: Connection, items: list[_Received]) -> list[inbound.Stored]:
-    # in order: a second delivery of one webhook id in the same batch is its duplicate
-    return [inbound.store_prepared(conn, i.source, i.verified, i.body, i.prepared) for i in items]
+    # in order, set-based: a second delivery of one webhook id in the same batch is its duplicate
+    return inbound.store_prepared_many(
+        conn, [(i.source, i.verified, i.body, i.prepared) for i in items]
+    )
 
 
 STORE: Batched[_Received, inbound.Stored] = Batched("shopify.webhooks", _store_all, appends=True)
@@ -61,7 +63,21 @@ class ShopifyAccepted(BaseModel):
     ignored: bool = False
 
 
+_SOURCES: dict[int, tuple[Any, WebhookSource]] = {}
+"""The verification settings of each configured shop, made once (the configuration does not
+change while the process runs; the system is kept beside its id so the id stays its own)."""
+
+
 def _source(system: Any) -> WebhookSource:
+    known = _SOURCES.get(id(system))
+    if known is not None and known[0] is system:
+        return known[1]
+    source = _make_source(system)
+    _SOURCES[id(system)] = (system, source)
+    return source
+
+
+def _make_source(system: Any) -> WebhookSource:
     return WebhookSource(
         verification="hmac",
         secret=system.webhook_secret,
