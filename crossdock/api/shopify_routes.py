@@ -5,7 +5,8 @@ HMAC-SHA256 of the raw body with the shop's webhook secret, compared in constant
 (:mod:`crossdock.webhooks.inbound`); a forged or altered request is answered 401 and stores
 nothing. A shop that is not configured (or whose ``X-Shopify-Shop-Domain`` is not the system's)
 is 404. ``X-Shopify-Webhook-Id`` de-duplicates: a re-delivery answers the first one's event.
-The order is stored (event and raw body, one transaction) and answered at once; the
+The order (or the refund, ``refunds/create``) is stored (event and raw body, one transaction)
+and answered at once; the
 ``shopify_orders`` consumer works it later (:mod:`crossdock.flows.shopify.orders`), so the answer
 comes well within Shopify's 5-second limit whatever the ERP is doing.
 """
@@ -27,6 +28,7 @@ from crossdock.config.webhooks import WebhookSource
 from crossdock.connectors.shopify.records import TOPICS
 from crossdock.engine import Batched, Engine, NewEvent, Prepared, prepare
 from crossdock.flows.shopify.orders import received_event
+from crossdock.flows.shopify.refunds_in import received_refund_event
 from crossdock.webhooks import inbound
 from crossdock.webhooks.signing import SignatureError
 
@@ -45,8 +47,10 @@ class _Received:
 
 
 def _store_all(conn: Connection, items: list[_Received]) -> list[inbound.Stored]:
-    # in order: a second delivery of one webhook id in the same batch is its duplicate
-    return [inbound.store_prepared(conn, i.source, i.verified, i.body, i.prepared) for i in items]
+    # in order, set-based: a second delivery of one webhook id in the same batch is its duplicate
+    return inbound.store_prepared_many(
+        conn, [(i.source, i.verified, i.body, i.prepared) for i in items]
+    )
 
 
 STORE: Batched[_Received, inbound.Stored] = Batched("shopify.webhooks", _store_all, appends=True)
@@ -59,7 +63,21 @@ class ShopifyAccepted(BaseModel):
     ignored: bool = False
 
 
+_SOURCES: dict[int, tuple[Any, WebhookSource]] = {}
+"""The verification settings of each configured shop, made once (the configuration does not
+change while the process runs; the system is kept beside its id so the id stays its own)."""
+
+
 def _source(system: Any) -> WebhookSource:
+    known = _SOURCES.get(id(system))
+    if known is not None and known[0] is system:
+        return known[1]
+    source = _make_source(system)
+    _SOURCES[id(system)] = (system, source)
+    return source
+
+
+def _make_source(system: Any) -> WebhookSource:
     return WebhookSource(
         verification="hmac",
         secret=system.webhook_secret,
@@ -93,7 +111,8 @@ def _invalid(pointer: str, rule: str, detail: str) -> Problem:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "Shopify's webhook body (an order for the orders/* topics).",
+            "description": "Shopify's webhook body (an order for the orders/* topics, a "
+            "refund for refunds/create).",
             "content": {
                 "application/json": {
                     "schema": {"type": "object"},
@@ -118,7 +137,8 @@ def _invalid(pointer: str, rule: str, detail: str) -> Problem:
     },
 )
 async def receive_shopify_webhook(system: str, request: Request) -> ShopifyAccepted:
-    """An order webhook from a Shopify shop: verified, de-duplicated, stored, worked later."""
+    """An order or refund webhook from a Shopify shop: verified, de-duplicated, stored, worked
+    later."""
     hub = request.app.state.hub
     configured = hub.config.systems.get(system)
     if configured is None or configured.kind != "shopify" or configured.webhook_secret is None:
@@ -150,7 +170,10 @@ async def receive_shopify_webhook(system: str, request: Request) -> ShopifyAccep
         raise _invalid("/", "json", "the body is not a JSON object") from None
     if not isinstance(payload, dict):
         raise _invalid("/", "object", "the body is not a JSON object")
-    event = received_event(system, topic, payload, via="webhook")
+    if topic == "refunds/create":
+        event = received_refund_event(system, payload)
+    else:
+        event = received_event(system, topic, payload, via="webhook")
     engine: Engine = hub.engine
     keyed = NewEvent(
         event.type, event.source, event.subject, event.data, idempotency_key=verified.message_id

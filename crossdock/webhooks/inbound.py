@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -186,6 +186,51 @@ def store_prepared(
     [appended] = insert_prepared(conn, [prepared])
     _keep(conn, name, verified, body, appended.event.id, now)
     return Stored(appended.event.id, duplicate=not appended.new)
+
+
+def store_prepared_many(
+    conn: Connection,
+    items: Sequence[tuple[str, Verified, bytes, Prepared]],
+    now: float | None = None,
+) -> list[Stored]:
+    """`store_prepared` for the requests of one group commit, in order, in three statements
+    whatever their number: the ids seen before, the new events, their bodies. A message id
+    repeated within the items is the duplicate of its first."""
+    if not items:
+        return []
+    c = webhook_inbound.c
+    names = sorted({name for name, _, _, _ in items})
+    ids = sorted({verified.message_id for _, verified, _, _ in items})
+    seen = {
+        (str(row.source), str(row.message_id)): str(row.event_id)
+        for row in conn.execute(
+            select(c.source, c.message_id, c.event_id).where(
+                c.source.in_(names), c.message_id.in_(ids)
+            )
+        )
+    }
+    fresh = [i for i, (name, v, _, _) in enumerate(items) if (name, v.message_id) not in seen]
+    appended = insert_prepared(conn, [items[i][3] for i in fresh])
+    out = [Stored(seen.get((name, v.message_id), ""), True) for name, v, _, _ in items]
+    at = time.time() if now is None else now
+    kept = []
+    for i, done in zip(fresh, appended, strict=True):
+        out[i] = Stored(done.event.id, duplicate=not done.new)
+        if done.new:
+            name, verified, body, _ = items[i]
+            kept.append(
+                {
+                    "source": name,
+                    "message_id": verified.message_id,
+                    "received_at": at,
+                    "headers": json.dumps(verified.headers),
+                    "body": body.decode("utf-8", "replace"),
+                    "event_id": done.event.id,
+                }
+            )
+    if kept:
+        conn.execute(insert(webhook_inbound), kept)
+    return out
 
 
 def _seen(conn: Connection, name: str, verified: Verified) -> Stored | None:

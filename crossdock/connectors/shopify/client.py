@@ -22,6 +22,7 @@ from crossdock.connectors.resilience import CONNECTOR_BACKOFF, CircuitBreaker, r
 from crossdock.connectors.shopify.bucket import CostBucket, throttle_status
 from crossdock.connectors.shopify.errors import ShopifyError, UserErrors
 from crossdock.connectors.shopify.settings import ShopifySettings
+from crossdock.connectors.shopify.token import AccessToken
 from crossdock.errors import Unavailable
 
 __all__ = ["ShopifyClient"]
@@ -47,6 +48,7 @@ class ShopifyClient:
         self.observer = observer
         self.sleep = sleep
         self.bucket = bucket or CostBucket()
+        self.token = AccessToken(settings, self.http)
         self.breaker = CircuitBreaker(
             settings.name,
             failure_threshold=settings.breaker_failures,
@@ -128,32 +130,34 @@ class ShopifyClient:
             return cost
 
     async def _send(self, operation: str, payload: dict[str, Any], cost: float) -> dict[str, Any]:
-        headers = {
-            "X-Shopify-Access-Token": self.settings.access_token,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.observer is not None:
             headers.update(self.observer.outgoing_headers())
         settled = False
         try:
             self.breaker.before_call()
-            self.calls += 1
-            try:
-                if self.observer is not None:
-                    with self.observer.calling(self.name, operation, {}):
+            for renewed in (False, True):
+                token = await self.token.get()
+                headers["X-Shopify-Access-Token"] = token
+                self.calls += 1
+                try:
+                    if self.observer is not None:
+                        with self.observer.calling(self.name, operation, {}):
+                            response = await self.http.post(
+                                self.settings.graphql_url, json=payload, headers=headers
+                            )
+                    else:
                         response = await self.http.post(
                             self.settings.graphql_url, json=payload, headers=headers
                         )
-                else:
-                    response = await self.http.post(
-                        self.settings.graphql_url, json=payload, headers=headers
-                    )
-            except httpx.TransportError as exc:
-                self.breaker.record_failure()
-                raise Unavailable(
-                    f"{operation}: {type(exc).__name__}: {exc}", system=self.name
-                ) from exc
+                except httpx.TransportError as exc:
+                    self.breaker.record_failure()
+                    raise Unavailable(
+                        f"{operation}: {type(exc).__name__}: {exc}", system=self.name
+                    ) from exc
+                # an obtained token expired or was revoked: one new token, the request again
+                if response.status_code != 401 or renewed or not self.token.refused(token):
+                    break
             if response.status_code == 429 or response.status_code >= 500:
                 self.breaker.record_failure()
                 retry_after = float(response.headers.get("Retry-After", "1") or 1)

@@ -27,7 +27,15 @@ from pydantic import ValidationError
 from crossdock.model import Order
 from crossdock.model.codes import CURRENCY_CODES
 
-__all__ = ["FieldProblem", "Mapped", "from_graphql", "map_order", "updated_at"]
+__all__ = [
+    "FieldProblem",
+    "Mapped",
+    "MappedRefund",
+    "from_graphql",
+    "map_order",
+    "map_refund",
+    "updated_at",
+]
 
 PLACES = Decimal("0.000001")
 
@@ -501,3 +509,86 @@ def from_graphql(node: dict[str, Any]) -> dict[str, Any]:
         "line_items": lines,
         "shipping_lines": shipping,
     }
+
+
+OWN_REFUND = "[crossdock:"
+"""What the note of a refund made by the hub carries (with its key): its webhook is the hub's
+own write coming back."""
+
+
+@dataclass(frozen=True)
+class MappedRefund:
+    """A Shopify refund (the ``refunds/create`` body): the units refunded by SKU, those of
+    delivered goods (a return) apart from those cancelled before shipping (``restock_type``
+    ``cancel``), and the money paid back."""
+
+    refund_id: str
+    order_id: str
+    note: str | None
+    returned: dict[str, Decimal]
+    cancelled: dict[str, Decimal]
+    amount: Decimal
+    currency: str | None
+    problems: list[FieldProblem]
+    ours: bool
+
+
+def map_refund(payload: dict[str, Any]) -> MappedRefund:
+    problems: list[FieldProblem] = []
+    refund_id = str(payload.get("id") or "")
+    order_id = str(payload.get("order_id") or "")
+    if not refund_id:
+        problems.append(FieldProblem("/id", "required", "the refund has no id"))
+    if not order_id:
+        problems.append(FieldProblem("/order_id", "required", "the refund names no order"))
+    returned: dict[str, Decimal] = {}
+    cancelled: dict[str, Decimal] = {}
+    for i, line in enumerate(payload.get("refund_line_items") or []):
+        item = line.get("line_item") if isinstance(line.get("line_item"), dict) else {}
+        sku = str(item.get("sku") or "").strip()
+        if not sku:
+            problems.append(
+                FieldProblem(
+                    f"/refund_line_items/{i}/line_item/sku",
+                    "sku_required",
+                    f"line item {line.get('line_item_id')} has no SKU",
+                )
+            )
+            continue
+        quantity = _decimal(line.get("quantity"))
+        if quantity is None or quantity <= 0 or quantity != quantity.to_integral_value():
+            problems.append(
+                FieldProblem(
+                    f"/refund_line_items/{i}/quantity",
+                    "positive_integer",
+                    f"{line.get('quantity')!r} is not a positive whole quantity",
+                )
+            )
+            continue
+        into = cancelled if line.get("restock_type") == "cancel" else returned
+        into[sku] = into.get(sku, Decimal(0)) + quantity
+    amount = Decimal(0)
+    currency = None
+    for t in payload.get("transactions") or []:
+        if t.get("kind") == "refund" and t.get("status") == "success":
+            amount += _decimal(t.get("amount")) or Decimal(0)
+            currency = currency or (str(t["currency"]) if t.get("currency") else None)
+    note = payload.get("note")
+    return MappedRefund(
+        refund_id,
+        order_id,
+        str(note) if note is not None else None,
+        returned,
+        cancelled,
+        amount,
+        currency,
+        problems,
+        OWN_REFUND in str(note or ""),
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None

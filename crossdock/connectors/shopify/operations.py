@@ -7,30 +7,51 @@ batch's items are read again, the quantities that changed are left out and answe
 conflicts (the caller recomputes them knowing the new quantity), and the rest is sent again, so
 a concurrent change is never overwritten blindly. Item ids by SKU and the quantities last read
 are kept in memory (a restart reads them again).
+
+Writes that must not be doubled look first for what an earlier attempt made (a crash between the
+shop's answer and the hub's record): a fulfilment is found among the order's fulfilments by its
+tracking number and lines, a refund by its key written in the refund's note, a cancellation by
+the order's ``cancelledAt``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from crossdock.connectors.shopify import queries as q
 from crossdock.connectors.shopify.client import ShopifyClient, user_errors
 from crossdock.connectors.shopify.errors import ShopifyError, UserErrors
-from crossdock.connectors.shopify.mapping import from_graphql
+from crossdock.connectors.shopify.mapping import OWN_REFUND, from_graphql
 from crossdock.connectors.shopify.records import (
     FulfilmentLine,
     InventoryChange,
     InventoryOutcome,
+    RefundLine,
+    RefundMade,
     ShopOptions,
 )
 
-__all__ = ["ShopifyOperations"]
+__all__ = ["ShopifyOperations", "refund_marker"]
 
 ORDER_GID = "gid://shopify/Order/"
 STALE_CODES = frozenset({"COMPARE_QUANTITY_STALE"})
 MAX_REREADS = 5
+
+
+CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+CAPTURED = frozenset({"SALE", "CAPTURE"})
+
+
+def refund_marker(key: str) -> str:
+    """What a refund's note carries so that it is found again by its key."""
+    return f"{OWN_REFUND}{key}]"
+
+
+def _gid(order_id: str) -> str:
+    return order_id if order_id.startswith("gid://") else ORDER_GID + order_id
 
 
 def _search_time(moment: datetime) -> str:
@@ -109,9 +130,9 @@ class ShopifyOperations:
         tracking: str | None,
         tracking_url: str | None = None,
     ) -> str:
-        gid = order_id if order_id.startswith("gid://") else ORDER_GID + order_id
+        gid = _gid(order_id)
         data = await self.client.execute(
-            "FulfillmentOrders", q.FULFILLMENT_ORDERS, {"id": gid}, estimate=160
+            "FulfillmentOrders", q.FULFILLMENT_ORDERS, {"id": gid}, estimate=420
         )
         order = data.get("order")
         if order is None:
@@ -121,6 +142,9 @@ class ShopifyOperations:
             if line.quantity != line.quantity.to_integral_value() or line.quantity <= 0:
                 raise ShopifyError(f"{line.sku}: Shopify fulfils whole units", code="QUANTITY")
             wanted[line.sku] = wanted.get(line.sku, 0) + int(line.quantity)
+        same = _same_fulfilment(order.get("fulfillments") or [], wanted, tracking)
+        if same is not None and tracking:
+            return same  # made by an earlier attempt that did not live to record it
         by_order: list[dict[str, Any]] = []
         for fo in order["fulfillmentOrders"]["nodes"]:
             if fo["status"] not in ("OPEN", "IN_PROGRESS"):
@@ -137,6 +161,8 @@ class ShopifyOperations:
                     {"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items}
                 )
         left = {sku: n for sku, n in wanted.items() if n > 0}
+        if left and same is not None:
+            return same  # nothing left to fulfil: the same lines were fulfilled before
         if left:
             detail = ", ".join(f"{sku} x{n}" for sku, n in sorted(left.items()))
             raise ShopifyError(
@@ -154,6 +180,116 @@ class ShopifyOperations:
         )
         payload = user_errors("fulfillmentCreate", answer)
         return str(payload["fulfillment"]["id"])
+
+    # -- refunds and cancellations -----------------------------------------------------------
+
+    async def refund(
+        self,
+        order_id: str,
+        key: str,
+        lines: Sequence[RefundLine],
+        *,
+        amount: Decimal | None,
+        currency: str | None,
+        note: str,
+        look_first: bool = True,
+    ) -> RefundMade:
+        """Refund ``lines`` of order ``order_id`` with ``refundCreate``: restocked units as
+        ``RETURN`` at the location that fulfilled them, the others ``NO_RESTOCK``; ``amount``
+        (None: no money, the lines only) paid back against the order's captured transactions
+        (sale or capture), in the order's presentment currency. ``key`` is written in the note;
+        with ``look_first`` a refund already carrying it is answered instead of a second one."""
+        gid = _gid(order_id)
+        marker = refund_marker(key)
+        order, items = await self._order_for_refund(gid, order_id)
+        if look_first:
+            for made in order.get("refunds") or []:
+                if marker in str(made.get("note") or ""):
+                    return RefundMade(str(made["id"]), False, amount or Decimal(0))
+        location_of: dict[str, str] = {}
+        for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []:
+            where = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
+            for item in (fo.get("lineItems") or {}).get("nodes") or []:
+                if where and item.get("lineItem"):
+                    location_of.setdefault(str(item["lineItem"]["id"]), str(where))
+        refund_lines = _refund_lines(order_id, lines, items, location_of)
+        refund: dict[str, Any] = {
+            "orderId": gid,
+            "note": f"{note} {marker}".strip(),
+            "notify": False,
+            "refundLineItems": refund_lines,
+        }
+        if amount is not None and amount > 0:
+            refund["transactions"] = _refund_transactions(order, gid, amount, currency)
+        answer = await self.client.execute(
+            "RefundCreate", q.REFUND_CREATE, {"input": refund}, estimate=10
+        )
+        payload = user_errors("refundCreate", answer)
+        return RefundMade(str(payload["refund"]["id"]), True, amount or Decimal(0))
+
+    async def _order_for_refund(
+        self, gid: str, order_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        after: str | None = None
+        order: dict[str, Any] | None = None
+        items: list[dict[str, Any]] = []
+        while True:
+            data = await self.client.execute(
+                "OrderForRefund", q.ORDER_FOR_REFUND, {"id": gid, "after": after}, estimate=300
+            )
+            page = data.get("order")
+            if page is None:
+                raise ShopifyError(f"order {order_id} is not in the shop", code="NOT_FOUND")
+            order = order or page
+            items.extend(page["lineItems"]["nodes"])
+            info = page["lineItems"]["pageInfo"]
+            if not info["hasNextPage"]:
+                return order, items
+            after = info["endCursor"]
+
+    async def cancel(
+        self,
+        order_id: str,
+        *,
+        reason: str,
+        refund: bool,
+        restock: bool,
+        note: str | None = None,
+        notify: bool = False,
+    ) -> bool:
+        """Cancel order ``order_id`` with ``orderCancel``; answers False when it was cancelled
+        already (by an earlier attempt, or in Shopify)."""
+        if reason not in CANCEL_REASONS:
+            raise ValueError(f"{reason!r} is not one of Shopify's cancel reasons")
+        gid = _gid(order_id)
+        data = await self.client.execute(
+            "OrderCancelState", q.ORDER_CANCEL_STATE, {"id": gid}, estimate=1
+        )
+        order = data.get("order")
+        if order is None:
+            raise ShopifyError(f"order {order_id} is not in the shop", code="NOT_FOUND")
+        if order.get("cancelledAt"):
+            return False
+        answer = await self.client.execute(
+            "OrderCancel",
+            q.ORDER_CANCEL,
+            {
+                "orderId": gid,
+                "reason": reason,
+                "refund": refund,
+                "restock": restock,
+                "notifyCustomer": notify,
+                "staffNote": note,
+            },
+            estimate=10,
+        )
+        payload = answer.get("orderCancel")
+        if not isinstance(payload, dict):
+            raise ShopifyError("orderCancel: no payload in the answer")
+        errors = payload.get("orderCancelUserErrors") or []
+        if errors:
+            raise UserErrors("orderCancel", list(errors))
+        return True
 
     async def _fo_lines(self, fo: dict[str, Any]) -> list[dict[str, Any]]:
         lines = fo["lineItems"]
@@ -268,3 +404,114 @@ class ShopifyOperations:
         user_errors("inventorySetQuantities", answer)
         for change in batch:
             self.known[(self.items[change.sku], change.location)] = change.quantity
+
+
+def _same_fulfilment(
+    fulfilments: Sequence[dict[str, Any]], wanted: Mapping[str, int], tracking: str | None
+) -> str | None:
+    """The id of a fulfilment of exactly ``wanted`` (and ``tracking``, when given)."""
+    for made in fulfilments:
+        numbers = {str(t.get("number")) for t in made.get("trackingInfo") or [] if t.get("number")}
+        if tracking and tracking not in numbers:
+            continue
+        lines: dict[str, int] = {}
+        for node in (made.get("fulfillmentLineItems") or {}).get("nodes") or []:
+            sku = str((node.get("lineItem") or {}).get("sku") or "")
+            lines[sku] = lines.get(sku, 0) + int(node.get("quantity") or 0)
+        if lines == dict(wanted):
+            return str(made["id"])
+    return None
+
+
+def _refund_lines(
+    order_id: str,
+    lines: Sequence[RefundLine],
+    items: Sequence[dict[str, Any]],
+    location_of: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """Refund line inputs: each SKU's units taken from its order lines in order (a line refunds
+    no more than its ``refundableQuantity``), restocked units first."""
+    left = {i["id"]: int(i.get("refundableQuantity") or 0) for i in items}
+    out: list[dict[str, Any]] = []
+    short: list[str] = []
+    for line in lines:
+        if line.quantity <= 0:
+            continue
+        restock = min(line.restock, line.quantity)
+        parts = [("RETURN", restock), ("NO_RESTOCK", line.quantity - restock)]
+        for restock_type, quantity in parts:
+            for item in items:
+                if quantity <= 0:
+                    break
+                if item.get("sku") != line.sku or left[item["id"]] <= 0:
+                    continue
+                take = min(quantity, left[item["id"]])
+                entry: dict[str, Any] = {
+                    "lineItemId": item["id"],
+                    "quantity": take,
+                    "restockType": restock_type,
+                }
+                if restock_type == "RETURN":
+                    where = location_of.get(item["id"])
+                    if where is None:
+                        entry["restockType"] = "NO_RESTOCK"
+                    else:
+                        entry["locationId"] = where
+                out.append(entry)
+                left[item["id"]] -= take
+                quantity -= take
+            if quantity > 0:
+                short.append(f"{line.sku} x{quantity}")
+    if short:
+        raise ShopifyError(
+            f"order {order_id}: nothing left to refund for {', '.join(short)}", code="OVER_REFUND"
+        )
+    return out
+
+
+def _refund_transactions(
+    order: Mapping[str, Any], gid: str, amount: Decimal, currency: str | None
+) -> list[dict[str, Any]]:
+    """Refund transactions paying ``amount`` back against the order's successful sale or capture
+    transactions, each no more than what is left of it once its earlier refunds are paid."""
+    presentment = str(order.get("presentmentCurrencyCode") or order.get("currencyCode") or "")
+    if currency and presentment and currency != presentment:
+        raise ShopifyError(
+            f"the refund is in {currency}, the order was paid in {presentment}: "
+            "Shopify refunds in the currency the customer paid",
+            code="CURRENCY",
+        )
+    transactions = list(order.get("transactions") or [])
+    refunded: dict[str, Decimal] = {}
+    for t in transactions:
+        parent = (t.get("parentTransaction") or {}).get("id")
+        if t.get("kind") == "REFUND" and t.get("status") == "SUCCESS" and parent:
+            money = Decimal(str(t["amountSet"]["presentmentMoney"]["amount"]))
+            refunded[parent] = refunded.get(parent, Decimal(0)) + money
+    out: list[dict[str, Any]] = []
+    left = amount
+    for t in transactions:
+        if t.get("kind") not in CAPTURED or t.get("status") != "SUCCESS" or left <= 0:
+            continue
+        paid = Decimal(str(t["amountSet"]["presentmentMoney"]["amount"]))
+        room = paid - refunded.get(t["id"], Decimal(0))
+        take = min(left, room)
+        if take <= 0:
+            continue
+        out.append(
+            {
+                "orderId": gid,
+                "parentId": t["id"],
+                "kind": "REFUND",
+                "gateway": t.get("gateway") or "manual",
+                "amount": str(take),
+            }
+        )
+        left -= take
+    if left > 0:
+        raise ShopifyError(
+            f"{amount} cannot be refunded: the order's captured payments leave "
+            f"{amount - left} to refund",
+            code="NOT_CAPTURED",
+        )
+    return out

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from crossdock.connectors.shopify.records import (
     FulfilmentLine,
     InventoryChange,
     InventoryOutcome,
+    RefundLine,
+    RefundMade,
     ShopOptions,
 )
 
@@ -33,6 +36,34 @@ class ShopPort(Protocol):
     ) -> str:
         """Fulfil ``lines`` of Shopify order ``order_id`` (a partial shipment is a partial
         fulfilment) from its open fulfilment orders; answers the fulfilment's id."""
+        ...
+
+    async def refund(
+        self,
+        order_id: str,
+        key: str,
+        lines: Sequence[RefundLine],
+        *,
+        amount: Decimal | None,
+        currency: str | None,
+        note: str,
+        look_first: bool = True,
+    ) -> RefundMade:
+        """Refund ``lines`` (and ``amount``, None: no money) of order ``order_id``; ``key`` finds
+        a refund an earlier attempt made (``look_first``), so a replay never refunds twice."""
+        ...
+
+    async def cancel(
+        self,
+        order_id: str,
+        *,
+        reason: str,
+        refund: bool,
+        restock: bool,
+        note: str | None = None,
+        notify: bool = False,
+    ) -> bool:
+        """Cancel order ``order_id``; False when it was cancelled already."""
         ...
 
     async def set_inventory(self, changes: Sequence[InventoryChange]) -> InventoryOutcome:

@@ -66,23 +66,31 @@ query OrderLines($id: ID!, $after: String) {{
 }}
 """
 
-FULFILLMENT_ORDERS = """
-query FulfillmentOrders($id: ID!) {
-  order(id: $id) {
-    fulfillmentOrders(first: 5) {
-      nodes {
+FULFILLMENTS_SEEN = 10
+"""The order's latest fulfilments read with its fulfilment orders: one made before a crash (made
+in the shop, not yet recorded by the hub) is found among them."""
+
+FULFILLMENT_ORDERS = f"""
+query FulfillmentOrders($id: ID!) {{
+  order(id: $id) {{
+    fulfillments(first: {FULFILLMENTS_SEEN}) {{
+      id trackingInfo(first: 1) {{ number }}
+      fulfillmentLineItems(first: 25) {{ nodes {{ quantity lineItem {{ sku }} }} }}
+    }}
+    fulfillmentOrders(first: 5) {{
+      nodes {{
         id status
-        assignedLocation { location { id } }
-        lineItems(first: 25) {
-          pageInfo { hasNextPage endCursor }
-          nodes { id totalQuantity remainingQuantity sku }
-        }
-      }
-    }
-  }
-}
+        assignedLocation {{ location {{ id }} }}
+        lineItems(first: 25) {{
+          pageInfo {{ hasNextPage endCursor }}
+          nodes {{ id totalQuantity remainingQuantity sku }}
+        }}
+      }}
+    }}
+  }}
+}}
 """
-"""An order's open fulfilment orders with their first 25 lines (about 160 points)."""
+"""An order's open fulfilment orders with their first 25 lines, and its latest fulfilments."""
 
 FULFILLMENT_ORDER_LINES = """
 query FulfillmentOrderLines($id: ID!, $after: String) {
@@ -128,6 +136,63 @@ mutation InventorySet($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input) {
     inventoryAdjustmentGroup { id }
     userErrors { field message code }
+  }
+}
+"""
+
+REFUND_LINES_PAGE = 100
+
+ORDER_FOR_REFUND = f"""
+query OrderForRefund($id: ID!, $after: String) {{
+  order(id: $id) {{
+    id cancelledAt currencyCode presentmentCurrencyCode
+    refunds(first: 50) {{ id note }}
+    transactions(first: 50) {{
+      id kind status gateway
+      amountSet {{ presentmentMoney {{ amount currencyCode }} }}
+      parentTransaction {{ id }}
+    }}
+    fulfillmentOrders(first: 5) {{
+      nodes {{
+        assignedLocation {{ location {{ id }} }}
+        lineItems(first: 50) {{ nodes {{ lineItem {{ id }} }} }}
+      }}
+    }}
+    lineItems(first: {REFUND_LINES_PAGE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id sku refundableQuantity }}
+    }}
+  }}
+}}
+"""
+"""What a refund needs of an order: its refunds (one made before a crash is found by its note),
+payment transactions (the parents a refund is paid against), where each line was fulfilled from
+(where it is restocked) and the lines still refundable."""
+
+REFUND_CREATE = """
+mutation RefundCreate($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id note totalRefundedSet { presentmentMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_CANCEL_STATE = """
+query OrderCancelState($id: ID!) { order(id: $id) { id cancelledAt } }
+"""
+
+ORDER_CANCEL = """
+mutation OrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
+  $notifyCustomer: Boolean, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
   }
 }
 """

@@ -8,10 +8,13 @@ from decimal import Decimal
 
 __all__ = [
     "ORDER_RECEIVED",
+    "REFUND_RECEIVED",
     "TOPICS",
     "FulfilmentLine",
     "InventoryChange",
     "InventoryOutcome",
+    "RefundLine",
+    "RefundMade",
     "ShopOptions",
     "order_subject_of",
 ]
@@ -19,7 +22,17 @@ __all__ = [
 ORDER_RECEIVED = "shopify.order_received"
 """A version of a Shopify order, received by webhook or by the pull, stored before it is worked."""
 
-TOPICS = ("orders/create", "orders/updated", "orders/cancelled", "orders/edited")
+REFUND_RECEIVED = "shopify.refund_received"
+"""A refund made in Shopify (``refunds/create``), stored before it is worked; its subject is its
+order's, so it is worked after the order's earlier versions."""
+
+TOPICS = (
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/edited",
+    "refunds/create",
+)
 """The webhook topics the channel takes (others are acknowledged and ignored)."""
 
 
@@ -43,6 +56,25 @@ class ShopOptions:
 class FulfilmentLine:
     sku: str
     quantity: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLine:
+    """Units of a SKU refunded; ``restock`` of them went back to stock (restocked at the location
+    that fulfilled them), the rest were not (scrapped, quarantined, or credited only)."""
+
+    sku: str
+    quantity: int
+    restock: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefundMade:
+    id: str
+    """The refund's gid."""
+    created: bool
+    """False: an earlier attempt made it (found by its key)."""
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@
       shop-eu:
         kind: shopify
         url: https://acme-eu.myshopify.com        # the shop's admin domain
-        credentials: {access_token: ${SHOPIFY_TOKEN}}   # Admin API access token
+        credentials: {access_token: ${SHOPIFY_TOKEN}}   # Admin API access token, or the app's
+        # client credentials, which obtain one: {client_id: ${SHOPIFY_CLIENT_ID},
+        #                                        client_secret: ${SHOPIFY_CLIENT_SECRET}}
         webhook_secret: ${SHOPIFY_WEBHOOK_SECRET}       # the app's secret: signs webhooks
         options:
           api_version: "2025-01"
@@ -59,7 +61,8 @@ class ShopifySettings:
     """Base URL of the Admin API host (``https://<shop>.myshopify.com``)."""
     shop_domain: str
     """What Shopify sends in ``X-Shopify-Shop-Domain`` (``<shop>.myshopify.com``)."""
-    access_token: str = field(repr=False)
+    access_token: str | None = field(repr=False)
+    """None: obtained with ``client_id`` and ``client_secret`` (:mod:`.token`)."""
     webhook_secret: str = field(repr=False)
     api_version: str = DEFAULT_API_VERSION
     locations: dict[str, str] = field(default_factory=dict)
@@ -74,6 +77,8 @@ class ShopifySettings:
     retry_attempts: int = 5
     breaker_failures: int = 5
     breaker_reset_s: float = 30.0
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     webhook_tolerance_s: float = 86400.0 * 2
     """How old an ``X-Shopify-Triggered-At`` may be: Shopify retries a failed delivery for
     48 hours, and a retry keeps its first trigger time."""
@@ -94,8 +99,13 @@ class ShopifySettings:
             raise ValueError(f"system {name} is not a Shopify shop")
         options: dict[str, Any] = dict(system.options)
         token = system.credentials.get("access_token")
-        if token is None:
-            raise ValueError(f"systems.{name}.credentials.access_token is required (a reference)")
+        client_id = system.credentials.get("client_id")
+        client_secret = system.credentials.get("client_secret")
+        if token is None and (client_id is None or client_secret is None):
+            raise ValueError(
+                f"systems.{name}.credentials: give access_token, or client_id and client_secret "
+                "(references)"
+            )
         if system.webhook_secret is None:
             raise ValueError(f"systems.{name}.webhook_secret is required (it signs webhooks)")
         raw_locations = options.get("locations") or {}
@@ -143,7 +153,11 @@ class ShopifySettings:
             name=name,
             url=system.url,
             shop_domain=str(options.get("shop_domain") or host),
-            access_token=token.resolve(),
+            access_token=token.resolve() if token is not None else None,
+            client_id=client_id.resolve() if token is None and client_id is not None else None,
+            client_secret=(
+                client_secret.resolve() if token is None and client_secret is not None else None
+            ),
             webhook_secret=system.webhook_secret.resolve(),
             api_version=str(options.get("api_version", DEFAULT_API_VERSION)),
             locations=locations,

@@ -17,7 +17,9 @@ that acknowledges the batch:
   release it is cancelled in the ERP; after, a person decides);
 * a changed order after acceptance (``orders/updated``, ``orders/edited`` with other lines,
   prices or addresses) opens an exception for sales: order-to-cash has no change path, so a
-  person applies it; payment status, tags and notes are kept without one.
+  person applies it; payment status, tags and notes are kept without one;
+* a refund made in Shopify (``refunds/create``, stored under its order's subject) becomes a
+  return through the returns flow's accept path (:mod:`.refunds_in`).
 """
 
 from __future__ import annotations
@@ -33,12 +35,17 @@ from sqlalchemy import Connection, insert, select, update
 
 from crossdock.config.schema import Config
 from crossdock.connectors.shopify.mapping import Mapped, map_order
-from crossdock.connectors.shopify.records import ORDER_RECEIVED, order_subject_of
+from crossdock.connectors.shopify.records import (
+    ORDER_RECEIVED,
+    REFUND_RECEIVED,
+    order_subject_of,
+)
 from crossdock.engine import Backoff as EngineBackoff
 from crossdock.engine import Batch, Engine, NewEvent, Subscription, insert_events
 from crossdock.flows.exceptions import open_exception, withdraw_exceptions
 from crossdock.flows.order_to_cash.accept import accept, intake
 from crossdock.flows.orders import get_order, order_refs, order_subject
+from crossdock.flows.shopify.refunds_in import work_refund
 from crossdock.flows.shopify.tables import shopify_orders
 
 __all__ = ["GROUP", "ShopifyOrders", "register_orders", "work_versions"]
@@ -199,6 +206,7 @@ class ShopifyOrders:
 
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine = engine
+        self.returns = config.returns
         self.locations: dict[str, dict[str, str]] = {}
         self.accept_tests: dict[str, bool] = {}
         for name, system in config.systems.items():
@@ -212,17 +220,21 @@ class ShopifyOrders:
             self.accept_tests[name] = bool(system.options.get("accept_test_orders", False))
 
     async def handle(self, batch: Batch) -> None:
-        events = [(e.data, e.traceparent) for e in batch.events]
-
         def write(conn: Connection) -> None:
-            outcomes = work_versions(
-                conn,
-                events,
-                locations=self.locations,
-                accept_tests=self.accept_tests,
-                partitions=self.engine.partitions,
-            )
-            for event, outcome in zip(batch.events, outcomes, strict=True):
+            for event in batch.events:  # in log order: an order's versions and refunds
+                if event.type == REFUND_RECEIVED:
+                    outcome = work_refund(
+                        conn, event.data, event.traceparent, self.returns, self.engine.partitions
+                    )
+                    log.info("shopify.refund_worked", subject=event.subject, outcome=outcome)
+                    continue
+                [outcome] = work_versions(
+                    conn,
+                    [(event.data, event.traceparent)],
+                    locations=self.locations,
+                    accept_tests=self.accept_tests,
+                    partitions=self.engine.partitions,
+                )
                 log.info("shopify.order_worked", subject=event.subject, outcome=outcome)
 
         batch.write(write)
@@ -240,7 +252,7 @@ def register_orders(engine: Engine, config: Config) -> ShopifyOrders | None:
     engine.subscribe(
         Subscription(
             GROUP,
-            (ORDER_RECEIVED,),
+            (ORDER_RECEIVED, REFUND_RECEIVED),
             flow.handle,
             lane="orders" if "orders" in engine.lanes else "default",
             batch_size=config.engine.batch_size,

@@ -1,4 +1,5 @@
-"""Toward Shopify, and the missed-webhook pull: three consumers on the shop port.
+"""Toward Shopify, and the missed-webhook pull: three consumers on the shop port (and refunds and
+cancellations, :mod:`.refunds`).
 
 * **Pull** (``shopify.pull_due``, from the shop's schedule): orders updated since the last mark
   (less an overlap, for clocks and slow writers) are read page by page and appended as
@@ -36,6 +37,8 @@ from crossdock.connectors.shopify.records import FulfilmentLine, InventoryChange
 from crossdock.engine import Backoff, Batch, Engine, Subscription
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.shopify.orders import received_event
+from crossdock.flows.shopify.refunds import CONSUMED as REFUNDS_CONSUMED
+from crossdock.flows.shopify.refunds import Refunds
 from crossdock.flows.shopify.tables import shopify_marks
 
 __all__ = [
@@ -242,4 +245,13 @@ def subscriptions(outbound: Outbound, engine: Engine, config: Any) -> list[Subsc
         Subscription("shopify_pull", (PULL_DUE,), outbound.pull, **common),
         Subscription("shopify_fulfilments", (DISPATCHED,), outbound.fulfil, **common),
         Subscription("shopify_stock", (AVAILABLE,), outbound.publish, start_at="latest", **common),
+        # from now on: returns settled and orders cancelled before the group existed were
+        # reflected by hand, and must not be refunded again
+        Subscription(
+            "shopify_refunds",
+            REFUNDS_CONSUMED,
+            Refunds(engine, outbound.shops).handle,
+            start_at="latest",
+            **common,
+        ),
     ]

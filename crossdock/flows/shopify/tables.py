@@ -1,6 +1,7 @@
 """Table of the Shopify channel: what the hub knows of each Shopify order (the last version
 worked, by Shopify's ``updated_at``, so that an older update never overwrites a newer one), the
-hub's order it became, and the pull's high-water mark per shop."""
+hub's order it became, the pull's high-water mark per shop, and the writes to Shopify that must
+not be doubled (refunds, cancellations)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,15 @@ shopify_marks = Table(
     Column("pulled_to", Float, nullable=False),  # the pull saw every update up to this time
     Column("at", Float, nullable=False),
 )
+
+shopify_writes = Table(
+    "shopify_writes",
+    metadata,
+    Column("system", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),  # refund:<rma> | cancel:<order id>
+    Column("state", String(20), nullable=False),  # pending | done | refused
+    Column("shopify_id", String(100)),  # the refund's gid once made
+    Column("at", Float, nullable=False),
+)
+"""Writes to Shopify that must never be doubled, recorded before the call: a pending one found
+by a replay means an earlier attempt may have reached the shop, which is asked first."""

@@ -31,7 +31,9 @@ def connect_sandboxed_shopify(request: Request) -> Connected:
     settings = ShopifySettings.from_system(name, system)
     options = system.options
     simulated = ShopSandboxSettings(
-        token=settings.access_token,
+        token=settings.access_token or ShopSandboxSettings.token,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
         webhook_secret=settings.webhook_secret,
         domain=settings.shop_domain,
         api_version=settings.api_version,

@@ -2,7 +2,8 @@
 query cost, and the cost bucket that throttles.
 
 Cost, as Shopify calculates the requested cost: a scalar or enum field costs 0, an object 1, a
-connection 2 plus ``first`` times the cost of one node, a mutation 10. A query whose cost is
+connection 2 plus ``first`` times the cost of one node, a list of objects ``first`` objects, a
+mutation 10. A query whose cost is
 above the single-query maximum is refused (``MAX_COST_EXCEEDED``); one that costs more than the
 bucket holds is answered ``THROTTLED`` and changes nothing. The bucket restores ``restore_rate``
 points per second up to ``maximum``; every answer states it in ``extensions.cost``.
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from graphql import (
@@ -125,6 +127,9 @@ def _field_cost(node: FieldNode, variables: dict[str, Any], fragments: dict[str,
     first = _first(node, variables)
     if first is None:
         return 1 + _selection_cost(node.selection_set, variables, fragments)
+    children = {c.name.value for c in node.selection_set.selections if isinstance(c, FieldNode)}
+    if not children & {"nodes", "edges"}:  # a plain list of objects: each counts as one object
+        return first * (1 + _selection_cost(node.selection_set, variables, fragments))
     per_node = 0
     for child in node.selection_set.selections:
         if isinstance(child, FieldNode) and child.name.value == "nodes":
@@ -308,6 +313,8 @@ class GraphqlApi:
             "inventoryItems": self._inventory_items,
             "fulfillmentCreate": self._fulfillment_create,
             "inventorySetQuantities": self._inventory_set,
+            "refundCreate": self._refund_create,
+            "orderCancel": self._order_cancel,
         }
 
     def _orders(
@@ -357,10 +364,13 @@ class GraphqlApi:
 
     def _order_view(self, o: dict[str, Any]) -> dict[str, Any]:
         currency = str(o.get("currency") or self.shop.currency)
+        refunded = self._refunded_units(o)
         lines = [
             {
                 "id": gid("LineItem", item.get("id")),
                 "sku": item.get("sku"),
+                "refundableQuantity": int(item.get("quantity") or 0)
+                - refunded.get(item.get("id"), 0),
                 "name": item.get("name") or item.get("title") or "",
                 "title": item.get("title") or "",
                 "quantity": item.get("quantity"),
@@ -451,6 +461,88 @@ class GraphqlApi:
                 after,
                 lambda n: [n["id"]],
             ),
+            "refunds": lambda info, first=None: [
+                self._refund_view(r, currency) for r in o.get("refunds") or []
+            ][: first or None],
+            "transactions": lambda info, first=None: [
+                self._transaction_view(t) for t in self.shop.transactions.get(int(o["id"]), [])
+            ][: first or None],
+            "fulfillments": lambda info, first=None: [
+                self._fulfilment_view(f)
+                for f in self.shop.fulfilments.values()
+                if f["order_id"] == int(o["id"])
+            ][: first or None],
+        }
+
+    @staticmethod
+    def _refunded_units(o: dict[str, Any]) -> dict[Any, int]:
+        units: dict[Any, int] = {}
+        for refund in o.get("refunds") or []:
+            for line in refund.get("refund_line_items") or []:
+                units[line["line_item_id"]] = units.get(line["line_item_id"], 0) + int(
+                    line["quantity"]
+                )
+        return units
+
+    def _transaction_view(self, t: dict[str, Any]) -> dict[str, Any]:
+        parent = t.get("parent_id")
+        return {
+            "id": gid("OrderTransaction", t["id"]),
+            "kind": str(t["kind"]).upper(),
+            "status": str(t["status"]).upper(),
+            "gateway": t.get("gateway"),
+            "amountSet": _money(t.get("amount"), str(t.get("currency") or self.shop.currency)),
+            "createdAt": t.get("created_at"),
+            "parentTransaction": None
+            if parent is None
+            else {"id": gid("OrderTransaction", parent)},
+        }
+
+    def _refund_view(self, r: dict[str, Any], currency: str) -> dict[str, Any]:
+        lines = [
+            {
+                "lineItem": {"id": gid("LineItem", line["line_item_id"]), "sku": line["sku"]},
+                "quantity": line["quantity"],
+                "restockType": str(line["restock_type"]).upper(),
+                "restocked": line["restock_type"] in ("return", "cancel"),
+                "location": None
+                if line.get("location_id") is None
+                else {"id": gid("Location", line["location_id"]), "name": "", "isActive": True},
+            }
+            for line in r.get("refund_line_items") or []
+        ]
+        transactions = [self._transaction_view(t) for t in r.get("transactions") or []]
+        total = sum((Decimal(str(t["amount"])) for t in r.get("transactions") or []), Decimal(0))
+        return {
+            "id": gid("Refund", r["id"]),
+            "note": r.get("note"),
+            "createdAt": r.get("created_at"),
+            "totalRefundedSet": _money(f"{total:.2f}", currency),
+            "refundLineItems": lambda info, first=None, after=None: _page(
+                lines, first, after, lambda n: [lines.index(n)]
+            ),
+            "transactions": lambda info, first=None, after=None: _page(
+                transactions, first, after, lambda n: [n["id"]]
+            ),
+        }
+
+    def _fulfilment_view(self, f: dict[str, Any]) -> dict[str, Any]:
+        nodes = [
+            {
+                "id": gid("FulfillmentLineItem", f"{f['id'].rsplit('/', 1)[-1]}{i}"),
+                "quantity": line["quantity"],
+                "lineItem": {"id": gid("LineItem", item_id), "sku": line["sku"]},
+            }
+            for i, (line, item_id) in enumerate(
+                zip(f["lines"], f.get("line_item_ids") or [None] * len(f["lines"]), strict=True)
+            )
+        ]
+        return {
+            **f,
+            "createdAt": f.get("created_at"),
+            "fulfillmentLineItems": lambda info, first=None, after=None: _page(
+                nodes, first, after, lambda n: [n["id"]]
+            ),
         }
 
     def _fulfilment_order_view(self, fo: FulfilmentOrder) -> dict[str, Any]:
@@ -460,6 +552,7 @@ class GraphqlApi:
                 "sku": line["sku"],
                 "totalQuantity": line["total"],
                 "remainingQuantity": line["remaining"],
+                "lineItem": {"id": gid("LineItem", line["line_item_id"]), "sku": line["sku"]},
             }
             for line in fo.lines
         ]
@@ -580,7 +673,9 @@ class GraphqlApi:
             "id": gid("Fulfillment", made),
             "order_id": next(iter(order_ids)),
             "status": "SUCCESS",
+            "created_at": self.shop.stamp(),
             "lines": [{"sku": line["sku"], "quantity": q} for _, line, q in plan],
+            "line_item_ids": [line["line_item_id"] for _, line, _ in plan],
             "trackingInfo": [tracking] if tracking else [],
         }
         self.shop.fulfilments[made] = record
@@ -648,3 +743,197 @@ class GraphqlApi:
             },
             "userErrors": [],
         }
+
+    def _refund_create(self, info: Any, input: dict[str, Any]) -> Any:
+        """``refundCreate``: lines refunded no more than refundable, ``RETURN`` restocked at an
+        existing location, money refunded (kind REFUND) against a successful sale or capture of
+        the order, no more than is left of it, through the parent's gateway."""
+        number = str(input["orderId"]).rsplit("/", 1)[-1]
+        order = self.shop.orders.get(int(number)) if number.isdigit() else None
+        if order is None:
+            return _refused(["orderId"], "Order does not exist")
+        refunded = self._refunded_units(order)
+        by_id = {gid("LineItem", item.get("id")): item for item in order.get("line_items") or []}
+        taken: dict[str, int] = {}
+        lines = []
+        for i, entry in enumerate(input.get("refundLineItems") or []):
+            item = by_id.get(entry["lineItemId"])
+            field_ = ["refundLineItems", str(i)]
+            if item is None:
+                return _refused([*field_, "lineItemId"], "Line item does not exist")
+            restock = str(entry.get("restockType") or "NO_RESTOCK")
+            location = entry.get("locationId")
+            if restock in ("RETURN", "CANCEL") and location not in self.shop.locations:
+                return _refused([*field_, "locationId"], "Location does not exist")
+            left = int(item.get("quantity") or 0) - refunded.get(item.get("id"), 0)
+            left -= taken.get(entry["lineItemId"], 0)
+            if entry["quantity"] <= 0 or entry["quantity"] > left:
+                return _refused(
+                    [*field_, "quantity"], "Quantity cannot refund more items than were purchased."
+                )
+            taken[entry["lineItemId"]] = taken.get(entry["lineItemId"], 0) + entry["quantity"]
+            lines.append((item, entry["quantity"], restock, location))
+        own = self.shop.transactions.get(int(order["id"]), [])
+        parents = {gid("OrderTransaction", t["id"]): t for t in own}
+        spent = {
+            t["parent_id"]: Decimal(0)
+            for t in own
+            if t["kind"] == "refund" and t.get("parent_id") is not None
+        }
+        for t in own:
+            if t["kind"] == "refund" and t["status"] == "success" and t.get("parent_id"):
+                spent[t["parent_id"]] += Decimal(str(t["amount"]))
+        made: list[dict[str, Any]] = []
+        for i, entry in enumerate(input.get("transactions") or []):
+            field_ = ["transactions", str(i)]
+            parent = parents.get(str(entry.get("parentId")))
+            if entry["kind"] != "REFUND":
+                return _refused([*field_, "kind"], "Kind must be refund.")
+            if parent is None or parent["kind"] not in ("sale", "capture"):
+                return _refused(
+                    [*field_, "parentId"], "Parent transaction must be a successful sale or capture"
+                )
+            if entry["gateway"] != parent["gateway"]:
+                return _refused([*field_, "gateway"], "Gateway must match the parent transaction")
+            try:
+                amount = Decimal(str(entry["amount"]))
+            except InvalidOperation:
+                return _refused([*field_, "amount"], "Amount is invalid")
+            room = Decimal(str(parent["amount"])) - spent.get(parent["id"], Decimal(0))
+            if amount <= 0 or amount > room:
+                return _refused(
+                    [*field_, "amount"],
+                    f"Refund amount exceeds the refundable amount of {room:.2f}",
+                )
+            spent[parent["id"]] = spent.get(parent["id"], Decimal(0)) + amount
+            made.append(
+                {
+                    "id": self.shop.next_id(),
+                    "order_id": order["id"],
+                    "kind": "refund",
+                    "status": "success",
+                    "amount": f"{amount:.2f}",
+                    "currency": parent.get("currency"),
+                    "gateway": parent["gateway"],
+                    "parent_id": parent["id"],
+                    "created_at": self.shop.stamp(),
+                }
+            )
+        refund_id = self.shop.next_id()
+        refund_lines = []
+        for item, quantity, restock, location in lines:
+            refund_lines.append(
+                {
+                    "id": self.shop.next_id(),
+                    "quantity": quantity,
+                    "line_item_id": item.get("id"),
+                    "sku": item.get("sku"),
+                    "restock_type": restock.lower(),
+                    "location_id": None
+                    if location is None
+                    else int(str(location).rsplit("/", 1)[-1]),
+                    "line_item": dict(item),
+                }
+            )
+            sku_item = self.shop.items.get(str(item.get("sku")))
+            if restock in ("RETURN", "CANCEL") and sku_item is not None:
+                key = (sku_item, str(location))
+                self.shop.levels[key] = self.shop.levels.get(key, 0) + quantity
+        record = {
+            "id": refund_id,
+            "order_id": order["id"],
+            "created_at": self.shop.stamp(),
+            "note": input.get("note"),
+            "restock": any(r in ("RETURN", "CANCEL") for _, _, r, _ in lines),
+            "refund_line_items": refund_lines,
+            "transactions": made,
+            "order_adjustments": [],
+        }
+        order.setdefault("refunds", []).append(record)
+        own.extend(made)
+        captured = sum(
+            (Decimal(str(t["amount"])) for t in own if t["kind"] in ("sale", "capture")),
+            Decimal(0),
+        )
+        back = sum((Decimal(str(t["amount"])) for t in own if t["kind"] == "refund"), Decimal(0))
+        if back > 0:
+            order["financial_status"] = "refunded" if back >= captured else "partially_refunded"
+        order["updated_at"] = self.shop.stamp()
+        currency = str(order.get("currency") or self.shop.currency)
+        return {
+            "order": self._order_view(order),
+            "refund": self._refund_view(record, currency),
+            "userErrors": [],
+        }
+
+    def _order_cancel(
+        self,
+        info: Any,
+        orderId: str,
+        reason: str,
+        refund: bool,
+        restock: bool,
+        notifyCustomer: bool | None = None,
+        staffNote: str | None = None,
+    ) -> Any:
+        """``orderCancel``: an order with fulfilments, or cancelled already, is refused; else it
+        is cancelled (Shopify does it in a job; here the job is done before the answer), its
+        open fulfilment orders closed, captured money refunded when ``refund``, unfulfilled
+        units restocked when ``restock``."""
+        number = str(orderId).rsplit("/", 1)[-1]
+        order = self.shop.orders.get(int(number)) if number.isdigit() else None
+
+        def refused(message: str, code: str) -> dict[str, Any]:
+            error = {"field": ["orderId"], "message": message, "code": code}
+            return {"job": None, "orderCancelUserErrors": [error], "userErrors": []}
+
+        if order is None:
+            return refused("Order does not exist", "NOT_FOUND")
+        if order.get("cancelled_at"):
+            return refused("Order has already been cancelled", "INVALID")
+        if any(f["order_id"] == int(order["id"]) for f in self.shop.fulfilments.values()):
+            return refused("Cannot cancel an order with fulfilled items", "INVALID")
+        for fo in self.shop.fulfilment_orders.values():
+            if fo.order_id != int(order["id"]):
+                continue
+            for line in fo.lines:
+                item = self.shop.items.get(str(line["sku"]))
+                if restock and item is not None and line["remaining"] > 0:
+                    key = (item, fo.location)
+                    self.shop.levels[key] = self.shop.levels.get(key, 0) + line["remaining"]
+            fo.status = "CLOSED"
+        own = self.shop.transactions.get(int(order["id"]), [])
+        if refund:
+            for t in [t for t in own if t["kind"] in ("sale", "capture")]:
+                back = sum(
+                    (Decimal(str(r["amount"])) for r in own if r.get("parent_id") == t["id"]),
+                    Decimal(0),
+                )
+                left = Decimal(str(t["amount"])) - back
+                if left > 0:
+                    own.append(
+                        {
+                            **t,
+                            "id": self.shop.next_id(),
+                            "kind": "refund",
+                            "amount": f"{left:.2f}",
+                            "parent_id": t["id"],
+                            "created_at": self.shop.stamp(),
+                        }
+                    )
+                    order["financial_status"] = "refunded"
+        stamp = self.shop.stamp()
+        order["cancelled_at"] = stamp
+        order["cancel_reason"] = reason.lower()
+        order["updated_at"] = stamp
+        if staffNote:
+            order["note"] = "\n".join(n for n in (order.get("note"), staffNote) if n)
+        return {
+            "job": {"id": gid("Job", self.shop.next_id()), "done": False},
+            "orderCancelUserErrors": [],
+            "userErrors": [],
+        }
+
+
+def _refused(field: list[str], message: str) -> dict[str, Any]:
+    return {"order": None, "refund": None, "userErrors": [{"field": field, "message": message}]}

@@ -5,6 +5,7 @@ SDL = """
 scalar DateTime
 scalar Decimal
 scalar URL
+scalar Money
 
 type Query {
   orders(first: Int, after: String, query: String, sortKey: OrderSortKeys, reverse: Boolean): OrderConnection!
@@ -17,6 +18,8 @@ type Query {
 type Mutation {
   fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  refundCreate(input: RefundInput!): RefundCreatePayload
+  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean!, restock: Boolean!, notifyCustomer: Boolean, staffNote: String): OrderCancelPayload
 }
 
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
@@ -43,6 +46,7 @@ type LineItem {
   id: ID! sku: String name: String! title: String! quantity: Int!
   originalUnitPriceSet: MoneyBag! totalDiscountSet: MoneyBag!
   discountAllocations: [DiscountAllocation!]! taxLines: [TaxLine!]! variant: ProductVariant
+  refundableQuantity: Int!
 }
 type LineItemConnection { nodes: [LineItem!]! pageInfo: PageInfo! }
 
@@ -60,6 +64,9 @@ type Order {
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
   fulfillmentOrders(first: Int, after: String): FulfillmentOrderConnection!
+  refunds(first: Int): [Refund!]!
+  transactions(first: Int): [OrderTransaction!]!
+  fulfillments(first: Int): [Fulfillment!]!
 }
 type OrderConnection { nodes: [Order!]! pageInfo: PageInfo! }
 
@@ -67,7 +74,7 @@ type Location { id: ID! name: String! isActive: Boolean! }
 type LocationConnection { nodes: [Location!]! pageInfo: PageInfo! }
 type FulfillmentOrderLocation { location: Location }
 
-type FulfillmentOrderLineItem { id: ID! sku: String totalQuantity: Int! remainingQuantity: Int! }
+type FulfillmentOrderLineItem { id: ID! sku: String totalQuantity: Int! remainingQuantity: Int! lineItem: LineItem! }
 type FulfillmentOrderLineItemConnection { nodes: [FulfillmentOrderLineItem!]! pageInfo: PageInfo! }
 interface Node { id: ID! }
 
@@ -78,7 +85,12 @@ type FulfillmentOrder implements Node {
 type FulfillmentOrderConnection { nodes: [FulfillmentOrder!]! pageInfo: PageInfo! }
 
 type TrackingInfo { company: String number: String url: URL }
-type Fulfillment { id: ID! status: String! trackingInfo: [TrackingInfo!]! }
+type FulfillmentLineItem { id: ID! quantity: Int lineItem: LineItem! }
+type FulfillmentLineItemConnection { nodes: [FulfillmentLineItem!]! pageInfo: PageInfo! }
+type Fulfillment {
+  id: ID! status: String! createdAt: DateTime! trackingInfo(first: Int): [TrackingInfo!]!
+  fulfillmentLineItems(first: Int, after: String): FulfillmentLineItemConnection!
+}
 type UserError { field: [String!] message: String! }
 type FulfillmentCreatePayload { fulfillment: Fulfillment userErrors: [UserError!]! }
 
@@ -111,4 +123,38 @@ type InventorySetQuantitiesPayload {
   inventoryAdjustmentGroup: InventoryAdjustmentGroup
   userErrors: [InventorySetQuantitiesUserError!]!
 }
+
+enum OrderTransactionKind { AUTHORIZATION CAPTURE CHANGE EMV_AUTHORIZATION REFUND SALE SUGGESTED_REFUND VOID }
+enum OrderTransactionStatus { AWAITING_RESPONSE ERROR FAILURE PENDING SUCCESS UNKNOWN }
+type OrderTransaction {
+  id: ID! kind: OrderTransactionKind! status: OrderTransactionStatus! gateway: String
+  amountSet: MoneyBag! createdAt: DateTime! parentTransaction: OrderTransaction
+}
+type OrderTransactionConnection { nodes: [OrderTransaction!]! pageInfo: PageInfo! }
+
+enum RefundLineItemRestockType { CANCEL LEGACY_RESTOCK NO_RESTOCK RETURN }
+type RefundLineItem {
+  lineItem: LineItem! quantity: Int! restockType: RefundLineItemRestockType! restocked: Boolean!
+  location: Location
+}
+type RefundLineItemConnection { nodes: [RefundLineItem!]! pageInfo: PageInfo! }
+type Refund {
+  id: ID! note: String createdAt: DateTime totalRefundedSet: MoneyBag!
+  refundLineItems(first: Int, after: String): RefundLineItemConnection!
+  transactions(first: Int, after: String): OrderTransactionConnection!
+}
+input RefundLineItemInput { lineItemId: ID! quantity: Int! restockType: RefundLineItemRestockType locationId: ID }
+input OrderTransactionInput { amount: Money! gateway: String! kind: OrderTransactionKind! orderId: ID! parentId: ID }
+input ShippingRefundInput { amount: Money fullRefund: Boolean }
+input RefundInput {
+  orderId: ID! note: String notify: Boolean currency: String
+  refundLineItems: [RefundLineItemInput!] shipping: ShippingRefundInput
+  transactions: [OrderTransactionInput!]
+}
+type RefundCreatePayload { order: Order refund: Refund userErrors: [UserError!]! }
+
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+type Job { id: ID! done: Boolean! }
+type OrderCancelUserError { field: [String!] message: String! code: String }
+type OrderCancelPayload { job: Job orderCancelUserErrors: [OrderCancelUserError!]! userErrors: [UserError!]! }
 """

@@ -2,78 +2,23 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from types import TracebackType
 from typing import Any
 
-import uvicorn
-
+from crossdock.sandbox.serving import ThreadedServer
 from crossdock.sandbox.shopify.app import ShopifySandbox, ShopSandboxSettings, create_app
 
 __all__ = ["ShopifySandboxServer"]
 
 
-class ShopifySandboxServer:
-    """A simulated shop on ``127.0.0.1:<port>`` (0: a free port) until :meth:`stop`."""
+class ShopifySandboxServer(ThreadedServer):
+    """A simulated shop on ``127.0.0.1:<port>`` (0, or taken: a free port) until :meth:`stop`."""
 
     def __init__(self, settings: ShopSandboxSettings | None = None, *, port: int = 0) -> None:
         self.settings = settings or ShopSandboxSettings()
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self._socket.bind(("127.0.0.1", port))
-        except OSError:
-            self._socket.bind(("127.0.0.1", 0))  # taken: a free one (the URL says which)
-        self.port = int(self._socket.getsockname()[1])
         self.app = create_app(self.settings)
         self.sandbox: ShopifySandbox = self.app.state.sandbox
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
-            name="shopify-sandbox",
-            daemon=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(self.app, port=port, fallback=True, name="Shopify sandbox")
 
     @property
     def shop(self) -> Any:
         return self.sandbox.shop
-
-    def start(self, timeout_s: float = 10.0) -> ShopifySandboxServer:
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Shopify sandbox did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> ShopifySandboxServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -1,5 +1,6 @@
 """The simulated shop's state: orders (kept in the webhooks' REST shape, the shape Shopify
-publishes in its examples), their fulfilment orders, locations, inventory items and levels.
+publishes in its examples), their fulfilment orders, payment transactions and refunds (REST
+shape too, as the ``refunds/create`` webhook sends them), locations, inventory items and levels.
 
 One lock guards it: the HTTP server's thread and the test's thread both use it.
 """
@@ -41,6 +42,8 @@ class Shop:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     fulfilment_orders: dict[int, FulfilmentOrder] = field(default_factory=dict)
     fulfilments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    transactions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    """An order's payment transactions (REST shape), by order id."""
     items: dict[str, str] = field(default_factory=dict)
     """Inventory item gid by SKU."""
     levels: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -90,6 +93,8 @@ class Shop:
             stored["updated_at"] = stamp
             stored.setdefault("currency", self.currency)
             self.orders[int(stored["id"])] = stored
+            stored.setdefault("refunds", [])
+            self.transactions[int(stored["id"])] = self._first_transactions(stored)
             where = location or next(iter(self.locations))
             lines = [
                 {
@@ -107,6 +112,28 @@ class Shop:
                 number, int(stored["id"]), where, lines
             )
             return copy.deepcopy(stored)
+
+    def _first_transactions(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the checkout left: a sale of the total when paid, an authorisation when only
+        authorised (``financial_status``), nothing when pending."""
+        kind = {"paid": "sale", "authorized": "authorization"}.get(
+            str(order.get("financial_status") or "")
+        )
+        if kind is None:
+            return []
+        return [
+            {
+                "id": self.next_id(),
+                "order_id": order["id"],
+                "kind": kind,
+                "status": "success",
+                "amount": str(order.get("total_price") or "0.00"),
+                "currency": order.get("currency") or self.currency,
+                "gateway": order.get("gateway") or "bogus",
+                "parent_id": None,
+                "created_at": order.get("created_at"),
+            }
+        ]
 
     def update(self, order_id: int, **changes: Any) -> dict[str, Any]:
         with self.lock:
