@@ -16,6 +16,7 @@ from crossdock.api import database_down, openapi, problems
 from crossdock.api.auth import Authenticator
 from crossdock.api.docs import mount_docs
 from crossdock.api.edi_routes import router as edi_router
+from crossdock.api.forecast_routes import router as forecast_router
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
@@ -65,6 +66,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(returns_router)
     app.include_router(shopify_router)
     app.include_router(procurement_router)
+    app.include_router(forecast_router)
     app.include_router(purchase_order_router)
     app.include_router(payments_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)

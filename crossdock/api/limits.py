@@ -42,6 +42,8 @@ def route_limit(limits: ApiLimits, method: str, path: str) -> RouteLimit:
         return RouteLimit("stock_events_bytes", limits.stock_events_bytes, streamed=False)
     if method == "PUT" and path.startswith("/v1/inventory/snapshots/"):
         return RouteLimit("snapshot_bytes", limits.snapshot_bytes, streamed=True)
+    if method == "POST" and path.rstrip("/") == "/v1/forecasts":
+        return RouteLimit("snapshot_bytes", limits.snapshot_bytes, streamed=True)
     if method == "POST" and path.rstrip("/") == "/v1/payments/statements":
         return RouteLimit("statement_bytes", limits.statement_bytes, streamed=True)
     return RouteLimit("body_bytes", limits.body_bytes, streamed=False)

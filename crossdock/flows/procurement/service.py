@@ -53,6 +53,7 @@ from crossdock.flows.procurement.events import (
     SOURCE,
     ordered_event,
 )
+from crossdock.flows.procurement.forecast_store import daily_demand
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
@@ -141,12 +142,21 @@ class Procurement:
         """Forecast demand per day by (warehouse, SKU), for SKUs without a reorder rule."""
 
     async def compute(self) -> tuple[list[Recommendation], list[Skipped], list[str]]:
-        """Read the ERP (in pages) and compute the recommendations."""
-        skus = sorted({sku for _, sku in self.demand})
+        """Read the ERP (in pages) and compute the recommendations (from the forecast in force
+        where there is one, see :func:`.forecast_store.daily_demand`)."""
+        demand, label = self.demand, "forecast"
+        if not demand:
+            version, demand = await self.engine.db.read(
+                partial(daily_demand, today=datetime.now(UTC).date())
+            )
+            if version is not None:
+                label = f"forecast v{version.version} ({version.source})"
+        skus = sorted({sku for _, sku in demand})
         inputs = await self.erp.replenishment_inputs(self.config.warehouses, skus=skus)
         recs, skipped = recommend(
             inputs,
-            demand=self.demand,
+            demand=demand,
+            forecast_label=label,
             pack_sizes=self.config.pack_sizes,
             safety_days=self.config.safety_days,
             review_days=self.config.review_days,
