@@ -41,6 +41,7 @@ from crossdock.engine import (
     new_event_id,
 )
 from crossdock.flows.exceptions import open_exception
+from crossdock.flows.inventory.events import sync_request
 from crossdock.flows.procurement.events import (
     ACKNOWLEDGED,
     APPROVED,
@@ -592,7 +593,9 @@ def _record_receipt(
                 },
                 idempotency_key=f"{RECEIVED}:{message_id}",
                 id=new_event_id(),
-            )
+            ),
+            # stock came in: the inventory flow recomputes and publishes its availability
+            sync_request(f"purchase {rec.ref} received", publish=sorted(received)),
         ],
         partitions,
     )
