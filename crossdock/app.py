@@ -29,6 +29,7 @@ from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.returns_routes import router as returns_router
 from crossdock.api.routes import router
 from crossdock.api.shopify_routes import router as shopify_router
+from crossdock.api.supplier_routes import router as supplier_router
 from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.engine import SHARED_DIR_ENV
 from crossdock.hub import Hub
@@ -67,6 +68,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(shopify_router)
     app.include_router(procurement_router)
     app.include_router(forecast_router)
+    app.include_router(supplier_router)
     app.include_router(purchase_order_router)
     app.include_router(payments_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)

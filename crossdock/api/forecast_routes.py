@@ -137,7 +137,15 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
             yield chunk
 
 
-@router.post("", openapi_extra=_BODY, status_code=202)
+@router.post(
+    "",
+    openapi_extra=_BODY,
+    status_code=202,
+    responses={
+        200: {"description": "The same import again, answered with its stored version"},
+        409: {"description": "The import id was used before with other content"},
+    },
+)
 async def post_forecast(
     request: Request,
     principal: Annotated[Principal, Depends(require("purchasing:write"))],

@@ -54,6 +54,7 @@ from crossdock.flows.procurement.events import (
     SOURCE,
     ordered_event,
 )
+from crossdock.flows.procurement.figures import order_statuses
 from crossdock.flows.procurement.forecast_store import daily_demand
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
@@ -249,7 +250,13 @@ class Procurement:
                     "ordered",
                     actor="hub",
                     now=now,
-                    details={"purchase_order": po.name, "origin": po.origin},
+                    details={
+                        "purchase_order": po.name,
+                        "origin": po.origin,
+                        "lines": {
+                            ln.sku: _num(ln.quantity) for ln in rec.lines if ln.quantity > 0
+                        },
+                    },
                 )
                 data: dict[str, Any] = orders[ref].model_dump(mode="json")
                 data["refs"] = {self.system: po.name}
@@ -569,13 +576,17 @@ def _record_receipt(
         add_step(conn, rec.id, "receipt-held", actor="hub", now=now, details={"problems": problems})
         return
     received = {sku: _num(q) for sku, q in result.received.items() if q > 0}
-    details = {
+    details: dict[str, Any] = {
         "received": received,
         "closed_short": result.short_closed,
         "backordered": result.short_open,
         "picking": transfer_state,
     }
     mark_message(conn, message_id, "applied", details)
+    for status in order_statuses(conn, recommendation_id=rec.id):
+        details["promised"] = status.promised.isoformat()
+        if status.last_receipt is not None:
+            details["days_late"] = max((status.last_receipt - status.promised).days, 0)
     add_step(conn, rec.id, "received", actor="hub", now=now, details=details)
     insert_events(
         conn,
