@@ -32,6 +32,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from crossdock.config.forecasting import ForecastingConfig
 from crossdock.config.schema import Config
@@ -156,11 +157,11 @@ async def import_forecast(
     ``forecast.imported`` event when its SKUs remain to be checked)."""
     validator = Validator(max_quantity=config.max_quantity, warehouses=warehouses)
     async for line, record in records:
-        if record is None and line == 1:
+        if record is None:  # only a CSV header missing its columns is None
             validator.total += 1
             validator.problems.append(
                 LineProblem(
-                    1,
+                    line,
                     "header",
                     "columns",
                     "the header must name sku, warehouse, period and quantity",
@@ -197,7 +198,12 @@ async def import_forecast(
             insert_events(conn, [_version_event(kind, version)], engine.partitions)
         return version, created
 
-    version, created = await engine.writer.submit(write, appends=True)
+    try:
+        version, created = await engine.writer.submit(write, appends=True)
+    except IntegrityError:
+        # another process recorded the same import id (or took the version number) meanwhile:
+        # once more, the stored import is found or the next number taken
+        version, created = await engine.writer.submit(write, appends=True)
     return ImportOutcome(version, created, too_many)
 
 

@@ -38,6 +38,8 @@ __all__ = [
 
 FIELDS = ("sku", "warehouse", "period", "quantity", "confidence")
 MAX_TEXT = 120
+FIRST_YEAR, LAST_YEAR = 2000, 2199
+"""A period outside these years is refused (``period``): no forecast plans that far."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +69,17 @@ def parse_period(text: str) -> tuple[date, int] | None:
     text = text.strip()
     try:
         if len(text) == 10:
-            return date.fromisoformat(text), 1
-        if len(text) == 8 and text[4:6].upper() == "-W":
-            return date.fromisocalendar(int(text[:4]), int(text[6:]), 1), 7
-        if len(text) == 7 and text[4] == "-":
+            found = date.fromisoformat(text), 1
+        elif len(text) == 8 and text[4:6].upper() == "-W":
+            found = date.fromisocalendar(int(text[:4]), int(text[6:]), 1), 7
+        elif len(text) == 7 and text[4] == "-":
             year, month = int(text[:4]), int(text[5:])
-            return date(year, month, 1), calendar.monthrange(year, month)[1]
+            found = date(year, month, 1), calendar.monthrange(year, month)[1]
+        else:
+            return None
     except ValueError:
         return None
-    return None
+    return found if FIRST_YEAR <= found[0].year <= LAST_YEAR else None
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -106,7 +110,9 @@ class Validator:
     def add(self, line: int, record: Any) -> None:
         self.total += 1
         if not isinstance(record, dict):
-            self.problems.append(LineProblem(line, "/", "object", "a line is an object"))
+            self.problems.append(
+                LineProblem(line, "/", "object", "a line is an object with the forecast's fields")
+            )
             return
         found: list[LineProblem] = []
         texts: dict[str, str] = {}
@@ -217,18 +223,25 @@ async def _text_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
 
 async def csv_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[int, Any]]:
     """``(line number, record)`` of a streamed CSV; a header without the required columns is
-    one problem record ``(1, None)``. Blank lines are skipped."""
+    one record ``(its line, None)``, the last. Blank lines are skipped."""
     header: list[str] | None = None
     number = 0
     async for text in _text_lines(chunks):
         number += 1
         if not text.strip():
             continue
-        row = next(csv.reader([text.rstrip("\r")]))
+        try:
+            row = next(csv.reader([text.rstrip("\r")]))
+        except csv.Error:  # a NUL byte, a field over the csv module's limit
+            if header is None:
+                yield number, None
+                return
+            yield number, "not CSV"
+            continue
         if header is None:
             header = [h.strip().lower() for h in row]
             if not {"sku", "warehouse", "period", "quantity"} <= set(header):
-                yield 1, None
+                yield number, None
                 return
             continue
         yield number, {h: (row[i] if i < len(row) else None) for i, h in enumerate(header)}
@@ -241,9 +254,10 @@ async def ndjson_records(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[in
         if not text.strip():
             continue
         try:
-            yield number, json.loads(text, parse_float=Decimal)
-        except ValueError:
-            yield number, "not JSON"
+            record = json.loads(text, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            record = "not JSON"
+        yield number, record
 
 
 def json_records(document: Any) -> Iterator[tuple[int, Any]]:

@@ -253,9 +253,7 @@ class Procurement:
                     details={
                         "purchase_order": po.name,
                         "origin": po.origin,
-                        "lines": {
-                            ln.sku: _num(ln.quantity) for ln in rec.lines if ln.quantity > 0
-                        },
+                        "lines": {ln.sku: _num(ln.quantity) for ln in rec.lines if ln.quantity > 0},
                     },
                 )
                 data: dict[str, Any] = orders[ref].model_dump(mode="json")

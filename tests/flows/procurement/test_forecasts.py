@@ -199,3 +199,48 @@ async def test_an_erp_term_without_forecast_keeps_its_rule(buying: Buying) -> No
     ).json()
     acme = next(x for x in recs["items"] if x["supplier_ref"] == "ACME")
     assert all("below min" in ln["reason"] for ln in acme["lines"])
+
+
+async def test_malformed_bytes_are_lines_refused_never_a_server_error(buying: Buying) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    r = await buying.client.post(
+        "/v1/forecasts?import_id=bytes-0",
+        content=f"{deep}\n".encode(),
+        headers=buying.auth() | {"content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 422  # refused by the API's JSON depth limit before any parser
+    ndjson = (
+        '{"sku": "A"}\n[[[1]]]\nnot json\n'
+        '{"sku": "A", "warehouse": "WH", "period": "1999-01", "quantity": 1}\n'
+    )
+    r = await buying.client.post(
+        "/v1/forecasts?import_id=bytes-1",
+        content=ndjson.encode(),
+        headers=buying.auth() | {"content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 422, r.text
+    rules = {(e["line"], e["rule"]) for e in r.json()["errors"]}
+    assert {(1, "required"), (2, "object"), (3, "object"), (4, "period")} <= rules
+    csv_body = b"sku,warehouse,period,quantity\nA,WH,2026-W10,1\x00\nB,WH,2026-W60,\xff\xfe\n"
+    r = await buying.client.post(
+        "/v1/forecasts?import_id=bytes-2",
+        content=csv_body,
+        headers=buying.auth() | {"content-type": "text/csv"},
+    )
+    assert r.status_code == 422, r.text
+    rules = {(e["line"], e["field"], e["rule"]) for e in r.json()["errors"]}
+    assert (2, "quantity", "number") in rules and (3, "period", "period") in rules
+    assert (3, "quantity", "number") in rules
+    nul_header = await buying.client.post(
+        "/v1/forecasts?import_id=bytes-3",
+        content=b"sku\x00,warehouse\n",
+        headers=buying.auth() | {"content-type": "text/csv"},
+    )
+    assert nul_header.status_code == 422 and nul_header.json()["errors"][0]["rule"] == "columns"
+    deep_json = b'{"import_id": "bytes-4", "lines": ' + b"[" * 500 + b"]" * 500 + b"}"
+    r = await buying.client.post(
+        "/v1/forecasts",
+        content=deep_json,
+        headers=buying.auth() | {"content-type": "application/json"},
+    )
+    assert r.status_code == 422
