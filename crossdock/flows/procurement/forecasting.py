@@ -7,9 +7,9 @@ Consumer group ``forecasting`` (lane ``batch`` when configured) takes
 - ``forecast.imported`` (subject ``forecast:<version id>``): check a received import's SKUs
   against the ERP (one batched look-up) and apply or reject it per its policy
   (:mod:`.forecast_store`), then append ``forecast.applied`` (or ``forecast.rejected``);
-- ``forecasting.baseline_requested`` (schedule ``forecasting.baseline`` or the API): compute the
-  baseline from the kept history (:mod:`.baseline`) and apply it as a version of source
-  ``baseline``;
+- ``forecasting.baseline_requested`` (schedule ``forecasting.baseline`` or the API), and every
+  export when the baseline is enabled: compute the baseline from the kept history
+  (:mod:`.baseline`) and apply it as a version of source ``baseline``;
 - ``forecasting.drop_scan`` (every minute when ``drop_directory`` is set): import the CSV files
   dropped there (the file's name is its import id), moved to ``done/`` or ``rejected/`` after.
 
@@ -360,7 +360,10 @@ class Forecasting:
                 await self.export(max(e.time for e in exports).timestamp())
             if any(e.type == DROP_SCAN for e in batch.events):
                 await self.scan_drop()
-            if any(e.type == BASELINE for e in batch.events):
+            # without a platform, fresh history refreshes the baseline (out of the box)
+            if any(e.type == BASELINE for e in batch.events) or (
+                exports and self.config.baseline_enabled
+            ):
                 await self.compute_baseline()
         except (OdooTransientError, Unavailable) as exc:
             wait = self.erp.unavailable_for()

@@ -137,7 +137,7 @@ async def test_push_is_signed_and_a_refused_push_keeps_the_window(
 
 
 async def test_an_export_on_request_runs_in_the_consumer(buying: Buying) -> None:
-    buying.erp.add_move("WH", "A", "sale", Decimal(3), at(time.time() - 2 * DAY))
+    buying.erp.add_move("WH", "A", "sale", Decimal(3), at(time.time() - 8 * DAY))  # last week
     r = await buying.client.post("/v1/forecasts/exports", headers=buying.auth())
     assert r.status_code == 202
 
@@ -150,3 +150,11 @@ async def test_an_export_on_request_runs_in_the_consumer(buying: Buying) -> None
         "items"
     ]
     assert export["target"] == "none" and export["rows"] >= 1  # no platform: kept for the baseline
+
+    async def baseline() -> bool:
+        listed = await buying.client.get("/v1/forecasts", headers=buying.auth())
+        return bool(listed.json()["in_force"])
+
+    await until(baseline, what="the baseline computed after the export")
+    [version] = (await buying.client.get("/v1/forecasts", headers=buying.auth())).json()["items"]
+    assert version["source"] == "baseline" and version["state"] == "applied"
