@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
@@ -256,7 +256,7 @@ async def forecast_versions(
     request: Request,
     _: Annotated[Principal, Depends(require("purchasing:read"))],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> dict[str, Any]:
     """Forecast versions, newest first (each with at most 20 of its rejected lines)."""
 
@@ -300,9 +300,9 @@ async def history_exports(
     }
 
 
-@router.get("/{version}")
+@router.get("/{version:int}")
 async def forecast_version(
-    version: int,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
     request: Request,
     _: Annotated[Principal, Depends(require("purchasing:read"))],
 ) -> dict[str, Any]:

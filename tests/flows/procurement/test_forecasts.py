@@ -152,6 +152,10 @@ async def test_requests_without_what_is_required(buying: Buying) -> None:
     assert r.status_code == 403
     missing = await buying.client.get("/v1/forecasts/99", headers=buying.auth())
     assert missing.status_code == 404
+    huge = await buying.client.get(f"/v1/forecasts/{10**30}", headers=buying.auth())
+    assert huge.status_code == 422
+    wrong = await buying.client.get("/v1/forecasts/baseline", headers=buying.auth())
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
 
 
 async def test_recommendations_use_the_forecast_over_lead_time_plus_safety(db_url: str) -> None:
