@@ -17,6 +17,7 @@ from crossdock.api.as2_routes import router as as2_router
 from crossdock.api.auth import Authenticator
 from crossdock.api.docs import mount_docs
 from crossdock.api.edi_routes import router as edi_router
+from crossdock.api.forecast_routes import router as forecast_router
 from crossdock.api.inventory_routes import router as inventory_router
 from crossdock.api.limits import BodyLimitMiddleware
 from crossdock.api.ops_routes import router as ops_router
@@ -29,6 +30,7 @@ from crossdock.api.reconciliation_routes import router as reconciliation_router
 from crossdock.api.returns_routes import router as returns_router
 from crossdock.api.routes import router
 from crossdock.api.shopify_routes import router as shopify_router
+from crossdock.api.supplier_routes import router as supplier_router
 from crossdock.api.webhook_routes import router as webhook_router
 from crossdock.engine import SHARED_DIR_ENV
 from crossdock.hub import Hub
@@ -67,6 +69,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(returns_router)
     app.include_router(shopify_router)
     app.include_router(procurement_router)
+    app.include_router(forecast_router)
+    app.include_router(supplier_router)
     app.include_router(purchase_order_router)
     app.include_router(payments_router)
     mount_ui(app)  # the operations dashboard at /ui (not in the OpenAPI document)

@@ -25,10 +25,12 @@ so code catching the built-in keeps working. The tree:
     │   ├── Rejected                stock input broke rules (inventory)
     │   ├── TooPrecise(ValueError)  a quantity with more decimals than positions keep
     │   ├── SnapshotConflict        a count older than the positions' current one
+    │   ├── ImportConflict          a forecast's import id used before for other content
     │   └── ExceptionConflict       an exception not open, or an action it does not offer
     ├── webhooks
     │   ├── TransportError          no HTTP answer (refused, reset, TLS, malformed)
     │   ├── DestinationRefused(ValueError)  an endpoint's address is not allowed
+    │   ├── PushFailed              an export's signed push was not accepted (retried)
     │   ├── SignatureError          a request whose signature does not verify (401)
     │   └── InboundInvalid(ValueError)      a verified request with unusable content (422)
     ├── api and ui

@@ -21,12 +21,14 @@ from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
 from crossdock.flows.payments import register as register_payments
 from crossdock.flows.procurement import register as register_procurement
+from crossdock.flows.procurement.forecasting import register_forecasting
 from crossdock.flows.returns import register as register_returns
 from crossdock.flows.shopify import register_shopify, shopify_systems
 from crossdock.migrations import upgrade
 from crossdock.ops.metrics import MULTIPROCESS_DIR
 from crossdock.ops.observability import Observability
 from crossdock.ops.webhook_observer import log_delivery
+from crossdock.webhooks.push import demand_sink
 from crossdock.webhooks.service import WebhookService
 
 CIRCUITS_EVERY_S = 2.0
@@ -107,6 +109,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         shops = [connect(cfg, name, observer=ops.connectors) for name in shopify_systems(cfg)]
         register_shopify(engine, cfg, {shop.name: shop.port for shop in shops})
         register_procurement(engine, erp.operations, cfg, system=erp.name)
+        register_forecasting(engine, erp.operations, cfg, sink=demand_sink(cfg.forecasting))
         register_payments(engine, erp.operations, cfg)
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is

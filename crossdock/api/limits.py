@@ -35,7 +35,12 @@ class RouteLimit:
     streamed: bool
 
 
-OWN_LIMIT_PREFIXES = ("/v1/inventory/", "/v1/payments/statements", "/v1/edi/as2/")
+OWN_LIMIT_PREFIXES = (
+    "/v1/inventory/",
+    "/v1/payments/statements",
+    "/v1/forecasts",
+    "/v1/edi/as2/",
+)
 """The paths `route_limit` gives a limit of their own; every other body has the default."""
 
 
@@ -45,6 +50,8 @@ def route_limit(limits: ApiLimits, method: str, path: str) -> RouteLimit:
     if method == "POST" and path.rstrip("/") == "/v1/inventory/events":
         return RouteLimit("stock_events_bytes", limits.stock_events_bytes, streamed=False)
     if method == "PUT" and path.startswith("/v1/inventory/snapshots/"):
+        return RouteLimit("snapshot_bytes", limits.snapshot_bytes, streamed=True)
+    if method == "POST" and path.rstrip("/") == "/v1/forecasts":
         return RouteLimit("snapshot_bytes", limits.snapshot_bytes, streamed=True)
     if method == "POST" and path.rstrip("/") == "/v1/payments/statements":
         return RouteLimit("statement_bytes", limits.statement_bytes, streamed=True)

@@ -175,6 +175,10 @@ def _view(rec: RecommendationRow, steps: list[dict[str, Any]] | None = None) -> 
     )
 
 
+recommendation_view = _view
+"""The API's view of a recommendation (the dashboard shows the same)."""
+
+
 def _not_found(ref: str) -> Problem:
     return Problem(404, "Not found", f"no recommendation {ref}", kind="not-found")
 

@@ -50,6 +50,7 @@ from crossdock.config.channels import (
 )
 from crossdock.config.database import DEFAULT_DATABASE_URL, DatabaseConfig
 from crossdock.config.edi import EdiConfig
+from crossdock.config.forecasting import ForecastingConfig
 from crossdock.config.inventory import InventoryConfig
 from crossdock.config.lanes import DEFAULT_LANE, LaneConfig, default_lanes
 from crossdock.config.ownership import CORE_DOMAINS, DEFAULT_OWNER, DOMAINS, Ownership
@@ -124,6 +125,7 @@ class Config(ConfigModel):
     edi: EdiConfig = Field(default_factory=EdiConfig)
     returns: ReturnsConfig = Field(default_factory=ReturnsConfig)
     procurement: ProcurementConfig = Field(default_factory=ProcurementConfig)
+    forecasting: ForecastingConfig = Field(default_factory=ForecastingConfig)
     payments: PaymentsConfig = Field(default_factory=PaymentsConfig)
 
     @model_validator(mode="before")

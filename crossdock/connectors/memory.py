@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.demand_records import DemandKind, DemandMove
 from crossdock.connectors.odoo.errors import (
     ArchivedProductError,
     CurrencyUnsupportedError,
@@ -229,6 +230,8 @@ class MemoryErp:
         self.partner_names: dict[str, str] = {}
         self.payment_references: dict[int, str] = {}
         """ERP payments by natural key (see the payments block)."""
+        self.moves: list[tuple[datetime, DemandMove]] = []
+        """Done moves (sales, returns, receipts) with when they were done (demand history)."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -602,6 +605,8 @@ class MemoryErp:
                 self.on_hand[key] = self.on_hand.get(key, Decimal(0)) - done
             if so is not None:
                 so.delivered[sku] = so.delivered.get(sku, Decimal(0)) + done
+            if done > 0:
+                self.add_move(picking.warehouse, sku, "sale", done)
             if done < demand:
                 rest[sku] = demand - done
         picking.state = "done"
@@ -976,6 +981,37 @@ class MemoryErp:
         if not any(ref.id == order_id for ref in self.purchase_orders.values()):
             raise OdooBusinessError(f"no purchase order {order_id}", model="purchase.order")
         self.purchase_line_changes.setdefault(order_id, []).extend(changes)
+
+    # ------------------------------------------------------------------ demand history
+
+    def add_move(
+        self,
+        warehouse: str,
+        sku: str,
+        kind: DemandKind,
+        quantity: Decimal,
+        at: datetime | None = None,
+    ) -> None:
+        """A done move of ``quantity`` (now, unless ``at``)."""
+        at = at or datetime.now(UTC)
+        self.moves.append((at, DemandMove(warehouse, sku, at.date(), kind, quantity)))
+
+    async def demand_history(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        since: datetime,
+        until: datetime,
+        company_id: int | None = None,
+    ) -> list[DemandMove]:
+        self._count("demand_history")
+        codes = {self._warehouse(company_id, w) for w in (list(warehouses) or [None])}
+        totals: dict[tuple[str, str, date, DemandKind], Decimal] = {}
+        for at, move in self.moves:
+            if since < at <= until and move.warehouse in codes:
+                key = (move.warehouse, move.sku, move.day, move.kind)
+                totals[key] = totals.get(key, Decimal(0)) + move.quantity
+        return [DemandMove(w, s, d, k, q) for (w, s, d, k), q in sorted(totals.items())]
 
     # ------------------------------------------------------------------ payments
 

@@ -10,6 +10,7 @@ from crossdock.flows.edi.as2_tables import metadata as as2_metadata
 from crossdock.flows.edi.tables import metadata as edi_metadata
 from crossdock.flows.inventory.tables import metadata as inventory_metadata
 from crossdock.flows.payments.tables import metadata as payments_metadata
+from crossdock.flows.procurement.forecast_tables import metadata as forecast_metadata
 from crossdock.flows.procurement.tables import metadata as procurement_metadata
 from crossdock.flows.reconciliation.tables import metadata as reconciliation_metadata
 from crossdock.flows.returns.tables import metadata as returns_metadata
@@ -32,4 +33,5 @@ target_metadata: list[MetaData] = [
     procurement_metadata,
     payments_metadata,
     as2_metadata,
+    forecast_metadata,
 ]

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from crossdock.api.running import RunningHub
-from crossdock.ui import edi, operate, pages, returns_pages, signin
+from crossdock.ui import edi, operate, pages, procurement_pages, returns_pages, signin
 from crossdock.ui.overview import OverviewSource
 from crossdock.ui.sessions import SessionStore, Tokens
 from crossdock.ui.web import (
@@ -44,6 +44,7 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(operate.router)
     app.include_router(edi.router)
     app.include_router(returns_pages.router)
+    app.include_router(procurement_pages.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)

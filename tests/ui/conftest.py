@@ -53,6 +53,8 @@ TOKENS = {
     "viewer": ["ops:read"],
     "hooks": ["webhooks:admin"],
     "outsider": ["orders:read"],
+    "buyer": ["ops:read", "ops:write", "purchasing:read", "purchasing:write"],
+    "buyer2": ["ops:read", "ops:write", "purchasing:read", "purchasing:write"],
 }
 
 
@@ -166,6 +168,7 @@ class LiveHub:
                     "allow_private": ["127.0.0.1/32"],
                 },
                 "api": {"port": 0},
+                "procurement": {"second_approver_above": "100"},
                 "observability": {"log_level": "warning"},
             }
         )

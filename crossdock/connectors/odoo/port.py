@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.demand_records import DemandMove
 from crossdock.connectors.odoo.payment_records import (
     OpenInvoice,
     PaymentRegistration,
@@ -219,6 +220,21 @@ class ErpPort(Protocol):
         self, order_id: int, changes: Sequence[PurchaseLineChange]
     ) -> None:
         """Change quantities, prices, dates of a purchase order's lines (by SKU)."""
+        ...
+
+    # demand history (crossdock.connectors.odoo.ops_demand)
+
+    async def demand_history(
+        self,
+        warehouses: Sequence[str | None],
+        *,
+        since: datetime,
+        until: datetime,
+        company_id: int | None = None,
+    ) -> list[DemandMove]:
+        """Done moves of ``warehouses`` (none: the company's first) after ``since`` up to
+        ``until`` (sales, customer returns, supplier receipts), summed per warehouse, SKU, day and
+        kind, read in pages (never one call per SKU)."""
         ...
 
     # payments (crossdock.connectors.odoo.ops_payments)

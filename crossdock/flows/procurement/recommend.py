@@ -3,10 +3,10 @@
 Pure computation, no I/O. For each SKU and warehouse:
 
 - the *position* is on hand - reserved + incoming (what Odoo's forecast quantity counts);
-- a min/max rule (``stock.warehouse.orderpoint``) orders when the position is below ``min``, up to
-  ``max`` (Odoo's own rule);
-- without a rule, a forecast (demand per day) orders when the position does not cover the demand
+- where a forecast exists (demand per day), it orders when the position does not cover the demand
   over the supplier's lead time plus ``safety_days``, up to that demand plus ``review_days``;
+- otherwise a min/max rule (``stock.warehouse.orderpoint``) orders when the position is below
+  ``min``, up to ``max`` (Odoo's own rule);
 - the preferred supplier is the one with the lowest ``sequence`` (then the lowest price), as Odoo
   picks its vendor; the quantity is raised to its minimum and rounded up to the pack size (the
   configured one, else the rule's multiple).
@@ -96,13 +96,14 @@ def _need(
     lead_days: int,
     safety_days: Decimal,
     review_days: Decimal,
+    label: str = "forecast",
 ) -> tuple[Decimal, str] | None:
     level = position.on_hand - position.reserved + position.incoming
     stock = (
         f"position {_fmt(level)} (on hand {_fmt(position.on_hand)} - reserved "
         f"{_fmt(position.reserved)} + incoming {_fmt(position.incoming)})"
     )
-    if rule is not None:
+    if rule is not None and daily is None:
         if level >= rule.min_qty:
             return None
         target = max(rule.max_qty, rule.min_qty)
@@ -116,7 +117,7 @@ def _need(
     if target <= level:
         return None
     return target - level, (
-        f"{stock} covers at most the forecast {_fmt(daily.quantize(Decimal('0.001')))}/day over "
+        f"{stock} covers at most the {label} {_fmt(daily.quantize(Decimal('0.001')))}/day over "
         f"lead time {lead_days} d + safety {_fmt(safety_days)} d: up to "
         f"{_fmt(target.quantize(Decimal('0.001')))} (+ {_fmt(review_days)} d review)"
     )
@@ -129,10 +130,12 @@ def recommend(
     pack_sizes: Mapping[str, Decimal] | None = None,
     safety_days: Decimal = ZERO,
     review_days: Decimal = Decimal(7),
+    forecast_label: str = "forecast",
 ) -> tuple[list[Recommendation], list[Skipped]]:
     """Recommendations per supplier and warehouse, and what needs stock but cannot be ordered.
 
-    ``demand``: forecast demand per day by (warehouse, SKU), used where no reorder rule exists.
+    ``demand``: forecast demand per day by (warehouse, SKU), used instead of the reorder rule
+    where it exists; ``forecast_label`` names the forecast in the lines' reasons.
     """
     demand = demand or {}
     packs = pack_sizes or {}
@@ -150,6 +153,7 @@ def recommend(
             term.lead_days if term else 0,
             safety_days,
             review_days,
+            forecast_label,
         )
         if need is None:
             continue

@@ -41,6 +41,7 @@ from crossdock.engine import (
     new_event_id,
 )
 from crossdock.flows.exceptions import open_exception
+from crossdock.flows.inventory.events import sync_request
 from crossdock.flows.procurement.events import (
     ACKNOWLEDGED,
     APPROVED,
@@ -53,6 +54,8 @@ from crossdock.flows.procurement.events import (
     SOURCE,
     ordered_event,
 )
+from crossdock.flows.procurement.figures import order_statuses
+from crossdock.flows.procurement.forecast_store import daily_demand
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
@@ -141,12 +144,21 @@ class Procurement:
         """Forecast demand per day by (warehouse, SKU), for SKUs without a reorder rule."""
 
     async def compute(self) -> tuple[list[Recommendation], list[Skipped], list[str]]:
-        """Read the ERP (in pages) and compute the recommendations."""
-        skus = sorted({sku for _, sku in self.demand})
+        """Read the ERP (in pages) and compute the recommendations (from the forecast in force
+        where there is one, see :func:`.forecast_store.daily_demand`)."""
+        demand, label = self.demand, "forecast"
+        if not demand:
+            version, demand = await self.engine.db.read(
+                partial(daily_demand, today=datetime.now(UTC).date())
+            )
+            if version is not None:
+                label = f"forecast v{version.version} ({version.source})"
+        skus = sorted({sku for _, sku in demand})
         inputs = await self.erp.replenishment_inputs(self.config.warehouses, skus=skus)
         recs, skipped = recommend(
             inputs,
-            demand=self.demand,
+            demand=demand,
+            forecast_label=label,
             pack_sizes=self.config.pack_sizes,
             safety_days=self.config.safety_days,
             review_days=self.config.review_days,
@@ -238,7 +250,11 @@ class Procurement:
                     "ordered",
                     actor="hub",
                     now=now,
-                    details={"purchase_order": po.name, "origin": po.origin},
+                    details={
+                        "purchase_order": po.name,
+                        "origin": po.origin,
+                        "lines": {ln.sku: _num(ln.quantity) for ln in rec.lines if ln.quantity > 0},
+                    },
                 )
                 data: dict[str, Any] = orders[ref].model_dump(mode="json")
                 data["refs"] = {self.system: po.name}
@@ -558,13 +574,17 @@ def _record_receipt(
         add_step(conn, rec.id, "receipt-held", actor="hub", now=now, details={"problems": problems})
         return
     received = {sku: _num(q) for sku, q in result.received.items() if q > 0}
-    details = {
+    details: dict[str, Any] = {
         "received": received,
         "closed_short": result.short_closed,
         "backordered": result.short_open,
         "picking": transfer_state,
     }
     mark_message(conn, message_id, "applied", details)
+    for status in order_statuses(conn, recommendation_id=rec.id):
+        details["promised"] = status.promised.isoformat()
+        if status.last_receipt is not None:
+            details["days_late"] = max((status.last_receipt - status.promised).days, 0)
     add_step(conn, rec.id, "received", actor="hub", now=now, details=details)
     insert_events(
         conn,
@@ -582,7 +602,9 @@ def _record_receipt(
                 },
                 idempotency_key=f"{RECEIVED}:{message_id}",
                 id=new_event_id(),
-            )
+            ),
+            # stock came in: the inventory flow recomputes and publishes its availability
+            sync_request(f"purchase {rec.ref} received", publish=sorted(received)),
         ],
         partitions,
     )

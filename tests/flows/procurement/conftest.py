@@ -22,7 +22,10 @@ from crossdock.connectors.memory import MemoryErp
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.replenishment_records import ReorderRule, SupplierTerm
 from crossdock.flows.procurement import Procurement, register
+from crossdock.flows.procurement.demand import Sink
+from crossdock.flows.procurement.forecasting import Forecasting, register_forecasting
 from crossdock.hub import Hub, build_hub, migrate
+from crossdock.webhooks.push import demand_sink
 
 TOKENS = {
     "buyer": ["purchasing:read", "purchasing:write"],
@@ -39,6 +42,7 @@ class Buying:
     service: Procurement
     client: httpx.AsyncClient
     tokens: dict[str, str]
+    forecasting: Forecasting
 
     def auth(self, who: str = "buyer") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -65,16 +69,28 @@ MakeBuying = Callable[..., Awaitable[Buying]]
 
 @asynccontextmanager
 async def serve(
-    db_url: str, procurement: dict[str, Any], erp: ErpPort | None = None
+    db_url: str,
+    procurement: dict[str, Any],
+    erp: ErpPort | None = None,
+    *,
+    forecasting: dict[str, Any] | None = None,
+    sink: Sink | None = None,
 ) -> AsyncIterator[Buying]:
     cfg = validate_config(
-        {"database": {"url": db_url}, "api": {"port": 0}, "procurement": procurement}
+        {
+            "database": {"url": db_url},
+            "api": {"port": 0},
+            "procurement": procurement,
+            "forecasting": forecasting or {},
+        }
     )
     migrate(cfg)
     hub = build_hub(cfg)
     memory = MemoryErp()
     seed(memory)
     service = register(hub.engine, erp or memory, cfg)
+    sink = sink or demand_sink(cfg.forecasting)
+    forecasts = register_forecasting(hub.engine, erp or memory, cfg, sink=sink)
     await hub.engine.start()
     tokens = {
         name: await hub.engine.writer.submit(lambda c, n=name, s=scopes: create_token(c, n, s))
@@ -87,7 +103,7 @@ async def serve(
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield Buying(hub, memory, service, client, tokens)
+            yield Buying(hub, memory, service, client, tokens, forecasts)
     finally:
         server.should_exit = True
         await task

@@ -1,14 +1,18 @@
-"""Replenishment end to end on Odoo (the sandbox on a real HTTP server, and a real Odoo 18/19
-when ``CROSSDOCK_ODOO_*`` is set): reorder rules and vendor pricelists set up in Odoo, a run
+"""Procure-to-stock end to end on Odoo (the sandbox on a real HTTP server, and a real Odoo 18/19
+when ``CROSSDOCK_ODOO_*`` is set): a delivered sale exported as demand history, a forecast
+imported (an unknown SKU's line refused), reorder rules and vendor pricelists set up in Odoo, a run
 through the API, an approval with an edited line, the purchase order created and confirmed in
 Odoo once even when the approval event comes again, the supplier's acknowledgement with a changed
 line applied to Odoo's order and its receipt, an advance ship notice."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,7 @@ from crossdock.connectors.odoo import OdooClient, OdooOperations
 from crossdock.flows.procurement import APPROVED
 from crossdock.flows.procurement.events import approved_event
 from tests.contract.odoo.conftest import Target, stocked_products
+from tests.contract.odoo.conftest import order as sale_order
 from tests.flows.procurement.conftest import serve
 from tests.support.waiting import until
 
@@ -76,11 +81,52 @@ async def set_up(ops: OdooOperations, uid: str) -> tuple[str, list[str]]:
     return supplier, skus
 
 
-async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, db_url: str) -> None:
+def week(offset: int = 0) -> str:
+    year, number, _ = (datetime.now(UTC).date() + timedelta(weeks=offset)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+async def test_recommendation_to_confirmed_purchase_order(
+    ops: OdooOperations, db_url: str, tmp_path: Path
+) -> None:
     uid = uuid.uuid4().hex[:8]
-    supplier, (a, b, _c) = await set_up(ops, uid)
+    supplier, (a, b, c) = await set_up(ops, uid)
+    # c sold: 21 of its 50 delivered to a customer, the history the export sends out
+    sold = await ops.create_sale_orders([sale_order(f"{uid}-s", f"cust-{uid}", [(c, "21")])])
+    sale_id = sold.done[f"web:{uid}-s"].id
+    await ops.confirm_sale_orders([sale_id])
+    [delivery] = await ops.delivery_pickings([sale_id])
+    await ops.process_picking(delivery.id, {c: Decimal(21)})
     source = f"t{uid}"
-    async with serve(db_url, {"warehouses": ["WH"], "source": source}, erp=ops) as hub:
+    exports = tmp_path / "demand"
+    forecasting = {"export_directory": str(exports), "settle_seconds": 0, "first_export_days": 2}
+    async with serve(
+        db_url, {"warehouses": ["WH"], "source": source}, erp=ops, forecasting=forecasting
+    ) as hub:
+        # history out: one file, c's sale on today's date
+        export = await hub.forecasting.export(time.time() + 1)
+        assert export.location is not None
+        today = datetime.now(UTC).date().isoformat()
+        assert f"sale,WH,{c},{today},21" in Path(export.location).read_text().splitlines()
+        # forecasts in: a sells 70 a week (10 a day); one unknown SKU is refused on its own
+        plan = (
+            "sku,warehouse,period,quantity\n"
+            f"{a},WH,{week()},70\n{a},WH,{week(1)},70\nNOPE-{uid},WH,{week()},5\n"
+        )
+        r = await hub.client.post(
+            "/v1/forecasts?import_id=plan-1&policy=apply_valid",
+            content=plan.encode(),
+            headers=hub.auth() | {"content-type": "text/csv"},
+        )
+        assert r.status_code == 202, r.text
+
+        async def applied() -> bool:
+            got = await hub.client.get("/v1/forecasts/1", headers=hub.auth())
+            return bool(got.json()["state"] == "applied")
+
+        await until(applied, what="the forecast applied")
+        version = (await hub.client.get("/v1/forecasts/1", headers=hub.auth())).json()
+        assert [(p["line"], p["rule"]) for p in version["rejected"]] == [(4, "unknown_sku")]
         r = await hub.client.post("/v1/replenishment/runs", headers=hub.auth())
         assert r.status_code == 202
         await until(hub.hub.engine.idle, what="the run")
@@ -90,7 +136,9 @@ async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, d
         [mine] = [i for i in items if i["supplier_ref"] == supplier]
         lines = {ln["sku"]: ln for ln in mine["lines"]}
         assert set(lines) == {a, b}  # c is above its minimum
-        assert lines[a]["quantity"] == "38"
+        # a by its forecast: 10/day over lead time 4 d covers 40 > 2: up to 10 x (4 + 7) = 110
+        assert lines[a]["quantity"] == "108"
+        assert "forecast v1 (api) 10/day over lead time 4 d" in lines[a]["reason"]
         assert lines[b]["quantity"] == "24" and "minimum 24" in lines[b]["reason"]
         assert mine["lead_days"] == 4
         ref = mine["ref"]
@@ -205,6 +253,13 @@ async def test_recommendation_to_confirmed_purchase_order(ops: OdooOperations, d
         ]
         pickings = await ops.receipt_pickings([pos[0]["id"]])
         assert [p.state for p in pickings] == ["done"]  # closed: no backorder for the 2
+        # the stock that came in: the inventory flow is asked to publish its availability
+        syncs = [
+            e.data
+            for e in await hub.hub.engine.events_after(0, 10_000)
+            if e.type == "inventory.sync_requested"
+        ]
+        assert syncs == [{"reason": f"purchase {ref} received", "publish": sorted([a, b])}]
         # one over it: held for buying, nothing received
         over = {**grn, "external_ref": f"GRN2-{uid}", "lines": [{"sku": b, "quantity": "3"}]}
         r = await hub.client.post(
