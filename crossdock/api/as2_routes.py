@@ -34,7 +34,7 @@ from crossdock.connectors.edi.as2.client import quoted, unquoted
 from crossdock.connectors.edi.as2.message import As2Keys, Unpacked, keys_of, unpack
 from crossdock.engine import Engine
 from crossdock.errors import CrossdockError
-from crossdock.flows.edi.as2 import Received, keep_message
+from crossdock.flows.edi.as2 import As2Received, keep_message
 
 log = structlog.get_logger("crossdock.edi.as2")
 
@@ -247,7 +247,7 @@ async def receive(partner: str, request: Request) -> Response:
         "content_type": unpacked.content_type,
     }
 
-    def write(conn: Connection) -> Received:
+    def write(conn: Connection) -> As2Received:
         return keep_message(
             conn,
             partner=partner,

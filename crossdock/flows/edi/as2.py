@@ -21,21 +21,21 @@ from crossdock.flows.edi.as2_tables import edi_as2_received
 
 
 @dataclass(frozen=True, slots=True)
-class Received:
+class As2Received:
     file_id: str
     mic: str
     duplicate: bool
     """The Message-ID was received before: nothing new was stored."""
 
 
-def _earlier(conn: Connection, partner: str, message_id: str) -> Received | None:
+def _earlier(conn: Connection, partner: str, message_id: str) -> As2Received | None:
     row = conn.execute(
         select(edi_as2_received.c.file_id, edi_as2_received.c.mic).where(
             edi_as2_received.c.partner == partner,
             edi_as2_received.c.message_id == message_id,
         )
     ).first()
-    return Received(row.file_id, row.mic, duplicate=True) if row is not None else None
+    return As2Received(row.file_id, row.mic, duplicate=True) if row is not None else None
 
 
 def file_name(message_id: str, filename: str | None) -> str:
@@ -56,7 +56,7 @@ def keep_message(
     mic: str,
     now: float,
     detail: dict[str, Any],
-) -> Received:
+) -> As2Received:
     """Store a verified message's payload for ``partner`` unless its Message-ID is known."""
     earlier = _earlier(conn, partner, message_id)
     if earlier is not None:
@@ -89,4 +89,4 @@ def keep_message(
         if earlier is None:
             raise
         return earlier
-    return Received(record.id, mic, duplicate=False)
+    return As2Received(record.id, mic, duplicate=False)

@@ -135,7 +135,7 @@ class As2Mailbox:
 
     def _receipt(
         self, name: str, answer: httpx.Response, ours: str, packed: Packed, keys: As2Keys
-    ) -> mdn.Receipt:
+    ) -> mdn.MdnReceipt:
         what = f"as2 {self.name}: {name}"
         content_type = answer.headers.get("Content-Type")
         if not content_type or not answer.content:

@@ -32,7 +32,7 @@ MODE = "automatic-action/MDN-sent-automatically"
 
 
 @dataclass(frozen=True, slots=True)
-class Receipt:
+class MdnReceipt:
     """An MDN as read: what it says about which message."""
 
     original_message_id: str | None
@@ -97,7 +97,7 @@ def build(
 
 def read(
     content_type: str, body: bytes, partner: x509.Certificate, *, message_id: str | None = None
-) -> Receipt:
+) -> MdnReceipt:
     """Read an MDN answered by the partner, verifying its signature when it is signed; raises
     :class:`~crossdock.connectors.edi.as2.smime.SecurityError` when it does not verify and
     :class:`~crossdock.connectors.edi.as2.mime.MimeError` when it is not an MDN."""
@@ -118,7 +118,7 @@ def read(
             _, _, outcome = disposition.partition(";")
             mic = fields.get("Received-Content-MIC")
             original = fields.get("Original-Message-ID")
-            return Receipt(
+            return MdnReceipt(
                 original_message_id=str(original).strip() if original else None,
                 disposition=outcome.strip() or disposition.strip(),
                 mic=str(mic).strip() if mic else None,
