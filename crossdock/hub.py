@@ -16,6 +16,7 @@ from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.edi.documents import documents as edi_documents_of
 from crossdock.flows.edi.events import subscription as edi_documents
+from crossdock.flows.edi.purchase_orders import subscription as edi_purchase_orders
 from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
@@ -120,6 +121,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
         edi = EdiService(cfg.edi, lambda: engine.db, transports, sets, write=engine_writes(engine))
         engine.subscribe(edi_documents(cfg.edi, time.time))
+        engine.subscribe(edi_purchase_orders(cfg.edi, time.time))
     hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
     hub.closers.extend(shop.close for shop in shops)
     return hub

@@ -172,6 +172,9 @@ class EdiPartner(ConfigModel):
 
     channel: Name
     """The sales channel their orders come in as (``channels:`` policies apply)."""
+    supplier: str | None = Field(default=None, min_length=1, max_length=100)
+    """The supplier this partner is (its reference in the ERP): its purchase orders go out as
+    850s (with ``850`` in ``send``) and its 855, 856 and 810 come in to procure-to-stock."""
     usage: Literal["P", "T"] = "P"
     """ISA15: production or test."""
     version: Literal["004010", "005010"] = "004010"
