@@ -247,9 +247,7 @@ class Procurement:
                 data["status"] = "sent"
                 events.append(ordered_event(ref, data))
                 if rec.supplier_ref not in self.edi_suppliers:
-                    add_step(
-                        conn, rec.id, "sent", actor="hub", now=now, details={"via": "webhook"}
-                    )
+                    add_step(conn, rec.id, "sent", actor="hub", now=now, details={"via": "webhook"})
             for key, error in outcome.failed.items():
                 ref = key.split(":", 1)[1]
                 rec = by_ref[ref]
