@@ -120,7 +120,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         transports = {name: open_transport(name, p) for name, p in cfg.edi.partners.items()}
         sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
         edi = EdiService(cfg.edi, lambda: engine.db, transports, sets, write=engine_writes(engine))
-        engine.subscribe(edi_documents(cfg.edi, time.time))
+        engine.subscribe(edi_documents(cfg.edi, time.time, erp.operations if erp else None))
         engine.subscribe(edi_purchase_orders(cfg.edi, time.time))
     hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
     hub.closers.extend(shop.close for shop in shops)

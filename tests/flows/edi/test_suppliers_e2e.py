@@ -36,7 +36,13 @@ from crossdock.flows.procurement import register
 from crossdock.flows.procurement.tables import supplier_messages
 from crossdock.hub import Hub, build_hub, migrate
 from tests.contract.odoo.conftest import Target
-from tests.flows.edi.support import PASSWORD, PASSWORD_ENV, SftpServer, sftp_server
+from tests.flows.edi.support import (
+    PASSWORD,
+    PASSWORD_ENV,
+    SftpServer,
+    sftp_server,
+    supplier_interchange,
+)
 from tests.flows.procurement.test_odoo_procurement import set_up
 from tests.support.waiting import until
 
@@ -127,23 +133,15 @@ async def running(
 
 
 def interchange(control: int, functional_id: str, body: list[str]) -> str:
-    """The supplier's interchange (004010) around one set, as their translator writes it."""
-    isa = (
-        f"ISA*00*{'':10}*00*{'':10}*ZZ*{SUPPLIER_ISA:<15}*ZZ*{'CROSSDOCK':<15}*261205*0630*U*"
-        f"00401*{control:09d}*0*P*>~"
+    """The supplier's interchange around one set (``body`` from ST's id on)."""
+    st, *segments = body
+    return supplier_interchange(
+        control, functional_id, st, segments, sender=SUPPLIER_ISA, gs_id="BOLT"
     )
-    segments = [
-        f"GS*{functional_id}*BOLT*CROSSDOCK*20261205*0630*{control}*X*004010",
-        *body,
-        f"SE*{len(body) + 1}*0001",
-        f"GE*1*{control}",
-        f"IEA*1*{control:09d}",
-    ]
-    return isa + "~".join(segments) + "~"
 
 
 def set_body(st: str, segments: list[str]) -> list[str]:
-    return [f"ST*{st}*0001", *segments]
+    return [st, *segments]
 
 
 async def run_until(r: Running, condition: Any, what: str) -> None:
