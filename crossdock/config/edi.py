@@ -4,7 +4,8 @@ how long the hub keeps trying before it gives up on a file.
 .. code-block:: yaml
 
     edi:
-      poll_s: 60                      # how often each partner's inbound side is polled
+      poll_schedule: "* * * * *"      # when each partner's side is polled (cron, UTC)
+      poll_s: 60                      # how often received files are processed and ours sent
       max_attempts: 5                 # a file still not processed after this many tries is rejected
       retry: {base_s: 30, factor: 2, max_s: 3600}
       partners:
@@ -41,6 +42,7 @@ from pydantic_core import PydanticCustomError
 
 from crossdock.config.base import ConfigModel, Name
 from crossdock.config.secrets import SecretRef
+from crossdock.engine import cron_problem
 
 __all__ = [
     "SETS",
@@ -198,11 +200,26 @@ class EdiPartner(ConfigModel):
 class EdiConfig(ConfigModel):
     """EDI trading partners and the file handling shared by them."""
 
+    poll_schedule: str | None = "* * * * *"
+    """When each partner's side is polled (cron, UTC): an engine schedule per partner, so that
+    one node polls a partner at a time; a failed poll is retried with ``retry`` and opens an
+    exception after ``max_attempts``. ``null``: each node's loop polls every ``poll_s`` (a
+    single node, such as the demo)."""
     poll_s: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     """Tries of a transport call, and of a received file's processing, before an exception."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     partners: dict[Name, EdiPartner] = Field(default_factory=dict)
+
+    @field_validator("poll_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = cron_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("cron", problem)
+        return value.strip()
 
     @model_validator(mode="after")
     def _distinct_partners(self) -> EdiConfig:
