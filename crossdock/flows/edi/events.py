@@ -30,9 +30,10 @@ from crossdock.connectors.edi.x12.mapping import (
     invoice_to_810,
     shipment_to_856,
 )
+from crossdock.connectors.odoo import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import SaleLineSummary
-from crossdock.engine import Batch, Event, Subscription
+from crossdock.engine import Batch, Event, Subscription, Unavailable
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.documents import SetMaker, profile_of, queue_sets
 from crossdock.flows.edi.inbound import ACTIONS, OWNER
@@ -301,7 +302,14 @@ def subscription(
 
     async def handle(batch: Batch) -> None:
         events = list(batch.events)
-        confirmed = await confirmed_lines(erp, events, channels) if erp is not None else None
+        confirmed = None
+        if erp is not None:
+            try:
+                confirmed = await confirmed_lines(erp, events, channels)
+            except (OdooTransientError, Unavailable) as exc:
+                # The ERP is down: the batch waits for it (no attempt counted), in order.
+                wait = erp.unavailable_for()
+                raise Unavailable(f"the ERP is unavailable: {exc}", max(1.0, wait or 1.0)) from exc
 
         def queue(conn: Connection) -> None:
             write(conn, events, confirmed)

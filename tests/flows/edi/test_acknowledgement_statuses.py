@@ -1,16 +1,25 @@
 """The 855 says what the ERP confirmed of each line of a customer's order: accepted (all of it
 at the price asked), changed (less placed, or another price), backordered (part waits for
-stock), rejected (none placed); written as ACK01 IA/IC/IB/IR and read back the same."""
+stock), rejected (none placed); written as ACK01 IA/IC/IB/IR and read back the same. While the
+ERP is down the 855 waits for it."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+import pytest
+
+from crossdock.config.edi import EdiConfig
 from crossdock.connectors.edi.x12.mapping import acknowledgement_from_855, acknowledgement_to_855
-from crossdock.flows.edi.events import acknowledgement_of
+from crossdock.connectors.odoo import OdooTransientError
+from crossdock.connectors.odoo.port import ErpPort
+from crossdock.engine import Batch, Event, Unavailable
+from crossdock.flows.edi.events import acknowledgement_of, subscription
 from crossdock.model import Order
+from tests.flows.edi.support import partner
 
 AT = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -85,3 +94,31 @@ def test_without_the_erp_the_plan_says_backordered() -> None:
     placed = order([("A", "5", "1"), ("B", "2", "1")])
     ack = acknowledgement_of(placed, {"backordered": {"A": "2"}}, AT)
     assert statuses(ack) == [("A", "backordered", "3", "1"), ("B", "accepted", None, "1")]
+
+
+class DownErp:
+    """An ERP whose circuit is open."""
+
+    async def sale_order_lines(self, order_ids: Any) -> Any:
+        raise OdooTransientError("connection refused")
+
+    def unavailable_for(self) -> float | None:
+        return 7.0
+
+
+async def test_the_855_waits_for_the_erp() -> None:
+    acme = partner({"kind": "directory", "inbound": "/tmp/in", "outbound": "/tmp/out"})
+    sub = subscription(EdiConfig(partners={"acme": acme}), time.time, cast(ErpPort, DownErp()))
+    event = Event(
+        "e1",
+        "order.confirmed",
+        "order_to_cash",
+        "order:1",
+        AT,
+        {"channel": "edi-acme", "order_id": "1", "sale_orders": [{"id": 5}]},
+    )
+    batch = Batch("edi", [event])
+    with pytest.raises(Unavailable) as raised:
+        await sub.handler(batch)
+    assert raised.value.retry_after_s == 7.0  # the engine waits, no attempt counted
+    assert batch.writes == []
