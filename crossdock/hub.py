@@ -16,6 +16,9 @@ from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
 from crossdock.flows.edi.documents import documents as edi_documents_of
 from crossdock.flows.edi.events import subscription as edi_documents
+from crossdock.flows.edi.polling import schedules as edi_poll_schedules
+from crossdock.flows.edi.polling import subscription as edi_polls
+from crossdock.flows.edi.purchase_orders import subscription as edi_purchase_orders
 from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.flows.inventory import register as register_inventory
 from crossdock.flows.observed import FLOW_READS
@@ -121,8 +124,19 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
     if flows and cfg.edi.partners:
         transports = {name: open_transport(name, p) for name, p in cfg.edi.partners.items()}
         sets = edi_documents_of(dict(cfg.edi.partners), partitions=lambda: engine.partitions)
-        edi = EdiService(cfg.edi, lambda: engine.db, transports, sets, write=engine_writes(engine))
-        engine.subscribe(edi_documents(cfg.edi, time.time))
+        edi = EdiService(
+            cfg.edi,
+            lambda: engine.db,
+            transports,
+            sets,
+            write=engine_writes(engine),
+            scheduled=cfg.edi.poll_schedule is not None,
+        )
+        for poll in edi_poll_schedules(cfg.edi):
+            engine.schedule(poll)
+        engine.subscribe(edi_polls(cfg.edi, edi))
+        engine.subscribe(edi_documents(cfg.edi, time.time, erp.operations if erp else None))
+        engine.subscribe(edi_purchase_orders(cfg.edi, time.time))
     hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
     hub.closers.extend(shop.close for shop in shops)
     return hub

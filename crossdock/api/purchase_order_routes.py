@@ -20,6 +20,10 @@
   order's prices and the quantities received; matching, the ERP's vendor bill is made (posted per
   ``procurement.post_bills``); otherwise an exception for accounts payable lists the differences.
 
+The four are one table (:data:`SUPPLIER_ROUTES`): they differ only in the message's model and the
+seam's function that receives it (:mod:`crossdock.flows.procurement.supplier`, which EDI's 855,
+856 and 810 reach too).
+
 ``ref`` is the purchase order's reference (its ``partner_ref`` in the ERP); an unknown one is a
 404 problem. A message is identified by its ``external_ref``: sent again with the same content it
 is answered as the first time (``duplicate: true``); with other content it is a 409 problem.
@@ -28,6 +32,8 @@ is answered as the first time (``duplicate: true``); with other content it is a 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -173,49 +179,6 @@ _ASN_EXAMPLE = {
     "lines": [{"sku": "SKU-1", "quantity": "40", "lot": "L-2026-12", "expiry_date": "2027-12-01"}],
 }
 
-
-@router.post(
-    "/{ref}/acknowledgement",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses={200: {"description": "A duplicate, answered as the first time"}},
-    openapi_extra=json_body(SupplierAcknowledgement, _ACK_EXAMPLE),
-)
-async def acknowledge(
-    ref: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(require("purchasing:write"))],
-) -> JSONResponse:
-    """The supplier's acknowledgement: stored, then applied to the ERP's order per policy."""
-    ack = parse_json_body(SupplierAcknowledgement, await request.body())
-    via = f"token:{principal.name}"
-    return await _receive(
-        request,
-        ref,
-        lambda conn: receive_acknowledgement(conn, ref, ack, now=time.time(), via=via),
-    )
-
-
-@router.post(
-    "/{ref}/shipments",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses={200: {"description": "A duplicate, answered as the first time"}},
-    openapi_extra=json_body(AdvanceShipNotice, _ASN_EXAMPLE),
-)
-async def ship_notice(
-    ref: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(require("purchasing:write"))],
-) -> JSONResponse:
-    """An advance ship notice: the receipt the warehouse should expect."""
-    asn = parse_json_body(AdvanceShipNotice, await request.body())
-    via = f"token:{principal.name}"
-    return await _receive(
-        request, ref, lambda conn: receive_shipment(conn, ref, asn, now=time.time(), via=via)
-    )
-
-
 _RECEIPT_EXAMPLE = {
     "external_ref": "GRN-5001",
     "source": "wms",
@@ -224,27 +187,6 @@ _RECEIPT_EXAMPLE = {
     "received_at": "2026-12-18T14:00:00Z",
     "lines": [{"sku": "SKU-1", "quantity": "38", "lot": "L-2026-12"}],
 }
-
-
-@router.post(
-    "/{ref}/receipts",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses={200: {"description": "A duplicate, answered as the first time"}},
-    openapi_extra=json_body(Receipt, _RECEIPT_EXAMPLE),
-)
-async def post_receipt(
-    ref: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(require("purchasing:write"))],
-) -> JSONResponse:
-    """A warehouse receipt: reconciled, then validated in the ERP or held for buying."""
-    receipt = parse_json_body(Receipt, await request.body())
-    via = f"token:{principal.name}"
-    return await _receive(
-        request, ref, lambda conn: receive_receipt(conn, ref, receipt, now=time.time(), via=via)
-    )
-
 
 _BILL_EXAMPLE = {
     "external_ref": "INV-88001",
@@ -258,21 +200,87 @@ _BILL_EXAMPLE = {
 }
 
 
-@router.post(
-    "/{ref}/bills",
-    status_code=202,
-    response_model=MessageAccepted,
-    responses={200: {"description": "A duplicate, answered as the first time"}},
-    openapi_extra=json_body(Invoice, _BILL_EXAMPLE),
+Receive = Callable[..., Received]
+"""The seam's function for one kind of message: ``(conn, ref, message, *, now, via)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierRoute:
+    """One ``POST /v1/purchase-orders/{ref}/<path>`` route: the message's model, the seam's
+    function that receives it, its OpenAPI example, and its name and description."""
+
+    path: str
+    name: str
+    model: type[BaseModel]
+    receive: Receive
+    example: dict[str, Any]
+    description: str
+
+
+SUPPLIER_ROUTES = (
+    SupplierRoute(
+        "acknowledgement",
+        "acknowledge",
+        SupplierAcknowledgement,
+        receive_acknowledgement,
+        _ACK_EXAMPLE,
+        "The supplier's acknowledgement: stored, then applied to the ERP's order per policy.",
+    ),
+    SupplierRoute(
+        "shipments",
+        "ship_notice",
+        AdvanceShipNotice,
+        receive_shipment,
+        _ASN_EXAMPLE,
+        "An advance ship notice: the receipt the warehouse should expect.",
+    ),
+    SupplierRoute(
+        "receipts",
+        "post_receipt",
+        Receipt,
+        receive_receipt,
+        _RECEIPT_EXAMPLE,
+        "A warehouse receipt: reconciled, then validated in the ERP or held for buying.",
+    ),
+    SupplierRoute(
+        "bills",
+        "post_bill",
+        Invoice,
+        receive_bill,
+        _BILL_EXAMPLE,
+        "A supplier's invoice: matched, then billed in the ERP or held for accounts payable.",
+    ),
 )
-async def post_bill(
-    ref: str,
-    request: Request,
-    principal: Annotated[Principal, Depends(require("purchasing:write"))],
-) -> JSONResponse:
-    """A supplier's invoice: matched, then billed in the ERP or held for accounts payable."""
-    invoice = parse_json_body(Invoice, await request.body())
-    via = f"token:{principal.name}"
-    return await _receive(
-        request, ref, lambda conn: receive_bill(conn, ref, invoice, now=time.time(), via=via)
+
+
+def _endpoint(route: SupplierRoute) -> Callable[..., Awaitable[JSONResponse]]:
+    async def endpoint(
+        ref: str,
+        request: Request,
+        principal: Annotated[Principal, Depends(require("purchasing:write"))],
+    ) -> JSONResponse:
+        message = parse_json_body(route.model, await request.body())
+        via = f"token:{principal.name}"
+        return await _receive(
+            request,
+            ref,
+            lambda conn: route.receive(conn, ref, message, now=time.time(), via=via),
+        )
+
+    endpoint.__name__ = route.name
+    endpoint.__doc__ = route.description
+    return endpoint
+
+
+for _route in SUPPLIER_ROUTES:
+    router.add_api_route(
+        f"/{{ref}}/{_route.path}",
+        _endpoint(_route),
+        methods=["POST"],
+        name=_route.name,
+        description=_route.description,
+        status_code=202,
+        response_model=MessageAccepted,
+        responses={200: {"description": "A duplicate, answered as the first time"}},
+        openapi_extra=json_body(_route.model, _route.example),
     )

@@ -4,7 +4,8 @@ how long the hub keeps trying before it gives up on a file.
 .. code-block:: yaml
 
     edi:
-      poll_s: 60                      # how often each partner's inbound side is polled
+      poll_schedule: "* * * * *"      # when each partner's side is polled (cron, UTC)
+      poll_s: 60                      # how often received files are processed and ours sent
       max_attempts: 5                 # a file still not processed after this many tries is rejected
       retry: {base_s: 30, factor: 2, max_s: 3600}
       partners:
@@ -42,6 +43,7 @@ from pydantic_core import PydanticCustomError
 from crossdock.config.as2 import As2Transport
 from crossdock.config.base import ConfigModel, Name
 from crossdock.config.secrets import SecretRef
+from crossdock.engine import cron_problem
 
 __all__ = [
     "SETS",
@@ -175,6 +177,9 @@ class EdiPartner(ConfigModel):
 
     channel: Name
     """The sales channel their orders come in as (``channels:`` policies apply)."""
+    supplier: str | None = Field(default=None, min_length=1, max_length=100)
+    """The supplier this partner is (its reference in the ERP): its purchase orders go out as
+    850s (with ``850`` in ``send``) and its 855, 856 and 810 come in to procure-to-stock."""
     usage: Literal["P", "T"] = "P"
     """ISA15: production or test."""
     version: Literal["004010", "005010"] = "004010"
@@ -198,11 +203,26 @@ class EdiPartner(ConfigModel):
 class EdiConfig(ConfigModel):
     """EDI trading partners and the file handling shared by them."""
 
+    poll_schedule: str | None = "* * * * *"
+    """When each partner's side is polled (cron, UTC): an engine schedule per partner, so that
+    one node polls a partner at a time; a failed poll is retried with ``retry`` and opens an
+    exception after ``max_attempts``. ``null``: each node's loop polls every ``poll_s`` (a
+    single node, such as the demo)."""
     poll_s: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     """Tries of a transport call, and of a received file's processing, before an exception."""
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     partners: dict[Name, EdiPartner] = Field(default_factory=dict)
+
+    @field_validator("poll_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = cron_problem(value)
+        if problem is not None:
+            raise PydanticCustomError("cron", problem)
+        return value.strip()
 
     @model_validator(mode="after")
     def _distinct_partners(self) -> EdiConfig:

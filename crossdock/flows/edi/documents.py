@@ -8,7 +8,8 @@ phases of an inbound interchange once its envelope is accepted.
    is rejected.
 2. Apply (``parsed`` → ``processed``): each accepted 850 becomes an order through the intake
    every channel uses (idempotency key ``edi:<partner>:<PO>``, so a re-sent PO makes no second
-   order), each 997 settles the group of ours it answers.
+   order), each 997 settles the group of ours it answers, and a supplier partner's 855, 856 and
+   810 go to procure-to-stock (:mod:`.supplier_documents`).
 
 Apart, so that the partner gets its 997 even while the business side keeps failing; each phase
 is one transaction, so each happens exactly once.
@@ -50,6 +51,7 @@ from crossdock.flows.edi import store
 from crossdock.flows.edi.inbound import ACTIONS, OWNER, Documents, FileOutcome
 from crossdock.flows.edi.outbound import ControlNumbers, record_outbound
 from crossdock.flows.edi.outbound import acknowledge as settle
+from crossdock.flows.edi.supplier_documents import SUPPLIER_SETS, receive_supplier_set
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.order_to_cash.accept import accept, intake
 
@@ -253,7 +255,7 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
         partner = partners[name]
         profile = profile_of(partner)
         refused: list[str] = []
-        created = replayed = acks = 0
+        created = replayed = acks = supplied = supplied_again = 0
         for ts in _accepted_sets(conn, file):
             label = f"{ts.id} {ts.control_number}"
             if ts.id not in partner.receive:
@@ -294,6 +296,16 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
                     )
                 else:
                     acks += 1
+            elif ts.id in SUPPLIER_SETS and partner.supplier is not None:
+                got = receive_supplier_set(
+                    conn, name, partner, ts, profile=profile, now=now, partitions=partitions
+                )
+                if got.result == "refused":
+                    refused.append(got.reason or label)
+                elif got.result == "again":
+                    supplied_again += 1
+                else:
+                    supplied += 1
             else:
                 refused.append(f"{label}: the hub does not take {ts.id} from partners")
         if refused:
@@ -304,7 +316,9 @@ def documents(partners: dict[str, EdiPartner], *, partitions: Callable[[], int])
             "acknowledgements": acks,
             "refused_sets": len(refused),
         }
-        if refused and not (created or replayed or acks):
+        if partner.supplier is not None:
+            detail.update(supplier_documents=supplied, supplier_documents_again=supplied_again)
+        if refused and not (created or replayed or acks or supplied or supplied_again):
             return FileOutcome("rejected", "; ".join(refused), detail)
         reason = "; ".join(filter(None, [file.reason, *refused])) or None
         return FileOutcome("processed", reason, detail)

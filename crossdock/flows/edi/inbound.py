@@ -46,7 +46,11 @@ OWNER = "operations"
 ACTIONS = ["acknowledge"]
 
 
-class TransportGaveUp(CrossdockError):
+class TransportFailed(CrossdockError):
+    """A poll of a partner's transport failed (its scheduled poll is tried again)."""
+
+
+class TransportGaveUp(TransportFailed):
     """A partner's transport failed ``max_attempts`` times in a row; an exception is open."""
 
 
@@ -102,8 +106,15 @@ async def poll_partner(
     spool_dir: Path | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Any] | None = None,
+    give_up: bool = True,
+    attempt: int = 0,
 ) -> list[store.EdiFile]:
-    """Pick up what partner ``name`` left for us; answers the files newly stored."""
+    """Pick up what partner ``name`` left for us; answers the files newly stored.
+
+    A transport call failing ``retrying.max_attempts`` times raises :class:`TransportGaveUp`
+    with an exception opened, or, without ``give_up`` (a scheduled poll that will be tried
+    again), :class:`TransportFailed` and no exception. ``attempt``: the scheduled poll's
+    attempt, named in the exception."""
     retry_kwargs: dict[str, Any] = {
         "attempts": retrying.max_attempts,
         "backoff": retrying.backoff,
@@ -116,9 +127,11 @@ async def poll_partner(
         try:
             return await retry_async(op, **retry_kwargs)
         except (Unavailable, PartnerRefused) as exc:
-            reason = f"{what}: {exc} (after {retrying.max_attempts} attempts)"
+            reason = f"{what}: {exc} (after {attempt or retrying.max_attempts} attempts)"
             if not _retryable(exc):
                 reason = f"{what}: {exc}"
+            if not give_up:
+                raise TransportFailed(f"partner {name}: {reason}") from exc
             now = clock()
             await db.write(
                 lambda c: open_exception(

@@ -1,5 +1,6 @@
-"""The EDI loop of a node running workers: every ``edi.poll_s`` it picks up each partner's files,
-processes the stored ones that are due, sends the queued ones and checks overdue 997s.
+"""The EDI loop of a node running workers: every ``edi.poll_s`` it picks up each partner's files
+(unless the engine's schedules drive the polls: :mod:`.polling`), processes the stored ones that
+are due, sends the queued ones and checks overdue 997s.
 
 Several nodes may run it at once: storing is keyed by the file's hash, processing and sending
 claim a file by its attempt count, so two loops never handle one file twice. One partner's
@@ -62,6 +63,9 @@ class EdiService:
     write: Write | None = None
     """How processing transactions run (see :data:`~.inbound.Write`); default ``db.write``."""
     clock: Callable[[], float] = time.time
+    scheduled: bool = False
+    """Polling is driven by the engine's schedules (:mod:`.polling`); the loop only processes,
+    sends and checks acknowledgements."""
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
@@ -72,19 +76,43 @@ class EdiService:
     def database(self) -> Database:
         return self.db if isinstance(self.db, Database) else self.db()
 
-    async def run_once(self) -> None:
-        """One round: pick up, process, send, check acknowledgements."""
-        retrying = retrying_of(self.config)
+    async def poll(self, name: str, *, final: bool = True, attempt: int = 0) -> int:
+        """One scheduled poll of partner ``name`` (each transport call tried once: the schedule's
+        consumer retries the poll), then what it picked up processed; answers how many files
+        were new. Raises :class:`~.inbound.TransportFailed` (:class:`~.inbound.TransportGaveUp`
+        with an exception opened when ``final``)."""
+        config = retrying_of(self.config)
+        once = Retrying(1, config.backoff)
         db = self.database
-        for name, transport in self.transports.items():
-            try:
-                await poll_partner(db, name, transport, retrying=retrying, clock=self.clock)
-            except CrossdockError as exc:  # its exception is open; the others go on
-                log.error("edi.poll_failed", partner=name, error=str(exc))
+        stored = await poll_partner(
+            db,
+            name,
+            self.transports[name],
+            retrying=once,
+            clock=self.clock,
+            give_up=final,
+            attempt=attempt,
+        )
+        await self._process(db, config)
+        return len(stored)
+
+    async def _process(self, db: Database, retrying: Retrying) -> None:
         while await process_due(
             db, self.processor, retrying=retrying, clock=self.clock, write=self.write
         ):
             pass
+
+    async def run_once(self, *, poll: bool = True) -> None:
+        """One round: pick up (unless ``poll`` is false), process, send, check
+        acknowledgements."""
+        retrying = retrying_of(self.config)
+        db = self.database
+        for name, transport in self.transports.items() if poll else ():
+            try:
+                await poll_partner(db, name, transport, retrying=retrying, clock=self.clock)
+            except CrossdockError as exc:  # its exception is open; the others go on
+                log.error("edi.poll_failed", partner=name, error=str(exc))
+        await self._process(db, retrying)
         await send_due(
             db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
         )
@@ -93,7 +121,7 @@ class EdiService:
     async def _loop(self) -> None:
         while True:
             try:
-                await self.run_once()
+                await self.run_once(poll=not self.scheduled)
             except Exception as exc:  # the loop outlives a round's fault; the next round retries
                 log.exception("edi.round_failed", error=str(exc))
             await asyncio.sleep(self.config.poll_s)

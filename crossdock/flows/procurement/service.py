@@ -141,6 +141,8 @@ class Procurement:
         self.erp = erp
         self.config = config
         self.demand: dict[tuple[str, str], Decimal] = {}
+        self.edi_suppliers: frozenset[str] = frozenset()
+        """Suppliers whose orders go out as EDI 850s (the EDI flow steps them to ``sent``)."""
         """Forecast demand per day by (warehouse, SKU), for SKUs without a reorder rule."""
 
     async def compute(self) -> tuple[list[Recommendation], list[Skipped], list[str]]:
@@ -260,7 +262,8 @@ class Procurement:
                 data["refs"] = {self.system: po.name}
                 data["status"] = "sent"
                 events.append(ordered_event(ref, data))
-                add_step(conn, rec.id, "sent", actor="hub", now=now, details={"via": "webhook"})
+                if rec.supplier_ref not in self.edi_suppliers:
+                    add_step(conn, rec.id, "sent", actor="hub", now=now, details={"via": "webhook"})
             for key, error in outcome.failed.items():
                 ref = key.split(":", 1)[1]
                 rec = by_ref[ref]
@@ -624,6 +627,9 @@ def _change_text(change: PurchaseLineChange) -> str:
 def register(engine: Engine, erp: ErpPort, config: Config, *, system: str = "odoo") -> Procurement:
     """Subscribe the consumer group (before the engine starts) and schedule runs."""
     service = Procurement(engine, erp, config.procurement, system=system)
+    service.edi_suppliers = frozenset(
+        p.supplier for p in config.edi.partners.values() if p.supplier and "850" in p.send
+    )
     if config.procurement.schedule is not None:
         engine.schedule(
             Schedule(

@@ -211,7 +211,8 @@ def acknowledgement_changes(
     rec: RecommendationRow, ack: SupplierAcknowledgement
 ) -> list[PurchaseLineChange]:
     """What the acknowledgement changes on the order's lines: rejected lines (or a rejected order
-    without lines) to 0; changed quantities, prices and dates where they differ."""
+    without lines) to 0; changed quantities, prices and dates where they differ (a backordered
+    line keeps its quantity)."""
     ordered = {ln.sku: ln for ln in rec.lines if ln.quantity > 0}
     if ack.status == "rejected" and not ack.lines:
         return [PurchaseLineChange(sku, quantity=Decimal(0)) for sku in ordered]
@@ -221,8 +222,13 @@ def acknowledgement_changes(
         if line.status == "rejected":
             changes.append(PurchaseLineChange(line.sku, quantity=Decimal(0)))
             continue
+        # A backordered line is still wanted in full: its quantity is what ships first.
         quantity = (
-            line.quantity if line.quantity is not None and line.quantity != mine.quantity else None
+            line.quantity
+            if line.quantity is not None
+            and line.quantity != mine.quantity
+            and line.status != "backordered"
+            else None
         )
         price = (
             line.unit_price

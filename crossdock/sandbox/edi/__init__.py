@@ -22,7 +22,8 @@ def edi_partner_yaml(directory: Path) -> str:
         for stale in (root / folder).iterdir():
             stale.unlink()
     return (
-        "edi:\n  poll_s: 0.5\n  retry: {base_s: 0.5, max_s: 5}\n  partners:\n    acme:\n"
+        "edi:\n  poll_schedule: null\n"  # one node: its loop polls every poll_s
+        "  poll_s: 0.5\n  retry: {base_s: 0.5, max_s: 5}\n  partners:\n    acme:\n"
         f"      channel: {EDI_CHANNEL}\n"
         "      ours: {isa_qualifier: ZZ, isa_id: CROSSDOCK, gs_id: CROSSDOCK}\n"
         "      theirs: {isa_qualifier: ZZ, isa_id: ACMEEDI, gs_id: ACMEEDI}\n"

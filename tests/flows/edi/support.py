@@ -102,3 +102,23 @@ async def sftp_server(root: Path) -> AsyncIterator[SftpServer]:
     finally:
         listener.close()
         await listener.wait_closed()
+
+
+def supplier_interchange(
+    control: int, functional_id: str, st: str, body: list[str], *, sender: str, gs_id: str
+) -> str:
+    """A supplier's 004010 interchange (``ZZ/sender`` to ``ZZ/CROSSDOCK``) around one set whose
+    segments between ST and SE are ``body``, as their translator writes it."""
+    isa = (
+        f"ISA*00*{'':10}*00*{'':10}*ZZ*{sender:<15}*ZZ*{'CROSSDOCK':<15}*261205*0630*U*"
+        f"00401*{control:09d}*0*P*>~"
+    )
+    segments = [
+        f"GS*{functional_id}*{gs_id}*CROSSDOCK*20261205*0630*{control}*X*004010",
+        f"ST*{st}*0001",
+        *body,
+        f"SE*{len(body) + 2}*0001",
+        f"GE*1*{control}",
+        f"IEA*1*{control:09d}",
+    ]
+    return isa + "~".join(segments) + "~"

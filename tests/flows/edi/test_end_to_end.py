@@ -87,7 +87,7 @@ async def test_850_in_then_997_855_856_810_out_over_sftp(
     async with sftp_server(tmp_path / "sftp") as server:
         acme = partner(server.transport(), channel="edi-acme")
         config = EdiConfig(partners={"acme": acme})
-        engine.subscribe(edi_documents(config, time.time))
+        engine.subscribe(edi_documents(config, time.time, flow.ops))
         await engine.start()
         service = EdiService(
             config,

@@ -18,7 +18,6 @@ An input whose ISA cannot be read at all raises :class:`X12SyntaxError` with the
 from __future__ import annotations
 
 import codecs
-import itertools
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -261,10 +260,11 @@ def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
     texts = raws if isinstance(raws, list) else list(raws)
     joined = "".join(texts)
     if component not in joined and (repetition is None or repetition not in joined):
-        # No composite and no repetition anywhere: every element is simple text.
+        # No composite and no repetition anywhere: every element is simple text (the split's
+        # list gives up its id, then becomes the elements: one tuple made per segment).
         return [
-            new(Segment, (values[0], values[1:]))
-            for values in [tuple(text.split(element)) for text in texts]
+            new(Segment, (values.pop(0), tuple(values)))
+            for values in [text.split(element) for text in texts]
         ]
     segments: list[Segment] = []
     append = segments.append
@@ -358,10 +358,11 @@ class _State:
             if last < 0:
                 return pending
             complete, pending = pending[:last], pending[last + 1 :]
-            if terminator != "\n" and not _has_layout([complete], terminator):
+            starts = self.envelope_starts(complete) if terminator != "\n" else None
+            if starts is not None:
                 # Without layout, only envelope segments need a look of their own: found by
                 # one scan, the content between them is split and kept in bulk.
-                pending, restart = yield from self.scan(complete, pending)
+                pending, restart = yield from self.scan(complete, pending, starts)
                 if restart:
                     continue
                 return pending
@@ -395,18 +396,31 @@ class _State:
             else:
                 return pending
 
-    def scan(self, complete: str, pending: str) -> Generator[Event, None, tuple[str, bool]]:
-        """Read the complete segments of `complete` (no layout in it): (pending, restart) —
-        restart when an IEA ended the interchange and the rest must be read afresh."""
+    def envelope_starts(self, complete: str) -> list[int] | None:
+        """Where the envelope segments of `complete` start, or None when it has layout (line
+        breaks, or indentation after a terminator): one pass of the envelope pattern finds
+        both."""
+        assert self.envelope_pattern is not None
+        if "\n" in complete or "\r" in complete or complete[:1] in (" ", "\t"):
+            return None
+        matches = list(self.envelope_pattern.finditer(complete))
+        if any(match.lastgroup == "layout" for match in matches):
+            return None
+        starts = [match.start() + 1 for match in matches]
+        if complete.startswith(self.prefixes):
+            starts.insert(0, 0)
+        return starts
+
+    def scan(
+        self, complete: str, pending: str, starts: list[int]
+    ) -> Generator[Event, None, tuple[str, bool]]:
+        """Read the complete segments of `complete` (no layout in it; its envelope segments
+        start at `starts`): (pending, restart) — restart when an IEA ended the interchange and
+        the rest must be read afresh."""
         delimiters = self.delimiters
-        assert delimiters is not None and self.envelope_pattern is not None
+        assert delimiters is not None
         terminator = delimiters.segment
         position = 0
-        starts: Iterator[int] = (
-            match.start() + 1 for match in self.envelope_pattern.finditer(complete)
-        )
-        if complete.startswith(self.prefixes):
-            starts = itertools.chain((0,), starts)
         for start in starts:
             if start > position:
                 self.content(complete[position : start - 1], terminator)
@@ -448,10 +462,11 @@ class _State:
     def start_interchange(self, segment: Segment, delimiters: Delimiters) -> None:
         self.interchange = Interchange(segment, [], delimiters)
         self.prefixes = tuple(name + delimiters.element for name in ENVELOPE_IDS)
-        # A literal first character lets the regular expression engine skip ahead fast.
+        # A literal first character lets the regular expression engine skip ahead fast. The
+        # same pass finds layout after a terminator (a blank or tab: the reader then strips).
         self.envelope_pattern = re.compile(
             rf"{re.escape(delimiters.segment)}"
-            rf"(?:{'|'.join(ENVELOPE_IDS)}){re.escape(delimiters.element)}"
+            rf"(?:(?:{'|'.join(ENVELOPE_IDS)}){re.escape(delimiters.element)}|(?P<layout>[ \t]))"
         )
         self.group_count = 0
         self.notes = []
