@@ -9,6 +9,7 @@ from __future__ import annotations
 from crossdock.config.schema import System
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
+from crossdock.connectors.odoo.ops_changes import SaleChangeOperations
 from crossdock.connectors.odoo.ops_payments import PaymentOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
 from crossdock.connectors.odoo.ops_reconcile import ReconcileReads
@@ -26,6 +27,7 @@ class OdooOperations(
     ReturnOperations,
     ProcurementOperations,
     PaymentOperations,
+    SaleChangeOperations,
 ):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 
