@@ -23,11 +23,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.change_records import SaleOrderChange, WantedLine
 from crossdock.connectors.odoo.demand_records import DemandKind, DemandMove
 from crossdock.connectors.odoo.errors import (
     ArchivedProductError,
     CurrencyUnsupportedError,
     OdooBusinessError,
+    OdooMissingError,
     UnknownCustomerError,
     UnknownSkuError,
 )
@@ -569,6 +571,82 @@ class MemoryErp:
         wanted = set(order_ids)
         ids = {sku: p.info.id for sku, p in self.products.items()}
         return [p.info(ids) for p in self.pickings.values() if p.order_id in wanted]
+
+    async def change_sale_order_lines(
+        self, order_id: int, lines: Sequence[WantedLine]
+    ) -> SaleOrderChange:
+        """As Odoo: a cancelled order is refused, a removed line of a confirmed order stays at
+        quantity 0, and the open delivery's demand follows (reserved again)."""
+        self._count("change_sale_order_lines")
+        so = self.sale_orders.get(order_id)
+        if so is None:
+            raise OdooMissingError(f"sale order {order_id} does not exist", model="sale.order")
+        if so.state in ("cancel", "done"):
+            why = "cancelled" if so.state == "cancel" else so.state
+            raise OdooBusinessError(
+                f"sale order {so.name} is {why}: its lines cannot change", model="sale.order"
+            )
+        wanted: dict[str, WantedLine] = {}
+        for line in lines:
+            known = wanted.get(line.sku)
+            quantity = line.quantity + (known.quantity if known else Decimal(0))
+            wanted[line.sku] = WantedLine(line.sku, quantity, line.unit_price, line.name)
+        change = SaleOrderChange(order_id)
+        for sku in [*so.quantities, *(s for s in wanted if s not in so.quantities)]:
+            have = so.quantities.get(sku, Decimal(0))
+            want = wanted[sku].quantity if sku in wanted else Decimal(0)
+            if want == have:
+                continue
+            if want < so.delivered.get(sku, Decimal(0)):
+                raise OdooBusinessError(
+                    f"sale order {so.name}: {sku} cannot go below what was delivered",
+                    model="sale.order.line",
+                )
+            if sku not in self.products or not self.products[sku].active:
+                raise UnknownSkuError(f"unknown SKU {sku!r}", record=f"sale.order id={order_id}")
+            if want == 0:
+                change.removed[sku] = have
+            elif have == 0:
+                change.added[sku] = want
+            else:
+                change.changed[sku] = (have, want)
+        for sku in change.removed:
+            if so.state == "sale":
+                so.quantities[sku] = Decimal(0)
+            else:
+                del so.quantities[sku]
+        for sku, (_, want) in change.changed.items():
+            so.quantities[sku] = want
+        for sku, want in change.added.items():
+            so.quantities[sku] = want
+            price = wanted[sku].unit_price
+            so.prices[sku] = price if price is not None else self.products[sku].info.list_price
+        if so.state == "sale" and not change.empty:
+            self._follow(so)
+        return change
+
+    def _follow(self, so: MemorySaleOrder) -> None:
+        """The order's open delivery asks for what is ordered and not delivered."""
+        own = [p for p in self.pickings.values() if p.order_id == so.id]
+        open_ = [p for p in own if p.state not in ("done", "cancel")]
+        for picking in open_[1:]:
+            self._unreserve(picking)
+            picking.state = "cancel"
+        demand = {
+            sku: qty - so.delivered.get(sku, Decimal(0))
+            for sku, qty in so.quantities.items()
+            if qty > so.delivered.get(sku, Decimal(0))
+        }
+        if open_:
+            self._unreserve(open_[0])
+            del self.pickings[open_[0].id]
+        if demand:
+            backorder_of = open_[0].backorder_of if open_ else None
+            picking = self._picking(so.id, so.company_id, so.warehouse, demand, backorder_of)
+            if open_:  # the same delivery, its demand changed
+                del self.pickings[picking.id]
+                picking.id, picking.name = open_[0].id, open_[0].name
+                self.pickings[picking.id] = picking
 
     async def process_picking(
         self,

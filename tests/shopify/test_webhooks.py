@@ -160,19 +160,46 @@ async def test_cancelled_in_shopify_asks_order_to_cash_to_cancel(shop: ShopHub) 
     assert (await _row(shop, "450789469")).state == "cancelled"
 
 
-async def test_changed_after_acceptance_is_an_exception_for_sales(shop: ShopHub) -> None:
+async def test_changed_lines_after_acceptance_ask_order_to_cash_to_change(shop: ShopHub) -> None:
     payload = published_order()
     await shop.deliver(payload, webhook_id="w-1")
     edited = {**payload, "updated_at": "2008-01-10T13:00:00-05:00"}
     edited["line_items"] = [{**payload["line_items"][0], "quantity": 3}]
     await shop.deliver(edited, "orders/edited", webhook_id="w-2")
-    # a newer version that only changes the payment status opens nothing
+    # the same edit again (orders/updated follows orders/edited) and a newer version that only
+    # changes the payment status: nothing more
+    await shop.deliver(edited, "orders/updated", webhook_id="w-3")
     paid = {**edited, "updated_at": "2008-01-10T14:00:00-05:00", "financial_status": "paid"}
-    await shop.deliver(paid, "orders/updated", webhook_id="w-3")
+    await shop.deliver(paid, "orders/updated", webhook_id="w-4")
+    # an older version arriving late is stale: it asks nothing
+    await shop.deliver(payload, "orders/updated", webhook_id="w-5")
+    await shop.settle()
+    record = await _order(shop, "450789469")
+    asked = await shop.hub.engine.events_after(0, 100, types=["order.change_requested"])
+    assert [e.subject for e in asked] == [f"order:{record.id}"]
+    [change] = asked
+    assert change.data["external_ref"] == "450789469" and change.data["by"] == "shop"
+    assert [(ln["sku"], ln["quantity"]) for ln in change.data["order"]["lines"]] == [
+        ("IPOD2008GREEN", "3")
+    ]
+    assert await _exceptions(shop) == []
+
+
+async def test_a_changed_price_after_acceptance_is_an_exception_for_sales(shop: ShopHub) -> None:
+    payload = published_order()
+    await shop.deliver(payload, webhook_id="w-1")
+    edited = {**payload, "updated_at": "2008-01-10T13:00:00-05:00"}
+    edited["line_items"] = [
+        {**payload["line_items"][0], "price": "188.00"},
+        *payload["line_items"][1:],
+    ]
+    await shop.deliver(edited, "orders/updated", webhook_id="w-2")
     await shop.settle()
     [exception] = await _exceptions(shop)
     record = await _order(shop, "450789469")
     assert exception.type == "shopify_order_changed" and exception.subject == f"order:{record.id}"
+    assert "prices, customer or addresses" in exception.reason
+    assert await shop.hub.engine.events_after(0, 100, types=["order.change_requested"]) == []
     assert [line.sku for line in record.order().lines] == [
         "IPOD2008GREEN",
         "IPOD2008RED",

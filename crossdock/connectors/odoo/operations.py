@@ -9,6 +9,7 @@ from __future__ import annotations
 from crossdock.config.schema import System
 from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
+from crossdock.connectors.odoo.ops_changes import SaleChangeOperations
 from crossdock.connectors.odoo.ops_demand import DemandOperations
 from crossdock.connectors.odoo.ops_payments import PaymentOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
@@ -28,6 +29,7 @@ class OdooOperations(
     ProcurementOperations,
     PaymentOperations,
     DemandOperations,
+    SaleChangeOperations,
 ):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from crossdock.connectors.odoo.batching import BatchOutcome
+from crossdock.connectors.odoo.change_records import SaleOrderChange, WantedLine
 from crossdock.connectors.odoo.demand_records import DemandMove
 from crossdock.connectors.odoo.payment_records import (
     OpenInvoice,
@@ -117,6 +118,15 @@ class ErpPort(Protocol):
     async def cancel_sale_orders(self, order_ids: Sequence[int]) -> BatchOutcome[int, str]: ...
 
     async def delivery_pickings(self, order_ids: Sequence[int]) -> list[PickingInfo]: ...
+
+    async def change_sale_order_lines(
+        self, order_id: int, lines: Sequence[WantedLine]
+    ) -> SaleOrderChange:
+        """Give a sale order these lines (quantities changed, lines added, lines removed), in
+        one write; its open delivery follows. Only the differences are written (asked twice, it
+        changes once). A cancelled or locked order, or a quantity below what was delivered, is
+        refused with an ``OdooBusinessError`` naming the order."""
+        ...
 
     async def process_picking(
         self,

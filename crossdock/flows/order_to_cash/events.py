@@ -21,7 +21,8 @@ ACCEPTED = "order.accepted"
 CANCEL_REQUESTED = "order.cancel_requested"
 SHIPMENT_CONFIRMED = "shipment.confirmed"
 EXCEPTION_RESOLVED = "exception.resolved"
-CONSUMED = (ACCEPTED, CANCEL_REQUESTED, SHIPMENT_CONFIRMED, EXCEPTION_RESOLVED)
+CHANGE_REQUESTED = "order.change_requested"
+CONSUMED = (ACCEPTED, CANCEL_REQUESTED, SHIPMENT_CONFIRMED, EXCEPTION_RESOLVED, CHANGE_REQUESTED)
 
 CREDIT_HOLD = "order.credit_hold"
 CONFIRMED = "order.confirmed"
@@ -31,6 +32,7 @@ INVOICE_POSTED = "invoice.posted"
 CANCELLED = "order.cancelled"
 FAILED = "order.failed"
 EXCEPTION = "order.exception"
+CHANGED = "order.changed"
 EMITTED = (
     CREDIT_HOLD,
     CONFIRMED,
@@ -40,6 +42,7 @@ EMITTED = (
     CANCELLED,
     FAILED,
     EXCEPTION,
+    CHANGED,
 )
 
 

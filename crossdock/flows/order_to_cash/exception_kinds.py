@@ -36,6 +36,8 @@ CANCEL_AFTER_RELEASE = ExceptionKind(
 CANCEL_FAILED = ExceptionKind("cancel_failed", "operations", ("cancel_anyway", "keep"))
 SHIPMENT_REJECTED = ExceptionKind("shipment_rejected", "operations", ("retry", "ignore"))
 INVOICE_FAILED = ExceptionKind("invoice_failed", "finance", ("retry", "ignore"))
+CHANGE_AFTER_RELEASE = ExceptionKind("change_after_release", "operations", ("applied", "keep"))
+CHANGE_FAILED = ExceptionKind("change_failed", "sales", ("applied", "keep"))
 
 KINDS = {
     kind.type: kind
@@ -50,6 +52,8 @@ KINDS = {
         CANCEL_FAILED,
         SHIPMENT_REJECTED,
         INVOICE_FAILED,
+        CHANGE_AFTER_RELEASE,
+        CHANGE_FAILED,
     )
 }
 

@@ -25,13 +25,14 @@ from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Batch, Engine, Event, Unavailable, find_event
 from crossdock.flows.order_to_cash import events as ev
 from crossdock.flows.order_to_cash import exception_kinds as kinds
+from crossdock.flows.order_to_cash.changes import Change, Changes
 from crossdock.flows.order_to_cash.ending import Ending, Endings
 from crossdock.flows.order_to_cash.intake import OrderPlacement
 from crossdock.flows.order_to_cash.settings import FlowSettings
 from crossdock.flows.order_to_cash.shipping import ShipmentItem, Shipping
 from crossdock.flows.order_to_cash.work import Recorder, Work, load_snapshot
 from crossdock.flows.orders import order_subject
-from crossdock.model import Shipment
+from crossdock.model import Order, Shipment
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +42,7 @@ class _Wave:
         self.advance: list[Work] = []
         self.ship: list[ShipmentItem] = []
         self.end: list[Ending] = []
+        self.change: list[Change] = []
 
 
 class OrderToCash:
@@ -53,6 +55,7 @@ class OrderToCash:
         self.placement = OrderPlacement(erp, settings, engine.guard)
         self.shipping = Shipping(erp, settings, engine.guard)
         self.endings = Endings(erp, settings)
+        self.changes = Changes(erp, settings)
 
     async def handle(self, batch: Batch) -> None:
         try:
@@ -119,9 +122,12 @@ class OrderToCash:
                 todo.end.append(Ending(work, "cancelled", reason, str(by)))
             elif event.type == ev.SHIPMENT_CONFIRMED:
                 self._shipment(work, event, todo, rec)
+            elif event.type == ev.CHANGE_REQUESTED:
+                self._change(work, event, todo, rec)
             elif event.type == ev.EXCEPTION_RESOLVED:
                 await self._resolution(work, event, todo, rec)
         await self.endings.end(todo.end, rec)
+        await self.changes.change(todo.change, rec)
         await self.placement.advance([w for w in todo.advance if w.state != "shipped"], rec)
         await self.shipping.invoice([w for w in todo.advance if w.state == "shipped"], rec)
         await self.shipping.ship(todo.ship, rec)
@@ -141,6 +147,24 @@ class OrderToCash:
             )
             return
         todo.ship.append((work, shipment, event.id))
+
+    def _change(self, work: Work, event: Event, todo: _Wave, rec: Recorder) -> None:
+        try:
+            order = Order.model_validate(event.data.get("order"))
+        except ValidationError as exc:
+            rec.park(
+                work,
+                kinds.CHANGE_FAILED,
+                "the changed order is not valid: "
+                + "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+                ),
+                step="change_requested",
+            )
+            return
+        reason = str(event.data.get("reason") or "changed by the channel")
+        by = event.data.get("by") or event.source
+        todo.change.append(Change(work, order, reason, str(by)))
 
     async def _resolution(self, work: Work, event: Event, todo: _Wave, rec: Recorder) -> None:
         data: dict[str, Any] = event.data

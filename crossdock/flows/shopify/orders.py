@@ -15,9 +15,11 @@ that acknowledges the batch:
   ``accept_test_orders`` says so;
 * a cancelled order (``orders/cancelled``, ``cancelled_at``) asks order-to-cash to cancel (before
   release it is cancelled in the ERP; after, a person decides);
-* a changed order after acceptance (``orders/updated``, ``orders/edited`` with other lines,
-  prices or addresses) opens an exception for sales: order-to-cash has no change path, so a
-  person applies it; payment status, tags and notes are kept without one;
+* a changed order after acceptance (``orders/updated``, ``orders/edited``) with other
+  quantities or lines asks order-to-cash to change it (``order.change_requested``: before
+  release the sale order changes in the ERP, after release a person decides); other prices,
+  customer or addresses open an exception for sales (a person applies them); payment status,
+  tags and notes are kept without one;
 * a refund made in Shopify (``refunds/create``, stored under its order's subject) becomes a
   return through the returns flow's accept path (:mod:`.refunds_in`).
 """
@@ -44,9 +46,12 @@ from crossdock.engine import Backoff as EngineBackoff
 from crossdock.engine import Batch, Engine, NewEvent, Subscription, insert_events
 from crossdock.flows.exceptions import open_exception, withdraw_exceptions
 from crossdock.flows.order_to_cash.accept import accept, intake
+from crossdock.flows.order_to_cash.changes import quantities
+from crossdock.flows.order_to_cash.events import CHANGE_REQUESTED
 from crossdock.flows.orders import get_order, order_refs, order_subject
 from crossdock.flows.shopify.refunds_in import work_refund
 from crossdock.flows.shopify.tables import shopify_orders
+from crossdock.model import Order
 
 __all__ = ["GROUP", "ShopifyOrders", "register_orders", "work_versions"]
 
@@ -183,12 +188,23 @@ def _accepted_again(
         )
         return "cancel_requested"
     digest = _digest(mapped)
-    save(state=row.state)
     if digest is None or digest == row.digest:
+        save(state=row.state)
         return "updated"
     what = "the new version is malformed: " + "; ".join(str(p) for p in mapped.problems)
-    if mapped.order is not None:
-        what = "lines, prices, customer or addresses differ from the accepted order"
+    outcome = "changed"
+    if mapped.order is not None and record is not None:
+        save(state=row.state, digest=digest)
+        accepted = record.order()
+        if quantities(mapped.order) != quantities(accepted):
+            insert_events(conn, [_change_requested(row.system, record, mapped, digest)], partitions)
+            outcome = "change_requested"
+        common = set(quantities(mapped.order)) & set(quantities(accepted))
+        if _rest(mapped.order, common) == _rest(accepted, common):
+            return outcome
+        what = "prices, customer or addresses differ from the accepted order"
+    else:
+        save(state=row.state)
     open_exception(
         conn,
         type=CHANGED,
@@ -198,7 +214,39 @@ def _accepted_again(
         actions=["applied", "ignore"],
         now=time.time(),
     )
-    return "changed"
+    return outcome
+
+
+def _rest(order: Order, skus: set[str]) -> dict[str, Any]:
+    """What a change of an accepted order opens an exception for: everything but its lines'
+    quantities and what follows from them (amounts), lines added or removed (order-to-cash
+    applies those); ``skus``: the lines both versions have."""
+    data = order.model_dump(mode="json", exclude=_FOLLOWING)
+    data["lines"] = [
+        line.model_dump(mode="json", exclude=_FOLLOWING | {"quantity"})
+        for line in order.lines
+        if line.sku in skus
+    ]
+    return data
+
+
+_FOLLOWING = {"discount_amount", "tax_amount", "total_amount"}
+
+
+def _change_requested(system: str, record: Any, mapped: Mapped, digest: str) -> NewEvent:
+    assert mapped.order is not None
+    return NewEvent(
+        CHANGE_REQUESTED,
+        f"shopify:{system}",
+        order_subject(record.id),
+        {
+            **order_refs(record),
+            "order": mapped.order.model_dump(mode="json"),
+            "reason": f"edited in Shopify (order {mapped.name or mapped.order_id})",
+            "by": system,
+        },
+        idempotency_key=f"change:{record.id}:{digest}",
+    )
 
 
 class ShopifyOrders:

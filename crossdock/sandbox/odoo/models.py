@@ -11,6 +11,7 @@ from typing import Any
 
 from crossdock.model.codes import COUNTRY_CODES
 from crossdock.sandbox.odoo import documents as docs
+from crossdock.sandbox.odoo import sale_changes
 from crossdock.sandbox.odoo import stock_logic as stock
 from crossdock.sandbox.odoo.errors import UserError
 from crossdock.sandbox.odoo.orm import Env, F, ModelSpec
@@ -806,6 +807,7 @@ def build_specs() -> list[ModelSpec]:
                 "pricelist_id": m2o("product.pricelist"),
                 "currency_id": m2o("res.currency"),
                 "state": sel("draft", "sent", "sale", "cancel", default="draft"),
+                "locked": b(since=17),
                 "order_line": o2m("sale.order.line", "order_id"),
                 "picking_ids": o2m("stock.picking", "sale_id"),
                 "invoice_ids": computed("many2many", docs.sale_invoice_ids, "account.move"),
@@ -859,6 +861,9 @@ def build_specs() -> list[ModelSpec]:
                 "move_ids": o2m("stock.move", "sale_line_id"),
             },
             before_create=docs.sale_line_before_create,
+            after_create=sale_changes.sale_line_after_create,
+            before_write=sale_changes.sale_line_before_write,
+            before_unlink=sale_changes.sale_line_before_unlink,
             check_company=("product_id",),
         ),
         ModelSpec(
