@@ -386,10 +386,12 @@ async def run_demo(
                     break
                 await asyncio.sleep(0.25)
         report.seconds = time.perf_counter() - started
-        # The last documents go out on the EDI loop's next rounds: one 810 per invoiced order.
-        for _ in range(40):
+        # The last documents go out on the EDI loop's next rounds: an 855 per purchase order and
+        # one 810 per invoiced order.
+        edi_by = time.monotonic() + 120
+        while time.monotonic() < edi_by:
             report.edi = edi_received(directory)
-            if report.edi["810"] >= await _edi_invoiced(hub):
+            if report.edi["855"] >= EDI_ORDERS and report.edi["810"] >= await _edi_invoiced(hub):
                 break
             await asyncio.sleep(0.25)
         stop.set()
