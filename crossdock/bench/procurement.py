@@ -37,6 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,11 +158,11 @@ async def _recommend(
     }
 
 
-def _order(n: int, tag: str, skus: Sequence[str], lines: int) -> PurchaseOrder:
+def _order(n: int, tag: str, supplier: str, skus: Sequence[str], lines: int) -> PurchaseOrder:
     return PurchaseOrder(
         external_ref=f"{tag}-{n}",
         source="bench",
-        supplier_ref="BENCH-PO-SUP",
+        supplier_ref=supplier,
         currency="USD",
         order_date=datetime.now(UTC).date(),
         warehouse="WH",
@@ -189,7 +190,7 @@ async def _orders(
     async with OdooClient(settings, name="bench-seed") as seed:
         [partner] = await seed.create(
             "res.partner",
-            [{"name": "Bench PO supplier", "ref": "BENCH-PO-SUP", "is_company": True}],
+            [{"name": "Bench PO supplier", "ref": f"BENCH-PO-SUP-{tag}", "is_company": True}],
         )
         skus = [f"PO-{tag}-{n}" for n in range(20)]
         ids = await seed.create(
@@ -197,7 +198,9 @@ async def _orders(
             [{"name": s, "default_code": s, "type": "consu", "is_storable": True} for s in skus],
         )
         product_ids = dict(zip(skus, ids, strict=True))
-    hub_orders = [_order(n, f"hub-{tag}", skus, lines) for n in range(orders)]
+    hub_orders = [
+        _order(n, f"hub-{tag}", f"BENCH-PO-SUP-{tag}", skus, lines) for n in range(orders)
+    ]
     halves = [range(0, (orders + 1) // 2), range((orders + 1) // 2, orders)]
     one_ids: dict[int, int] = {}
     hub_ids: dict[int, int] = {}
@@ -422,6 +425,16 @@ def _plain_vals(
     }
 
 
+@dataclass(frozen=True)
+class RealOdoo:
+    """A real Odoo to measure purchase orders and receipts on (17 or later)."""
+
+    url: str
+    database: str
+    login: str
+    password: str
+
+
 async def run_procurement_bench(
     *,
     skus: int = 50_000,
@@ -430,6 +443,7 @@ async def run_procurement_bench(
     lines_per_order: int = 5,
     batch_size: int = 50,
     hub_concurrency: int = 2,
+    real: RealOdoo | None = None,
 ) -> dict[str, Any]:
     if not 1 <= warehouses <= 1 + len(EXTRA_WAREHOUSES):
         raise ValueError(f"warehouses: 1 to {1 + len(EXTRA_WAREHOUSES)}")
@@ -448,29 +462,43 @@ async def run_procurement_bench(
             )
         finally:
             await asyncio.to_thread(server.stop)
-        writes = SandboxSettings(path=Path(directory) / "orders.db")
-        server = SandboxServer(writes)
-        await asyncio.to_thread(server.start)
-        try:
+        if real is not None:
             figures.update(
                 await _orders(
-                    server.url,
-                    writes.database,
-                    writes.login,
-                    writes.password,
+                    real.url,
+                    real.database,
+                    real.login,
+                    real.password,
                     orders,
                     lines_per_order,
                     batch_size,
                     hub_concurrency,
                 )
             )
-        finally:
-            await asyncio.to_thread(server.stop)
+        else:
+            writes = SandboxSettings(path=Path(directory) / "orders.db")
+            server = SandboxServer(writes)
+            await asyncio.to_thread(server.start)
+            try:
+                figures.update(
+                    await _orders(
+                        server.url,
+                        writes.database,
+                        writes.login,
+                        writes.password,
+                        orders,
+                        lines_per_order,
+                        batch_size,
+                        hub_concurrency,
+                    )
+                )
+            finally:
+                await asyncio.to_thread(server.stop)
     figures["targets"] = dict(TARGETS)
     figures["targets_met"] = {
         "odoo_calls_per_sku": figures["odoo_calls_per_sku"] <= 0.01,
         "po_vs_one_call": figures["po_vs_one_call"] >= 4,
         "receipts_vs_one_call": figures["receipts_vs_one_call"] >= 4,
     }
-    figures["server"] = "sandbox"
+    figures["server"] = "sandbox" if real is None else f"sandbox; orders and receipts: {real.url}"
     return figures
