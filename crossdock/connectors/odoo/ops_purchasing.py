@@ -161,11 +161,12 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
         """Receive goods against many confirmed purchase orders, by purchase order id.
 
         Each order's oldest open receipt takes its goods: the receipts and their moves are read
-        in one search, the quantities written with one ``write`` per distinct quantity (lots and
-        serials per tracked move), and all of them validated with one ``button_validate`` whose
-        backorder wizard is answered per ``backorder`` (default: settings). A receipt Odoo
-        refuses is isolated by bisection and reported alone; an order received twice in the
-        list is received in a second round (its backorder takes the second receipt).
+        in one search, the quantities written with one ``write`` per distinct quantity (moves
+        already holding theirs only marked picked, lots and serials per tracked move), and all
+        of them validated with one ``button_validate`` whose backorder wizard is answered per
+        ``backorder`` (default: settings). A receipt Odoo refuses is isolated by bisection and
+        reported alone; an order received twice in the list is received in a second round (its
+        backorder takes the second receipt).
         """
         policy = backorder or self.settings.backorder
         outcome: BatchOutcome[int, TransferResult] = BatchOutcome()
@@ -207,6 +208,7 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
             p.id: p for p in await self.read_pickings([["id", "in", sorted(picking_of.values())]])
         }
         by_value: dict[float, list[int]] = {}
+        picked_only: list[int] = []
         ready: list[tuple[int, int]] = []
         for order_id, receipt in receipts.items():
             picking = pickings.get(picking_of.get(order_id, 0))
@@ -223,6 +225,10 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
             for move, take, move_lots in writes:
                 if move_lots:
                     await self._write_lots(move, picking, move_lots, context)
+                elif self.dialect.has_picked and take > 0 and move.quantity == take:
+                    # Odoo already holds the quantity received (a receipt's moves come with
+                    # their demand): marked picked, the move lines are left as they are
+                    picked_only.append(move.id)
                 else:
                     by_value.setdefault(float(take), []).append(move.id)
             ready.append((order_id, picking.id))
@@ -230,6 +236,8 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
             await self.client.write(
                 "stock.move", move_ids, self.dialect.shipped_move_vals(quantity), context=context
             )
+        if picked_only:
+            await self.client.write("stock.move", picked_only, {"picked": True}, context=context)
 
         async def send(batch: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
             answered = await self.validate_many([p for _, p in batch], policy, context)
