@@ -19,6 +19,15 @@ Two sandboxes (temporary SQLite files) are started:
   halves (reference, hub, then hub, reference) so a drifting server weighs on both alike; both
   are checked afterwards (every order exists once, confirmed). ``po_vs_one_call`` is the ratio of
   their rates (target ``>= 4``).
+- *receipts*, on the same server: the receipt of every order of both sets validated, every tenth
+  one a unit short (a backorder kept). The reference, for each receipt, writes its moves'
+  quantities and calls ``button_validate``, answering the backorder wizard when it comes (its
+  pickings and moves are read for it before it is timed); the hub sends canonical
+  :class:`~crossdock.model.Receipt` objects through
+  :meth:`~crossdock.connectors.odoo.OdooOperations.receive_many` in batches (one write per
+  distinct quantity, one ``button_validate`` per batch), in halves as above. Both are checked
+  afterwards (every receipt done, the expected backorders open). ``receipts_vs_one_call`` is
+  the ratio of their rates (target ``>= 4``).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,12 +47,16 @@ import httpx
 from crossdock.bench.odoo import PlainJsonRpc
 from crossdock.connectors.odoo import OdooClient, OdooOperations, OdooSettings
 from crossdock.flows.procurement.recommend import recommend
-from crossdock.model import PurchaseOrder
+from crossdock.model import PurchaseOrder, Receipt
 from crossdock.sandbox.odoo import SandboxServer, SandboxSettings
 
 __all__ = ["TARGETS", "run_procurement_bench"]
 
-TARGETS = {"odoo_calls_per_sku": "<= 0.01", "po_vs_one_call": ">= 4"}
+TARGETS = {
+    "odoo_calls_per_sku": "<= 0.01",
+    "po_vs_one_call": ">= 4",
+    "receipts_vs_one_call": ">= 4",
+}
 SEED_BATCH = 5000
 EXTRA_WAREHOUSES = ("BW2", "BW3", "BW4", "BW5")
 
@@ -144,11 +158,11 @@ async def _recommend(
     }
 
 
-def _order(n: int, tag: str, skus: Sequence[str], lines: int) -> PurchaseOrder:
+def _order(n: int, tag: str, supplier: str, skus: Sequence[str], lines: int) -> PurchaseOrder:
     return PurchaseOrder(
         external_ref=f"{tag}-{n}",
         source="bench",
-        supplier_ref="BENCH-PO-SUP",
+        supplier_ref=supplier,
         currency="USD",
         order_date=datetime.now(UTC).date(),
         warehouse="WH",
@@ -176,7 +190,7 @@ async def _orders(
     async with OdooClient(settings, name="bench-seed") as seed:
         [partner] = await seed.create(
             "res.partner",
-            [{"name": "Bench PO supplier", "ref": "BENCH-PO-SUP", "is_company": True}],
+            [{"name": "Bench PO supplier", "ref": f"BENCH-PO-SUP-{tag}", "is_company": True}],
         )
         skus = [f"PO-{tag}-{n}" for n in range(20)]
         ids = await seed.create(
@@ -184,7 +198,12 @@ async def _orders(
             [{"name": s, "default_code": s, "type": "consu", "is_storable": True} for s in skus],
         )
         product_ids = dict(zip(skus, ids, strict=True))
-    hub_orders = [_order(n, f"hub-{tag}", skus, lines) for n in range(orders)]
+    hub_orders = [
+        _order(n, f"hub-{tag}", f"BENCH-PO-SUP-{tag}", skus, lines) for n in range(orders)
+    ]
+    halves = [range(0, (orders + 1) // 2), range((orders + 1) // 2, orders)]
+    one_ids: dict[int, int] = {}
+    hub_ids: dict[int, int] = {}
     one_s = hub_s = 0.0
     async with httpx.AsyncClient() as http:
         plain = PlainJsonRpc(http, url, db, password)
@@ -192,10 +211,8 @@ async def _orders(
         ops = OdooOperations(OdooClient(settings, name="bench-po"))
         await ops.client.connect()
         try:
-            halves = [range(0, (orders + 1) // 2), range((orders + 1) // 2, orders)]
             for index, numbers in enumerate(halves):
-                steps = ["one", "hub"] if index == 0 else ["hub", "one"]
-                for step in steps:
+                for step in ["one", "hub"] if index == 0 else ["hub", "one"]:
                     started = time.perf_counter()
                     if step == "one":
                         for n in numbers:
@@ -205,41 +222,35 @@ async def _orders(
                                 [[_plain_vals(n, tag, partner, product_ids, skus, lines)]],
                             )
                             await plain.execute("purchase.order", "button_confirm", [[po]])
+                            one_ids[n] = int(po)
                         one_s += time.perf_counter() - started
                     else:
-                        part = hub_orders[numbers.start : numbers.stop]
-                        slots = asyncio.Semaphore(concurrency)
-
-                        async def place(
-                            batch: list[PurchaseOrder], slots: asyncio.Semaphore = slots
-                        ) -> None:
-                            async with slots:
-                                outcome = await ops.create_purchase_orders(batch)
-                                if outcome.failed:
-                                    raise RuntimeError(f"hub orders failed: {outcome.failed}")
-                                await ops.confirm_purchase_orders(
-                                    [r.id for r in outcome.done.values()]
-                                )
-
-                        await asyncio.gather(
-                            *(
-                                place(part[start : start + batch_size])
-                                for start in range(0, len(part), batch_size)
+                        hub_ids.update(
+                            await _hub_orders(
+                                ops,
+                                hub_orders,
+                                numbers,
+                                f"bench:hub-{tag}-",
+                                batch_size,
+                                concurrency,
                             )
                         )
                         hub_s += time.perf_counter() - started
             hub_calls = ops.client.stats.calls
+            for prefix in (f"bench-one:{tag}-", f"bench:hub-{tag}-"):
+                rows = await plain.execute(
+                    "purchase.order",
+                    "search_read",
+                    [[["origin", "=like", f"{prefix}%"]]],
+                    {"fields": ["state"]},
+                )
+                if len(rows) != orders or any(r["state"] != "purchase" for r in rows):
+                    raise RuntimeError(f"{prefix}: {len(rows)} orders, not all confirmed")
+            receipts = await _receipts(
+                plain, ops, one_ids, hub_ids, halves, skus, lines, batch_size, concurrency
+            )
         finally:
             await ops.aclose()
-        for prefix in (f"bench-one:{tag}-", f"bench:hub-{tag}-"):
-            rows = await plain.execute(
-                "purchase.order",
-                "search_read",
-                [[["origin", "=like", f"{prefix}%"]]],
-                {"fields": ["state"]},
-            )
-            if len(rows) != orders or any(r["state"] != "purchase" for r in rows):
-                raise RuntimeError(f"{prefix}: {len(rows)} orders, not all confirmed")
     one_rate, hub_rate = orders / one_s, orders / hub_s
     return {
         "orders": orders,
@@ -249,9 +260,146 @@ async def _orders(
         "po_vs_one_call": round(hub_rate / one_rate, 2),
         "hub_po_calls_per_order": round(hub_calls / orders, 3),
         "reference_po_calls_per_order": 2.0,
-        "hub_po_batch_size": batch_size,
-        "hub_po_batches_in_flight": concurrency,
+        **receipts,
+        "hub_batch_size": batch_size,
+        "hub_batches_in_flight": concurrency,
     }
+
+
+async def _hub_orders(
+    ops: OdooOperations,
+    hub_orders: Sequence[PurchaseOrder],
+    numbers: range,
+    prefix: str,
+    batch_size: int,
+    concurrency: int,
+) -> dict[int, int]:
+    """The orders ``numbers`` created and confirmed by the connector, ``concurrency`` batches in
+    flight, each batch created then confirmed; their ids by order number."""
+    pending = [
+        hub_orders[start : min(start + batch_size, numbers.stop)]
+        for start in range(numbers.start, numbers.stop, batch_size)
+    ]
+    placed: dict[int, int] = {}
+
+    async def flow() -> None:
+        while pending:
+            batch = pending.pop(0)
+            outcome = await ops.create_purchase_orders(batch)
+            outcome.raise_first()
+            await ops.confirm_purchase_orders([r.id for r in outcome.done.values()])
+            for key, ref in outcome.done.items():
+                placed[int(key.removeprefix(prefix))] = ref.id
+
+    await asyncio.gather(*(flow() for _ in range(max(1, concurrency))))
+    return placed
+
+
+def _short(n: int) -> bool:
+    """Every tenth receipt comes one unit short of its first line (a backorder is kept)."""
+    return n % 10 == 0
+
+
+async def _receipts(
+    plain: PlainJsonRpc,
+    ops: OdooOperations,
+    one_ids: dict[int, int],
+    hub_ids: dict[int, int],
+    halves: Sequence[range],
+    skus: Sequence[str],
+    lines: int,
+    batch_size: int,
+    concurrency: int,
+) -> dict[str, Any]:
+    """The receipts of both sets of orders validated: by the reference, for each receipt its
+    moves' quantities written and ``button_validate`` (the backorder wizard answered when short),
+    by the hub, :class:`~crossdock.model.Receipt` objects through
+    :meth:`~crossdock.connectors.odoo.OdooOperations.receive_many` in batches."""
+    # the reference is given its pickings and moves, read before it is timed
+    rows = await plain.execute(
+        "stock.picking",
+        "search_read",
+        [[["purchase_id", "in", sorted(one_ids.values())]]],
+        {"fields": ["purchase_id", "move_ids"]},
+    )
+    picking_of = {int(r["purchase_id"][0]): (int(r["id"]), list(r["move_ids"])) for r in rows}
+    receipt_vals = {"quantity": 3, "picked": True}
+    one_s = hub_s = 0.0
+    one_calls = 0
+    hub_calls = 0
+    for index, numbers in enumerate(halves):
+        for step in ["one", "hub"] if index == 0 else ["hub", "one"]:
+            started = time.perf_counter()
+            if step == "one":
+                before = plain.calls
+                for n in numbers:
+                    picking, moves = picking_of[one_ids[n]]
+                    await plain.execute("stock.move", "write", [moves, receipt_vals])
+                    if _short(n):
+                        await plain.execute("stock.move", "write", [moves[:1], {"quantity": 2}])
+                    answer = await plain.execute("stock.picking", "button_validate", [[picking]])
+                    if isinstance(answer, dict) and answer.get("res_model"):
+                        model, context = str(answer["res_model"]), dict(answer["context"])
+                        [wizard] = await plain.execute(
+                            model, "create", [[{}]], {"context": context}
+                        )
+                        await plain.execute(model, "process", [[wizard]], {"context": context})
+                one_s += time.perf_counter() - started
+                one_calls += plain.calls - before
+            else:
+                before = ops.client.stats.calls
+                work = [(hub_ids[n], _receipt(n, skus, lines)) for n in numbers]
+                pending = [work[i : i + batch_size] for i in range(0, len(work), batch_size)]
+
+                async def flow(pending: list[list[tuple[int, Receipt]]] = pending) -> None:
+                    while pending:
+                        outcome = await ops.receive_many(pending.pop(0), backorder="create")
+                        outcome.raise_first()
+
+                await asyncio.gather(*(flow() for _ in range(max(1, concurrency))))
+                hub_s += time.perf_counter() - started
+                hub_calls += ops.client.stats.calls - before
+    for name, order_ids in (("reference", one_ids), ("hub", hub_ids)):
+        rows = await plain.execute(
+            "stock.picking",
+            "search_read",
+            [[["purchase_id", "in", sorted(order_ids.values())]]],
+            {"fields": ["state", "backorder_id"]},
+        )
+        done = sum(1 for r in rows if r["state"] == "done" and not r["backorder_id"])
+        backorders = sum(1 for r in rows if r["backorder_id"] and r["state"] != "done")
+        expected_backorders = sum(1 for n in order_ids if _short(n))
+        if done != len(order_ids) or backorders != expected_backorders:
+            raise RuntimeError(
+                f"{name} receipts: {done} of {len(order_ids)} validated, "
+                f"{backorders} backorders ({expected_backorders} expected)"
+            )
+    receipts = len(hub_ids)
+    one_rate, hub_rate = receipts / one_s, receipts / hub_s
+    return {
+        "receipts": receipts,
+        "hub_receipts_per_s": round(hub_rate, 2),
+        "reference_one_call_receipts_per_s": round(one_rate, 2),
+        "receipts_vs_one_call": round(hub_rate / one_rate, 2),
+        "hub_receipt_calls_per_receipt": round(hub_calls / receipts, 3),
+        "reference_receipt_calls_per_receipt": round(one_calls / receipts, 3),
+    }
+
+
+def _receipt(n: int, skus: Sequence[str], lines: int) -> Receipt:
+    quantities: dict[str, int] = {}
+    for j in range(lines):
+        sku = skus[(n * lines + j) % len(skus)]
+        quantities[sku] = quantities.get(sku, 0) + 3
+    if _short(n):
+        quantities[skus[(n * lines) % len(skus)]] -= 1
+    return Receipt(
+        external_ref=f"bench-receipt-{n}",
+        source="bench",
+        warehouse="WH",
+        received_at=datetime.now(UTC),
+        lines=[{"sku": sku, "quantity": str(qty)} for sku, qty in quantities.items()],
+    )
 
 
 def _plain_vals(
@@ -277,6 +425,16 @@ def _plain_vals(
     }
 
 
+@dataclass(frozen=True)
+class RealOdoo:
+    """A real Odoo to measure purchase orders and receipts on (17 or later)."""
+
+    url: str
+    database: str
+    login: str
+    password: str
+
+
 async def run_procurement_bench(
     *,
     skus: int = 50_000,
@@ -285,6 +443,7 @@ async def run_procurement_bench(
     lines_per_order: int = 5,
     batch_size: int = 50,
     hub_concurrency: int = 2,
+    real: RealOdoo | None = None,
 ) -> dict[str, Any]:
     if not 1 <= warehouses <= 1 + len(EXTRA_WAREHOUSES):
         raise ValueError(f"warehouses: 1 to {1 + len(EXTRA_WAREHOUSES)}")
@@ -303,28 +462,43 @@ async def run_procurement_bench(
             )
         finally:
             await asyncio.to_thread(server.stop)
-        writes = SandboxSettings(path=Path(directory) / "orders.db")
-        server = SandboxServer(writes)
-        await asyncio.to_thread(server.start)
-        try:
+        if real is not None:
             figures.update(
                 await _orders(
-                    server.url,
-                    writes.database,
-                    writes.login,
-                    writes.password,
+                    real.url,
+                    real.database,
+                    real.login,
+                    real.password,
                     orders,
                     lines_per_order,
                     batch_size,
                     hub_concurrency,
                 )
             )
-        finally:
-            await asyncio.to_thread(server.stop)
+        else:
+            writes = SandboxSettings(path=Path(directory) / "orders.db")
+            server = SandboxServer(writes)
+            await asyncio.to_thread(server.start)
+            try:
+                figures.update(
+                    await _orders(
+                        server.url,
+                        writes.database,
+                        writes.login,
+                        writes.password,
+                        orders,
+                        lines_per_order,
+                        batch_size,
+                        hub_concurrency,
+                    )
+                )
+            finally:
+                await asyncio.to_thread(server.stop)
     figures["targets"] = dict(TARGETS)
     figures["targets_met"] = {
         "odoo_calls_per_sku": figures["odoo_calls_per_sku"] <= 0.01,
         "po_vs_one_call": figures["po_vs_one_call"] >= 4,
+        "receipts_vs_one_call": figures["receipts_vs_one_call"] >= 4,
     }
-    figures["server"] = "sandbox"
+    figures["server"] = "sandbox" if real is None else f"sandbox; orders and receipts: {real.url}"
     return figures

@@ -217,15 +217,44 @@ def procurement_bench(
     warehouses: int = typer.Option(3, help="Warehouses replenished (1 to 5)."),
     orders: int = typer.Option(1000, help="Purchase orders per measurement."),
     lines: int = typer.Option(5, help="Lines per purchase order."),
+    odoo_url: str | None = typer.Option(
+        None,
+        "--odoo-url",
+        help="A real Odoo to measure purchase orders and receipts on (default: a sandbox).",
+    ),
+    db: str | None = typer.Option(None, "--db", help="Database of the real Odoo."),
+    user: str | None = typer.Option(None, "--user", help="Login on the real Odoo."),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        envvar="CROSSDOCK_ODOO_PASSWORD",
+        show_envvar=True,
+        help="Password (or API key) of the login.",
+    ),
 ) -> None:
-    """Replenishment reads (calls per SKU) and purchase orders against a one-call reference."""
-    from crossdock.bench.procurement import run_procurement_bench
+    """Replenishment reads (calls per SKU), purchase orders and receipts against one-call
+    references.
 
+    Recommendations always read a sandbox; with --odoo-url, purchase orders and receipts are
+    measured on that real Odoo.
+    """
+    from crossdock.bench.procurement import RealOdoo, run_procurement_bench
+
+    if odoo_url and not (db and user and password):
+        raise typer.BadParameter(
+            "--odoo-url needs --db, --user and --password", param_hint="--odoo-url"
+        )
     configure_logging("warning")
     _emit(
         asyncio.run(
             run_procurement_bench(
-                skus=skus, warehouses=warehouses, orders=orders, lines_per_order=lines
+                skus=skus,
+                warehouses=warehouses,
+                orders=orders,
+                lines_per_order=lines,
+                real=RealOdoo(odoo_url.rstrip("/"), db or "", user or "", password or "")
+                if odoo_url
+                else None,
             )
         ),
         as_json,

@@ -71,3 +71,66 @@ def test_lookups_inside_a_transaction_see_its_changes_and_not_after_rollback(
     tx.rollback()
     assert store.lookup("res.partner", "ref", ["OLD"]) == {pid}
     assert store.lookup("res.partner", "ref", ["NEW", "LATER"]) == set()
+
+
+def _scan(box: OdooSandbox, domain: list[Any], order: str) -> list[int]:
+    """The same search answered by filtering every record (no limit: no keyset walk)."""
+    return list(call(box, "res.partner", "search", domain=domain, order=order))
+
+
+def test_keyset_pages_by_id_give_what_a_full_scan_gives(box: OdooSandbox) -> None:
+    ids = call(
+        box,
+        "res.partner",
+        "create",
+        vals_list=[{"name": f"K{n}", "ref": f"K{n % 4}"} for n in range(40)],
+    )
+    call(box, "res.partner", "unlink", ids[5], ids[17])
+    call(box, "res.partner", "write", ids[8], vals={"active": False})
+    with pytest.raises(MissingError):  # created then rolled back: not in any page
+        call(box, "res.partner", "create", vals_list=[{"name": "Gone", "country_id": 999_999}])
+    late = call(box, "res.partner", "create", vals_list=[{"name": "K-late", "ref": "K1"}])
+    for domain in (
+        [["name", "=like", "K%"]],
+        [["ref", "in", ["K1", "K2"]]],
+        [["ref", "=", "K3"], ["name", "!=", "K3"]],
+    ):
+        for order in ("id", "id desc"):
+            expected = _scan(box, domain, order)
+            pages: list[int] = []
+            bound: int | None = None
+            while True:
+                keyset = [["id", "<" if order == "id desc" else ">", bound]] if bound else []
+                page = call(
+                    box, "res.partner", "search", domain=[*domain, *keyset], order=order, limit=3
+                )
+                pages += page
+                if len(page) < 3:
+                    break
+                bound = page[-1]
+            assert pages == expected
+            assert (
+                call(box, "res.partner", "search", domain=domain, order=order, offset=2, limit=4)
+                == expected[2:6]
+            )
+    assert late[0] in _scan(box, [["ref", "=", "K1"]], "id")
+    assert ids[8] not in _scan(box, [["name", "=like", "K%"]], "id")
+    # bounds on both sides, and a bound that a disjunction makes no bound at all
+    inside = call(
+        box,
+        "res.partner",
+        "search",
+        domain=[["id", ">=", ids[10]], ["id", "<=", ids[12]]],
+        order="id",
+        limit=10,
+    )
+    assert inside == [ids[10], ids[11], ids[12]]
+    either = call(
+        box,
+        "res.partner",
+        "search",
+        domain=["|", ["id", ">", ids[30]], ["name", "=", "K1"]],
+        order="id",
+        limit=2,
+    )
+    assert either == [ids[1], ids[31]]

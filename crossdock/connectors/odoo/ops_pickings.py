@@ -207,9 +207,20 @@ class PickingOperations(OperationsBase):
         self, picking_id: int, policy: BackorderPolicy, context: Mapping[str, Any]
     ) -> TransferResult:
         """``button_validate``, answering the wizards it opens (see the module docstring)."""
+        answered = await self.validate_many([picking_id], policy, context)
+        rows = await self.client.read("stock.picking", [picking_id], ["state"], context=context)
+        return TransferResult(
+            picking_id, str(rows[0]["state"]), await self._backorders(picking_id), answered
+        )
+
+    async def validate_many(
+        self, picking_ids: Sequence[int], policy: BackorderPolicy, context: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """One ``button_validate`` on many pickings, its wizards answered once for all of them
+        (Odoo's backorder wizard lists every picking short of its demand); the answers given."""
         answered: list[str] = []
         result = await self.client.call(
-            "stock.picking", "button_validate", [picking_id], context=context
+            "stock.picking", "button_validate", list(picking_ids), context=context
         )
         for _ in range(4):
             if not isinstance(result, dict) or result.get("res_model") not in _WIZARD_ANSWERS:
@@ -228,10 +239,7 @@ class PickingOperations(OperationsBase):
             raise OdooProtocolError(
                 "validation kept asking questions", model="stock.picking", method="button_validate"
             )
-        rows = await self.client.read("stock.picking", [picking_id], ["state"], context=context)
-        return TransferResult(
-            picking_id, str(rows[0]["state"]), await self._backorders(picking_id), tuple(answered)
-        )
+        return tuple(answered)
 
     async def _backorders(self, picking_id: int) -> tuple[int, ...]:
         rows = await self.client.search_read(

@@ -17,7 +17,7 @@ from crossdock.connectors.odoo.mapping import m2o_id, purchase_key, purchase_ord
 from crossdock.connectors.odoo.ops_base import OperationsBase, names_of
 from crossdock.connectors.odoo.ops_pickings import PickingOperations
 from crossdock.connectors.odoo.ops_sales import SalesOperations
-from crossdock.connectors.odoo.records import PickingInfo, PurchaseRef, TransferResult
+from crossdock.connectors.odoo.records import MoveInfo, PickingInfo, PurchaseRef, TransferResult
 from crossdock.connectors.odoo.settings import BackorderPolicy
 from crossdock.model import Invoice, PurchaseOrder, Receipt
 
@@ -148,24 +148,130 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
         self, order_id: int, receipt: Receipt, *, backorder: BackorderPolicy | None = None
     ) -> TransferResult:
         """Receive goods against a confirmed purchase order, with lots/serials when tracked."""
-        open_pickings = [
-            p for p in await self.receipt_pickings([order_id]) if p.state not in ("done", "cancel")
-        ]
-        if not open_pickings:
-            raise OdooBusinessError(
-                "nothing left to receive", model="purchase.order", record=f"id={order_id}"
-            )
-        quantities: dict[str, Decimal] = {}
-        lots: dict[str, list[tuple[str, Decimal]]] = {}
-        for line in receipt.lines:
-            quantities[line.sku] = quantities.get(line.sku, Decimal(0)) + line.quantity
-            if line.serials:
-                lots.setdefault(line.sku, []).extend((s, Decimal(1)) for s in line.serials)
-            elif line.lot:
-                lots.setdefault(line.sku, []).append((line.lot, line.quantity))
-        return await self.process_picking(
-            open_pickings[0].id, quantities, lots=lots, backorder=backorder
+        outcome = await self.receive_many([(order_id, receipt)], backorder=backorder)
+        outcome.raise_first()
+        return outcome.done[order_id]
+
+    async def receive_many(
+        self,
+        receipts: Sequence[tuple[int, Receipt]],
+        *,
+        backorder: BackorderPolicy | None = None,
+    ) -> BatchOutcome[int, TransferResult]:
+        """Receive goods against many confirmed purchase orders, by purchase order id.
+
+        Each order's oldest open receipt takes its goods: the receipts and their moves are read
+        in one search, the quantities written with one ``write`` per distinct quantity (moves
+        already holding theirs only marked picked, lots and serials per tracked move), and all
+        of them validated with one ``button_validate`` whose backorder wizard is answered per
+        ``backorder`` (default: settings). A receipt Odoo refuses is isolated by bisection and
+        reported alone; an order received twice in the list is received in a second round (its
+        backorder takes the second receipt).
+        """
+        policy = backorder or self.settings.backorder
+        outcome: BatchOutcome[int, TransferResult] = BatchOutcome()
+        rounds: list[dict[int, Receipt]] = []
+        for order_id, receipt in receipts:
+            free = next((r for r in rounds if order_id not in r), None)
+            if free is None:
+                free = {}
+                rounds.append(free)
+            free[order_id] = receipt
+        for batch in rounds:
+            for chunk in chunks(list(batch.items()), self.settings.batch_size):
+                await self._receive_round(dict(chunk), policy, outcome)
+        return outcome
+
+    async def _receive_round(
+        self,
+        receipts: dict[int, Receipt],
+        policy: BackorderPolicy,
+        outcome: BatchOutcome[int, TransferResult],
+    ) -> None:
+        """One receipt per order: quantities written, then validated together."""
+        context = {**await self.all_companies_context(), "skip_sms": True}
+        rows = await self.client.search_read(
+            "stock.picking",
+            [
+                ["purchase_id", "in", sorted(receipts)],
+                ["picking_type_code", "=", "incoming"],
+                ["state", "not in", ["done", "cancel"]],
+            ],
+            ["purchase_id"],
+            order="id",
+            context=context,
         )
+        picking_of: dict[int, int] = {}
+        for row in rows:
+            picking_of.setdefault(int(m2o_id(row["purchase_id"]) or 0), int(row["id"]))
+        pickings = {
+            p.id: p for p in await self.read_pickings([["id", "in", sorted(picking_of.values())]])
+        }
+        by_value: dict[float, list[int]] = {}
+        picked_only: list[int] = []
+        ready: list[tuple[int, int]] = []
+        for order_id, receipt in receipts.items():
+            picking = pickings.get(picking_of.get(order_id, 0))
+            if picking is None:
+                outcome.failed[order_id] = OdooBusinessError(
+                    "nothing left to receive", model="purchase.order", record=f"id={order_id}"
+                )
+                continue
+            try:
+                writes = _receipt_writes(picking, receipt)
+            except OdooBusinessError as error:
+                outcome.failed[order_id] = error
+                continue
+            for move, take, move_lots in writes:
+                if move_lots:
+                    await self._write_lots(move, picking, move_lots, context)
+                elif self.dialect.has_picked and take > 0 and move.quantity == take:
+                    # Odoo already holds the quantity received (a receipt's moves come with
+                    # their demand): marked picked, the move lines are left as they are
+                    picked_only.append(move.id)
+                else:
+                    by_value.setdefault(float(take), []).append(move.id)
+            ready.append((order_id, picking.id))
+        for quantity, move_ids in by_value.items():
+            await self.client.write(
+                "stock.move", move_ids, self.dialect.shipped_move_vals(quantity), context=context
+            )
+        if picked_only:
+            await self.client.write("stock.move", picked_only, {"picked": True}, context=context)
+
+        async def send(batch: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
+            answered = await self.validate_many([p for _, p in batch], policy, context)
+            return [answered] * len(batch)
+
+        validated, failed = await bisect_batch(
+            ready, send, name=lambda item: f"purchase.order id={item[0]}"
+        )
+        for (order_id, _), refused in failed:
+            outcome.failed[order_id] = refused
+        if not validated:
+            return
+        picking_ids = [p for (_, p), _ in validated]
+        states = await self.client.read("stock.picking", picking_ids, ["state"], context=context)
+        state_of = {int(r["id"]): str(r["state"]) for r in states}
+        backorders = await self.client.search_read(
+            "stock.picking",
+            [["backorder_id", "in", picking_ids]],
+            ["backorder_id"],
+            order="id",
+            context=context,
+        )
+        backorders_of: dict[int, list[int]] = {}
+        for row in backorders:
+            backorders_of.setdefault(int(m2o_id(row["backorder_id"]) or 0), []).append(
+                int(row["id"])
+            )
+        for (order_id, picking_id), answered in validated:
+            outcome.done[order_id] = TransferResult(
+                picking_id,
+                state_of.get(picking_id, ""),
+                tuple(backorders_of.get(picking_id, ())),
+                answered,
+            )
 
     async def create_vendor_bills(
         self, order_ids: Sequence[int], *, post: bool = False
@@ -201,3 +307,52 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
                     "account.move", "action_post", [int(b["id"]) for b in drafts], context=context
                 )
         return await self.read_invoices(bill_ids) if bill_ids else []
+
+
+def _receipt_writes(
+    picking: PickingInfo, receipt: Receipt
+) -> list[tuple[MoveInfo, Decimal, list[tuple[str, Decimal]]]]:
+    """What a receipt writes on its picking's open moves: ``(move, quantity, lots)``; every move
+    of a SKU takes up to its demand and the last one the rest (absent SKUs: 0), lots and serials
+    go to a SKU's first move. Refused: a picking in draft or cancelled, SKUs not in the picking,
+    nothing to receive at all."""
+    if picking.state in ("cancel", "draft"):
+        raise OdooBusinessError(
+            f"picking {picking.name} is {picking.state}", model="stock.picking", record=picking.name
+        )
+    quantities: dict[str, Decimal] = {}
+    lots: dict[str, list[tuple[str, Decimal]]] = {}
+    for line in receipt.lines:
+        quantities[line.sku] = quantities.get(line.sku, Decimal(0)) + line.quantity
+        if line.serials:
+            lots.setdefault(line.sku, []).extend((s, Decimal(1)) for s in line.serials)
+        elif line.lot:
+            lots.setdefault(line.sku, []).append((line.lot, line.quantity))
+    unknown = set(quantities) - {m.sku for m in picking.moves}
+    if unknown:
+        raise OdooBusinessError(
+            f"SKUs not in picking {picking.name}: {', '.join(sorted(unknown))}",
+            model="stock.picking",
+            record=picking.name,
+        )
+    moves_by_sku: dict[str, list[MoveInfo]] = {}
+    for move in picking.moves:
+        if move.state not in ("done", "cancel"):
+            moves_by_sku.setdefault(move.sku, []).append(move)
+    if not lots and all(quantities.get(sku, Decimal(0)) <= 0 for sku in moves_by_sku):
+        raise OdooBusinessError(
+            f"nothing to process in picking {picking.name}: every quantity is 0",
+            model="stock.picking",
+            record=picking.name,
+        )
+    writes: list[tuple[MoveInfo, Decimal, list[tuple[str, Decimal]]]] = []
+    for sku, moves in moves_by_sku.items():
+        left = quantities.get(sku, Decimal(0))
+        for index, move in enumerate(moves):
+            take = left if index == len(moves) - 1 else min(left, move.demand)
+            left -= take
+            move_lots = lots.get(sku, [])
+            if move_lots and index > 0:
+                continue  # the lots went to the SKU's first move
+            writes.append((move, take, move_lots))
+    return writes

@@ -105,31 +105,9 @@ class Members(tuple[Any, ...]):
         self.has_false = any(_empty(t) for t in self)
 
     def holds(self, value: Any) -> bool:
-        try:
-            return value in self.hashed
-        except TypeError:  # an unhashable value
+        if isinstance(value, list | dict):  # unhashable: compared with the unhashable members
             return value in tuple(self)
-
-
-_members_of: dict[int, tuple[Any, frozenset[Any] | None, bool]] = {}
-
-
-def _members(target: Any) -> tuple[frozenset[Any] | None, bool]:
-    """The hashable members of an ``in`` target and whether it holds an empty value, computed
-    once per target (a search evaluates the same leaf on every record)."""
-    last = _members_of.get(id(target))
-    if last is not None and last[0] is target:
-        return last[1], last[2]
-    targets = list(target) if isinstance(target, list | tuple | set) else [target]
-    try:
-        members: frozenset[Any] | None = frozenset(t for t in targets if not _empty(t))
-    except TypeError:
-        members = None
-    found = (target, members, any(_empty(t) for t in targets))
-    if len(_members_of) >= 64:  # the leaves of the searches under way, not a history
-        _members_of.clear()
-    _members_of[id(target)] = found
-    return found[1], found[2]
+        return value in self.hashed
 
 
 def _compare(value: Any, op: str, target: Any) -> bool:
@@ -138,17 +116,10 @@ def _compare(value: Any, op: str, target: Any) -> bool:
     if op in ("=", "!=", "<>"):
         equal = _empty(value) or value == "" if _empty(target) else value == target
         return equal if op == "=" else not equal
-    if op in ("in", "not in") and isinstance(target, Members):
-        inside = (not _empty(value) and target.holds(value)) or (target.has_false and _empty(value))
-        return inside if op == "in" else not inside
     if op in ("in", "not in"):
-        members, has_false = _members(target)
-        if members is None or isinstance(value, list | dict):
-            targets = list(target) if isinstance(target, list | tuple | set) else [target]
-            contained = value in targets
-        else:
-            contained = value in members
-        inside = (not _empty(value) and contained) or (has_false and _empty(value))
+        if not isinstance(target, Members):
+            target = Members(target if isinstance(target, list | tuple | set) else [target])
+        inside = (not _empty(value) and target.holds(value)) or (target.has_false and _empty(value))
         return inside if op == "in" else not inside
     if op in ("like", "ilike", "not like", "not ilike"):
         hit = _like(value, target, op in ("like", "not like"), False)
@@ -173,7 +144,7 @@ def _compare(value: Any, op: str, target: Any) -> bool:
 
 def _leaf(record: dict[str, Any], leaf: Sequence[Any], resolve: Resolver) -> bool:
     path, op, target = leaf[0], leaf[1], leaf[2]
-    if isinstance(target, tuple):
+    if isinstance(target, tuple) and not isinstance(target, Members):
         target = list(target)
     if op == "=?":  # "unset or equals": no condition at all when the value is unset
         if _empty(target):

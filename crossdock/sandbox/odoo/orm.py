@@ -276,23 +276,43 @@ class Env:
             relational = f.relation is not None and "." not in path
             return self.path_values(model, record, path), relational
 
+        def matches(record: Record) -> bool:
+            if check_active and record.get("active") is False:
+                return False
+            if not self.visible(model, record):
+                return False
+            record["__model__"] = model
+            return evaluate(record, domain, resolve)
+
         table = self.table(model)
         candidates = self._candidates(model, domain)
+        by_id = _id_order(order or spec.order)
+        wanted = offset + limit if limit else None
+        if (
+            by_id is not None
+            and wanted is not None
+            and (candidates is None or len(candidates) > 4 * wanted)
+        ):
+            # keyset paging: walk the ids in order from the page's bound, stop when it is full
+            low, high = _id_bounds(domain)
+            ordered, positions = self.tx.store.id_range(model, low, high)
+            hits: list[int] = []
+            for position in reversed(positions) if by_id == "desc" else positions:
+                rid = ordered[position]
+                record = table.get(rid)
+                if record is None or (candidates is not None and rid not in candidates):
+                    continue
+                if matches(record):
+                    hits.append(rid)
+                    if len(hits) == wanted:
+                        break
+            return hits[offset:]
         records = (
             table.values()
             if candidates is None
             else [table[rid] for rid in sorted(candidates) if rid in table]
         )
-        found = []
-        for record in records:
-            if check_active and record.get("active") is False:
-                continue
-            if not self.visible(model, record):
-                continue
-            record["__model__"] = model
-            if evaluate(record, domain, resolve):
-                found.append(record)
-        found = self._sort(model, found, order or spec.order)
+        found = self._sort(model, [r for r in records if matches(r)], order or spec.order)
         ids = [int(r["id"]) for r in found]
         ids = ids[offset:]
         return ids[:limit] if limit else ids
@@ -680,6 +700,37 @@ class Env:
         if generic is not None:
             return generic(self, model, ids, params)
         raise AttributeRpcError(f"The method '{model}.{method}' does not exist")
+
+
+def _id_order(order: str) -> str | None:
+    """``asc``/``desc`` when ``order`` sorts by id alone, else None."""
+    bits = order.split()
+    if "," in order or not bits or bits[0] != "id" or len(bits) > 2:
+        return None
+    direction = bits[1].lower() if len(bits) == 2 else "asc"
+    return direction if direction in ("asc", "desc") else None
+
+
+def _id_bounds(domain: list[Any]) -> tuple[int | None, int | None]:
+    """The bounds on id that a conjunction's ``id <``/``<=``/``>``/``>=`` leaves set (the whole
+    domain is still evaluated on every id in them)."""
+    low: int | None = None
+    high: int | None = None
+    if any(item in ("|", "!") for item in domain):
+        return None, None
+    for term in domain:
+        if not isinstance(term, list | tuple) or len(term) != 3 or str(term[0]) != "id":
+            continue
+        op, value = term[1], term[2]
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        if op in (">", ">="):
+            bound = value + 1 if op == ">" else value
+            low = bound if low is None else max(low, bound)
+        elif op in ("<", "<="):
+            bound = value - 1 if op == "<" else value
+            high = bound if high is None else min(high, bound)
+    return low, high
 
 
 def _p(params: dict[str, Any], *names: str, default: Any = None) -> Any:

@@ -7,10 +7,13 @@ records to the SQLite file in one SQLite transaction. With no path the store liv
 Equality lookups (`search` on a reference, a state, a partner) use value indexes built on first
 use and kept current from the records each transaction touches, so a sandbox holding tens of
 thousands of orders answers like a database with indexes rather than by scanning every record.
+Each table's ids are also kept in ascending order, so a search ordered by id with a limit (keyset
+paging on ``id >``) reads from where its page starts instead of filtering the whole table.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import sqlite3
@@ -30,6 +33,7 @@ class Store:
         self.path = str(path) if path else None
         self._indexes: dict[str, dict[str, _Index]] = {}
         self._stale: dict[str, set[int]] = {}
+        self._ordered: dict[str, list[int]] = {}
         self._open: Transaction | None = None
         self._db: sqlite3.Connection | None = None
         if self.path:
@@ -76,6 +80,28 @@ class Store:
         for value in values:
             found |= index.ids.get(value, set())
         return found
+
+    def ordered_ids(self, model: str) -> list[int]:
+        """The ids of `model` in ascending order (kept until a record is deleted or restored)."""
+        ids = self._ordered.get(model)
+        if ids is None:
+            ids = self._ordered[model] = sorted(self.table(model))
+        return ids
+
+    def id_range(self, model: str, low: int | None, high: int | None) -> tuple[list[int], range]:
+        """The ascending ids of `model` and the positions in it of ``low <= id <= high`` (either
+        bound optional)."""
+        ids = self.ordered_ids(model)
+        start = 0 if low is None else bisect.bisect_left(ids, low)
+        stop = len(ids) if high is None else bisect.bisect_right(ids, high)
+        return ids, range(start, max(start, stop))
+
+    def _inserted(self, model: str, rid: int) -> None:
+        ids = self._ordered.get(model)
+        if ids is not None and ids and rid <= ids[-1]:
+            self._ordered.pop(model)
+        elif ids is not None:
+            ids.append(rid)
 
     def _touched(self, model: str, rid: int) -> None:
         if model in self._indexes:
@@ -139,6 +165,7 @@ class Transaction:
     def insert(self, model: str, record: Record) -> None:
         self.touch(model, int(record["id"]))
         self.store.table(model)[int(record["id"])] = record
+        self.store._inserted(model, int(record["id"]))
         self.created += 1
 
     def update(self, model: str, rid: int, values: Record) -> None:
@@ -148,10 +175,12 @@ class Transaction:
     def delete(self, model: str, rid: int) -> None:
         self.touch(model, rid)
         self.store.table(model).pop(rid, None)
+        self.store._ordered.pop(model, None)
 
     def rollback(self) -> None:
         for (model, rid), before in self._before.items():
             self.store._touched(model, rid)
+            self.store._ordered.pop(model, None)
             if before is _ABSENT:
                 self.store.table(model).pop(rid, None)
             else:
