@@ -1,5 +1,5 @@
 """What inbound X12 does, on a real SQLite file through a directory drop: a customer's 850 (a
-public sample, tests/edi/data/node-x12_850.edi) becomes an order through the intake every channel
+public sample, tests/connectors/edi/x12/data/node-x12_850.edi) becomes an order through the intake every channel
 uses, once per partner and PO number, answered by a 997; a set with element errors is rejected on
 its own, named in the 997's AK3/AK4 and in an exception; a broken envelope is answered by a TA1
 and imports nothing; a partner's 997 settles the group of ours it answers."""
@@ -23,7 +23,9 @@ from crossdock.flows.tables import orders
 from crossdock.retry import Backoff
 from tests.flows.edi.support import partner
 
-SAMPLE = Path(__file__).resolve().parents[2] / "edi" / "data" / "node-x12_850.edi"
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "connectors" / "edi" / "x12" / "data" / "node-x12_850.edi"
+)
 RETRYING = Retrying(3, Backoff(base_s=10.0, jitter=0.0))
 
 

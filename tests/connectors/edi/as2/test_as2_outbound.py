@@ -18,8 +18,8 @@ from crossdock.flows.edi.inbound import Retrying
 from crossdock.flows.edi.outbound import ControlNumbers, record_outbound, send_due
 from crossdock.flows.exceptions import list_exceptions
 from crossdock.retry import Backoff
-from tests.edi.as2.conftest import Keys, profile
-from tests.edi.as2.support import Partner
+from tests.connectors.edi.as2.conftest import Keys, profile
+from tests.connectors.edi.as2.support import Partner
 from tests.flows.edi.support import interchange
 
 RETRYING = Retrying(2, Backoff(base_s=10.0, factor=2.0, max_s=100.0, jitter=0.0))

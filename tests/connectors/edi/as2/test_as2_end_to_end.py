@@ -15,8 +15,8 @@ from crossdock.flows.edi import store
 from crossdock.flows.edi.as2_tables import edi_as2_received
 from crossdock.flows.edi.tables import edi_files
 from crossdock.flows.tables import orders
-from tests.edi.as2.conftest import As2Hub, Keys
-from tests.edi.as2.support import PARTNER_ID, As2Post, partner_message, read_mdn
+from tests.connectors.edi.as2.conftest import As2Hub, Keys
+from tests.connectors.edi.as2.support import PARTNER_ID, As2Post, partner_message, read_mdn
 from tests.flows.edi.support import interchange
 
 

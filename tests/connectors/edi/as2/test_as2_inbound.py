@@ -17,8 +17,8 @@ from sqlalchemy import Connection, func, select
 
 from crossdock.flows.edi import store
 from crossdock.flows.edi.tables import edi_files
-from tests.edi.as2.conftest import As2Hub, Keys
-from tests.edi.as2.support import (
+from tests.connectors.edi.as2.conftest import As2Hub, Keys
+from tests.connectors.edi.as2.support import (
     As2Post,
     openssl_encrypt,
     openssl_sign,

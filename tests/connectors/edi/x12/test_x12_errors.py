@@ -18,7 +18,7 @@ from crossdock.connectors.edi.x12 import (
     ta1,
 )
 from crossdock.connectors.edi.x12.mapping import order_to_850
-from tests.edi import x12_samples as samples
+from tests.connectors.edi.x12 import x12_samples as samples
 
 
 def _text(version: str = "005010", sets: int = 1) -> str:

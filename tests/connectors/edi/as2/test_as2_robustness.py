@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from crossdock.config.as2 import As2Transport
 from crossdock.connectors.edi.as2 import smime
 from crossdock.connectors.edi.as2.message import As2Keys, keys_of, pack, unpack
-from tests.edi.as2.conftest import Keys, transport
+from tests.connectors.edi.as2.conftest import Keys, transport
 
 CONTENT_TYPES = [
     'application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',

@@ -19,7 +19,7 @@ from crossdock.flows.edi.documents import documents
 from crossdock.flows.edi.service import EdiService, engine_writes
 from crossdock.migrations import upgrade
 from tests.api.conftest import Api, serve_api
-from tests.edi.as2.support import (
+from tests.connectors.edi.as2.support import (
     HUB_ID,
     PARTNER_ID,
     Identity,

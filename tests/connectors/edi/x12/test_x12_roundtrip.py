@@ -21,7 +21,7 @@ from crossdock.connectors.edi.x12.mapping import (
     shipment_from_856,
     shipment_to_856,
 )
-from tests.edi import x12_samples as samples
+from tests.connectors.edi.x12 import x12_samples as samples
 
 VERSIONS = list(samples.VERSIONS)
 

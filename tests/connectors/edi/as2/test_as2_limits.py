@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.edi.as2.conftest import As2Hub, Keys
-from tests.edi.as2.support import partner_message
+from tests.connectors.edi.as2.conftest import As2Hub, Keys
+from tests.connectors.edi.as2.support import partner_message
 from tests.flows.edi.support import interchange
 
 

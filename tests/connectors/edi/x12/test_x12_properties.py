@@ -40,8 +40,8 @@ from crossdock.connectors.edi.x12.mapping import (
 )
 from crossdock.connectors.edi.x12.sets import SEGMENTS
 from crossdock.connectors.edi.x12.spec import _compiled, _segment_errors, _sound
-from tests.edi import x12_samples
-from tests.edi.x12_samples import WHEN
+from tests.connectors.edi.x12 import x12_samples
+from tests.connectors.edi.x12.x12_samples import WHEN
 
 SEPARATORS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\x1c\x1d\x1e\x1f"
 
