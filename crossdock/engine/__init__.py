@@ -10,8 +10,11 @@ from a submodule (an import-linter contract in pyproject.toml checks it). What i
 - units of work: a consumer's `Batch` (write the flow's rows, emit events, acknowledge the batch:
   one commit) and a request's `Batched` (rows and events of concurrent requests, one group commit);
 - consumers (`Subscription`, `Handler`, `Reject`, `RetryAfter`, `Unavailable`, `Failed`, `Backoff`;
-  groups added and removed while running: `Engine.add_group`, `Engine.remove_group`), dead letters
-  and replay (`DeadLetter`, `list_dead`, `get_dead`, `replay_dead`, `replay_dead_many`), schedules
+  groups added and removed while running: `Engine.add_group`, `Engine.remove_group`, with
+  `Engine.add_lane`; a group whose existence is a caller's row: `open_group`, `forget_group`,
+  `skip_unread`, `unread`, `count_unread`, `parked_positions`), dead letters and replay
+  (`DeadLetter`, `list_dead`, `get_dead`, `replay_dead`, `replay_dead_many`, `dead_id_of`;
+  `requeue` hands a handled event over again), schedules
   (`Schedule`), rate limits (`Limiter`, `TokenBucket`, `SharedTokenBucket`, `background`);
 - the database handle (`Database`, `Dialect`, `one_shot_engine`…) and the engine's tables that
   others read or reference (`events_table`, `dead_letters_table`, `cursors_table`, `Position`,
@@ -35,9 +38,10 @@ from crossdock.engine.core import (
     EngineSettings,
     GroupBacklog,
     SchemaMissing,
+    open_group,
 )
 from crossdock.engine.database import Database, Dialect, dialect_of, one_shot_engine, sqlite_path
-from crossdock.engine.deadletters import DeadLetter, get_dead, list_dead
+from crossdock.engine.deadletters import DeadLetter, dead_id_of, get_dead, list_dead, requeue
 from crossdock.engine.deadletters import replay as replay_dead
 from crossdock.engine.deadletters import replay_many as replay_dead_many
 from crossdock.engine.dispatch import Lane, Stats
@@ -70,7 +74,14 @@ from crossdock.engine.log import (
     row_to_event,
 )
 from crossdock.engine.observer import HandlerScope, NullObserver, Observer
-from crossdock.engine.progress import insert_ignore
+from crossdock.engine.progress import (
+    count_unread,
+    forget_group,
+    insert_ignore,
+    parked_positions,
+    skip_unread,
+    unread,
+)
 from crossdock.engine.schedules import Schedule, cron_problem, timezone_problem
 from crossdock.engine.tables import Position
 from crossdock.engine.tables import cursors as cursors_table
@@ -120,8 +131,10 @@ __all__ = [
     "TokenBucket",
     "Unavailable",
     "background",
+    "count_unread",
     "cron_problem",
     "cursors_table",
+    "dead_id_of",
     "dead_letters_table",
     "dialect_of",
     "dump_data",
@@ -129,6 +142,7 @@ __all__ = [
     "events_table",
     "fetch_rows",
     "find_event",
+    "forget_group",
     "format_time",
     "get_dead",
     "insert_events",
@@ -138,15 +152,20 @@ __all__ = [
     "list_dead",
     "new_event_id",
     "one_shot_engine",
+    "open_group",
+    "parked_positions",
     "parse_time",
     "partition_of",
     "prepare",
     "read_positions",
     "replay_dead",
     "replay_dead_many",
+    "requeue",
     "row_to_event",
+    "skip_unread",
     "sqlite_path",
     "timezone_problem",
+    "unread",
     "update_values",
     "utcnow",
 ]

@@ -124,6 +124,15 @@ class Engine:
         self.subscriptions[subscription.group] = subscription
         return subscription
 
+    def add_lane(self, lane: Lane) -> Lane:
+        """A lane for groups added later (before `start`): its workers run once it has a group."""
+        if lane.name in self.lanes:
+            raise ValueError(f"lane {lane.name!r} exists")
+        if self._dispatcher is not None:
+            raise RuntimeError("add lanes before start()")
+        self.lanes[lane.name] = lane
+        return lane
+
     def schedule(self, schedule: Schedule) -> Schedule:
         if any(s.name == schedule.name for s in self.schedules):
             raise ValueError(f"schedule {schedule.name!r} exists")
@@ -415,6 +424,24 @@ class Engine:
         return await self.db.read(
             lambda c: eventlog.read_after(c, after, limit, types=types, subject=subject)
         )
+
+
+def open_group(conn: Connection, group: str, start_at: str = "latest") -> None:
+    """Create the cursors of a group inside a caller's transaction (a group whose existence is
+    a row of the caller's, created with it), so that with `latest` it takes every event appended
+    after that transaction commits, whichever process adds it as a consumer later. Idempotent."""
+    dialect: Dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    stored = conn.execute(
+        select(engine_meta.c.value).where(engine_meta.c.key == "partitions")
+    ).scalar_one_or_none()
+    if stored is None:
+        partitions = DEFAULT_PARTITIONS[dialect]
+        conn.execute(
+            insert_ignore(dialect, engine_meta, [{"key": "partitions", "value": str(partitions)}])
+        )
+    else:
+        partitions = int(stored)
+    ensure_cursors(conn, dialect, group, partitions, start_at)
 
 
 def _backlog(conn: Connection, groups: Sequence[str]) -> list[GroupBacklog]:

@@ -117,3 +117,31 @@ def replay_many(
         query = query.where(dead_letters.c.dead_at >= since)
     ids = [row.id for row in conn.execute(query.order_by(dead_letters.c.id))]
     return sum(replay(conn, dialect, dead_id, now) for dead_id in ids)
+
+
+def requeue(conn: Connection, dialect: Dialect, group: str, position: int, now: float) -> bool:
+    """Hand an event `group` already handled to it again, at the head of its subject's queue and
+    at once, with a fresh attempt count (a delivery sent again on request); False when the
+    position is not in the log."""
+    event = read_positions(conn, [position]).get(position)
+    if event is None:
+        return False
+    park(conn, dialect, group, event, attempts=0, errors=[], next_at=now, now=now)
+    conn.execute(
+        update(parked_subjects)
+        .where(parked_subjects.c.group_name == group, parked_subjects.c.subject == event.subject)
+        .values(next_at=now)
+    )
+    return True
+
+
+def dead_id_of(conn: Connection, group: str, position: int) -> int | None:
+    """The dead letter, not yet replayed, of the event at `position` for `group`."""
+    row = conn.execute(
+        select(dead_letters.c.id).where(
+            dead_letters.c.group_name == group,
+            dead_letters.c.seq == position,
+            dead_letters.c.replayed_at.is_(None),
+        )
+    ).first()
+    return None if row is None else int(row.id)

@@ -553,6 +553,9 @@ class Dispatcher:
                 priority=lane.priority,
             )
             outcomes: list[Batch | _Failure] = []
+            # Batches whose event failed through `batch.fail`: their writes and events still
+            # commit with the acknowledgement (a record of the failed attempt, say).
+            failed_batches: list[Batch] = []
             history: dict[int, list[dict[str, Any]]] = {}
             for parked in queue:
                 attempt = parked.attempts + 1
@@ -564,6 +567,9 @@ class Dispatcher:
                     error = single.failed.get(parked.event.position)
                 except Exception as exc:
                     error = exc
+                else:
+                    if error is not None and (single.writes or single.emitted):
+                        failed_batches.append(single)
                 if error is None:
                     outcomes.append(single)
                     continue
@@ -580,6 +586,8 @@ class Dispatcher:
 
             def ack(conn: Connection) -> None:
                 now = self._clock()
+                for batch in failed_batches:
+                    self._apply_batch(conn, batch)
                 settled: list[int] = []
                 next_at = now
                 for outcome in outcomes:
@@ -612,7 +620,8 @@ class Dispatcher:
                 settle_subject(conn, claim, next_at)
 
             try:
-                await self._writer.submit(ack, priority=lane.priority, appends=plan.emits)
+                emits = plan.emits or any(b.emitted for b in failed_batches)
+                await self._writer.submit(ack, priority=lane.priority, appends=emits)
             except LeaseLost:
                 self.stats.lease_lost += 1
                 return

@@ -38,10 +38,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crossdock.engine.database import Dialect
 from crossdock.engine.envelope import Event
-from crossdock.engine.log import last_position, padded, read_partitions, read_positions
+from crossdock.engine.log import (
+    last_position,
+    padded,
+    read_partitions,
+    read_positions,
+    row_to_event,
+    type_clause,
+)
 from crossdock.engine.tables import (
     cursors,
     dead_letters,
+    events,
     parked_events,
     parked_subjects,
     partition_heads,
@@ -527,3 +535,49 @@ def bury(
             dead_at=now,
         )
     )
+
+
+def skip_unread(conn: Connection, group: str) -> None:
+    """Move every cursor of `group` to the end of the log: what was appended so far is never
+    handed to it (a group switched off for a while that must not catch up). Parked events stay."""
+    conn.execute(
+        update(cursors).where(cursors.c.group_name == group).values(position=last_position(conn))
+    )
+
+
+def _unread_query(columns: Sequence[Any], group: str, types: Sequence[str]) -> Select[Any]:
+    lowest = (
+        select(func.min(cursors.c.position)).where(cursors.c.group_name == group).scalar_subquery()
+    )
+    query = (
+        select(*columns)
+        .select_from(events.join(cursors, events.c.partition == cursors.c.partition))
+        .where(
+            cursors.c.group_name == group,
+            events.c.seq > lowest,
+            events.c.seq > cursors.c.position,
+        )
+    )
+    clause = type_clause(types)
+    return query if clause is None else query.where(clause)
+
+
+def unread(conn: Connection, group: str, types: Sequence[str], limit: int) -> list[Event]:
+    """The newest events of `types` that `group` has not read yet (newest first)."""
+    query = _unread_query(list(events.c), group, types).order_by(events.c.seq.desc()).limit(limit)
+    return [row_to_event(row) for row in conn.execute(query).all()]
+
+
+def count_unread(conn: Connection, group: str, types: Sequence[str]) -> int:
+    """How many events of `types` `group` has not read yet."""
+    return int(conn.execute(_unread_query([func.count()], group, types)).scalar_one())
+
+
+def parked_positions(conn: Connection, group: str) -> dict[int, int]:
+    """Each parked event of `group`: its position and the attempts counted so far."""
+    rows = conn.execute(
+        select(parked_events.c.seq, parked_events.c.attempts).where(
+            parked_events.c.group_name == group
+        )
+    )
+    return {int(row.seq): int(row.attempts) for row in rows}

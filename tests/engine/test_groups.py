@@ -1,6 +1,7 @@
 """Consumer groups decided at run time: a retry delay chosen per failure (`RetryAfter`), groups
-added and removed while the engine runs, and a cap on a group's leases across processes — on both
-backends."""
+added and removed while the engine runs, groups opened in a caller's transaction (and skipped
+forward, their unread events listed), a cap on a group's leases across processes, the writes of
+a failed retry, and an event handed over again (`requeue`) — on both backends."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ from crossdock.engine import (
     NewEvent,
     RetryAfter,
     Subscription,
+    count_unread,
     cursors_table,
+    open_group,
+    requeue,
+    skip_unread,
+    unread,
 )
 from tests.support.waiting import until
 
@@ -147,3 +153,68 @@ async def test_max_leases_caps_a_group_across_processes(db_url: str) -> None:
 
 async def _at_least(items: list[int], n: int) -> bool:
     return len(items) >= n
+
+
+async def test_a_group_opened_in_a_callers_transaction(db_url: str) -> None:
+    seen: dict[str, list[int]] = defaultdict(list)
+
+    def recorder(group: str) -> Subscription:
+        async def handle(batch: Batch) -> None:
+            seen[group].extend(e.data["n"] for e in batch.events)
+
+        return Subscription(group, ["order.*"], handle, start_at="latest")
+
+    engine = make_engine(db_url)
+    async with engine:
+        await engine.append([ev("s", 1)])
+        await engine.writer.submit(lambda c: open_group(c, "opened"))
+        await engine.writer.submit(lambda c: open_group(c, "skipping"))
+        await engine.append([ev("s", 2), ev("t", 3, "invoice.posted")])
+        waiting = await engine.db.read(lambda c: unread(c, "opened", ["order.*"], 10))
+        counted = await engine.db.read(lambda c: count_unread(c, "opened", ["*"]))
+        await engine.writer.submit(lambda c: skip_unread(c, "skipping"))
+        await engine.append([ev("s", 4)])
+        await engine.add_group(recorder("opened"))  # later, as another process would
+        await engine.add_group(recorder("skipping"))
+        await until(lambda: _seen(seen, "opened", 2), what="the opened group")
+        await until(lambda: _seen(seen, "skipping", 1), what="the skipping group")
+        await until(engine.idle, what="the backlog to drain")
+    assert [e.data["n"] for e in waiting] == [2] and counted == 2
+    assert seen == {"opened": [2, 4], "skipping": [4]}
+
+
+async def test_a_failed_retry_commits_its_writes_and_requeue_hands_over_again(
+    db_url: str,
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    async def handle(batch: Batch) -> None:
+        for e in batch.events:
+            if e.type != "order.accepted":
+                continue
+            calls.append((e.data["n"], batch.attempt))
+            batch.emit(NewEvent("note.attempted", "test", "notes", {"attempt": batch.attempt}))
+            if batch.attempt < 3 and len(calls) <= 3:
+                batch.fail(e, RetryAfter("not yet", 0.01))
+
+    engine = make_engine(db_url)
+    engine.subscribe(Subscription("g", ["order.*"], handle, backoff=SLOW, max_attempts=5))
+    async with engine:
+        await engine.append([ev("s", 1)])
+        await until(lambda: _calls(calls, 3), what="three attempts")
+        await until(engine.idle, what="the retries settled")
+        [event] = await engine.events_after(0, 10, types=["order.accepted"])
+        dialect = engine.db.dialect
+        assert await engine.writer.submit(
+            lambda c: requeue(c, dialect, "g", event.position, time.time())
+        )
+        engine.notifier.notify()
+        await until(lambda: _calls(calls, 4), what="the event handed over again")
+        await until(engine.idle, what="the replay settled")
+        notes = await engine.events_after(0, 100, types=["note.attempted"])
+    assert calls == [(1, 1), (1, 2), (1, 3), (1, 1)]
+    assert [n.data["attempt"] for n in notes] == [1, 2, 3, 1], "failed attempts wrote too"
+
+
+async def _calls(calls: list[tuple[int, int]], n: int) -> bool:
+    return len(calls) >= n
