@@ -1,8 +1,8 @@
 """What inbound X12 does, on a real SQLite file through a directory drop: a customer's 850 (a
-public sample, tests/connectors/edi/x12/data/node-x12_850.edi) becomes an order through the intake every channel
-uses, once per partner and PO number, answered by a 997; a set with element errors is rejected on
-its own, named in the 997's AK3/AK4 and in an exception; a broken envelope is answered by a TA1
-and imports nothing; a partner's 997 settles the group of ours it answers."""
+public sample, tests/connectors/edi/x12/data/node-x12_850.edi) becomes an order through the
+intake every channel uses, once per partner and PO number, answered by a 997; a set with element
+errors is rejected on its own, named in the 997's AK3/AK4 and in an exception; a broken envelope
+is answered by a TA1 and imports nothing; a partner's 997 settles the group of ours it answers."""
 
 from __future__ import annotations
 

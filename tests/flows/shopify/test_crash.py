@@ -22,9 +22,9 @@ from crossdock.flows.shopify.tables import shopify_orders
 from crossdock.migrations import upgrade
 from crossdock.sandbox.odoo.server import free_port
 from crossdock.webhooks.tables import webhook_inbound
-from tests.shopify.conftest import DOMAIN, SECRET, TOKEN, published_order, signed
+from tests.flows.shopify.conftest import DOMAIN, SECRET, TOKEN, published_order, signed
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ORDERS = 300
 
 
@@ -36,7 +36,7 @@ def start_hub(url: str, port: int) -> subprocess.Popen[str]:
         "CROSSDOCK_TEST_SHOPIFY_SECRET": SECRET,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.shopify.hub_main", url, str(port)],
+        [sys.executable, "-m", "tests.flows.shopify.hub_main", url, str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -26,7 +26,7 @@ from crossdock.flows.shopify.tables import shopify_orders
 from crossdock.sandbox.shopify.app import ShopSandboxSettings
 from crossdock.sandbox.shopify.server import ShopifySandboxServer
 from crossdock.sandbox.shopify.shop import Shop
-from tests.shopify.conftest import DOMAIN, SECRET, TOKEN, ShopHub, published_order, serve_hub
+from tests.flows.shopify.conftest import DOMAIN, SECRET, TOKEN, ShopHub, published_order, serve_hub
 
 LOCATION = "gid://shopify/Location/1"
 

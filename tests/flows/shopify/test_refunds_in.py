@@ -12,11 +12,11 @@ from typing import Any
 from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.orders import StateChange, get_order_by_ref, step_row, write_changes
 from crossdock.flows.returns.store import get_return_by_ref, list_returns
-from tests.shopify.conftest import DATA, ShopHub, published_order
+from tests.flows.shopify.conftest import DATA, ShopHub, published_order
 
 
 def published_refund(**changes: Any) -> dict[str, Any]:
-    """Shopify's published refund of the published order (tests/shopify/data/README.md)."""
+    """Shopify's published refund of the published order (tests/flows/shopify/data/README.md)."""
     refund: dict[str, Any] = json.loads((DATA / "refund_python_api.json").read_text())
     refund.update(changes)
     return refund

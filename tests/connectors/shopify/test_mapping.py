@@ -10,7 +10,7 @@ from typing import Any
 from crossdock.connectors.shopify.mapping import from_graphql, map_order
 from crossdock.sandbox.shopify.graphql_api import GraphqlApi
 from crossdock.sandbox.shopify.shop import Shop
-from tests.shopify.conftest import published_order
+from tests.flows.shopify.conftest import published_order
 
 LOCATIONS = {"gid://shopify/Location/1": "WH1"}
 

@@ -1,6 +1,6 @@
 """A hub process for the kill -9 test: the API on a port and the Shopify order consumer.
 
-python -m tests.shopify.hub_main DB_URL PORT
+python -m tests.flows.shopify.hub_main DB_URL PORT
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from crossdock.config import validate_config
 from crossdock.flows.shopify import register_shopify
 from crossdock.hub import build_hub
 from crossdock.ops.logging import configure_logging
-from tests.shopify.conftest import shop_config
+from tests.flows.shopify.conftest import shop_config
 
 
 async def main(url: str, port: int) -> None:

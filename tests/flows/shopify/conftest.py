@@ -32,7 +32,7 @@ DOMAIN = "crossdock-test.myshopify.com"
 
 
 def published_order() -> dict[str, Any]:
-    """Shopify's published order (tests/shopify/data/README.md)."""
+    """Shopify's published order (tests/flows/shopify/data/README.md)."""
     order: dict[str, Any] = json.loads((DATA / "order_python_api.json").read_text())
     return order
 

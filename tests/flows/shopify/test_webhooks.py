@@ -14,7 +14,7 @@ from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.orders import get_order_by_ref
 from crossdock.flows.shopify.tables import shopify_orders
 from crossdock.webhooks.tables import webhook_inbound
-from tests.shopify.conftest import ShopHub, published_order
+from tests.flows.shopify.conftest import ShopHub, published_order
 
 
 async def _count(shop: ShopHub, table: Any) -> int:
@@ -72,7 +72,7 @@ async def test_forged_or_altered_webhook_is_401_and_stores_nothing(shop: ShopHub
     assert forged.status_code == 401
     assert forged.headers["content-type"].startswith("application/problem+json")
     body = json.dumps(payload).encode()
-    from tests.shopify.conftest import signed
+    from tests.flows.shopify.conftest import signed
 
     altered = body.replace(b'"409.94"', b'"0.01"')
     response = await shop.client.post(
