@@ -96,12 +96,19 @@ class Payments:
         for report in todo:
             if report.kind == "failed":
                 self._failed(batch, report)
+        money = [r for r in todo if r.kind in ("captured", "refunded")]
+        matched: dict[str, str] = {}
+        if money:
+            matched = await self._money(batch, money, rows)
         chargebacks = [r for r in todo if r.kind == "chargeback"]
         if chargebacks:
+            # a payment taken back in the batch that brought it: known from the batch itself
+            for report in money:
+                if report.payment_id not in rows:
+                    rows[report.payment_id] = store.reported_row(
+                        report, matched.get(report.payment_id)
+                    )
             await self._chargebacks(batch, chargebacks, rows)
-        money = [r for r in todo if r.kind in ("captured", "refunded")]
-        if money:
-            await self._money(batch, money, rows)
 
     # ------------------------------------------------------------------ failed, chargebacks
 
@@ -166,7 +173,8 @@ class Payments:
 
     async def _money(
         self, batch: Batch, reports: Sequence[PaymentReport], rows: dict[str, store.PaymentRow]
-    ) -> None:
+    ) -> dict[str, str]:
+        """Match and register ``reports``; the invoice each registered payment went to."""
         tolerance = self.settings.amount_tolerance
         words = words_of(reports)
         index = InvoiceIndex(await self.erp.find_invoices(words) if words else [])
@@ -229,7 +237,7 @@ class Payments:
             registrations.append(self._registration(report, invoice, allocation, False))
             planned[report.payment_id] = (report, invoice, allocation)
         if not registrations:
-            return
+            return {}
         await self.engine.writer.submit(lambda c: _registering(c, planned), priority=1)
         outcome = await self.erp.register_payments(registrations, journal=self.settings.journal)
         settled: dict[int, list[str]] = {}
@@ -283,6 +291,9 @@ class Payments:
                 if settles:
                     settled.setdefault(invoice.id, []).append(pid)
         planned_invoices = {inv.id: inv for _, inv, _ in planned.values()}
+        matched = {
+            pid: invoice.name for pid, (_, invoice, _) in planned.items() if pid in outcome.done
+        }
         for invoice_id, pids in settled.items():
             invoice = planned_invoices[invoice_id]
             batch.emit(
@@ -300,6 +311,7 @@ class Payments:
                     idempotency_key=f"{ev.INVOICE_PAID}:{invoice.name}",
                 )
             )
+        return matched
 
     @staticmethod
     def _registration(

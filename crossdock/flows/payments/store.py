@@ -117,3 +117,24 @@ def set_state(conn: Connection, payment_id: str, state: str, **values: Any) -> N
         .where(payments.c.payment_id == payment_id)
         .values(state=state, updated_at=values.pop("now", None) or time.time(), **values)
     )
+
+
+def reported_row(report: PaymentReport, invoice_name: str | None) -> PaymentRow:
+    """The row a report in flight would have (a payment known from its own batch)."""
+    return PaymentRow(
+        report.payment_id,
+        report.kind,
+        "received",
+        report.amount,
+        report.currency,
+        None,
+        invoice_name,
+        None,
+        None,
+        report.customer,
+        report.reference,
+        None,
+        time.time(),
+        report.detail,
+        report.source,
+    )
