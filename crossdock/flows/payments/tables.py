@@ -49,3 +49,17 @@ statements = Table(
     Column("debits", Integer, nullable=False),
     Column("imported_at", Float, nullable=False),
 )
+
+statement_files = Table(
+    "payment_statement_files",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the file's content
+    Column("name", String(255), nullable=False),  # the file's name when first seen
+    Column("state", String(16), nullable=False),  # importing | imported | rejected
+    Column("format", String(16)),
+    Column("statement_id", String(255)),
+    Column("entries", Integer),
+    Column("error", Text),  # a rejected file: the pointer (line or entry) and the rule
+    Column("seen_at", Float, nullable=False),
+    Column("done_at", Float),
+)
