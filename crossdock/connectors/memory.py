@@ -226,6 +226,8 @@ class MemoryErp:
         self.purchase_line_changes: dict[int, list[PurchaseLineChange]] = {}
         """Changes written to purchase order lines, by order id."""
         self.payments: dict[str, RegisteredPayment] = {}
+        self.categories: dict[str, str] = {}
+        """Product categories by SKU (full names), for the return rules."""
         self.partner_names: dict[str, str] = {}
         self.payment_references: dict[int, str] = {}
         """ERP payments by natural key (see the payments block)."""
@@ -777,6 +779,10 @@ class MemoryErp:
         return []
 
     # ------------------------------------------------------------------ returns
+
+    async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
+        self._count("product_categories")
+        return {sku: self.categories[sku] for sku in skus if sku in self.categories}
 
     async def create_return_picking(
         self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]

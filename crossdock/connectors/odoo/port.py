@@ -164,6 +164,10 @@ class ErpPort(Protocol):
 
     # returns (crossdock.connectors.odoo.ops_returns): each create is keyed by the RMA number
 
+    async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
+        """The full name of each known SKU's product category (``All / Saleable``)."""
+        ...
+
     async def create_return_picking(
         self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]
     ) -> ReturnPickingRef:

@@ -123,3 +123,20 @@ async def test_a_return_of_more_than_was_delivered_is_refused(
     await ops.receive_return(picking.id, {a: Decimal(1)})
     note = await ops.create_credit_note(f"RMA-{uid}", invoice_id, {a: Decimal(1)})
     assert note.total > 0
+
+
+async def test_product_categories_are_their_full_names(ops: OdooOperations, uid: str) -> None:
+    context = await ops.all_companies_context()
+    [root] = await ops.client.create("product.category", [{"name": f"Root {uid}"}], context=context)
+    [food] = await ops.client.create(
+        "product.category", [{"name": "Food", "parent_id": root}], context=context
+    )
+    fresh, plain = await stocked_products(ops, uid, {"F": 0, "P": 0})
+    [product] = await ops.client.search_read(
+        "product.product", [["default_code", "=", fresh]], ["id"], context=context
+    )
+    await ops.client.write("product.product", [product["id"]], {"categ_id": food}, context=context)
+    found = await ops.product_categories([fresh, plain, f"CT-{uid}-NONE"])
+    assert found[fresh] == f"Root {uid} / Food"
+    assert plain in found and f"CT-{uid}-NONE" not in found  # every product has a category
+    assert await ops.product_categories([]) == {}
