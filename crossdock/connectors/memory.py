@@ -230,6 +230,8 @@ class MemoryErp:
         """Product categories by SKU (full names), for the return rules."""
         self.partner_names: dict[str, str] = {}
         self.payment_references: dict[int, str] = {}
+        self.reverses: dict[int, str] = {}
+        """Credit notes (by number) and the invoice (by name) each reverses."""
         """ERP payments by natural key (see the payments block)."""
 
     # ------------------------------------------------------------------ seeding, for tests
@@ -1035,6 +1037,7 @@ class MemoryErp:
             amount_residual=max(due, Decimal(0)),
             payment_state=state,
             due_date=invoice.due_date,
+            reverses=self.reverses.get(number),
         )
 
     def _posted(self) -> list[OpenInvoice]:
@@ -1049,6 +1052,15 @@ class MemoryErp:
         wanted = set(references)
         return [
             i for i in self._posted() if i.name in wanted or (i.payment_reference or "") in wanted
+        ]
+
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        self._count("credit_notes_for")
+        wanted = set(invoice_names)
+        return [
+            i
+            for i in self._posted()
+            if i.move_type == "out_refund" and self.reverses.get(i.id) in wanted
         ]
 
     async def open_invoices(

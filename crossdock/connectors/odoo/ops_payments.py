@@ -3,6 +3,9 @@ them through the ``account.payment.register`` wizard, as a person would from the
 
 * :meth:`PaymentOperations.find_invoices` — posted customer invoices and credit notes by number
   or payment reference (chunked ``search_read``).
+* :meth:`PaymentOperations.credit_notes_for` — posted credit notes reversing named invoices
+  (what a refund without a credit note's number is matched to, through the payment it takes
+  back).
 * :meth:`PaymentOperations.open_invoices` — posted invoices not fully paid, by customer
   (``partner_id.ref`` or name), currency and due date.
 * :meth:`PaymentOperations.register_payments` — idempotent by the payment's memo
@@ -66,10 +69,10 @@ def _name(value: Any) -> str:
 
 
 class PaymentOperations(OperationsBase):
-    async def _invoices(self, domain: list[Any]) -> list[OpenInvoice]:
+    async def _invoices(self, domain: list[Any], more: Sequence[str] = ()) -> list[OpenInvoice]:
         context = await self.all_companies_context()
         rows = await self.client.search_read(
-            "account.move", domain, _FIELDS, order="id", context=context
+            "account.move", domain, [*_FIELDS, *more], order="id", context=context
         )
         partners = sorted({p for r in rows if (p := m2o_id(r["partner_id"])) is not None})
         refs: dict[int, str | None] = {}
@@ -97,6 +100,7 @@ class PaymentOperations(OperationsBase):
             amount_residual=decimal(row["amount_residual"], 2),
             payment_state=str(row.get("payment_state") or "not_paid"),
             due_date=date.fromisoformat(due[:10]) if due else None,
+            reverses=_name(row.get("reversed_entry_id")) or None,
         )
 
     async def find_invoices(self, references: Sequence[str]) -> list[OpenInvoice]:
@@ -114,6 +118,18 @@ class PaymentOperations(OperationsBase):
             for invoice in await self._invoices(domain):
                 found[invoice.id] = invoice
         return list(found.values())
+
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        wanted = sorted(set(invoice_names))
+        found: list[OpenInvoice] = []
+        for start in range(0, len(wanted), CHUNK):
+            domain = [
+                ["state", "=", "posted"],
+                ["move_type", "=", "out_refund"],
+                ["reversed_entry_id.name", "in", wanted[start : start + CHUNK]],
+            ]
+            found += await self._invoices(domain, ["reversed_entry_id"])
+        return found
 
     async def open_invoices(
         self,

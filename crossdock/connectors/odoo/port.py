@@ -232,6 +232,10 @@ class ErpPort(Protocol):
         ``references`` (paid ones too: a payment for a paid invoice is an overpayment)."""
         ...
 
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        """Posted credit notes reversing the invoices named (``reversed_entry_id``)."""
+        ...
+
     async def open_invoices(
         self,
         *,

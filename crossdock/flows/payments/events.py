@@ -12,7 +12,16 @@ RECEIVED = "payment.received"
 FAILED = "payment.failed"
 INVOICE_PAID = "invoice.paid"
 
-CONSUMED = (REPORTED,)
+REMATCH = "payment.rematch"
+"""Internal: match a payment that matched nothing (or was ambiguous) again, on the stream."""
+EXCEPTION_RESOLVED = "exception.resolved"
+INVOICE_POSTED = "invoice.posted"
+RETURN_REFUNDED = "return.refunded"
+RETURN_CREDITED = "return.credited"
+NEW_DOCUMENTS = (INVOICE_POSTED, RETURN_REFUNDED, RETURN_CREDITED)
+"""A new invoice or credit note in the ERP: unmatched payments that may be its are retried."""
+
+CONSUMED = (REPORTED, REMATCH, EXCEPTION_RESOLVED, *NEW_DOCUMENTS)
 EMITTED = (RECEIVED, FAILED, INVOICE_PAID)
 
 STREAM = "payments"

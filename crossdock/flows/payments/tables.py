@@ -32,6 +32,7 @@ payments = Table(
     Column("erp_payment_id", Integer),
     Column("detail", Text),
     Column("statement_id", String(255)),
+    Column("original", String(255)),  # a refund's or chargeback's payment, when known
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_payments_state", "state", "updated_at"),

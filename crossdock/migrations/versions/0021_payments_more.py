@@ -1,4 +1,5 @@
-"""Payments: the bank statement files picked up from a folder, by content hash.
+"""Payments: the bank statement files picked up from a folder, by content hash; the payment a
+refund or chargeback takes back, kept to match it again later.
 
 Revision ID: 0021_payments_more
 Revises: 0014_payments
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("payments") as batch:
+        batch.add_column(sa.Column("original", sa.String(255)))
     op.create_table(
         "payment_statement_files",
         sa.Column("digest", sa.String(64), primary_key=True),
@@ -33,3 +36,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("payment_statement_files")
+    with op.batch_alter_table("payments") as batch:
+        batch.drop_column("original")

@@ -123,6 +123,12 @@ async def test_a_return_of_more_than_was_delivered_is_refused(
     await ops.receive_return(picking.id, {a: Decimal(1)})
     note = await ops.create_credit_note(f"RMA-{uid}", invoice_id, {a: Decimal(1)})
     assert note.total > 0
+    # a refund of that invoice's payment finds the credit note through the invoice
+    [invoice] = await ops.client.read("account.move", [invoice_id], ["name"])
+    [found] = await ops.credit_notes_for([str(invoice["name"])])
+    assert (found.id, found.name, found.move_type) == (note.id, note.number, "out_refund")
+    assert found.reverses == invoice["name"] and found.amount_residual == note.total
+    assert await ops.credit_notes_for([f"NOPE/{uid}"]) == []
 
 
 async def test_product_categories_are_their_full_names(ops: OdooOperations, uid: str) -> None:
