@@ -127,7 +127,7 @@ async def test_a_return_of_more_than_was_delivered_is_refused(
     [invoice] = await ops.client.read("account.move", [invoice_id], ["name"])
     [found] = await ops.credit_notes_for([str(invoice["name"])])
     assert (found.id, found.name, found.move_type) == (note.id, note.number, "out_refund")
-    assert found.reverses == invoice["name"] and found.amount_residual == note.total
+    assert found.reverses == invoice["name"] and found.amount_total == note.total
     assert await ops.credit_notes_for([f"NOPE/{uid}"]) == []
 
 
