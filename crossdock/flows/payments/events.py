@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crossdock.flows.subjects import key_of, subject
+
 SOURCE = "flows.payments"
 GROUP = "payments"
 LANE = "default"
@@ -30,8 +32,13 @@ invoice are allocated one after the other, and an ERP outage resumes them in ord
 
 
 def payment_subject(payment_id: str) -> str:
-    return f"payment:{payment_id}"
+    return subject("payment", payment_id)
+
+
+def payment_of(of: str) -> str | None:
+    """The payment id of a payment's subject, else None."""
+    return key_of("payment", of)
 
 
 def invoice_subject(name: str) -> str:
-    return f"invoice:{name}"
+    return subject("invoice", name)

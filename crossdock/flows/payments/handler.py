@@ -217,9 +217,9 @@ class Payments:
     async def _resolved(self, batch: Batch, events: Sequence[Event]) -> None:
         """A person resolved a payment's exception with ``rematch``: match it again."""
         wanted = {
-            e.subject.removeprefix("payment:"): e
+            pid: e
             for e in events
-            if e.subject.startswith("payment:") and e.data.get("action") == "rematch"
+            if (pid := ev.payment_of(e.subject)) is not None and e.data.get("action") == "rematch"
         }
         if not wanted:
             return
