@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from crossdock.retry import Backoff
 from crossdock.sandbox.stripe.account import CardError, RequestError, StripeAccount, new_id
-from crossdock.sandbox.stripe.webhooks import Endpoint, StripeWebhooks
+from crossdock.sandbox.stripe.webhooks import StripeEndpoint, StripeWebhooks
 
 __all__ = ["StripeSandbox", "StripeSandboxSettings", "create_app", "decode_form"]
 
@@ -109,7 +109,7 @@ def create_app(settings: StripeSandboxSettings) -> Starlette:
     sandbox = StripeSandbox(settings, account, webhooks)
     if settings.webhook_url:
         webhooks.add_endpoint(
-            Endpoint(
+            StripeEndpoint(
                 new_id("we"),
                 settings.webhook_url,
                 settings.webhook_secret,
@@ -194,7 +194,9 @@ def create_app(settings: StripeSandboxSettings) -> Starlette:
         if not isinstance(events, list) or not events:
             raise RequestError("Missing required param: enabled_events.", "enabled_events")
         made = webhooks.add_endpoint(
-            Endpoint(new_id("we"), url, f"whsec_{secrets.token_hex(16)}", [str(e) for e in events])
+            StripeEndpoint(
+                new_id("we"), url, f"whsec_{secrets.token_hex(16)}", [str(e) for e in events]
+            )
         )
         return {**made.public(), "secret": made.secret}
 

@@ -27,7 +27,7 @@ import httpx
 
 from crossdock.retry import Backoff
 
-__all__ = ["Attempt", "Endpoint", "StripeWebhooks", "signature_header"]
+__all__ = ["StripeAttempt", "StripeEndpoint", "StripeWebhooks", "signature_header"]
 
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 
@@ -40,7 +40,7 @@ def signature_header(secret: str, body: bytes, at: int) -> str:
 
 
 @dataclass
-class Endpoint:
+class StripeEndpoint:
     id: str
     url: str
     secret: str
@@ -65,7 +65,7 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class StripeAttempt:
     event_id: str
     event_type: str
     endpoint: str
@@ -84,7 +84,7 @@ class _Due:
     at: float
     seq: int
     event: dict[str, Any] = field(compare=False)
-    endpoint: Endpoint = field(compare=False)
+    endpoint: StripeEndpoint = field(compare=False)
     number: int = field(compare=False, default=1)
 
 
@@ -98,11 +98,11 @@ class StripeWebhooks:
         backoff: Backoff | None = None,
         timeout_s: float = 10.0,
     ) -> None:
-        self.endpoints: dict[str, Endpoint] = {}
+        self.endpoints: dict[str, StripeEndpoint] = {}
         self.attempts = attempts
         self.backoff = backoff or Backoff(base_s=0.5, factor=2.0, max_s=30.0, jitter=0.1)
         self.timeout_s = timeout_s
-        self.log: list[Attempt] = []
+        self.log: list[StripeAttempt] = []
         self._queue: list[_Due] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -110,7 +110,7 @@ class StripeWebhooks:
         self._busy = 0
         self._thread: threading.Thread | None = None
 
-    def add_endpoint(self, endpoint: Endpoint) -> Endpoint:
+    def add_endpoint(self, endpoint: StripeEndpoint) -> StripeEndpoint:
         with self._cond:
             self.endpoints[endpoint.id] = endpoint
         return endpoint
@@ -140,7 +140,7 @@ class StripeWebhooks:
     def delivered(self, event_id: str) -> bool:
         return any(a.ok and a.event_id == event_id for a in list(self.log))
 
-    def attempts_of(self, event_id: str) -> list[Attempt]:
+    def attempts_of(self, event_id: str) -> list[StripeAttempt]:
         return [a for a in list(self.log) if a.event_id == event_id]
 
     # ------------------------------------------------------------------ the sender thread
@@ -193,7 +193,9 @@ class StripeWebhooks:
             outcome = client.post(endpoint.url, content=body, headers=headers).status_code
         except httpx.HTTPError as exc:
             outcome = type(exc).__name__
-        attempt = Attempt(event["id"], event["type"], endpoint.id, due.number, outcome, time.time())
+        attempt = StripeAttempt(
+            event["id"], event["type"], endpoint.id, due.number, outcome, time.time()
+        )
         with self._cond:
             self.log.append(attempt)
             if not attempt.ok and due.number < self.attempts and not self._stopping:
