@@ -165,7 +165,8 @@ class ErpPort(Protocol):
     # returns (crossdock.connectors.odoo.ops_returns): each create is keyed by the RMA number
 
     async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
-        """The full name of each known SKU's product category (``All / Saleable``)."""
+        """The full name of each known SKU's product category (``All / Saleable``); a product
+        without one (Odoo 19 sets none by default) is not in the answer."""
         ...
 
     async def create_return_picking(

@@ -144,5 +144,7 @@ async def test_product_categories_are_their_full_names(ops: OdooOperations, uid:
     await ops.client.write("product.product", [product["id"]], {"categ_id": food}, context=context)
     found = await ops.product_categories([fresh, plain, f"CT-{uid}-NONE"])
     assert found[fresh] == f"Root {uid} / Food"
-    assert plain in found and f"CT-{uid}-NONE" not in found  # every product has a category
+    assert f"CT-{uid}-NONE" not in found
+    # a product without a category (Odoo 19 no longer puts one by default) has none to answer
+    assert found.get(plain) is None or found[plain].startswith("All")
     assert await ops.product_categories([]) == {}
