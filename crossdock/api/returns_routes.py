@@ -7,6 +7,7 @@ shipments' (the warehouse confirms what it received as it confirms what it shipp
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any
 
@@ -22,9 +23,10 @@ from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.api.views import ExceptionView, Instant, StepView
 from crossdock.engine import Engine
+from crossdock.errors import Unavailable
 from crossdock.flows import exceptions as exq
 from crossdock.flows.order_to_cash.accept import Answer
-from crossdock.flows.returns.intake import confirm_receipt, request_return
+from crossdock.flows.returns.intake import categories_for, confirm_receipt, request_return
 from crossdock.flows.returns.request import ReturnReceipt, ReturnRequest
 from crossdock.flows.returns.store import (
     STATES,
@@ -120,6 +122,7 @@ def _answer(answer: Answer, not_found: str) -> JSONResponse:
     responses={
         409: {"description": "The channel's return reference was used with another body"},
         422: {"description": "A rule of the channel refused it (the field and rule named)"},
+        503: {"description": "The ERP could not be asked the products' categories: retry"},
     },
     openapi_extra=json_body(
         ReturnRequest,
@@ -144,7 +147,20 @@ async def post_return(
     (`status: pending_approval`)."""
     body = parse_json_body(ReturnRequest, await request.body())
     engine = _engine(request)
-    config = request.app.state.hub.config.returns
+    hub = request.app.state.hub
+    config = hub.config.returns
+    try:
+        categories = await categories_for(
+            hub.erp.operations if hub.erp is not None else None, body, config
+        )
+    except Unavailable as exc:
+        raise Problem(
+            503,
+            "Service unavailable",
+            f"{exc} — retry later",
+            kind="erp-unavailable",
+            headers={"Retry-After": str(math.ceil(exc.retry_after_s))},
+        ) from exc
     answer = await engine.writer.submit(
         lambda conn: request_return(
             conn,
@@ -154,6 +170,7 @@ async def post_return(
             partitions=engine.partitions,
             now=time.time(),
             traceparent=request.headers.get("traceparent"),
+            categories=categories,
         ),
         appends=True,
     )

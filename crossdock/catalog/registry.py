@@ -239,6 +239,13 @@ PAYMENT_TYPES: tuple[EventType, ...] = (
         "Internal: a gateway's verified webhook or a bank statement entry reported a payment.",
     ),
     EventType(
+        "payment.rematch", 1,
+        _data({"payment": {"type": "object"}}, {"reason": STR}),
+        PAYMENTS, (PAYMENTS,), "payments",
+        "Internal: a payment that matched nothing, or several invoices, is matched again (its "
+        "exception resolved with rematch, or a new invoice or credit note that may be its).",
+    ),
+    EventType(
         "payment.received", 1,
         _data(
             {**_PAYMENT, "invoice": STR, "applied": _AMOUNT},

@@ -26,6 +26,11 @@ webhooks, how a payment is matched to an invoice, and what a chargeback does.
           currency_path: currency
           reference_path: invoice
           customer_path: customer.ref
+      statement_folder:           # bank statement files picked up on a schedule
+        inbox: /var/lib/crossdock/statements/in
+        archive: /var/lib/crossdock/statements/done
+        rejected: /var/lib/crossdock/statements/rejected   # null: left in the inbox
+        cron: "*/5 * * * *"
 
 Gateways are received at ``POST /v1/payments/gateways/<name>``.
 """
@@ -41,8 +46,9 @@ from pydantic_core import PydanticCustomError
 
 from crossdock.config.base import ConfigModel
 from crossdock.config.secrets import SecretRef
+from crossdock.engine import cron_problem, timezone_problem
 
-__all__ = ["PAYMENT_KINDS", "GatewayConfig", "PaymentsConfig"]
+__all__ = ["PAYMENT_KINDS", "GatewayConfig", "PaymentsConfig", "StatementFolderConfig"]
 
 PAYMENT_KINDS = ("captured", "failed", "refunded", "chargeback")
 """What a gateway event can say about a payment."""
@@ -112,6 +118,33 @@ class GatewayConfig(ConfigModel):
         return self
 
 
+class StatementFolderConfig(ConfigModel):
+    """Bank statement files (CAMT.053 or CSV) picked up from a folder on a schedule."""
+
+    inbox: str = Field(min_length=1)
+    """The folder the bank (or an operator) drops statement files into (names starting with
+    ``.`` are being written: skipped)."""
+    archive: str = Field(min_length=1)
+    """Where an imported file is moved (a file of that name already there: the content hash is
+    added to the name)."""
+    rejected: str | None = None
+    """Where a file that is no statement is moved (none: it stays in the inbox, recognised by
+    its content, with its exception open)."""
+    cron: str = "*/5 * * * *"
+    """When the inbox is looked at (any node; one pick-up at a time across the cluster)."""
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _check_schedule(self) -> StatementFolderConfig:
+        for value, problem in (
+            (self.cron, cron_problem(self.cron)),
+            (self.timezone, timezone_problem(self.timezone)),
+        ):
+            if problem is not None:
+                raise PydanticCustomError("schedule", f"{value!r}: {problem}")
+        return self
+
+
 class PaymentsConfig(ConfigModel):
     """Payments in from gateways and bank statements (see the module documentation)."""
 
@@ -125,3 +158,6 @@ class PaymentsConfig(ConfigModel):
     """ERP journal code payments are registered in (none: the ERP's first bank journal)."""
     gateways: dict[GatewayName, GatewayConfig] = Field(default_factory=dict)
     """Gateways by name: ``POST /v1/payments/gateways/<name>``."""
+    statement_folder: StatementFolderConfig | None = None
+    """Bank statement files picked up from a folder on a schedule (none: only
+    ``POST /v1/payments/statements``)."""

@@ -9,7 +9,18 @@ from pydantic import Field
 
 from crossdock.config.base import ConfigModel, Name
 
-__all__ = ["ReturnPolicy", "ReturnsConfig"]
+__all__ = ["CategoryRule", "ReturnPolicy", "ReturnsConfig"]
+
+
+class CategoryRule(ConfigModel):
+    """What a channel accepts back of one product category (and its subcategories)."""
+
+    returnable: bool = Field(default=True, description="Products of the category may be returned.")
+    window_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after the delivery (none: the channel's `window_days`).",
+    )
 
 
 class ReturnPolicy(ConfigModel):
@@ -24,6 +35,11 @@ class ReturnPolicy(ConfigModel):
     )
     not_returnable: list[str] = Field(
         default_factory=list, description="SKU patterns that may not (wins over `returnable`)."
+    )
+    categories: dict[str, CategoryRule] = Field(
+        default_factory=dict,
+        description="Rules by the ERP's product category, by its full name (`All / Food`); "
+        "the nearest category up the tree that has a rule applies.",
     )
     approval_above: Decimal | None = Field(
         default=None,

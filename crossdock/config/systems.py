@@ -21,6 +21,7 @@ from crossdock.config.secrets import (
 SystemKind = Literal[
     "odoo",
     "shopify",
+    "stripe",
     "shop",
     "marketplace",
     "b2b_portal",

@@ -229,8 +229,12 @@ class MemoryErp:
         self.purchase_line_changes: dict[int, list[PurchaseLineChange]] = {}
         """Changes written to purchase order lines, by order id."""
         self.payments: dict[str, RegisteredPayment] = {}
+        self.categories: dict[str, str] = {}
+        """Product categories by SKU (full names), for the return rules."""
         self.partner_names: dict[str, str] = {}
         self.payment_references: dict[int, str] = {}
+        self.reverses: dict[int, str] = {}
+        """Credit notes (by number) and the invoice (by name) each reverses."""
         """ERP payments by natural key (see the payments block)."""
         self.moves: list[tuple[datetime, DemandMove]] = []
         """Done moves (sales, returns, receipts) with when they were done (demand history)."""
@@ -861,6 +865,10 @@ class MemoryErp:
 
     # ------------------------------------------------------------------ returns
 
+    async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
+        self._count("product_categories")
+        return {sku: self.categories[sku] for sku in skus if sku in self.categories}
+
     async def create_return_picking(
         self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]
     ) -> ReturnPickingRef:
@@ -1143,6 +1151,7 @@ class MemoryErp:
             amount_residual=max(due, Decimal(0)),
             payment_state=state,
             due_date=invoice.due_date,
+            reverses=self.reverses.get(number),
         )
 
     def _posted(self) -> list[OpenInvoice]:
@@ -1157,6 +1166,15 @@ class MemoryErp:
         wanted = set(references)
         return [
             i for i in self._posted() if i.name in wanted or (i.payment_reference or "") in wanted
+        ]
+
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        self._count("credit_notes_for")
+        wanted = set(invoice_names)
+        return [
+            i
+            for i in self._posted()
+            if i.move_type == "out_refund" and self.reverses.get(i.id) in wanted
         ]
 
     async def open_invoices(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select
 
 from crossdock.engine import fetch_rows, insert_values, update_values
+from crossdock.flows.subjects import key_of, subject
 from crossdock.flows.tables import order_steps, orders
 from crossdock.model import Order
 
@@ -33,13 +34,12 @@ FINAL_STATES = frozenset({"invoiced", "cancelled", "failed"})
 
 def order_subject(order_id: str) -> str:
     """The event subject of an order: all its events are delivered in order under this key."""
-    return f"order:{order_id}"
+    return subject("order", order_id)
 
 
 def order_id_of(subject: str) -> str | None:
     """The order id of an order subject (``order:<id>``), else ``None``."""
-    prefix = order_subject("")
-    return subject[len(prefix) :] if subject.startswith(prefix) else None
+    return key_of("order", subject)
 
 
 @dataclass(frozen=True, slots=True)

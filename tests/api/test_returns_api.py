@@ -9,10 +9,12 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from crossdock.connectors.memory import MemoryErp
 from crossdock.flows.orders import StateChange, insert_accepted, step_row, write_changes
 from crossdock.flows.returns.store import write_state
 from crossdock.model import Order
@@ -24,7 +26,13 @@ async def api(db_url: str) -> AsyncIterator[Api]:
     config = {
         "database": {"url": db_url},
         "api": {"port": 0},
-        "returns": {"channels": {"default": {}, "cut": {"window_days": 0}}},
+        "returns": {
+            "channels": {
+                "default": {},
+                "cut": {"window_days": 0},
+                "bycat": {"categories": {"All / Food": {"returnable": False}}},
+            }
+        },
     }
     async with serve_api(config) as running:
         yield running
@@ -123,6 +131,27 @@ async def test_bad_returns_get_a_422_naming_the_field_and_the_rule(api: Api) -> 
     assert both.status_code == 422 and "exactly one of order_id or order_ref" in both.text
     listed = await api.client.get("/v1/returns", headers=api.auth())
     assert listed.json()["items"] == []  # nothing stored for a refused return
+
+
+async def test_category_rules_ask_the_erp_and_wait_while_it_is_down(api: Api) -> None:
+    await _delivered(api, "WS-7", channel="bycat")
+    body = _body(channel="bycat", order_ref="WS-7", return_ref="RET-C")
+    down = await api.client.post("/v1/returns", json=body, headers=api.auth())
+    assert down.status_code == 503  # no ERP to ask the categories: nothing decided, retry
+    assert int(down.headers["retry-after"]) > 0
+    erp = MemoryErp()
+    erp.categories["A"] = "All / Food / Fresh"
+    api.hub.erp = SimpleNamespace(operations=erp)  # type: ignore[assignment]
+    try:
+        refused = await api.client.post("/v1/returns", json=body, headers=api.auth())
+    finally:
+        api.hub.erp = None
+    assert refused.status_code == 422
+    [error] = refused.json()["errors"]
+    assert (error["pointer"], error["rule"]) == ("/lines/0/sku", "category_returnable")
+    assert "returns.channels.bycat.categories['All / Food']" in error["detail"]
+    listed = await api.client.get("/v1/returns", headers=api.auth())
+    assert listed.json()["items"] == []
 
 
 async def test_the_warehouse_confirms_the_receipt_of_an_authorised_return(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from crossdock.engine import (
     row_to_event,
 )
 from crossdock.flows.exceptions import ExceptionRecord, list_exceptions
-from crossdock.flows.payments.events import REPORTED, STREAM
+from crossdock.flows.payments.events import CONSUMED, REPORTED, STREAM
 from crossdock.flows.payments.store import PaymentRow, load
 
 
@@ -56,7 +56,7 @@ def report(
 class PaymentsFlow:
     engine: Engine
     subscription: Subscription
-    delivered: int = 0
+    seen: set[str] = field(default_factory=set)
 
     async def report(self, *reports: PaymentReport, key_prefix: str = "") -> None:
         """Append reports as the API does (idempotency key: the gateway's event id)."""
@@ -82,9 +82,9 @@ class PaymentsFlow:
         return [row_to_event(r) for r in rows]
 
     async def deliver(self, *, commit: bool = True) -> Batch:
-        """Hand the reported events not yet delivered to the handler; ``commit`` applies what it
+        """Hand the events of the flow not yet delivered to the handler; ``commit`` applies what it
         wrote and emitted as the acknowledgement does (else: the process died before it)."""
-        pending = (await self.events(REPORTED))[self.delivered :]
+        pending = [e for e in await self.events(*CONSUMED) if e.id not in self.seen]
         batch = Batch(self.subscription.group, pending)
         await self.subscription.handler(batch)
         if commit:
@@ -96,7 +96,7 @@ class PaymentsFlow:
                     insert_events(conn, batch.emitted, self.engine.partitions)
 
             await self.engine.writer.submit(apply, appends=True)
-            self.delivered += len(pending)
+            self.seen.update(e.id for e in pending)
         return batch
 
     async def payment(self, pid: str) -> PaymentRow:

@@ -161,6 +161,21 @@ async def test_a_chargeback_opens_an_exception_and_holds_credit(
     assert (await flow.payment("d1")).state == "chargeback"
 
 
+async def test_a_chargeback_in_the_batch_of_its_payment_names_the_invoice(
+    flow: PaymentsFlow, erp: MemoryErp
+) -> None:
+    erp.customers[(1, "web:C1")] = 77
+    invoice = erp.add_invoice("web:C1", Decimal("90.00"))
+    await flow.report(
+        report("p1", "90.00", reference=invoice.external_ref, customer="web:C1"),
+        report("d1", "90.00", kind="chargeback", original="p1"),
+    )
+    await flow.deliver()
+    [exception] = await flow.exceptions()
+    assert invoice.external_ref in exception.reason and "web:C1" in exception.reason
+    assert (await flow.payment("p1")).state == "registered"
+
+
 async def test_a_crash_after_the_erp_registered_is_not_a_second_payment(
     flow: PaymentsFlow, erp: MemoryErp
 ) -> None:

@@ -3,6 +3,9 @@ them through the ``account.payment.register`` wizard, as a person would from the
 
 * :meth:`PaymentOperations.find_invoices` — posted customer invoices and credit notes by number
   or payment reference (chunked ``search_read``).
+* :meth:`PaymentOperations.credit_notes_for` — posted credit notes reversing named invoices
+  (what a refund without a credit note's number is matched to, through the payment it takes
+  back).
 * :meth:`PaymentOperations.open_invoices` — posted invoices not fully paid, by customer
   (``partner_id.ref`` or name), currency and due date.
 * :meth:`PaymentOperations.register_payments` — idempotent by the payment's memo
@@ -66,11 +69,23 @@ def _name(value: Any) -> str:
 
 
 class PaymentOperations(OperationsBase):
-    async def _invoices(self, domain: list[Any]) -> list[OpenInvoice]:
+    async def _invoices(
+        self, domain: list[Any], *, reversed_names: bool = False
+    ) -> list[OpenInvoice]:
         context = await self.all_companies_context()
+        fields = [*_FIELDS, "reversed_entry_id"] if reversed_names else _FIELDS
         rows = await self.client.search_read(
-            "account.move", domain, _FIELDS, order="id", context=context
+            "account.move", domain, fields, order="id", context=context
         )
+        names: dict[int, str] = {}
+        if reversed_names:  # the display name adds the reference: the number is read itself
+            reversed_ids = sorted({i for r in rows if (i := m2o_id(r["reversed_entry_id"]))})
+            for start in range(0, len(reversed_ids), CHUNK):
+                chunk = reversed_ids[start : start + CHUNK]
+                for move in await self.client.read(
+                    "account.move", chunk, ["name"], context=context
+                ):
+                    names[int(move["id"])] = str(move["name"])
         partners = sorted({p for r in rows if (p := m2o_id(r["partner_id"])) is not None})
         refs: dict[int, str | None] = {}
         for start in range(0, len(partners), CHUNK):
@@ -78,10 +93,12 @@ class PaymentOperations(OperationsBase):
                 "res.partner", partners[start : start + CHUNK], ["ref"], context=context
             ):
                 refs[int(partner["id"])] = _text(partner.get("ref"))
-        return [self._open(row, refs) for row in rows]
+        return [self._open(row, refs, names) for row in rows]
 
     @staticmethod
-    def _open(row: dict[str, Any], refs: dict[int, str | None]) -> OpenInvoice:
+    def _open(
+        row: dict[str, Any], refs: dict[int, str | None], names: dict[int, str] | None = None
+    ) -> OpenInvoice:
         partner = m2o_id(row["partner_id"]) or 0
         due = _text(row.get("invoice_date_due"))
         return OpenInvoice(
@@ -97,6 +114,7 @@ class PaymentOperations(OperationsBase):
             amount_residual=decimal(row["amount_residual"], 2),
             payment_state=str(row.get("payment_state") or "not_paid"),
             due_date=date.fromisoformat(due[:10]) if due else None,
+            reverses=(names or {}).get(m2o_id(row.get("reversed_entry_id")) or 0),
         )
 
     async def find_invoices(self, references: Sequence[str]) -> list[OpenInvoice]:
@@ -114,6 +132,18 @@ class PaymentOperations(OperationsBase):
             for invoice in await self._invoices(domain):
                 found[invoice.id] = invoice
         return list(found.values())
+
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        wanted = sorted(set(invoice_names))
+        found: list[OpenInvoice] = []
+        for start in range(0, len(wanted), CHUNK):
+            domain = [
+                ["state", "=", "posted"],
+                ["move_type", "=", "out_refund"],
+                ["reversed_entry_id.name", "in", wanted[start : start + CHUNK]],
+            ]
+            found += await self._invoices(domain, reversed_names=True)
+        return found
 
     async def open_invoices(
         self,

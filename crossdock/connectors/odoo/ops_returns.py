@@ -37,6 +37,27 @@ _RETURN_FIELDS = ["name", "state", "origin", "location_id", "location_dest_id", 
 
 
 class ReturnOperations(PickingOperations):
+    # ------------------------------------------------------------------ return rules
+
+    async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
+        """``categ_id`` of the products by ``default_code``: its display name is the category's
+        full name (``complete_name``, ``All / Saleable``)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        rows = await self.client.search_read(
+            "product.product",
+            [["default_code", "in", wanted]],
+            ["default_code", "categ_id"],
+            context=await self.all_companies_context(),
+        )
+        found: dict[str, str] = {}
+        for row in rows:
+            category = row.get("categ_id")
+            if isinstance(category, list | tuple) and len(category) > 1 and row["default_code"]:
+                found[str(row["default_code"])] = str(category[1])
+        return found
+
     # ------------------------------------------------------------------ return picking
 
     async def create_return_picking(

@@ -34,6 +34,8 @@ class OpenInvoice:
     amount_residual: Decimal
     payment_state: str
     due_date: date | None
+    reverses: str | None = None
+    """A credit note: the name of the invoice it reverses (when Odoo says)."""
 
     @property
     def paid(self) -> bool:

@@ -175,6 +175,11 @@ class ErpPort(Protocol):
 
     # returns (crossdock.connectors.odoo.ops_returns): each create is keyed by the RMA number
 
+    async def product_categories(self, skus: Sequence[str]) -> dict[str, str]:
+        """The full name of each known SKU's product category (``All / Saleable``); a product
+        without one (Odoo 19 sets none by default) is not in the answer."""
+        ...
+
     async def create_return_picking(
         self, key: str, delivery_id: int, quantities: Mapping[str, Decimal]
     ) -> ReturnPickingRef:
@@ -252,6 +257,10 @@ class ErpPort(Protocol):
     async def find_invoices(self, references: Sequence[str]) -> list[OpenInvoice]:
         """Posted customer invoices and credit notes whose number or payment reference is one of
         ``references`` (paid ones too: a payment for a paid invoice is an overpayment)."""
+        ...
+
+    async def credit_notes_for(self, invoice_names: Sequence[str]) -> list[OpenInvoice]:
+        """Posted credit notes reversing the invoices named (``reversed_entry_id``)."""
         ...
 
     async def open_invoices(

@@ -15,7 +15,8 @@ Events mapped (others are acknowledged and ignored):
 
 Amounts are in the currency's minor unit (Stripe's zero-decimal and three-decimal currencies
 are respected). The invoice is named by ``metadata.invoice`` (or ``invoice_number``,
-``reference``), a credit note by ``metadata.credit_note``, the customer by
+``reference``), a credit note by ``metadata.credit_note`` (of the charge, or of the newest refund
+the charge lists), the customer by
 ``metadata.customer_ref`` (or the Stripe customer id).
 """
 
@@ -102,6 +103,17 @@ def _metadata(obj: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in meta.items() if isinstance(v, str)} if isinstance(meta, dict) else {}
 
 
+def _refund_note(charge: Mapping[str, Any]) -> str | None:
+    """The credit note named by the newest refund's metadata (the charge lists its refunds,
+    newest first, in the API versions that include ``refunds``)."""
+    refunds = charge.get("refunds")
+    listed = refunds.get("data") if isinstance(refunds, dict) else None
+    if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
+        return None
+    note = _metadata(listed[0]).get("credit_note")
+    return note or None
+
+
 def map_event(gateway: str, event: Mapping[str, Any]) -> PaymentReport | None:
     """The payment report of a verified Stripe event; None for an event type not mapped."""
     event_id = event.get("id")
@@ -147,7 +159,7 @@ def map_event(gateway: str, event: Mapping[str, Any]) -> PaymentReport | None:
             )
         amount = minor_to_decimal(total - before, currency, pointer + "/amount_refunded")
         payment_id = event_id
-        reference = meta.get("credit_note") or reference
+        reference = meta.get("credit_note") or _refund_note(obj) or reference
     else:
         amount = minor_to_decimal(obj.get("amount"), currency, pointer + "/amount")
         payment_id = _text(obj, "id", pointer)

@@ -34,8 +34,8 @@ from crossdock.connectors.gateway.report import PaymentReport
 from crossdock.connectors.odoo.errors import OdooTransientError
 from crossdock.connectors.odoo.payment_records import OpenInvoice, PaymentRegistration
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Batch, Engine, NewEvent, Unavailable
-from crossdock.flows.exceptions import listing, open_exception
+from crossdock.engine import Batch, Engine, Event, NewEvent, Unavailable
+from crossdock.flows.exceptions import listing, open_exception, withdraw_exceptions
 from crossdock.flows.payments import events as ev
 from crossdock.flows.payments import store
 from crossdock.flows.payments.matching import (
@@ -43,7 +43,10 @@ from crossdock.flows.payments.matching import (
     InvoiceShare,
     Match,
     allocate,
+    by_original,
     match,
+    normal,
+    reference_words,
     words_of,
 )
 from crossdock.policy.credit import chargeback_hold
@@ -51,6 +54,10 @@ from crossdock.policy.credit import chargeback_hold
 log = structlog.get_logger(__name__)
 
 ACTIONS = ["done_in_erp", "dismiss"]
+REMATCH_ACTIONS = ["rematch", "done_in_erp", "dismiss"]
+"""Of a payment that matched badly: ``rematch`` matches it again (the resolution's note, when
+given, as the reference to match by: the invoice a person found)."""
+RESOLVER = "crossdock.payments"
 
 
 class Payments:
@@ -73,10 +80,23 @@ class Payments:
     async def _handle(self, batch: Batch) -> None:
         reports: list[PaymentReport] = []
         statements: dict[str, str | None] = {}
+        again: set[str] = set()
+        resolved: list[Event] = []
+        documents: list[Event] = []
         for event in batch.events:
-            if event.type == ev.REPORTED:
+            if event.type in (ev.REPORTED, ev.REMATCH):
                 reports.append(PaymentReport.of(dict(event.data["payment"])))
                 statements[reports[-1].payment_id] = event.data.get("statement_id")
+                if event.type == ev.REMATCH:
+                    again.add(reports[-1].payment_id)
+            elif event.type == ev.EXCEPTION_RESOLVED:
+                resolved.append(event)
+            elif event.type in ev.NEW_DOCUMENTS:
+                documents.append(event)
+        if resolved:
+            await self._resolved(batch, resolved)
+        if documents:
+            await self._new_documents(batch, documents)
         if not reports:
             return
         ids = [r.payment_id for r in reports] + [r.original for r in reports if r.original]
@@ -84,7 +104,10 @@ class Payments:
         todo: list[PaymentReport] = []
         for report in reports:
             row = rows.get(report.payment_id)
-            if row is not None and row.state in store.FINAL:
+            retried = (
+                report.payment_id in again and row is not None and row.state in store.RETRYABLE
+            )
+            if row is not None and row.state in store.FINAL and not retried:
                 continue  # reported again (another event id): the same payment
             if any(t.payment_id == report.payment_id for t in todo):
                 continue
@@ -96,12 +119,19 @@ class Payments:
         for report in todo:
             if report.kind == "failed":
                 self._failed(batch, report)
+        money = [r for r in todo if r.kind in ("captured", "refunded")]
+        matched: dict[str, str] = {}
+        if money:
+            matched = await self._money(batch, money, rows, again)
         chargebacks = [r for r in todo if r.kind == "chargeback"]
         if chargebacks:
+            # a payment taken back in the batch that brought it: known from the batch itself
+            for report in money:
+                if report.payment_id not in rows:
+                    rows[report.payment_id] = store.reported_row(
+                        report, matched.get(report.payment_id)
+                    )
             await self._chargebacks(batch, chargebacks, rows)
-        money = [r for r in todo if r.kind in ("captured", "refunded")]
-        if money:
-            await self._money(batch, money, rows)
 
     # ------------------------------------------------------------------ failed, chargebacks
 
@@ -151,22 +181,118 @@ class Payments:
 
             batch.write(write)
 
-    def _exception(self, conn: Connection, payment_id: str, kind: str, reason: str) -> None:
+    def _exception(
+        self,
+        conn: Connection,
+        payment_id: str,
+        kind: str,
+        reason: str,
+        actions: list[str] = ACTIONS,
+    ) -> None:
         open_exception(
             conn,
             type=kind,
             owner=self.settings.finance_owner,
             subject=ev.payment_subject(payment_id),
             reason=reason,
-            actions=ACTIONS,
+            actions=actions,
             now=time.time(),
         )
+
+    # ------------------------------------------------------------------ matching again
+
+    @staticmethod
+    def _rematch(batch: Batch, row: store.PaymentRow, why: str, key: str,
+                 reference: str | None = None) -> None:  # fmt: skip
+        batch.emit(
+            NewEvent(
+                ev.REMATCH,
+                ev.SOURCE,
+                ev.STREAM,
+                {"payment": row.report(reference).data(), "reason": why},
+                idempotency_key=f"{ev.REMATCH}:{row.payment_id}:{key}",
+            )
+        )
+
+    async def _resolved(self, batch: Batch, events: Sequence[Event]) -> None:
+        """A person resolved a payment's exception with ``rematch``: match it again."""
+        wanted = {
+            pid: e
+            for e in events
+            if (pid := ev.payment_of(e.subject)) is not None and e.data.get("action") == "rematch"
+        }
+        if not wanted:
+            return
+        rows = await self.engine.db.read(lambda c: store.load(c, wanted))
+        for pid, event in wanted.items():
+            row = rows.get(pid)
+            if row is None or row.state not in store.RETRYABLE:
+                continue
+            note = str(event.data.get("note") or "").strip() or None
+            why = f"exception {event.data.get('exception_id')} resolved by {event.data.get('by')}"
+            self._rematch(batch, row, why, str(event.data.get("exception_id")), note)
+
+    async def _new_documents(self, batch: Batch, events: Sequence[Event]) -> None:
+        """New invoices (``invoice.posted``) and credit notes (a return's): payments that
+        matched nothing and may be theirs — by a reference naming them, by amount, or, for a
+        refund, by the invoice of the payment it takes back — are matched again."""
+        documents: list[tuple[Event, str, dict[str, Any]]] = []
+        for event in events:
+            if event.type == ev.INVOICE_POSTED and isinstance(event.data.get("invoice"), dict):
+                documents.append((event, "captured", dict(event.data["invoice"])))
+            elif event.type != ev.INVOICE_POSTED:
+                for note in event.data.get("credit_notes") or []:
+                    if isinstance(note, dict):
+                        documents.append((event, "refunded", dict(note)))
+        if not documents:
+            return
+        waiting = await self.engine.db.read(lambda c: store.rows_in(c, ["unmatched"]))
+        if not waiting:
+            return
+        originals = await self.engine.db.read(
+            lambda c: store.load(c, [r.original for r in waiting if r.original])
+        )
+        tolerance = self.settings.amount_tolerance
+        chosen: dict[str, tuple[store.PaymentRow, str, str]] = {}
+        for event, kind, doc in documents:
+            number = str(doc.get("number") or "")
+            currency = str(doc.get("currency") or "")
+            try:
+                total = Decimal(str(doc.get("total")))
+            except ArithmeticError:
+                total = None
+            for row in waiting:
+                if row.kind != kind or row.currency != currency or row.payment_id in chosen:
+                    continue
+                original = originals.get(row.original) if row.original else None
+                if (
+                    (
+                        number
+                        and normal(number) in {normal(w) for w in reference_words(row.reference)}
+                    )
+                    or (total is not None and abs(row.amount - total) <= tolerance)
+                    or (
+                        kind == "refunded"
+                        and original is not None
+                        and original.invoice_id is not None
+                        and doc.get("invoice_id") == original.invoice_id
+                    )
+                ):
+                    chosen[row.payment_id] = (row, f"{number} appeared ({event.type})", event.id)
+        for row, why, key in chosen.values():
+            self._rematch(batch, row, why, key)
 
     # ------------------------------------------------------------------ money in and out
 
     async def _money(
-        self, batch: Batch, reports: Sequence[PaymentReport], rows: dict[str, store.PaymentRow]
-    ) -> None:
+        self,
+        batch: Batch,
+        reports: Sequence[PaymentReport],
+        rows: dict[str, store.PaymentRow],
+        anew: set[str] | None = None,
+    ) -> dict[str, str]:
+        """Match and register ``reports``; the invoice each registered payment went to.
+        ``anew``: payments matched anew (their open exceptions close when they register)."""
         tolerance = self.settings.amount_tolerance
         words = words_of(reports)
         index = InvoiceIndex(await self.erp.find_invoices(words) if words else [])
@@ -191,6 +317,20 @@ class Payments:
             and row.invoice_id is not None
             and row.applied is not None
         }
+        # refunds naming no credit note: the credit notes of the invoice they take back
+        reversed_names = sorted(
+            {
+                name
+                for r in reports
+                if r.kind == "refunded"
+                and r.original
+                and (original := rows.get(r.original)) is not None
+                and (name := original.invoice_name)
+            }
+        )
+        notes = await self.erp.credit_notes_for(reversed_names) if reversed_names else []
+        for note in notes:
+            residuals.setdefault(note.id, note.amount_residual)
         by_id = {i.id: i for named in index.by_ref.values() for i in named.values()}
         by_id.update({i.id: i for listed in index.by_customer.values() for i in listed.values()})
         lost = sorted(
@@ -216,6 +356,14 @@ class Payments:
                 residuals[again.id] = min(residuals.get(again.id, Decimal(0)), Decimal(0))
                 continue
             found = match(report, index, residuals, tolerance)
+            original = rows.get(report.original) if report.original else None
+            if (
+                found.how == "none"
+                and report.kind == "refunded"
+                and original is not None
+                and original.invoice_name
+            ):
+                found = by_original(report, original.invoice_name, notes, residuals, tolerance)
             invoice = found.invoice
             if invoice is None or found.how == "currency":
                 self._unmatched(batch, report, found)
@@ -229,7 +377,7 @@ class Payments:
             registrations.append(self._registration(report, invoice, allocation, False))
             planned[report.payment_id] = (report, invoice, allocation)
         if not registrations:
-            return
+            return {}
         await self.engine.writer.submit(lambda c: _registering(c, planned), priority=1)
         outcome = await self.erp.register_payments(registrations, journal=self.settings.journal)
         settled: dict[int, list[str]] = {}
@@ -250,6 +398,7 @@ class Payments:
                 inv: OpenInvoice = invoice,
                 a: Any = allocation,
                 erp_id: int | None = done.payment_id,
+                rematched: bool = pid in (anew or ()),
             ) -> None:
                 store.set_state(
                     c,
@@ -261,7 +410,16 @@ class Payments:
                     applied=str(a.amount),
                     difference=str(a.difference),
                     erp_payment_id=erp_id,
+                    detail=None,
                 )
+                if rematched:
+                    withdraw_exceptions(
+                        c,
+                        ev.payment_subject(pid),
+                        note=f"matched again: registered against {inv.name}",
+                        now=time.time(),
+                        by=RESOLVER,
+                    )
 
             batch.write(write)
             if report.kind == "captured":
@@ -283,6 +441,9 @@ class Payments:
                 if settles:
                     settled.setdefault(invoice.id, []).append(pid)
         planned_invoices = {inv.id: inv for _, inv, _ in planned.values()}
+        matched = {
+            pid: invoice.name for pid, (_, invoice, _) in planned.items() if pid in outcome.done
+        }
         for invoice_id, pids in settled.items():
             invoice = planned_invoices[invoice_id]
             batch.emit(
@@ -300,6 +461,7 @@ class Payments:
                     idempotency_key=f"{ev.INVOICE_PAID}:{invoice.name}",
                 )
             )
+        return matched
 
     @staticmethod
     def _registration(
@@ -322,7 +484,7 @@ class Payments:
 
         def write(c: Connection) -> None:
             store.set_state(c, pid, state, detail=reason)
-            self._exception(c, pid, kind, reason)
+            self._exception(c, pid, kind, reason, REMATCH_ACTIONS)
 
         batch.write(write)
 

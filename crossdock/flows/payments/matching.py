@@ -6,6 +6,8 @@
 2. Otherwise by amount and customer: the customer's open invoices in the payment's currency
    whose residual is within the tolerance of the amount. One is the match; several are
    ambiguous; none leaves the payment unmatched.
+3. A refund still unmatched, whose payment taken back is known and was registered against an
+   invoice: the credit note reversing that invoice (:func:`by_original`).
 
 Then the amount is allocated against the invoice's residual, in the order payments arrived (the
 residual each later payment sees is what the earlier ones left): equal within the tolerance is a
@@ -24,7 +26,7 @@ from decimal import Decimal
 from crossdock.connectors.gateway.report import PaymentReport
 from crossdock.connectors.odoo.payment_records import OpenInvoice
 
-__all__ = ["InvoiceShare", "Match", "allocate", "match", "reference_words"]
+__all__ = ["InvoiceShare", "Match", "allocate", "by_original", "match", "reference_words"]
 
 _SPLIT = re.compile(r"[\s,;]+")
 MAX_WORDS = 20
@@ -50,7 +52,7 @@ def reference_words(reference: str | None) -> list[str]:
 class Match:
     invoice: OpenInvoice | None
     how: str
-    """``reference``, ``amount``, ``ambiguous``, ``currency`` or ``none``."""
+    """``reference``, ``amount``, ``original``, ``ambiguous``, ``currency`` or ``none``."""
     candidates: tuple[str, ...] = ()
 
 
@@ -116,6 +118,37 @@ def match(
         return Match(None, "ambiguous", tuple(sorted(i.name for i in close)))
     if close:
         return Match(close[0], "amount")
+    return Match(None, "none")
+
+
+def by_original(
+    report: PaymentReport,
+    reversed_invoice: str,
+    notes: Iterable[OpenInvoice],
+    residuals: dict[int, Decimal],
+    tolerance: Decimal,
+) -> Match:
+    """A refund that names no credit note, matched through the payment it takes back: the
+    credit note reversing that payment's invoice, in the refund's currency and still open. Of
+    several, the one whose residual is the amount (within the tolerance); else ambiguous."""
+    candidates = [
+        note
+        for note in notes
+        if note.move_type == "out_refund"
+        and note.reverses == reversed_invoice
+        and note.currency == report.currency
+        and residuals.get(note.id, note.amount_residual) > 0
+    ]
+    if len(candidates) > 1:
+        candidates = [
+            n
+            for n in candidates
+            if abs(residuals.get(n.id, n.amount_residual) - report.amount) <= tolerance
+        ] or candidates
+    if len(candidates) > 1:
+        return Match(None, "ambiguous", tuple(sorted(n.name for n in candidates)))
+    if candidates:
+        return Match(candidates[0], "original")
     return Match(None, "none")
 
 

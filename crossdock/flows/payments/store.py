@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,9 @@ from crossdock.connectors.gateway.report import PaymentReport
 from crossdock.flows.payments.tables import payments
 
 __all__ = ["PaymentRow", "load", "record_received", "set_state"]
+
+RETRYABLE = frozenset({"unmatched", "ambiguous", "not_registered"})
+"""States a payment is matched again from (an operator's ``rematch``, a new invoice)."""
 
 FINAL = frozenset(
     {"registered", "partial", "overpaid", "failed", "chargeback", "unmatched", "ambiguous",
@@ -39,6 +43,23 @@ class PaymentRow:
     updated_at: float
     detail: str | None
     source: str
+    original: str | None = None
+    occurred_at: float = 0.0
+
+    def report(self, reference: str | None = None) -> PaymentReport:
+        """The payment as reported (to match it again; ``reference``: another one to try)."""
+        return PaymentReport(
+            payment_id=self.payment_id,
+            source=self.source,
+            kind=self.kind,
+            amount=self.amount,
+            currency=self.currency,
+            reference=reference or self.reference,
+            customer=self.customer,
+            occurred_at=datetime.fromtimestamp(self.occurred_at, UTC),
+            original=self.original,
+            detail=self.detail,
+        )
 
 
 def _row(r: Any) -> PaymentRow:
@@ -58,6 +79,8 @@ def _row(r: Any) -> PaymentRow:
         r.updated_at,
         r.detail,
         r.source,
+        r.original,
+        r.occurred_at,
     )
 
 
@@ -103,6 +126,7 @@ def record_received(
                 "state": "received",
                 "detail": r.detail,
                 "statement_id": statement_id,
+                "original": r.original,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -116,4 +140,27 @@ def set_state(conn: Connection, payment_id: str, state: str, **values: Any) -> N
         update(payments)
         .where(payments.c.payment_id == payment_id)
         .values(state=state, updated_at=values.pop("now", None) or time.time(), **values)
+    )
+
+
+def reported_row(report: PaymentReport, invoice_name: str | None) -> PaymentRow:
+    """The row a report in flight would have (a payment known from its own batch)."""
+    return PaymentRow(
+        report.payment_id,
+        report.kind,
+        "received",
+        report.amount,
+        report.currency,
+        None,
+        invoice_name,
+        None,
+        None,
+        report.customer,
+        report.reference,
+        None,
+        time.time(),
+        report.detail,
+        report.source,
+        report.original,
+        report.occurred_at.timestamp(),
     )

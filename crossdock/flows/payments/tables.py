@@ -32,6 +32,7 @@ payments = Table(
     Column("erp_payment_id", Integer),
     Column("detail", Text),
     Column("statement_id", String(255)),
+    Column("original", String(255)),  # a refund's or chargeback's payment, when known
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Index("ix_payments_state", "state", "updated_at"),
@@ -48,4 +49,18 @@ statements = Table(
     Column("credits", Integer, nullable=False),
     Column("debits", Integer, nullable=False),
     Column("imported_at", Float, nullable=False),
+)
+
+statement_files = Table(
+    "payment_statement_files",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the file's content
+    Column("name", String(255), nullable=False),  # the file's name when first seen
+    Column("state", String(16), nullable=False),  # importing | imported | rejected
+    Column("format", String(16)),
+    Column("statement_id", String(255)),
+    Column("entries", Integer),
+    Column("error", Text),  # a rejected file: the pointer (line or entry) and the rule
+    Column("seen_at", Float, nullable=False),
+    Column("done_at", Float),
 )

@@ -25,6 +25,7 @@ from crossdock.flows.reconciliation.drift_types import (
     PAYMENT_UNMATCHED,
     Finding,
 )
+from crossdock.flows.subjects import subject as key_subject
 
 __all__ = ["reconcile_payments"]
 
@@ -44,7 +45,7 @@ async def reconcile_payments(ctx: Context) -> tuple[int, list[Finding], list[str
     findings: list[Finding] = []
     paid_invoices: dict[int, list[str]] = {}
     for row in rows:
-        subject = f"payment:{row.payment_id}"
+        subject = key_subject("payment", row.payment_id)
         amount = Decimal(row.amount)
         if row.state == "unmatched":
             findings.append(
@@ -74,9 +75,10 @@ async def reconcile_payments(ctx: Context) -> tuple[int, list[Finding], list[str
         for invoice in await ctx.erp.open_invoices(due_before=today):
             if invoice.id not in paid_invoices:
                 continue
+            about = key_subject("invoice", invoice.name)
             findings.append(
                 Finding(
-                    OVERDUE_PAID, f"invoice:{invoice.name}", ctx.now, invoice.amount_residual,
+                    OVERDUE_PAID, about, ctx.now, invoice.amount_residual,
                     invoice.currency,
                     f"{invoice.name} is open ({invoice.amount_residual} {invoice.currency} due "
                     f"since {invoice.due_date}) though payments were captured: "

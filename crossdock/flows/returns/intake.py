@@ -1,7 +1,8 @@
 """Accepting a return, the flow's first unit of work (`POST /v1/returns`): the channel's rules
 checked against the order as delivered, then the return row, its `return.requested` event, the
 idempotency record and — above the channel's approval amount — an exception for customer
-service, in one transaction. The ERP is not called here: the flow's consumer does that.
+service, in one transaction. The ERP is not called here: the flow's consumer does that (the
+products' categories, for a channel with category rules, are asked before: `categories_for`).
 
 Idempotent by the channel's return reference: the same body answers the first answer again; a
 different body under the same reference is a conflict.
@@ -10,12 +11,15 @@ different body under the same reference is a conflict.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlalchemy import Connection, select
 
 from crossdock.config.returns import ReturnsConfig
+from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import NewEvent, insert_events, new_event_id
+from crossdock.errors import Unavailable
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.order_to_cash.accept import Answer, remember, request_hash, stored_answer
 from crossdock.flows.orders import OrderRecord, get_order, get_order_by_ref, steps_of
@@ -52,6 +56,27 @@ def delivered_of(conn: Connection, order: OrderRecord) -> tuple[dict[str, Decima
     return delivered, (max(times) if times and delivered else None)
 
 
+ERP_RETRY_S = 30.0
+
+
+async def categories_for(
+    erp: ErpPort | None, request: ReturnRequest, config: ReturnsConfig
+) -> dict[str, str] | None:
+    """The product categories of the request's SKUs, when its channel has category rules (None
+    otherwise): asked of the ERP before :func:`request_return`'s transaction. ``Unavailable``
+    when the ERP cannot answer: the request is to be sent again later."""
+    if not config.policy(request.channel).categories:
+        return None
+    if erp is None:
+        raise Unavailable("no ERP to ask the products' categories", ERP_RETRY_S)
+    try:
+        return await erp.product_categories([line.sku for line in request.lines])
+    except Unavailable:
+        raise
+    except Exception as exc:
+        raise Unavailable(f"the ERP could not be asked the categories: {exc}", ERP_RETRY_S) from exc
+
+
 def rejected(broken: list[Broken]) -> Answer:
     detail = "; ".join(f"{b.pointer}: {b.detail} ({b.rule})" for b in broken[:5])
     return Answer(422, {"errors": [b.as_error() for b in broken]}, conflict=detail)
@@ -66,8 +91,10 @@ def request_return(
     partitions: int,
     now: float,
     traceparent: str | None = None,
+    categories: Mapping[str, str] | None = None,
 ) -> Answer:
-    """The write behind `POST /v1/returns` (see the module's docstring)."""
+    """The write behind `POST /v1/returns` (see the module's docstring). ``categories``: from
+    :func:`categories_for`, when the channel has category rules."""
     key = f"returns:{request.channel}:{request.return_ref}"
     digest = request_hash(request.model_dump_json())
     earlier = stored_answer(conn, key, digest)
@@ -105,6 +132,7 @@ def request_return(
         returned=returned_quantities(conn, order.id),
         delivered_at=delivered_at,
         now=now,
+        categories=categories,
     )
     if broken:
         return rejected(broken)

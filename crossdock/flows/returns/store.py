@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from crossdock.flows.returns.tables import return_steps, returns
+from crossdock.flows.subjects import key_of, subject
 
 STATES = (
     "requested",  # accepted; the return picking is being made in the ERP
@@ -32,12 +33,11 @@ ACTIVE_STATES = tuple(s for s in STATES if s not in ("rejected",))
 
 def return_subject(rma: str) -> str:
     """The event subject of a return: its events are delivered in order under this key."""
-    return f"return:{rma}"
+    return subject("return", rma)
 
 
 def rma_of(subject: str) -> str | None:
-    prefix = return_subject("")
-    return subject[len(prefix) :] if subject.startswith(prefix) else None
+    return key_of("return", subject)
 
 
 @dataclass(frozen=True, slots=True)

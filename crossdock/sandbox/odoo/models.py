@@ -81,6 +81,17 @@ def _location_display(env: Env, record: Record) -> str:
     return "/".join(parts)
 
 
+def _category_display(env: Env, record: Record) -> str:
+    """Odoo's ``complete_name`` of a product category: ``All / Saleable / Food``."""
+    parts = [str(record.get("name"))]
+    parent = record.get("parent_id")
+    while parent:
+        category = env.rec("product.category", int(parent))
+        parts.insert(0, str(category.get("name")))
+        parent = category.get("parent_id")
+    return " / ".join(parts)
+
+
 # ---------------------------------------------------------------------- products
 
 
@@ -188,7 +199,7 @@ def _product_fields() -> dict[str, F]:
         "sale_ok": b(default=True),
         "purchase_ok": b(default=True),
         "invoice_policy": sel("order", "delivery"),
-        "categ_id": m2o("product.category"),
+        "categ_id": m2o("product.category", default=1),  # "All", made with the database
         "uom_id": m2o("uom.uom", default=1),
     }
 
@@ -488,7 +499,16 @@ def build_specs() -> list[ModelSpec]:
             check_company=("parent_id",),
         ),
         ModelSpec("uom.uom", "Product Unit of Measure", {"name": c(required=True)}),
-        ModelSpec("product.category", "Product Category", {"name": c(required=True)}),
+        ModelSpec(
+            "product.category",
+            "Product Category",
+            {
+                "name": c(required=True),
+                "parent_id": m2o("product.category"),
+                "complete_name": computed("char", _category_display),
+            },
+            display=_category_display,
+        ),
         ModelSpec(
             "product.template",
             "Product",

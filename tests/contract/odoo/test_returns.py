@@ -123,3 +123,28 @@ async def test_a_return_of_more_than_was_delivered_is_refused(
     await ops.receive_return(picking.id, {a: Decimal(1)})
     note = await ops.create_credit_note(f"RMA-{uid}", invoice_id, {a: Decimal(1)})
     assert note.total > 0
+    # a refund of that invoice's payment finds the credit note through the invoice
+    [invoice] = await ops.client.read("account.move", [invoice_id], ["name"])
+    [found] = await ops.credit_notes_for([str(invoice["name"])])
+    assert (found.id, found.name, found.move_type) == (note.id, note.number, "out_refund")
+    assert found.reverses == invoice["name"] and found.amount_total == note.total
+    assert await ops.credit_notes_for([f"NOPE/{uid}"]) == []
+
+
+async def test_product_categories_are_their_full_names(ops: OdooOperations, uid: str) -> None:
+    context = await ops.all_companies_context()
+    [root] = await ops.client.create("product.category", [{"name": f"Root {uid}"}], context=context)
+    [food] = await ops.client.create(
+        "product.category", [{"name": "Food", "parent_id": root}], context=context
+    )
+    fresh, plain = await stocked_products(ops, uid, {"F": 0, "P": 0})
+    [product] = await ops.client.search_read(
+        "product.product", [["default_code", "=", fresh]], ["id"], context=context
+    )
+    await ops.client.write("product.product", [product["id"]], {"categ_id": food}, context=context)
+    found = await ops.product_categories([fresh, plain, f"CT-{uid}-NONE"])
+    assert found[fresh] == f"Root {uid} / Food"
+    assert f"CT-{uid}-NONE" not in found
+    # a product without a category (Odoo 19 no longer puts one by default) has none to answer
+    assert found.get(plain) is None or found[plain].startswith("All")
+    assert await ops.product_categories([]) == {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.config.returns import ReturnPolicy, ReturnsConfig
+from crossdock.config.returns import CategoryRule, ReturnPolicy, ReturnsConfig
 from crossdock.config.schema import Config
 from crossdock.connectors.memory import MemoryErp
 from crossdock.connectors.odoo import StockSetting
@@ -24,7 +24,7 @@ from crossdock.flows.exceptions import ExceptionRecord, list_exceptions, resolve
 from crossdock.flows.order_to_cash import register as register_o2c
 from crossdock.flows.order_to_cash.accept import Answer
 from crossdock.flows.returns import register as register_returns
-from crossdock.flows.returns.intake import confirm_receipt, request_return
+from crossdock.flows.returns.intake import categories_for, confirm_receipt, request_return
 from crossdock.flows.returns.request import ReturnReceipt, ReturnRequest
 from crossdock.flows.returns.store import ReturnRecord, get_return, return_subject, steps_of_return
 from crossdock.migrations import upgrade
@@ -36,6 +36,14 @@ RETURNS = ReturnsConfig(
         "cut": ReturnPolicy(window_days=0),
         "bo": ReturnPolicy(approval_above=Decimal(15)),
         "priced": ReturnPolicy(not_returnable=["NR-*"]),
+        "bycat": ReturnPolicy(
+            window_days=0,
+            categories={
+                "All / Food": CategoryRule(returnable=False),
+                "All / Electronics": CategoryRule(window_days=0),
+                "All / Tools": CategoryRule(window_days=30),
+            },
+        ),
     },
     quarantine_location="WH/Quarantine",
 )
@@ -103,6 +111,7 @@ class Hub:
 
     async def ask(self, **body: Any) -> Answer:
         request = ReturnRequest.model_validate(body)
+        categories = await categories_for(self.erp, request, RETURNS)
         return await self.engine.writer.submit(
             lambda conn: request_return(
                 conn,
@@ -111,6 +120,7 @@ class Hub:
                 actor="tester",
                 partitions=self.engine.partitions,
                 now=time.time(),
+                categories=categories,
             ),
             appends=True,
         )

@@ -237,6 +237,47 @@ async def test_a_closed_window_and_an_undelivered_order_are_refused(hub: Hub) ->
     assert [e["rule"] for e in early.body["errors"]] == ["delivered", "returnable_quantity"]
 
 
+async def test_category_rules_name_the_category_and_the_rule(hub: Hub, erp: MemoryErp) -> None:
+    lines = [("FOOD-1", "1"), ("TV-1", "1"), ("DRILL-1", "1"), ("A", "1")]
+    order_id = await hub.invoiced("WS-C", lines, channel="bycat")
+    erp.categories.update(
+        {
+            "FOOD-1": "All / Food / Fresh",  # the rule of its parent category applies
+            "TV-1": "All / Electronics",
+            "DRILL-1": "All / Tools",
+            "A": "All",
+        }
+    )
+    refused = await hub.ask(
+        channel="bycat",
+        return_ref="R-C1",
+        order_id=order_id,
+        outcome="refund",
+        lines=[{"sku": sku, "quantity": "1"} for sku, _ in lines],
+    )
+    assert refused.status == 422
+    assert [(e["pointer"], e["rule"]) for e in refused.body["errors"]] == [
+        ("/order_id", "return_window"),  # A has no category rule: the channel's window
+        ("/lines/0/sku", "category_returnable"),
+        ("/lines/1/sku", "category_window"),
+    ]
+    food = refused.body["errors"][1]["detail"]
+    assert "'All / Food / Fresh'" in food
+    assert "returns.channels.bycat.categories['All / Food']" in food
+    assert "returnable 0 days after delivery" in refused.body["errors"][2]["detail"]
+
+    # the tools' own window replaces the channel's closed one
+    tools = await hub.ask(
+        channel="bycat",
+        return_ref="R-C2",
+        order_id=order_id,
+        outcome="refund",
+        lines=[{"sku": "DRILL-1", "quantity": "1"}],
+    )
+    assert tools.status == 202, tools.body
+    assert erp.calls["product_categories"] == 2
+
+
 async def test_above_the_amount_customer_service_approves_or_rejects(
     hub: Hub, erp: MemoryErp
 ) -> None:
