@@ -38,7 +38,8 @@ so code catching the built-in keeps working. The tree:
     │   ├── SignInRequired          no valid dashboard session
     │   └── Forbidden               signed in, but not allowed to do this
     └── sandbox
-        └── RpcError                the Odoo simulator's error answers
+        ├── RpcError                the Odoo simulator's error answers
+        └── RequestError, CardError the Stripe simulator's error answers
 
 Private control-flow exceptions (`_HttpFault`, `_Stale`) derive from it too.
 

@@ -426,7 +426,7 @@ def _plain_vals(
 
 
 @dataclass(frozen=True)
-class RealOdoo:
+class BenchOdoo:
     """A real Odoo to measure purchase orders and receipts on (17 or later)."""
 
     url: str
@@ -443,7 +443,7 @@ async def run_procurement_bench(
     lines_per_order: int = 5,
     batch_size: int = 50,
     hub_concurrency: int = 2,
-    real: RealOdoo | None = None,
+    real: BenchOdoo | None = None,
 ) -> dict[str, Any]:
     if not 1 <= warehouses <= 1 + len(EXTRA_WAREHOUSES):
         raise ValueError(f"warehouses: 1 to {1 + len(EXTRA_WAREHOUSES)}")

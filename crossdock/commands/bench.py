@@ -238,7 +238,7 @@ def procurement_bench(
     Recommendations always read a sandbox; with --odoo-url, purchase orders and receipts are
     measured on that real Odoo.
     """
-    from crossdock.bench.procurement import RealOdoo, run_procurement_bench
+    from crossdock.bench.procurement import BenchOdoo, run_procurement_bench
 
     if odoo_url and not (db and user and password):
         raise typer.BadParameter(
@@ -252,7 +252,7 @@ def procurement_bench(
                 warehouses=warehouses,
                 orders=orders,
                 lines_per_order=lines,
-                real=RealOdoo(odoo_url.rstrip("/"), db or "", user or "", password or "")
+                real=BenchOdoo(odoo_url.rstrip("/"), db or "", user or "", password or "")
                 if odoo_url
                 else None,
             )

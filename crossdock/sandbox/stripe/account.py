@@ -30,6 +30,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from crossdock.errors import CrossdockError
+
 __all__ = ["API_VERSION", "CardError", "RequestError", "StripeAccount"]
 
 API_VERSION = "2024-06-20"
@@ -61,7 +63,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
 
-class RequestError(Exception):
+class RequestError(CrossdockError):
     """An ``invalid_request_error`` (400, or ``status``), naming the parameter."""
 
     def __init__(
@@ -82,7 +84,7 @@ class RequestError(Exception):
         return {"error": error}
 
 
-class CardError(Exception):
+class CardError(CrossdockError):
     """A declined card (402), carrying the PaymentIntent as Stripe's error does."""
 
     def __init__(
