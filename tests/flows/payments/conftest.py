@@ -15,7 +15,7 @@ from crossdock.connectors.memory import MemoryErp
 from crossdock.engine import Engine, EngineSettings, Lane
 from crossdock.flows.payments import register
 from crossdock.migrations import upgrade
-from tests.payments.harness import PaymentsFlow
+from tests.flows.payments.harness import PaymentsFlow
 
 DATA = Path(__file__).parent / "data"
 

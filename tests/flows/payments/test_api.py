@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from crossdock.engine import events_table
 from crossdock.webhooks.tables import webhook_inbound
 from tests.api.conftest import Api, serve_api
-from tests.payments.conftest import DATA
-from tests.payments.test_inbound import SECRET, stripe_event, stripe_headers
+from tests.flows.payments.conftest import DATA
+from tests.flows.payments.test_inbound import SECRET, stripe_event, stripe_headers
 
 URL = "/v1/payments/gateways/stripe"
 

@@ -1,7 +1,7 @@
 """A process picking statement files up from a folder, for the kill -9 test: an engine on the
 test's SQLite file and one pick-up of the inbox.
 
-``python -m tests.payments.folder_main <db> <inbox> <archive> [<hang after n chunks> <marker>]``:
+``python -m tests.flows.payments.folder_main <db> <inbox> <archive> [<hang after n> <marker>]``:
 with the last two, the process stops making progress after ``n`` chunks of entries are
 committed (it writes ``marker`` and waits forever), so the test kills it mid-file at a known
 point."""

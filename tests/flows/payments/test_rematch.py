@@ -14,7 +14,7 @@ from crossdock.connectors.memory import MemoryErp
 from crossdock.engine import NewEvent, insert_events
 from crossdock.flows.exceptions import list_exceptions, resolve_exception
 from crossdock.flows.payments.events import INVOICE_PAID, RECEIVED, REMATCH
-from tests.payments.harness import PaymentsFlow, report
+from tests.flows.payments.harness import PaymentsFlow, report
 
 
 async def _append(flow: PaymentsFlow, *events: NewEvent) -> None:

@@ -32,7 +32,7 @@ from crossdock.sandbox.odoo.server import free_port
 from crossdock.sandbox.stripe import StripeSandboxServer
 from tests.contract.odoo import conftest as odoo_contract
 from tests.contract.odoo.conftest import Target
-from tests.payments.test_flow_sandbox import invoices
+from tests.flows.payments.test_flow_sandbox import invoices
 from tests.support.waiting import until
 from tests.webhooks.receiver import Receiver
 

@@ -24,9 +24,9 @@ from crossdock.flows.payments.store import counts
 from crossdock.flows.reconciliation.service import Reconciliation
 from tests.contract.odoo import conftest as odoo_contract
 from tests.contract.odoo.conftest import Target
-from tests.payments.conftest import payments_config
-from tests.payments.harness import PaymentsFlow, data_of, report
-from tests.payments.statement_files import write_camt053
+from tests.flows.payments.conftest import payments_config
+from tests.flows.payments.harness import PaymentsFlow, data_of, report
+from tests.flows.payments.statement_files import write_camt053
 
 POST_CHUNK = 50  # invoices posted per call: a real Odoo takes a while per invoice
 

@@ -31,10 +31,10 @@ from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.payments import register
 from crossdock.flows.payments.folder import DUE, GROUP, StatementFolder, where
 from crossdock.flows.payments.tables import statement_files, statements
-from tests.payments.conftest import DATA, payments_config
+from tests.flows.payments.conftest import DATA, payments_config
 from tests.support.waiting import until_sync
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def csv_statement(
@@ -196,7 +196,7 @@ async def test_the_schedule_starts_a_pick_up(
 
 def _run(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.payments.folder_main", *args],
+        [sys.executable, "-m", "tests.flows.payments.folder_main", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -16,7 +16,7 @@ from crossdock.connectors.gateway.report import GatewayError, Unverified
 from crossdock.connectors.stripe import inbound as stripe
 from crossdock.webhooks import gateways
 from crossdock.webhooks.signing import signature_header
-from tests.payments.conftest import DATA
+from tests.flows.payments.conftest import DATA
 
 SECRET = "whsec_test_secret_1"
 OLD = "whsec_test_secret_0"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from crossdock.connectors.memory import MemoryErp
 from crossdock.flows.payments.events import FAILED, INVOICE_PAID, RECEIVED
-from tests.payments.harness import PaymentsFlow, data_of, report
+from tests.flows.payments.harness import PaymentsFlow, data_of, report
 
 
 async def test_a_captured_payment_naming_its_invoice_pays_it(
