@@ -21,6 +21,7 @@ import codecs
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -260,11 +261,11 @@ def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
     texts = raws if isinstance(raws, list) else list(raws)
     joined = "".join(texts)
     if component not in joined and (repetition is None or repetition not in joined):
-        # No composite and no repetition anywhere: every element is simple text (the split's
-        # list gives up its id, then becomes the elements: one tuple made per segment).
+        # No composite and no repetition anywhere: every element is simple text. The splits run
+        # through map (no Python frame per segment); each becomes a tuple whose tail is sliced.
         return [
-            new(Segment, (values.pop(0), tuple(values)))
-            for values in [text.split(element) for text in texts]
+            new(Segment, (values[0], values[1:]))
+            for values in map(tuple, map(str.split, texts, repeat(element)))
         ]
     segments: list[Segment] = []
     append = segments.append
