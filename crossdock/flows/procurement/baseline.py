@@ -21,12 +21,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import numpy as np
-from statsmodels.tsa.holtwinters import (  # type: ignore[import-untyped]
-    ExponentialSmoothing,
-    SimpleExpSmoothing,
-)
-
 from crossdock.flows.procurement.forecasts import ForecastLine
 
 __all__ = ["Baseline", "baseline", "method_for", "period_start"]
@@ -56,6 +50,14 @@ def method_for(periods: int, season: int) -> str:
 
 
 def _forecast(series: list[float], season: int, horizon: int) -> tuple[str, list[float]]:
+    # statsmodels, with scipy, takes seconds to import: loaded by the first forecast, not by
+    # every process that builds the hub.
+    import numpy as np
+    from statsmodels.tsa.holtwinters import (  # type: ignore[import-untyped]
+        ExponentialSmoothing,
+        SimpleExpSmoothing,
+    )
+
     method = method_for(len(series), season)
     values = np.asarray(series, dtype=float)
     if not values.any():
