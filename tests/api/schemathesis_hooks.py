@@ -1,6 +1,7 @@
 """Schemathesis hooks for tests/api/test_openapi_fuzz.py (loaded through `SCHEMATHESIS_HOOKS`):
 a serializer for NDJSON bodies (the stock counts of `PUT /v1/inventory/snapshots/{warehouse}`),
-sent as the text they are, as for CSV."""
+sent as the text they are, as for CSV; and one for the media types an AS2 message comes in
+(`POST /v1/edi/as2/{partner}`), whose bodies are sent as their bytes."""
 
 from __future__ import annotations
 
@@ -10,9 +11,25 @@ from typing import Any
 import schemathesis
 
 
-@schemathesis.serializer("application/x-ndjson")
-def ndjson(ctx: Any, value: Any) -> dict[str, Any]:
+def _as_bytes(value: Any) -> dict[str, Any]:
     if isinstance(value, bytes):
         return {"data": value}
     text = value if isinstance(value, str) else json.dumps(value)
     return {"data": text.encode("utf-8", "surrogatepass")}
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson(ctx: Any, value: Any) -> dict[str, Any]:
+    return _as_bytes(value)
+
+
+@schemathesis.serializer(
+    "application/pkcs7-mime",
+    "application/x-pkcs7-mime",
+    "multipart/signed",
+    "application/edi-x12",
+    "application/edifact",
+    "application/edi-consent",
+)
+def as2_body(ctx: Any, value: Any) -> dict[str, Any]:
+    return _as_bytes(value)
