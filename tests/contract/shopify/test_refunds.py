@@ -16,7 +16,7 @@ from crossdock.connectors.shopify.errors import ShopifyError
 from crossdock.connectors.shopify.records import FulfilmentLine, RefundLine
 from tests.contract.shopify.conftest import LOCATION, ShopifyTarget
 
-DATA = Path(__file__).parents[2] / "shopify" / "data"
+DATA = Path(__file__).parents[2] / "flows" / "shopify" / "data"
 
 
 def paid_order(shop: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from crossdock.connectors.shopify.mapping import map_order
 from crossdock.connectors.shopify.records import FulfilmentLine, InventoryChange
 from tests.contract.shopify.conftest import LOCATION, SECOND, ShopifyTarget
 
-DATA = Path(__file__).parents[2] / "shopify" / "data"
+DATA = Path(__file__).parents[2] / "flows" / "shopify" / "data"
 
 
 def published(**changes: Any) -> dict[str, Any]:
