@@ -1,5 +1,5 @@
 """What every configuration section shares: the base model (unknown keys refused, values frozen,
-never quoted) and the `Name` of entries and references."""
+never quoted), the `Name` of entries and references, and `Cron` for a schedule's expression."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
+
+from crossdock.engine import cron_problem
 
 
 class ConfigModel(BaseModel):
@@ -33,3 +35,14 @@ def _check_name(value: str) -> str:
 
 Name = Annotated[str, AfterValidator(_check_name)]
 """A name used as a key and as a reference: systems, lanes, workflows, credentials."""
+
+
+def _check_cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("cron", problem)
+    return value.strip()
+
+
+Cron = Annotated[str, AfterValidator(_check_cron)]
+"""A 5-field cron expression, checked by the engine's schedules' own rules."""

@@ -41,9 +41,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from crossdock.config.as2 import As2Transport
-from crossdock.config.base import ConfigModel, Name
+from crossdock.config.base import ConfigModel, Cron, Name
 from crossdock.config.secrets import SecretRef
-from crossdock.engine import cron_problem
 
 __all__ = [
     "SETS",
@@ -203,7 +202,7 @@ class EdiPartner(ConfigModel):
 class EdiConfig(ConfigModel):
     """EDI trading partners and the file handling shared by them."""
 
-    poll_schedule: str | None = "* * * * *"
+    poll_schedule: Cron | None = "* * * * *"
     """When each partner's side is polled (cron, UTC): an engine schedule per partner, so that
     one node polls a partner at a time; a failed poll is retried with ``retry`` and opens an
     exception after ``max_attempts``. ``null``: each node's loop polls every ``poll_s`` (a
@@ -214,15 +213,6 @@ class EdiConfig(ConfigModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     partners: dict[Name, EdiPartner] = Field(default_factory=dict)
 
-    @field_validator("poll_schedule")
-    @classmethod
-    def _check_schedule(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = cron_problem(value)
-        if problem is not None:
-            raise PydanticCustomError("cron", problem)
-        return value.strip()
 
     @model_validator(mode="after")
     def _distinct_partners(self) -> EdiConfig:

@@ -28,12 +28,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from crossdock.config.base import ConfigModel
+from crossdock.config.base import ConfigModel, Cron
 from crossdock.config.secrets import SecretRef
-from crossdock.engine import cron_problem
 
 __all__ = ["ForecastingConfig"]
 
@@ -41,7 +40,7 @@ __all__ = ["ForecastingConfig"]
 class ForecastingConfig(ConfigModel):
     warehouses: list[str] = Field(default_factory=list)
     """Warehouse codes whose history is exported; empty: ``procurement.warehouses``."""
-    export_schedule: str | None = None
+    export_schedule: Cron | None = None
     """5-field cron (UTC) of a history export; absent: on request only."""
     export_directory: str | None = None
     """A directory each export is written into as one CSV file (written whole, then renamed)."""
@@ -61,7 +60,7 @@ class ForecastingConfig(ConfigModel):
     """A forecast quantity above this per period is refused as absurd."""
     baseline: Literal["auto", "always", "never"] = "auto"
     """``auto``: the hub computes a baseline forecast when no platform is configured."""
-    baseline_schedule: str | None = None
+    baseline_schedule: Cron | None = None
     """5-field cron (UTC) of a baseline computation; absent: on request only."""
     period_days: Literal[1, 7] = 7
     """The baseline's period in days."""
@@ -79,15 +78,6 @@ class ForecastingConfig(ConfigModel):
     def baseline_enabled(self) -> bool:
         return self.baseline == "always" or (self.baseline == "auto" and not self.platform)
 
-    @field_validator("export_schedule", "baseline_schedule")
-    @classmethod
-    def _check_schedule(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = cron_problem(value)
-        if problem is not None:
-            raise PydanticCustomError("cron", problem)
-        return value.strip()
 
     @model_validator(mode="after")
     def _push_is_signed(self) -> ForecastingConfig:

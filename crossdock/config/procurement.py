@@ -33,8 +33,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from crossdock.config.base import ConfigModel
-from crossdock.engine import cron_problem
+from crossdock.config.base import ConfigModel, Cron
 
 __all__ = ["ProcurementConfig", "Tolerance"]
 
@@ -49,7 +48,7 @@ class Tolerance(ConfigModel):
 class ProcurementConfig(ConfigModel):
     warehouses: list[str] = Field(default_factory=list)
     """Warehouse codes replenished; empty: the company's first warehouse."""
-    schedule: str | None = None
+    schedule: Cron | None = None
     """5-field cron (UTC) of a recommendation run; absent: runs on request only."""
     source: str = Field(default="crossdock", min_length=1, max_length=40, pattern=r"^[\w.-]+$")
     """Prefix of the purchase orders' natural key (``origin`` = ``<source>:<ref>``)."""
@@ -89,15 +88,6 @@ class ProcurementConfig(ConfigModel):
             or self.receipt_tolerance
         )
 
-    @field_validator("schedule")
-    @classmethod
-    def _check_schedule(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        problem = cron_problem(value)
-        if problem is not None:
-            raise PydanticCustomError("cron", problem)
-        return value.strip()
 
     @field_validator("pack_sizes")
     @classmethod
