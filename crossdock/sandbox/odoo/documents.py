@@ -260,41 +260,60 @@ def sale_action_confirm(env: Env, ids: list[int]) -> bool:
         warehouse = env.rec("stock.warehouse", int(order["warehouse_id"]))
         picking_type = _picking_type(env, warehouse, "outgoing")
         customer = _location(env, "customer")
-        [picking_id] = env.create(
-            "stock.picking",
-            [
-                {
-                    "name": next_picking_name(env, int(picking_type["id"])),
-                    "picking_type_id": picking_type["id"],
-                    "partner_id": order.get("partner_shipping_id") or order["partner_id"],
-                    "location_id": picking_type["default_location_src_id"],
-                    "location_dest_id": customer,
-                    "origin": order["name"],
-                    "sale_id": order["id"],
-                    "company_id": order["company_id"],
-                }
-            ],
-        )
-        env.create(
-            "stock.move",
-            [
-                {
-                    "name": line.get("name") or "/",
-                    "product_id": line["product_id"],
-                    "product_uom_qty": line.get("product_uom_qty") or 0.0,
-                    "location_id": picking_type["default_location_src_id"],
-                    "location_dest_id": customer,
-                    "picking_id": picking_id,
-                    "sale_line_id": line["id"],
-                    "company_id": order["company_id"],
-                    "origin": order["name"],
-                    "state": "confirmed",
-                }
-                for line in goods
-            ],
-        )
-        confirm_picking(env, picking_id)
+        picking_id = new_delivery(env, order, picking_type, customer)
+        quantities = [(line, line.get("product_uom_qty") or 0.0) for line in goods]
+        add_delivery_moves(env, order, picking_type, customer, picking_id, quantities)
     return True
+
+
+def new_delivery(env: Env, order: Record, picking_type: Record, customer: int) -> int:
+    """An outgoing picking for a sale order, empty (its moves follow)."""
+    [picking_id] = env.create(
+        "stock.picking",
+        [
+            {
+                "name": next_picking_name(env, int(picking_type["id"])),
+                "picking_type_id": picking_type["id"],
+                "partner_id": order.get("partner_shipping_id") or order["partner_id"],
+                "location_id": picking_type["default_location_src_id"],
+                "location_dest_id": customer,
+                "origin": order["name"],
+                "sale_id": order["id"],
+                "company_id": order["company_id"],
+            }
+        ],
+    )
+    return int(picking_id)
+
+
+def add_delivery_moves(
+    env: Env,
+    order: Record,
+    picking_type: Record,
+    customer: int,
+    picking_id: int,
+    quantities: list[tuple[Record, float]],
+) -> None:
+    """A move per (sale line, quantity) in the delivery, then the delivery confirmed."""
+    env.create(
+        "stock.move",
+        [
+            {
+                "name": line.get("name") or "/",
+                "product_id": line["product_id"],
+                "product_uom_qty": quantity,
+                "location_id": picking_type["default_location_src_id"],
+                "location_dest_id": customer,
+                "picking_id": picking_id,
+                "sale_line_id": line["id"],
+                "company_id": order["company_id"],
+                "origin": order["name"],
+                "state": "confirmed",
+            }
+            for line, quantity in quantities
+        ],
+    )
+    confirm_picking(env, picking_id)
 
 
 def sale_action_cancel(env: Env, ids: list[int]) -> bool:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from crossdock.sandbox.odoo.documents import add_delivery_moves, new_delivery
 from crossdock.sandbox.odoo.errors import UserError
 from crossdock.sandbox.odoo.orm import Env
-from crossdock.sandbox.odoo.sequences import next_picking_name
 from crossdock.sandbox.odoo.stock_logic import (
-    confirm_picking,
     picking_state,
     release_line,
     reserve_move,
@@ -112,36 +111,5 @@ def _add_move(env: Env, order: Record, line: Record, quantity: float) -> None:
     if pickings:
         picking_id = int(pickings[0]["id"])
     else:
-        [picking_id] = env.create(
-            "stock.picking",
-            [
-                {
-                    "name": next_picking_name(env, int(picking_type["id"])),
-                    "picking_type_id": picking_type["id"],
-                    "partner_id": order.get("partner_shipping_id") or order["partner_id"],
-                    "location_id": picking_type["default_location_src_id"],
-                    "location_dest_id": customer,
-                    "origin": order["name"],
-                    "sale_id": order["id"],
-                    "company_id": order["company_id"],
-                }
-            ],
-        )
-    env.create(
-        "stock.move",
-        [
-            {
-                "name": line.get("name") or "/",
-                "product_id": line["product_id"],
-                "product_uom_qty": quantity,
-                "location_id": picking_type["default_location_src_id"],
-                "location_dest_id": customer,
-                "picking_id": picking_id,
-                "sale_line_id": line["id"],
-                "company_id": order["company_id"],
-                "origin": order["name"],
-                "state": "confirmed",
-            }
-        ],
-    )
-    confirm_picking(env, picking_id)
+        picking_id = new_delivery(env, order, picking_type, customer)
+    add_delivery_moves(env, order, picking_type, customer, picking_id, [(line, quantity)])
