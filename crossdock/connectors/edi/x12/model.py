@@ -124,6 +124,8 @@ class Segment(NamedTuple):
         if position < 1 or position > len(self.elements):
             return ""
         value = self.elements[position - 1]
+        if value.__class__ is str:
+            return value
         if isinstance(value, Repetition):
             value = value[0] if value else ""
         if isinstance(value, Composite):

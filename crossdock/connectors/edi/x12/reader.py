@@ -250,8 +250,12 @@ ENVELOPE_IDS = ("SE", "ST", "GS", "GE", "IEA", "ISA", "TA1")
 """Segments the reader acts on; inside a set, any other is content."""
 
 
-def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
-    """Segments from their texts (terminator and layout removed)."""
+def _segments(
+    raws: Iterable[str], delimiters: Delimiters, plain: bool | None = None
+) -> list[Segment]:
+    """Segments from their texts (terminator and layout removed). `plain` says whether the
+    texts are known to hold no component or repetition separator (None: not known, looked
+    for here)."""
     element, component, repetition = (
         delimiters.element,
         delimiters.component,
@@ -259,14 +263,16 @@ def _segments(raws: Iterable[str], delimiters: Delimiters) -> list[Segment]:
     )
     new = tuple.__new__
     texts = raws if isinstance(raws, list) else list(raws)
-    joined = "".join(texts)
-    if component not in joined and (repetition is None or repetition not in joined):
-        # No composite and no repetition anywhere: every element is simple text. The splits run
-        # through map (no Python frame per segment); each becomes a tuple whose tail is sliced.
-        return [
-            new(Segment, (values[0], values[1:]))
-            for values in map(tuple, map(str.split, texts, repeat(element)))
-        ]
+    if plain is None:
+        joined = "".join(texts)
+        plain = component not in joined and (repetition is None or repetition not in joined)
+    if plain:
+        # Every element is simple text. The whole pipeline runs through map, with no Python
+        # frame per segment: each split's first value is popped as the id (zip takes it
+        # before the tuple of the rest is made), and both become a Segment.
+        splits = list(map(str.split, texts, repeat(element)))
+        ids = map(list.pop, splits, repeat(0))
+        return list(map(new, repeat(Segment), zip(ids, map(tuple, splits), strict=True)))
     segments: list[Segment] = []
     append = segments.append
     for raw in texts:
@@ -328,11 +334,15 @@ class _State:
         self.group: FunctionalGroup | None = None
         self.set_header: Segment | None = None
         self.set_raw: list[str] | None = None
+        # Whether the set's texts so far hold no component or repetition separator (None: not
+        # known).
+        self.set_plain: bool | None = None
         self.prefixes: tuple[str, ...] = ()
         self.envelope_pattern: re.Pattern[str] | None = None
         self.group_results: list[SetResult] = []
         self.group_controls: set[str] = set()
         self.group_count = 0
+        self.group_version = ""
         self.notes: list[str] = []
         self.messages: list[str] = []
 
@@ -381,12 +391,13 @@ class _State:
                 if collecting is not None and not raw.startswith(prefixes):
                     if raw:
                         collecting.append(raw)
+                        self.set_plain = self.set_plain and None
                     continue
                 if not raw:
                     continue
                 segment = self.segment(raw)
                 if self.set_raw is not None and segment.id != "SE":
-                    yield from self.end_set(None)
+                    yield self.end_set(None)
                 yield from self.envelope(segment)
                 collecting = self.set_raw
                 if self.delimiters is None:
@@ -429,10 +440,20 @@ class _State:
             if end < 0:
                 end = len(complete)
             segment = self.segment(complete[start:end])
-            if self.set_raw is not None and segment.id != "SE":
-                yield from self.end_set(None)
-            yield from self.envelope(segment)
             position = end + 1
+            segment_id = segment.id
+            # The envelopes of every set, ST and SE in an open group, are read here directly.
+            if segment_id == "SE" and self.set_raw is not None:
+                yield self.end_set(segment)
+                continue
+            if segment_id == "ST" and self.set_raw is None and self.group is not None:
+                self.set_header = segment
+                self.set_raw = []
+                self.set_plain = True
+                continue
+            if self.set_raw is not None and segment_id != "SE":
+                yield self.end_set(None)
+            yield from self.envelope(segment)
             if self.delimiters is None:
                 if position <= len(complete):
                     pending = complete[position:] + terminator + pending
@@ -450,6 +471,13 @@ class _State:
             parts = [part for part in parts if part]
         if self.set_raw is not None:
             self.set_raw.extend(parts)
+            if self.set_plain:
+                delimiters = self.delimiters
+                assert delimiters is not None
+                repetition = delimiters.repetition
+                self.set_plain = delimiters.component not in text and (
+                    repetition is None or repetition not in text
+                )
             return
         for part in parts:
             self.note("024", f"{part[:3]} outside a transaction set")
@@ -458,7 +486,12 @@ class _State:
         """One segment from its text."""
         delimiters = self.delimiters
         assert delimiters is not None
-        return _segments([raw], delimiters)[0]
+        if delimiters.component in raw or (
+            delimiters.repetition is not None and delimiters.repetition in raw
+        ):
+            return _segments([raw], delimiters, False)[0]
+        values = raw.split(delimiters.element)
+        return tuple.__new__(Segment, (values[0], tuple(values[1:])))
 
     def start_interchange(self, segment: Segment, delimiters: Delimiters) -> None:
         self.interchange = Interchange(segment, [], delimiters)
@@ -485,7 +518,7 @@ class _State:
             if self.set_header is None:
                 self.note("024", "SE without ST")
             else:
-                yield from self.end_set(segment)
+                yield self.end_set(segment)
         elif segment_id == "ST":
             if self.group is None:
                 self.note("024", "ST outside a functional group")
@@ -494,6 +527,7 @@ class _State:
                 yield GroupStart(self.group)
             self.set_header = segment
             self.set_raw = []
+            self.set_plain = True
         elif segment_id == "GS":
             if self.group is not None:
                 yield from self.end_group(None)
@@ -517,14 +551,16 @@ class _State:
             self.note("024", f"{segment_id} outside a transaction set")
 
     def start_group_state(self) -> None:
+        assert self.group is not None
+        self.group_version = self.group.version
         self.group_results = []
         self.group_controls = set()
 
-    def end_set(self, trailer: Segment | None) -> Iterator[Event]:
+    def end_set(self, trailer: Segment | None) -> SetRead:
         header = self.set_header
         assert header is not None
         assert self.set_raw is not None and self.delimiters is not None
-        segments = _segments(self.set_raw, self.delimiters)
+        segments = _segments(self.set_raw, self.delimiters, self.set_plain)
         self.set_header = None
         self.set_raw = None
         set_id, control = header.get(1), header.get(2)
@@ -543,7 +579,7 @@ class _State:
         self.group_controls.add(control)
         spec = self.specs.get(set_id)
         errors: tuple[SegmentError, ...] = ()
-        version = self.group.version if self.group is not None else ""
+        version = self.group_version
         if spec is None:
             codes.insert(0, "1" if set_id else "6")
         elif self.validate_sets and version[:6] in SUPPORTED_VERSIONS:
@@ -554,7 +590,7 @@ class _State:
         result = SetResult(set_id, control, errors, tuple(codes), header_convention)
         transaction_set = TransactionSet(header, segments, result)
         self.group_results.append(result)
-        yield SetRead(transaction_set)
+        return SetRead(transaction_set)
 
     def end_group(self, trailer: Segment | None) -> Iterator[Event]:
         group = self.group
@@ -593,7 +629,7 @@ class _State:
         interchange = self.interchange
         assert interchange is not None
         if self.set_header is not None:
-            yield from self.end_set(None)
+            yield self.end_set(None)
         if self.group is not None:
             yield from self.end_group(None)
         included: int | None = None
@@ -635,10 +671,11 @@ class _State:
         assert delimiters is not None
         if self.set_raw is not None and not raw.startswith(self.prefixes):
             self.set_raw.append(raw)
+            self.set_plain = self.set_plain and None
             return
         segment = self.segment(raw)
         if self.set_raw is not None and segment.id != "SE":
-            yield from self.end_set(None)
+            yield self.end_set(None)
         yield from self.envelope(segment)
 
 
