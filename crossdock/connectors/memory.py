@@ -104,6 +104,7 @@ class MemorySaleOrder:
     invoiced: dict[str, Decimal] = field(default_factory=dict)
     invoice_ids: list[int] = field(default_factory=list)
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    commitment_date: date | None = None
 
     def ref(self) -> SaleOrderRef:
         return SaleOrderRef(
@@ -499,6 +500,7 @@ class MemoryErp:
                 warehouse,
                 prices,
                 quantities,
+                commitment_date=order.requested_date,
             )
             self.sale_orders[number] = so
             outcome.done[key] = so.ref()
@@ -787,7 +789,10 @@ class MemoryErp:
             )
         return found
 
-    async def sale_order_lines(self, order_ids: Sequence[int]) -> list[SaleLineSummary]:
+    async def sale_order_lines(
+        self, order_ids: Sequence[int], *, scheduled: bool = False
+    ) -> list[SaleLineSummary]:
+        # Odoo's rule with every lead time 0: the delivery date, else the order's date.
         return [
             SaleLineSummary(
                 so.id * 1000 + n,
@@ -798,6 +803,7 @@ class MemoryErp:
                 so.invoiced.get(sku, Decimal(0)),
                 so.prices[sku],
                 Decimal(0),
+                (so.commitment_date or so.created_at.date()) if scheduled else None,
             )
             for so in (self.sale_orders[i] for i in order_ids if i in self.sale_orders)
             for n, (sku, qty) in enumerate(so.quantities.items())

@@ -122,6 +122,10 @@ def sale_order_vals(
         vals["pricelist_id"] = pricelist_id
     if order.ordered_at is not None:
         vals["date_order"] = order.ordered_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if order.requested_date is not None:
+        # Odoo's "Delivery Date": its deliveries are scheduled for it. Noon keeps the day the
+        # same in every time zone a user may view it in.
+        vals["commitment_date"] = f"{order.requested_date.isoformat()} 12:00:00"
     if order.note:
         vals["note"] = order.note
     return vals

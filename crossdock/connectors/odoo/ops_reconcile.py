@@ -14,7 +14,7 @@ Reads only: nothing here writes to the ERP.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from crossdock.connectors.odoo.mapping import decimal, m2o_id
@@ -125,10 +125,14 @@ class ReconcileReads(OperationsBase):
             )
         return out
 
-    async def sale_order_lines(self, order_ids: Sequence[int]) -> list[SaleLineSummary]:
-        """The product lines of sale orders with ordered, delivered and invoiced quantities."""
+    async def sale_order_lines(
+        self, order_ids: Sequence[int], *, scheduled: bool = False
+    ) -> list[SaleLineSummary]:
+        """The product lines of sale orders with ordered, delivered and invoiced quantities;
+        with `scheduled`, the delivery date Odoo promises each (one more read, of the orders)."""
         if not order_ids:
             return []
+        context = await self.all_companies_context()
         rows = await self._paged(
             "sale.order.line",
             [["order_id", "in", sorted(set(order_ids))], ["product_id", "!=", False]],
@@ -140,9 +144,25 @@ class ReconcileReads(OperationsBase):
                 "qty_invoiced",
                 "price_unit",
                 "discount",
+                *(["customer_lead"] if scheduled else []),
             ],
-            await self.all_companies_context(),
+            context,
         )
+        promised: dict[int, tuple[datetime | None, datetime | None]] = {}
+        if scheduled:
+            orders = await self.client.read(
+                "sale.order",
+                sorted(set(order_ids)),
+                ["date_order", "commitment_date"],
+                context=context,
+            )
+            promised = {
+                int(o["id"]): (
+                    _time(o["commitment_date"]) if o.get("commitment_date") else None,
+                    _time(o["date_order"]) if o.get("date_order") else None,
+                )
+                for o in orders
+            }
         skus = await self.skus_of(int(m2o_id(r["product_id"]) or 0) for r in rows)
         return [
             SaleLineSummary(
@@ -154,6 +174,7 @@ class ReconcileReads(OperationsBase):
                 invoiced=decimal(r["qty_invoiced"]),
                 price_unit=decimal(r["price_unit"]),
                 discount=decimal(r.get("discount")),
+                scheduled_date=_scheduled(r, promised) if scheduled else None,
             )
             for r in rows
         ]
@@ -238,3 +259,16 @@ class ReconcileReads(OperationsBase):
                 )
             )
         return out
+
+
+def _scheduled(
+    line: dict[str, Any], promised: dict[int, tuple[datetime | None, datetime | None]]
+) -> date | None:
+    """Odoo's rule (``sale_stock``'s ``scheduled_date``): the order's commitment date, else its
+    order date plus the line's lead time in days."""
+    commitment, ordered = promised.get(int(m2o_id(line["order_id"]) or 0), (None, None))
+    if commitment is not None:
+        return commitment.date()
+    if ordered is None:
+        return None
+    return (ordered + timedelta(days=float(line.get("customer_lead") or 0))).date()

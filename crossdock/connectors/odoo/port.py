@@ -151,7 +151,12 @@ class ErpPort(Protocol):
         since: datetime | None = None,
     ) -> list[SaleOrderSummary]: ...
 
-    async def sale_order_lines(self, order_ids: Sequence[int]) -> list[SaleLineSummary]: ...
+    async def sale_order_lines(
+        self, order_ids: Sequence[int], *, scheduled: bool = False
+    ) -> list[SaleLineSummary]:
+        """The product lines of sale orders; with `scheduled`, each with the delivery date Odoo
+        promises it."""
+        ...
 
     async def sale_order_invoices(self, order_ids: Sequence[int]) -> list[InvoiceSummary]: ...
 

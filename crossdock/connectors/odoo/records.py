@@ -6,7 +6,7 @@ and nothing else of the connector but :mod:`.batching` and :mod:`.errors`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -172,6 +172,9 @@ class SaleLineSummary:
     price_unit: Decimal
     discount: Decimal
     """Percent."""
+    scheduled_date: date | None = None
+    """The delivery date Odoo promises the line: its order's delivery (commitment) date, else the
+    order's date plus the line's lead time; None when not read."""
 
     @property
     def net_unit_price(self) -> Decimal:

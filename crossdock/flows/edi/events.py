@@ -55,9 +55,9 @@ SOURCE = "crossdock"
 CENT = Decimal("0.01")
 
 
-Confirmed = Mapping[str, tuple[Decimal, Decimal | None]]
-"""What the ERP confirmed of an order, per SKU: the quantity on its confirmed sale orders and the
-unit price it charges."""
+Confirmed = Mapping[str, tuple[Decimal, Decimal | None, date | None]]
+"""What the ERP confirmed of an order, per SKU: the quantity on its confirmed sale orders, the
+unit price it charges and the delivery date it promises."""
 
 
 def _line_answer(
@@ -90,12 +90,12 @@ def acknowledgement_of(
     sale orders' lines; without it, the order as planned: accepted or backordered)."""
     backordered = {sku: Decimal(str(q)) for sku, q in (data.get("backordered") or {}).items()}
     if confirmed is None:
-        planned: dict[str, tuple[Decimal, Decimal | None]] = {}
+        planned: dict[str, tuple[Decimal, Decimal | None, date | None]] = {}
         for line in order.lines:
-            before, _ = planned.get(line.sku, (Decimal(0), None))
-            planned[line.sku] = (before + line.quantity, line.unit_price)
+            before = planned[line.sku][0] if line.sku in planned else Decimal(0)
+            planned[line.sku] = (before + line.quantity, line.unit_price, order.requested_date)
         confirmed = planned
-    remaining = {sku: quantity for sku, (quantity, _) in confirmed.items()}
+    remaining = {sku: quantity for sku, (quantity, _, _) in confirmed.items()}
     waiting = dict(backordered)
     lines = []
     for number, line in enumerate(order.lines, start=1):
@@ -103,10 +103,13 @@ def acknowledgement_of(
         remaining[line.sku] = remaining.get(line.sku, Decimal(0)) - placed
         short = min(waiting.get(line.sku, Decimal(0)), placed)
         waiting[line.sku] = waiting.get(line.sku, Decimal(0)) - short
-        price = confirmed[line.sku][1] if line.sku in confirmed else None
+        price, promised = confirmed[line.sku][1:] if line.sku in confirmed else (None, None)
         status, said, unit_price = _line_answer(
             line.quantity, line.unit_price, placed, price, short
         )
+        if status == "accepted" and promised and order.requested_date not in (None, promised):
+            # Accepted as ordered but promised for another day than the customer asked.
+            status = "changed"
         lines.append(
             {
                 "line_number": line.line_ref or str(number),
@@ -115,6 +118,7 @@ def acknowledgement_of(
                 "quantity": said,
                 "uom": line.uom,
                 "unit_price": unit_price if unit_price is not None else line.unit_price,
+                "expected_date": promised if status != "rejected" else None,
             }
         )
     statuses = {str(line["status"]) for line in lines}
@@ -279,16 +283,20 @@ async def confirmed_lines(
     if not ids:
         return {}
     by_order: dict[int, list[SaleLineSummary]] = {}
-    for line in await erp.sale_order_lines(ids):
+    for line in await erp.sale_order_lines(ids, scheduled=True):
         by_order.setdefault(line.order_id, []).append(line)
     out: dict[str, Confirmed] = {}
     for event_id, order_ids in wanted.items():
         quantities: dict[str, Decimal] = {}
         prices: dict[str, Decimal] = {}
+        # A SKU on several lines is all there on the latest of their dates.
+        dates: dict[str, date] = {}
         for line in (ln for i in order_ids for ln in by_order.get(i, [])):
             quantities[line.sku] = quantities.get(line.sku, Decimal(0)) + line.quantity
             prices.setdefault(line.sku, line.net_unit_price)
-        out[event_id] = {sku: (q, prices[sku]) for sku, q in quantities.items()}
+            if line.scheduled_date is not None:
+                dates[line.sku] = max(dates.get(line.sku, line.scheduled_date), line.scheduled_date)
+        out[event_id] = {sku: (q, prices[sku], dates.get(sku)) for sku, q in quantities.items()}
     return out
 
 

@@ -863,6 +863,7 @@ def build_specs() -> list[ModelSpec]:
                 "discount": fl(),
                 "tax_id": m2m("account.tax"),
                 "company_id": m2o("res.company"),
+                "customer_lead": fl(string="Lead Time"),
                 "state": F("selection", related="order_id.state"),
                 "qty_delivered": computed(
                     "float", part_of(docs.sale_line_quantities, "qty_delivered")

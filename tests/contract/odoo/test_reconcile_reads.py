@@ -1,10 +1,10 @@
 """Contract: the reads reconciliation compares with — sale orders by natural-key prefix (duplicates
 and cancelled ones included) with amounts, their lines' delivered and invoiced quantities, their
-invoices, and the quants of a warehouse with product costs."""
+invoices, the delivery date promised per line, and the quants of a warehouse with product costs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from crossdock.connectors.odoo import OdooOperations, StockSetting
@@ -82,6 +82,26 @@ async def test_lines_and_invoices_of_a_partly_delivered_order(
         (order_id,),
     )
     assert invoice.amount_untaxed == 30 and invoice.sign == 1 and invoice.currency == "USD"
+
+
+async def test_lines_say_the_delivery_date_odoo_promises(ops: OdooOperations, uid: str) -> None:
+    [a] = await stocked_products(ops, uid, {"A": 10})
+    asked = date.today() + timedelta(days=9)
+    dated = order(f"{uid}-d", f"c-{uid}", [(a, "2")]).model_copy(update={"requested_date": asked})
+    plain = order(f"{uid}-p", f"c-{uid}", [(a, "1")])
+    created = await ops.create_sale_orders([dated, plain])
+    dated_id, plain_id = (created.done[f"web:{uid}-{k}"].id for k in ("d", "p"))
+    before = datetime.now(UTC).date()
+    await ops.confirm_sale_orders([dated_id, plain_id])
+    after = datetime.now(UTC).date()
+    # The date asked became the order's delivery date; without one, the day it was confirmed
+    # (the products' lead time is 0).
+    lines = await ops.sale_order_lines([dated_id, plain_id], scheduled=True)
+    by_order = {line.order_id: line.scheduled_date for line in lines}
+    assert by_order[dated_id] == asked
+    assert by_order[plain_id] in {before, after}
+    # Not asked for, not read.
+    assert {line.scheduled_date for line in await ops.sale_order_lines([dated_id])} == {None}
 
 
 async def test_warehouse_quants_with_costs(ops: OdooOperations, uid: str) -> None:

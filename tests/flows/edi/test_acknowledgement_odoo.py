@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,12 @@ async def test_855_says_what_odoo_confirmed(hub: tuple[Flow, Engine], tmp_path: 
     )
     try:
         po = f"PO-{uid}"
+        asked = (date.today() + timedelta(days=12)).strftime("%Y%m%d")
         # list prices are 10: A asks 10, B asks 12.50, C wants 4 of the 1 in stock
         (folders["in"] / "po.x12").write_text(
-            purchase_order(7101, po, [(a, 2, "10.00"), (b, 1, "12.50"), (c, 4, "10.00")])
+            purchase_order(
+                7101, po, [(a, 2, "10.00"), (b, 1, "12.50"), (c, 4, "10.00")], requested=asked
+            )
         )
         await service.run_once()
         [row] = await engine.db.read(lambda conn: conn.execute(select(orders)).all())
@@ -87,15 +91,16 @@ async def test_855_says_what_odoo_confirmed(hub: tuple[Flow, Engine], tmp_path: 
     [acknowledgement] = load(sent.read_bytes())[0].groups[0].sets
     assert acknowledgement.find("BAK").get(2) == "AC"  # type: ignore[union-attr]
     lines = [
-        (s.id, s.get(1), s.get(2), s.get(4), s.get(7))
+        (s.id, s.get(1), s.get(2), s.get(4), s.get(7) if s.id == "PO1" else s.get(5))
         for s in acknowledgement.segments
         if s.id in ("PO1", "ACK")
     ]
+    # Each line is promised for the day asked: the 850's date became the order's delivery date.
     assert lines == [
         ("PO1", "1", "", "10", a),
-        ("ACK", "IA", "", "", ""),
+        ("ACK", "IA", "", "017", asked),
         ("PO1", "2", "", "10", b),
-        ("ACK", "IC", "", "", ""),
+        ("ACK", "IC", "", "017", asked),
         ("PO1", "3", "", "10", c),
-        ("ACK", "IB", "1", "", ""),
+        ("ACK", "IB", "1", "017", asked),
     ]

@@ -1,12 +1,13 @@
 """The 855 says what the ERP confirmed of each line of a customer's order: accepted (all of it
 at the price asked), changed (less placed, or another price), backordered (part waits for
 stock), rejected (none placed); written as ACK01 IA/IC/IB/IR and read back the same. While the
-ERP is down the 855 waits for it."""
+ERP is down the 855 waits for it. Each line carries the delivery date the ERP promises it (ACK04
+017, ACK05); a line promised for another day than the customer asked is changed."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -57,10 +58,10 @@ def test_each_line_says_what_the_erp_confirmed() -> None:
         [("A", "5", "10"), ("B", "4", "2.50"), ("C", "6", "3"), ("D", "8", "1"), ("E", "2", "7")]
     )
     confirmed = {
-        "A": (Decimal(5), Decimal("10.0")),  # all of it, at the price asked
-        "B": (Decimal(4), Decimal("2.75")),  # another price (the channel's pricelist)
-        "C": (Decimal(4), Decimal(3)),  # less placed
-        "D": (Decimal(8), Decimal(1)),  # all placed, 3 of them wait for stock
+        "A": (Decimal(5), Decimal("10.0"), None),  # all of it, at the price asked
+        "B": (Decimal(4), Decimal("2.75"), None),  # another price (the channel's pricelist)
+        "C": (Decimal(4), Decimal(3), None),  # less placed
+        "D": (Decimal(8), Decimal(1), None),  # all placed, 3 of them wait for stock
     }  # E: nothing placed
     ack = acknowledgement_of(placed, {"backordered": {"D": "3"}}, AT, confirmed)
     assert statuses(ack) == [
@@ -81,7 +82,7 @@ def test_each_line_says_what_the_erp_confirmed() -> None:
 
 def test_all_accepted_or_all_rejected() -> None:
     placed = order([("A", "1", "1"), ("B", "2", "1")])
-    everything = {"A": (Decimal(1), Decimal(1)), "B": (Decimal(2), Decimal(1))}
+    everything = {"A": (Decimal(1), Decimal(1), None), "B": (Decimal(2), Decimal(1), None)}
     accepted = acknowledgement_of(placed, {}, AT, everything)
     assert accepted.status == "accepted"
     assert acknowledgement_to_855(accepted, 1).find("BAK").get(2) == "AD"  # type: ignore[union-attr]
@@ -96,10 +97,37 @@ def test_without_the_erp_the_plan_says_backordered() -> None:
     assert statuses(ack) == [("A", "backordered", "3", "1"), ("B", "accepted", None, "1")]
 
 
+def test_each_line_says_its_promised_delivery_date() -> None:
+    placed = order([("A", "5", "1"), ("B", "2", "1"), ("C", "1", "1")]).model_copy(
+        update={"requested_date": date(2026, 12, 14)}
+    )
+    confirmed = {
+        "A": (Decimal(5), Decimal(1), date(2026, 12, 14)),  # on the day asked
+        "B": (Decimal(2), Decimal(1), date(2026, 12, 18)),  # later than asked
+    }  # C: nothing placed, no date
+    ack = acknowledgement_of(placed, {}, AT, confirmed)
+    assert [(ln.sku, ln.status, ln.expected_date) for ln in ack.lines] == [
+        ("A", "accepted", date(2026, 12, 14)),
+        ("B", "changed", date(2026, 12, 18)),
+        ("C", "rejected", None),
+    ]
+    written = acknowledgement_to_855(ack, 1)
+    assert [s.elements for s in written.segments if s.id == "ACK"] == [
+        ("IA", "", "", "017", "20261214"),
+        ("IC", "", "", "017", "20261218"),
+        ("IR", "0", "EA"),
+    ]
+    back = acknowledgement_from_855(written, seller=True)
+    assert [ln.expected_date for ln in back.lines] == [ln.expected_date for ln in ack.lines]
+    # Without the ERP the plan promises the day asked.
+    planned = acknowledgement_of(placed, {}, AT)
+    assert {ln.expected_date for ln in planned.lines} == {date(2026, 12, 14)}
+
+
 class DownErp:
     """An ERP whose circuit is open."""
 
-    async def sale_order_lines(self, order_ids: Any) -> Any:
+    async def sale_order_lines(self, order_ids: Any, *, scheduled: bool = False) -> Any:
         raise OdooTransientError("connection refused")
 
     def unavailable_for(self) -> float | None:

@@ -35,8 +35,11 @@ def _password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
 
 
-def purchase_order(control: int, po: str, lines: list[tuple[str, int, str]]) -> str:
-    """The customer's 850 (004010), as their translator writes it."""
+def purchase_order(
+    control: int, po: str, lines: list[tuple[str, int, str]], requested: str | None = None
+) -> str:
+    """The customer's 850 (004010), as their translator writes it; `requested`: the delivery
+    date asked (DTM*002, CCYYMMDD)."""
     isa = (
         f"ISA*00*{'':10}*00*{'':10}*01*{'123456789':<15}*ZZ*{'CROSSDOCK':<15}*261205*0630*U*"
         f"00401*{control:09d}*0*P*>~"
@@ -46,6 +49,7 @@ def purchase_order(control: int, po: str, lines: list[tuple[str, int, str]]) -> 
         "ST*850*0001",
         f"BEG*00*SA*{po}**20261205",
         "CUR*BY*USD",
+        *([f"DTM*002*{requested}"] if requested else []),
         "N1*BY*Acme Stores*92*ACME-HQ",
         "N1*ST*Acme DC 4*92*DC4",
         "N3*1 Dock Road",

@@ -689,7 +689,7 @@ def acknowledgement_to_855(
                 _LINE_STATUS_OUT[line.status],
                 _r(line.quantity) if line.quantity is not None else None,
                 unit if line.quantity is not None else None,
-                "068" if line.expected_date else None,
+                profile.estimated_delivery if line.expected_date else None,
                 _dt(line.expected_date) if line.expected_date else None,
             )
         )
