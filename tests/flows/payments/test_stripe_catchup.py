@@ -5,6 +5,7 @@ exception for finance and a dead letter."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import socket
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from crossdock.config.payments import PaymentsConfig
 from crossdock.engine import (
@@ -152,6 +153,44 @@ async def test_missed_events_are_stored_once_and_the_cursor_moves(
     ]
 
 
+async def test_an_unreadable_event_and_a_gap_open_exceptions(
+    engine: Engine, stripe: StripeSandboxServer
+) -> None:
+    now = [0.0]
+    catch_up = StripeCatchUp(engine, payments(stripe.url), clock=lambda: now[0])
+    await engine.start(workers=False)
+    pay(stripe, 1000, "INV/3")
+    [good] = [e for e in stripe.account.events if e["type"] == "payment_intent.succeeded"]
+    bad = copy.deepcopy(good)
+    bad["id"] = "evt_unreadable"
+    del bad["data"]["object"]["currency"]
+    with stripe.account.lock:
+        stripe.account.events.append(bad)
+    now[0] = good["created"] + 10.0
+    month_ago = now[0] - 31 * 86400
+    last = {
+        "gateway": "stripe",
+        "trigger": "schedule",
+        "started_at": month_ago,
+        "finished_at": month_ago,
+        "since": int(month_ago) - 300,
+        "cursor": int(month_ago) - 60,
+        **dict.fromkeys(("listed", "new", "duplicates", "ignored", "rejected"), 0),
+    }
+    await engine.writer.submit(lambda c: c.execute(insert(stripe_catchup_runs).values(last)))
+
+    run = await catch_up.run("stripe")
+    assert run.since == int(now[0]) - 30 * 86400  # no further back than Stripe keeps events
+    assert (run.listed, run.new, run.rejected) == (2, 1, 1)
+    opened = await engine.db.read(
+        lambda c: {r.type: r.reason for r in c.execute(select(exceptions)).all()}
+    )
+    assert set(opened) == {"stripe_event_rejected", "stripe_events_expired"}
+    assert "evt_unreadable" in opened["stripe_event_rejected"]
+    assert "/data/object/currency" in opened["stripe_event_rejected"]
+    assert "more than 30 days ago" in opened["stripe_events_expired"]
+
+
 async def test_stripe_down_is_retried_then_an_exception(engine: Engine) -> None:
     with socket.socket() as sock:  # nothing listens there: Stripe does not answer
         sock.bind(("127.0.0.1", 0))
@@ -159,6 +198,14 @@ async def test_stripe_down_is_retried_then_an_exception(engine: Engine) -> None:
     config = payments(url, max_attempts=3, retry={"base_s": 0.02, "factor": 1, "max_s": 0.02})
     catch_up = stripe_catchup.register(engine, config)
     assert catch_up is not None
+    [schedule] = engine.schedules  # one per gateway, its ticks on the runs' subject
+    assert (schedule.name, schedule.cron, schedule.event_type, dict(schedule.data)) == (
+        "payments.stripe_catchup.stripe",
+        "0 0 1 1 *",
+        stripe_catchup.DUE,
+        {"gateway": "stripe"},
+    )
+    assert request_subject(catch_up) == f"schedule:{schedule.name}"
     await engine.start()
     request = stripe_catchup.request_event("stripe", "token:ops")
     await engine.writer.submit(
@@ -216,6 +263,11 @@ async def test_a_wrong_key_opens_the_exception_at_once(
     await until(lambda: _truthy(opened()), timeout=60, what="the exception")
     [found] = await opened()
     assert "401 invalid_request_error" in found.reason and "sk_test_bad" not in found.reason
+
+
+def request_subject(catch_up: StripeCatchUp) -> str:
+    [name] = catch_up.gateways
+    return stripe_catchup.request_event(name, "token:ops").subject
 
 
 async def _truthy(rows: Any) -> bool:
