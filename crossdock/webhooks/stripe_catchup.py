@@ -263,12 +263,11 @@ class StripeCatchUp:
             await api.aclose()
         # Stripe lists newest first; the flow takes them in the order they happened
         listed.reverse()
-        listed.sort(key=lambda e: int(e.get("created") or 0))
+        listed.sort(key=_created)
         counts = {"new": 0, "duplicates": 0, "ignored": 0, "rejected": 0}
         for start in range(0, len(listed), settings.page_size):
             await self._store(gateway, listed[start : start + settings.page_size], counts)
-        stamps = [e["created"] for e in listed if isinstance(e.get("created"), int)]
-        cursor = max(stamps, default=None)
+        cursor = max((_created(e) for e in listed), default=None) or None
         if cursor is None and last is not None:
             cursor = last.cursor
         run = CatchUpRun(
@@ -335,6 +334,12 @@ class StripeCatchUp:
         counts["duplicates"] += sum(duplicates)
         counts["new"] += len(duplicates) - sum(duplicates)
         counts["rejected"] += len(rejected)
+
+
+def _created(event: dict[str, Any]) -> int:
+    """Stripe's ``created`` (0 when missing or not an integer: handled first, no cursor)."""
+    created = event.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) else 0
 
 
 def _api(gateway: str, settings: StripeCatchUpConfig) -> StripeApi:
