@@ -33,6 +33,7 @@ from crossdock.ops.observability import Observability
 from crossdock.ops.webhook_observer import log_delivery
 from crossdock.webhooks.push import demand_sink
 from crossdock.webhooks.service import WebhookService
+from crossdock.webhooks.stripe_catchup import register as register_stripe_catchup
 
 CIRCUITS_EVERY_S = 2.0
 
@@ -114,6 +115,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
         register_procurement(engine, erp.operations, cfg, system=erp.name)
         register_forecasting(engine, erp.operations, cfg, sink=demand_sink(cfg.forecasting))
         register_payments(engine, erp.operations, cfg)
+        register_stripe_catchup(engine, cfg.payments)
     elif erp_configured(cfg):
         # An API node asks the ERP about SKUs it has not seen (stock for unknown ones is
         # refused); a sandbox is served by the node running the flows.

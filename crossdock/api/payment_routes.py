@@ -11,17 +11,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from crossdock.api.auth import Principal, require
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.connectors.bank.statements import HEAD_BYTES, sniff
 from crossdock.connectors.gateway.report import GatewayError, Unverified
-from crossdock.engine import Engine
+from crossdock.engine import Engine, insert_events
 from crossdock.flows.payments.statements import import_statement
 from crossdock.flows.payments.tables import payments
-from crossdock.webhooks import gateways, inbound
+from crossdock.ops.audit import append_audit
+from crossdock.webhooks import gateways, stripe_catchup
 
 router = APIRouter(prefix="/v1/payments", route_class=StrictQueryRoute, tags=["payments"])
 
@@ -128,14 +129,56 @@ async def receive_gateway(gateway: str, request: Request) -> GatewayAccepted:
     if message.report is None:
         return GatewayAccepted(event_id=None, duplicate=False, ignored=True)
     engine: Engine = hub.engine
-    event = message.event(gateway)
     stored = await engine.writer.submit(
-        lambda c: inbound.store(
-            c, gateways.inbox_name(gateway), message.verified, body, event, engine.partitions
-        ),
-        appends=True,
+        lambda c: gateways.store(c, gateway, message, body, engine.partitions), appends=True
     )
     return GatewayAccepted(event_id=stored.event_id, duplicate=stored.duplicate, ignored=False)
+
+
+class CatchUpRequested(BaseModel):
+    event_id: str
+    """The request's event: a node running workers lists Stripe's events and stores the missed."""
+
+
+@router.post(
+    "/gateways/{gateway}/catch-up",
+    response_model=CatchUpRequested,
+    status_code=202,
+    responses={409: {"description": "The gateway's catch-up is not enabled"}},
+)
+async def request_catch_up(
+    gateway: str,
+    request: Request,
+    principal: Annotated[Principal, Depends(require("payments:write"))],
+) -> CatchUpRequested:
+    """List the gateway's missed Stripe events now (``GET /v1/events``), queued behind its
+    scheduled runs; each event not received by webhook is processed once."""
+    hub = request.app.state.hub
+    if gateway not in hub.config.payments.gateways:
+        raise Problem(404, "Not found", f"no payment gateway {gateway!r}", kind="not-found")
+    if gateway not in stripe_catchup.enabled(hub.config.payments):
+        raise Problem(
+            409,
+            "Conflict",
+            f"payments.gateways.{gateway}.catch_up is not enabled (a stripe gateway with an "
+            "api_key)",
+            kind="conflict",
+        )
+    engine: Engine = hub.engine
+    event = stripe_catchup.request_event(gateway, f"token:{principal.name}")
+
+    def write(conn: Connection) -> None:
+        insert_events(conn, [event], engine.partitions)
+        append_audit(
+            conn,
+            actor=f"token:{principal.name}",
+            action="payments.catch_up_requested",
+            subject=f"gateway:{gateway}",
+            details={"event_id": event.id},
+        )
+
+    await engine.writer.submit(write, appends=True)
+    return CatchUpRequested(event_id=str(event.id))
 
 
 @router.post(

@@ -46,6 +46,7 @@ from pydantic_core import PydanticCustomError
 
 from crossdock.config.base import ConfigModel
 from crossdock.config.secrets import SecretRef
+from crossdock.config.stripe_catchup import StripeCatchUpConfig
 from crossdock.engine import cron_problem, timezone_problem
 
 __all__ = ["PAYMENT_KINDS", "GatewayConfig", "PaymentsConfig", "StatementFolderConfig"]
@@ -110,6 +111,16 @@ class GatewayConfig(ConfigModel):
     """``generic``: the invoice number or payment reference."""
     customer_path: OptionalPath = None
     """``generic``: the customer's reference."""
+
+    catch_up: StripeCatchUpConfig = Field(default_factory=StripeCatchUpConfig)
+    """``stripe``: missed events listed with ``GET /v1/events`` on a schedule (off by default;
+    see :mod:`crossdock.config.stripe_catchup`)."""
+
+    @model_validator(mode="after")
+    def _catch_up_is_stripe(self) -> GatewayConfig:
+        if self.catch_up.enabled and self.kind != "stripe":
+            raise PydanticCustomError("catch_up", "only a stripe gateway lists missed events")
+        return self
 
     @model_validator(mode="after")
     def _generic_needs_types(self) -> GatewayConfig:

@@ -17,6 +17,7 @@ from crossdock.flows.returns.tables import metadata as returns_metadata
 from crossdock.flows.shopify.tables import metadata as shopify_metadata
 from crossdock.flows.tables import metadata as flows_metadata
 from crossdock.ops.tables import metadata as ops_metadata
+from crossdock.webhooks.catchup_tables import metadata as stripe_catchup_metadata
 from crossdock.webhooks.tables import metadata as webhooks_metadata
 
 target_metadata: list[MetaData] = [
@@ -34,4 +35,5 @@ target_metadata: list[MetaData] = [
     payments_metadata,
     as2_metadata,
     forecast_metadata,
+    stripe_catchup_metadata,
 ]

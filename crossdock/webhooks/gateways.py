@@ -15,13 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from crossdock.config.payments import GatewayConfig
 from crossdock.connectors.gateway import generic
 from crossdock.connectors.gateway.report import GatewayError, PaymentReport, Unverified
 from crossdock.connectors.stripe import inbound as stripe
 from crossdock.engine import NewEvent
 from crossdock.flows.payments.events import REPORTED, STREAM
-from crossdock.webhooks.inbound import Verified
+from crossdock.webhooks import inbound
+from crossdock.webhooks.inbound import Stored, Verified
 from crossdock.webhooks.signing import (
     SignatureError,
     secret_key,
@@ -29,7 +32,7 @@ from crossdock.webhooks.signing import (
     verify_standard,
 )
 
-__all__ = ["GatewayMessage", "inbox_name", "receive"]
+__all__ = ["GatewayMessage", "inbox_name", "receive", "store", "stripe_message"]
 
 MAX_ID = 150
 
@@ -111,6 +114,24 @@ def _verify_generic(
     raise Unverified("signature does not match")
 
 
+def stripe_message(name: str, payload: Mapping[str, Any], kept: dict[str, str]) -> GatewayMessage:
+    """A Stripe event, authenticated (its signature verified, or listed by Stripe's API with
+    our key), as the message the gateway's inbox stores; ``kept``: the headers kept for audit."""
+    event_id = payload.get("id")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID:
+        raise GatewayError("/id", "string", f"required: the event id (1 to {MAX_ID} chars)")
+    return GatewayMessage(Verified(event_id, kept), stripe.map_event(name, payload))
+
+
+def store(
+    conn: Connection, gateway: str, message: GatewayMessage, body: bytes, partitions: int
+) -> Stored:
+    """Store a gateway's message once (the gateway's event id is the key in its inbox)."""
+    return inbound.store(
+        conn, inbox_name(gateway), message.verified, body, message.event(gateway), partitions
+    )
+
+
 def receive(
     name: str, config: GatewayConfig, headers: Mapping[str, str], body: bytes, now: float
 ) -> GatewayMessage:
@@ -118,12 +139,7 @@ def receive(
     if config.kind == "stripe":
         header = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
         stripe.verify(header, body, [s.resolve() for s in config.secrets], config.tolerance_s, now)
-        payload = _payload(body)
-        event_id = payload.get("id")
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID:
-            raise GatewayError("/id", "string", f"required: the event id (1 to {MAX_ID} chars)")
-        kept = {"Stripe-Signature": header or ""}
-        return GatewayMessage(Verified(event_id, kept), stripe.map_event(name, payload))
+        return stripe_message(name, _payload(body), {"Stripe-Signature": header or ""})
     kept = _verify_generic(config, headers, body, now)
     payload = _payload(body)
     event_id = generic.event_id(config, payload)

@@ -16,7 +16,7 @@ and the transaction, and implements the generic methods every model answers over
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,8 +99,10 @@ class Registry:
             kept.setdefault("display_name", F("char", compute=_display_name, readonly=True))
             kept.setdefault("create_date", F("datetime", readonly=True))
             kept.setdefault("write_date", F("datetime", readonly=True))
-            spec.fields = kept
-            self.specs[spec.name] = spec
+            # A version's view is a copy: the given specs may be module-level definitions shared
+            # by every registry of the process (payments' models), so narrowing them in place
+            # would hide a later version's fields from every registry built after this one.
+            self.specs[spec.name] = replace(spec, fields=kept)
         self.inverses: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for spec in self.specs.values():
             for fname, f in spec.fields.items():

@@ -487,15 +487,31 @@ class StripeAccount:
         raise RequestError(f"No such event: '{eid}'", "id", 404, "resource_missing")
 
     def list_events(self, params: dict[str, Any]) -> dict[str, Any]:
-        """``GET /v1/events``: newest first, ``type``/``types``, ``created[gt|gte|lt|lte]``,
-        ``starting_after``/``ending_before`` and ``limit`` (1 to 100)."""
+        """``GET /v1/events``: newest first, the last 30 days only; ``type`` (one name or a
+        ``*`` pattern) or ``types`` (up to 20 names), not both; ``created[gt|gte|lt|lte]``;
+        ``delivery_success`` (false: events some endpoint has not acknowledged yet, still
+        pending or given up); ``starting_after``/``ending_before`` and ``limit`` (1 to 100)."""
         limit = _amount(params.get("limit", 10), "limit")
         if not 1 <= limit <= 100:
             raise RequestError("This value must be less than or equal to 100.", "limit")
+        if params.get("type") and params.get("types"):
+            raise RequestError("You may pass either `type` or `types`, but not both.", "types")
         types = params.get("types") or ([params["type"]] if params.get("type") else [])
+        if not isinstance(types, list) or len(types) > MAX_LIST_TYPES:
+            raise RequestError(
+                f"Invalid array: types must be an array of up to {MAX_LIST_TYPES} strings", "types"
+            )
         created = params.get("created")
+        oldest = int(self.clock()) - RETENTION_S
         with self.lock:
-            listed = [e for e in reversed(self.events) if not types or _type_in(e["type"], types)]
+            listed = [
+                e
+                for e in reversed(self.events)
+                if e["created"] >= oldest and (not types or _type_in(e["type"], types))
+            ]
+        if "delivery_success" in params:
+            delivered = str(params["delivery_success"]).lower() == "true"
+            listed = [e for e in listed if (e["pending_webhooks"] == 0) is delivered]
         if isinstance(created, dict):
             for op, bound in created.items():
                 value = _amount(bound, f"created[{op}]")
@@ -527,6 +543,11 @@ class StripeAccount:
             "has_more": len(listed) > limit,
             "data": copy.deepcopy(page),
         }
+
+
+RETENTION_S = 30 * 86400
+"""Stripe lists and retrieves events for 30 days."""
+MAX_LIST_TYPES = 20
 
 
 def _type_in(type_: str, patterns: list[str]) -> bool:

@@ -13,7 +13,7 @@ hub's tests use, spoken as Stripe speaks it.
 Routes: ``/v1/payment_intents`` (create, retrieve, update, ``confirm``, ``capture``,
 ``cancel``), ``/v1/charges/{id}``, ``/v1/refunds`` (create, retrieve), ``/v1/disputes/{id}``,
 ``/v1/events`` (list, retrieve), ``/v1/webhook_endpoints`` (create: answers the signing
-``secret`` once, as Stripe does).
+``secret`` once, as Stripe does; update: ``disabled=true|false``).
 """
 
 from __future__ import annotations
@@ -200,6 +200,19 @@ def create_app(settings: StripeSandboxSettings) -> Starlette:
         )
         return {**made.public(), "secret": made.secret}
 
+    def update_endpoint(request: Request, params: dict[str, Any], __: Any) -> dict[str, Any]:
+        found = webhooks.endpoints.get(path(request))
+        if found is None:
+            raise RequestError(
+                f"No such webhook endpoint: '{path(request)}'", "id", 404, "resource_missing"
+            )
+        if "disabled" in params:
+            flag = str(params["disabled"]).lower()
+            if flag not in ("true", "false"):
+                raise RequestError("Invalid boolean: " + flag, "disabled")
+            found = webhooks.set_status(found.id, "disabled" if flag == "true" else "enabled")
+        return found.public()
+
     routes = [
         Route(
             "/v1/payment_intents",
@@ -246,6 +259,7 @@ def create_app(settings: StripeSandboxSettings) -> Starlette:
         Route("/v1/events", endpoint(lambda r, p, q: account.list_events(p)), methods=["GET"]),
         Route("/v1/events/{id}", endpoint(lambda r, p, q: account.event(path(r))), methods=["GET"]),
         Route("/v1/webhook_endpoints", endpoint(add_endpoint), methods=["POST"]),
+        Route("/v1/webhook_endpoints/{id}", endpoint(update_endpoint), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox

@@ -137,6 +137,19 @@ class StripeWebhooks:
         with self._cond:
             return not self._queue and not self._busy
 
+    def _acknowledged(self, event_id: str, endpoint: StripeEndpoint) -> bool:
+        """An acknowledgement before the last one logged (a resend acknowledged again)."""
+        oks = [a for a in self.log if a.ok and a.event_id == event_id and a.endpoint == endpoint.id]
+        return len(oks) > 1
+
+    def set_status(self, endpoint_id: str, status: str) -> StripeEndpoint:
+        """``enabled`` or ``disabled`` (the Dashboard's switch, ``disabled=`` in the API)."""
+        with self._cond:
+            endpoint = self.endpoints[endpoint_id]
+            endpoint.status = status
+            self._cond.notify_all()
+        return endpoint
+
     def delivered(self, event_id: str) -> bool:
         return any(a.ok and a.event_id == event_id for a in list(self.log))
 
@@ -182,6 +195,8 @@ class StripeWebhooks:
 
     def _send(self, client: httpx.Client, due: _Due) -> None:
         event, endpoint = due.event, due.endpoint
+        if endpoint.status != "enabled":  # a disabled endpoint is sent nothing, retries included
+            return
         body = json.dumps(event, indent=2).encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -198,6 +213,9 @@ class StripeWebhooks:
         )
         with self._cond:
             self.log.append(attempt)
+            if attempt.ok and not self._acknowledged(event["id"], endpoint):
+                # the event's count of endpoints that have not acknowledged it (Stripe's field)
+                event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 0)) - 1)
             if not attempt.ok and due.number < self.attempts and not self._stopping:
                 later = time.monotonic() + self.backoff.delay(due.number)
                 heapq.heappush(
