@@ -41,9 +41,10 @@ from sqlalchemy import Connection, insert, select
 from crossdock.config.payments import GatewayConfig, PaymentsConfig
 from crossdock.config.stripe_catchup import RETENTION_S, StripeCatchUpConfig
 from crossdock.connectors.gateway.report import GatewayError
-from crossdock.connectors.stripe.api import StripeApi, StripeRefused, StripeUnavailable
+from crossdock.connectors.stripe.api import StripeApi, StripeRefused
 from crossdock.connectors.stripe.inbound import EVENT_KINDS
 from crossdock.engine import Batch, Engine, NewEvent, Reject, Schedule, Subscription, new_event_id
+from crossdock.errors import Unavailable
 from crossdock.flows.exceptions import open_exception
 from crossdock.retry import Backoff
 from crossdock.webhooks import gateways
@@ -185,7 +186,7 @@ class StripeCatchUp:
                 trigger = str(event.data.get("by") or "schedule")
                 try:
                     await self.run(name, trigger=trigger)
-                except StripeUnavailable as exc:
+                except Unavailable as exc:
                     final = batch.attempt >= settings.max_attempts
                     log.warning(
                         "payments.stripe_catchup_failed",

@@ -5,9 +5,9 @@ Stripe keeps events 30 days and lists them newest first. ``created[gte]`` bounds
 last id of the page before) walks on while the answer says ``has_more``. Authentication is the
 secret key as a bearer token; the key is never logged nor put in an error.
 
-Errors: no answer (refused, reset, timeout), 429 and 5xx are :class:`StripeUnavailable` (a
-:class:`~crossdock.errors.Unavailable`: try again later, ``Retry-After`` honoured); any other
-4xx is :class:`StripeRefused` with Stripe's ``error.type``, ``error.message`` and ``param`` (a
+Errors: no answer (refused, reset, timeout), 429 and 5xx are
+:class:`~crossdock.errors.Unavailable` (try again later, ``Retry-After`` honoured); any other 4xx
+is :class:`StripeRefused` with Stripe's ``error.type``, ``error.message`` and ``param`` (a
 wrong key or a wrong parameter: trying again does not help). Neither retries: the caller
 decides (the catch-up's schedule retries with its back-off).
 """
@@ -21,15 +21,11 @@ import httpx
 
 from crossdock.errors import CrossdockError, Unavailable
 
-__all__ = ["MAX_TYPES", "StripeApi", "StripeRefused", "StripeUnavailable"]
+__all__ = ["MAX_TYPES", "StripeApi", "StripeRefused"]
 
 MAX_TYPES = 20
 """Stripe's limit on ``types[]`` in one list request."""
 USER_AGENT = "crossdock-stripe/0.1"
-
-
-class StripeUnavailable(Unavailable):
-    """Stripe did not answer, or answered 429 or 5xx."""
 
 
 class StripeRefused(CrossdockError):
@@ -77,11 +73,11 @@ class StripeApi:
                 self.base_url + path, params=tuple(params), headers=headers
             )
         except httpx.HTTPError as exc:
-            raise StripeUnavailable(
+            raise Unavailable(
                 f"Stripe {path}: no answer ({type(exc).__name__})", system=self.system
             ) from None
         if response.status_code == 429 or response.status_code >= 500:
-            raise StripeUnavailable(
+            raise Unavailable(
                 f"Stripe {path}: {response.status_code}",
                 _retry_after(response),
                 system=self.system,
@@ -100,7 +96,7 @@ class StripeApi:
                 str(error["param"]) if error.get("param") else None,
             )
         if not isinstance(body, dict):
-            raise StripeUnavailable(f"Stripe {path}: the answer is not a JSON object")
+            raise Unavailable(f"Stripe {path}: the answer is not a JSON object")
         return body
 
     async def list_events(
@@ -126,7 +122,7 @@ class StripeApi:
             page = await self._get("/v1/events", params)
             data = page.get("data")
             if page.get("object") != "list" or not isinstance(data, list):
-                raise StripeUnavailable("Stripe /v1/events: the answer is not a list")
+                raise Unavailable("Stripe /v1/events: the answer is not a list")
             events = [e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str)]
             if events:
                 yield events

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from crossdock.connectors.stripe.api import StripeApi, StripeRefused, StripeUnavailable
+from crossdock.connectors.stripe.api import StripeApi, StripeRefused
+from crossdock.errors import Unavailable
 from tests.contract.stripe.conftest import StripeTarget, unique
 from tests.support.waiting import until, until_sync
 
@@ -97,7 +98,7 @@ async def test_no_answer_is_unavailable() -> None:
         port = sock.getsockname()[1]
     api = StripeApi(f"http://127.0.0.1:{port}", "sk_test_x", system="stripe")
     try:
-        with pytest.raises(StripeUnavailable) as down:
+        with pytest.raises(Unavailable) as down:
             await _listed(api, 0, [], 10)
     finally:
         await api.aclose()
