@@ -27,6 +27,7 @@ def ndjson(ctx: Any, value: Any) -> dict[str, Any]:
     "application/pkcs7-mime",
     "application/x-pkcs7-mime",
     "multipart/signed",
+    "multipart/report",
     "application/edi-x12",
     "application/edifact",
     "application/edi-consent",

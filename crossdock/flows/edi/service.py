@@ -1,6 +1,6 @@
 """The EDI loop of a node running workers: every ``edi.poll_s`` it picks up each partner's files
 (unless the engine's schedules drive the polls: :mod:`.polling`), processes the stored ones that
-are due, sends the queued ones and checks overdue 997s.
+are due, sends the queued ones and checks overdue receipts (asynchronous AS2 MDNs) and 997s.
 
 Several nodes may run it at once: storing is keyed by the file's hash, processing and sending
 claim a file by its attempt count, so two loops never handle one file twice. One partner's
@@ -31,7 +31,7 @@ from crossdock.flows.edi.inbound import (
     poll_partner,
     process_due,
 )
-from crossdock.flows.edi.outbound import check_acknowledgements, send_due
+from crossdock.flows.edi.outbound import check_acknowledgements, check_receipts, send_due
 from crossdock.retry import Backoff
 
 log = structlog.get_logger("crossdock.edi")
@@ -116,6 +116,7 @@ class EdiService:
         await send_due(
             db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
         )
+        await check_receipts(db, retrying=retrying, clock=self.clock)
         await check_acknowledgements(db, clock=self.clock)
 
     async def _loop(self) -> None:
