@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
 from crossdock.connectors.edi.as2.async_mdn import post_mdn
+from crossdock.connectors.edi.as2.certificates import notices as as2_certificate_notices
 from crossdock.connectors.edi.transports import open_transport
 from crossdock.connectors.registry import Connected, connect
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
@@ -133,6 +134,7 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
             sets,
             write=engine_writes(engine),
             scheduled=cfg.edi.poll_schedule is not None,
+            certificates=lambda: as2_certificate_notices(cfg.edi.partners),
         )
         for poll in edi_poll_schedules(cfg.edi):
             engine.schedule(poll)

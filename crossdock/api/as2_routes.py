@@ -35,13 +35,14 @@ from sqlalchemy import Connection
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.config.as2 import As2Transport
-from crossdock.connectors.edi.as2 import async_mdn, mdn, smime
+from crossdock.connectors.edi.as2 import async_mdn, certificates, mdn, smime
 from crossdock.connectors.edi.as2.client import quoted, unquoted
 from crossdock.connectors.edi.as2.message import As2Keys, Unpacked, keys_of, unpack
 from crossdock.connectors.edi.as2.mime import MimeError
 from crossdock.engine import Engine
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.as2 import As2Received, keep_message
+from crossdock.flows.edi.as2_certificates import certificate_refused
 from crossdock.flows.edi.as2_mdns import Settled, mdn_arrived, owe_mdn
 from crossdock.flows.edi.service import retrying_of
 
@@ -243,6 +244,41 @@ async def receive(partner: str, request: Request) -> Response:
         )
 
     try:
+        await asyncio.to_thread(certificates.check, settings, keys)
+    except certificates.CertificateRefused as exc:
+        # Ours or theirs may not be used now: refused like a bad signature, and an exception.
+        reason, whose = str(exc), exc.whose
+        log.warning(
+            "edi.as2_certificate_refused", partner=partner, message_id=message_id, reason=reason
+        )
+        failure = (
+            "authentication-failed" if exc.whose == "partner" else "unexpected-processing-error"
+        )
+        refusal = (
+            f"processed/error: {failure}",
+            None,
+            f"The message {message_id} was not accepted: {reason}. Nothing was stored.",
+        )
+
+        def refuse(conn: Connection) -> None:
+            certificate_refused(conn, partner, whose, reason, time.time())
+            if async_url is not None:
+                owe_mdn(conn, partner, owed(*refusal), engine.partitions)
+
+        await engine.writer.submit(refuse, appends=async_url is not None)
+        if not asks_mdn:
+            header = "AS2-From" if exc.whose == "partner" else "AS2-To"
+            raise _problem(403, header, "certificate", reason) from None
+        return Response(status_code=200) if async_url is not None else answer(*refusal)
+    except CrossdockError as exc:  # the CRL file cannot be read
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
+    try:
         unpacked: Unpacked = await asyncio.to_thread(
             unpack,
             content_type,
@@ -360,6 +396,24 @@ async def receive_mdn(partner: str, request: Request) -> Response:
     try:
         keys = await asyncio.to_thread(keys_of, settings)
     except CrossdockError as exc:
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
+    try:
+        await asyncio.to_thread(certificates.check, settings, keys)
+    except certificates.CertificateRefused as exc:
+        reason, whose = str(exc), exc.whose
+        log.warning("edi.as2_certificate_refused", partner=partner, reason=reason)
+        await request.app.state.hub.engine.writer.submit(
+            lambda c: certificate_refused(c, partner, whose, reason, time.time())
+        )
+        header = "AS2-From" if whose == "partner" else "AS2-To"
+        raise _problem(403, header, "certificate", reason) from None
+    except CrossdockError as exc:  # the CRL file cannot be read
         log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
         raise Problem(
             503,

@@ -51,6 +51,12 @@ class As2Transport(ConfigModel):
     partner_certificate: Path
     """The partner's certificate (PEM, RSA): their signatures are verified against it and
     what we send is encrypted to it. Only this certificate is trusted for the partner."""
+    partner_crl: Path | None = None
+    """A CRL (PEM or DER) of the partner certificate's issuer, read on every message: a revoked
+    partner certificate is refused. Unset: revocation is not checked."""
+    certificate_warning_days: int = Field(default=30, ge=0, le=3650)
+    """A certificate of this profile (ours or the partner's) expiring within this many days is
+    reported: ``crossdock config check`` warns, the EDI loop opens an exception."""
     sign: bool = True
     encrypt: bool = True
     digest: Literal["sha256", "sha384", "sha512"] = "sha256"

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from crossdock.config.as2 import As2Transport
-from crossdock.connectors.edi.as2 import mdn, smime
+from crossdock.connectors.edi.as2 import certificates, mdn, smime
 from crossdock.connectors.edi.as2.message import As2Keys, KeysUnreadable, Packed, keys_of, pack
 from crossdock.connectors.edi.as2.mime import MimeError
 from crossdock.connectors.edi.errors import PartnerRefused
@@ -84,6 +84,12 @@ class As2Mailbox:
         s = self.settings
         payload = await asyncio.to_thread(source.read_bytes)
         keys = keys_of(s)
+        try:
+            certificates.check(s, keys)
+        except certificates.CertificateRefused as exc:
+            raise certificates.CertificateRefused(
+                exc.whose, f"as2 {self.name}: not sent: {exc}"
+            ) from exc
         try:
             packed = await asyncio.to_thread(pack, payload, name, s, keys)
         except (ValueError, TypeError) as exc:  # e.g. a partner certificate without an RSA key
