@@ -142,12 +142,15 @@ def _hub_order(n: int, ref_prefix: str, catalog: _Catalog, lines: int) -> Order:
         currency="USD",
         customer=customer.model_dump(exclude={"source"}),
         lines=[
-            {"sku": sku, "quantity": "1", "unit_price": "10"} for sku in _skus_of(n, catalog, lines)
+            {"sku": sku, "quantity": "1", "unit_price": "10"}
+            for sku in _skus_of(n, catalog, lines)
         ],
     )
 
 
-async def _set_up(ops: OdooOperations, tag: str, orders: int, lines: int, runs: int) -> _Catalog:
+async def _set_up(
+    ops: OdooOperations, tag: str, orders: int, lines: int, runs: int
+) -> _Catalog:
     """Storable products with enough stock for every run, and customers, named after ``tag``."""
     count = max(_PRODUCTS, lines)
     skus = [f"BENCH-{tag}-{i:02d}" for i in range(count)]

@@ -225,14 +225,11 @@ PAYMENTS = "flows.payments"
 _AMOUNT = {"type": "string", "description": "A decimal amount as text."}
 _PAYMENT = {
     "payment_id": {"type": "string", "description": "The hub's key: <source>:<id at the source>."},
-    "source": STR,
-    "kind": {"enum": ["captured", "failed", "refunded", "chargeback"]},
-    "amount": _AMOUNT,
-    "currency": STR,
+    "source": STR, "kind": {"enum": ["captured", "failed", "refunded", "chargeback"]},
+    "amount": _AMOUNT, "currency": STR,
 }
 _PAYMENT_MORE = {
-    "reference": {"type": ["string", "null"]},
-    "customer": {"type": ["string", "null"]},
+    "reference": {"type": ["string", "null"]}, "customer": {"type": ["string", "null"]},
 }
 PAYMENT_TYPES: tuple[EventType, ...] = (
     EventType(

@@ -31,6 +31,8 @@ dlq = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay."
 events = typer.Typer(no_args_is_help=True, help="The event log.")
 
 
+
+
 def _when(epoch: float) -> str:
     return format_time(datetime.fromtimestamp(epoch, UTC))
 

@@ -213,6 +213,7 @@ class EdiConfig(ConfigModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     partners: dict[Name, EdiPartner] = Field(default_factory=dict)
 
+
     @model_validator(mode="after")
     def _distinct_partners(self) -> EdiConfig:
         seen: dict[tuple[str, str], str] = {}

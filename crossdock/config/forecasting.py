@@ -78,6 +78,7 @@ class ForecastingConfig(ConfigModel):
     def baseline_enabled(self) -> bool:
         return self.baseline == "always" or (self.baseline == "auto" and not self.platform)
 
+
     @model_validator(mode="after")
     def _push_is_signed(self) -> ForecastingConfig:
         if self.export_url is not None and self.export_secret is None:

@@ -88,6 +88,7 @@ class ProcurementConfig(ConfigModel):
             or self.receipt_tolerance
         )
 
+
     @field_validator("pack_sizes")
     @classmethod
     def _positive_packs(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:

@@ -45,6 +45,7 @@ class SyncPolicy(ConfigModel):
         return value
 
 
+
 def default_sync() -> dict[str, SyncPolicy]:
     """Orders and stock move in real time; reconciliation runs nightly."""
     return {

@@ -126,7 +126,9 @@ class Shipment(CanonicalObject):
         default=None, description="Carrier code (e.g. `ups`, `dhl`, `dpd`)."
     )
     service: ShortText | None = Field(default=None, description="Carrier service level.")
-    tracking_number: ShortText | None = Field(default=None, description="Master tracking number.")
+    tracking_number: ShortText | None = Field(
+        default=None, description="Master tracking number."
+    )
     tracking_url: HttpUrl | None = Field(default=None, description="Public tracking page.")
     ship_date: date | None = Field(default=None, description="Day the goods left the warehouse.")
     shipped_at: AwareDatetime | None = Field(

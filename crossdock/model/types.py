@@ -70,7 +70,7 @@ _INTEGER_LIMIT: Final = 10**MAX_INTEGER_DIGITS - 1
 _FRACTION = rf"(\.[0-9]{{1,{MAX_DECIMAL_PLACES}}})?"
 _WHOLE = rf"[0-9]{{1,{MAX_INTEGER_DIGITS}}}"
 _DECIMAL_HELP = (
-    'Decimal number as a JSON string in plain notation (e.g. "120.00") or a JSON integer; '
+    "Decimal number as a JSON string in plain notation (e.g. \"120.00\") or a JSON integer; "
     f"floats are not accepted. At most {MAX_INTEGER_DIGITS} digits before and "
     f"{MAX_DECIMAL_PLACES} after the decimal point."
 )
@@ -184,7 +184,9 @@ def _decimal_schema(pattern: str, minimum: int, description: str) -> WithJsonSch
 
 _SIGNED = _decimal_schema(rf"^[+-]?{_WHOLE}{_FRACTION}$", -_INTEGER_LIMIT, "Signed decimal.")
 _NON_NEGATIVE = _decimal_schema(rf"^\+?{_WHOLE}{_FRACTION}$", 0, "Decimal >= 0.")
-_POSITIVE = _decimal_schema(rf"^\+?(?=[0-9.]*[1-9]){_WHOLE}{_FRACTION}$", 1, "Decimal > 0.")
+_POSITIVE = _decimal_schema(
+    rf"^\+?(?=[0-9.]*[1-9]){_WHOLE}{_FRACTION}$", 1, "Decimal > 0."
+)
 
 _StrictDecimal = Annotated[Decimal, BeforeValidator(parse_decimal)]
 
@@ -259,7 +261,7 @@ CurrencyCode = Annotated[
         {
             "type": "string",
             "pattern": "^[A-Z]{3}$",
-            "description": 'Active ISO 4217 alphabetic currency code (e.g. "USD").',
+            "description": "Active ISO 4217 alphabetic currency code (e.g. \"USD\").",
         }
     ),
 ]
@@ -273,7 +275,7 @@ CountryCode = Annotated[
         {
             "type": "string",
             "pattern": "^[A-Z]{2}$",
-            "description": 'ISO 3166-1 alpha-2 country code (e.g. "US").',
+            "description": "ISO 3166-1 alpha-2 country code (e.g. \"US\").",
         }
     ),
 ]
@@ -352,7 +354,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(
+        strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
 ]
 """An e-mail address (syntax checked loosely: ``local@domain.tld``)."""
 

@@ -207,7 +207,9 @@ async def dead_letters_page(
     engine = state_of(request).hub.engine
 
     def read(conn: Connection) -> tuple[reads.Page[DeadLetter], dict[str, tuple[str, str]]]:
-        found = reads.dead_letter_page(conn, group=group or None, include_replayed=all, number=page)
+        found = reads.dead_letter_page(
+            conn, group=group or None, include_replayed=all, number=page
+        )
         return found, refs_of_subjects(conn, (d.subject for d in found.items))
 
     found, refs = await engine.db.read(read)

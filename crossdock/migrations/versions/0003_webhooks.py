@@ -55,7 +55,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("event_recorded_at", sa.Float, nullable=False),
         sa.Column("finished_at", sa.Float),
-        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_messages_endpoint_event"),
+        sa.UniqueConstraint(
+            "endpoint_id", "event_id", name="uq_webhook_messages_endpoint_event"
+        ),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_webhook_messages_due", "webhook_messages", ["state", "next_at"])

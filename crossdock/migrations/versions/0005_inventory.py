@@ -77,7 +77,9 @@ def upgrade() -> None:
         sa.Column("changed", sa.Integer, nullable=False),
         sa.Column("received_at", sa.Float, nullable=False),
     )
-    op.create_index("ix_stock_snapshots_warehouse", "stock_snapshots", ["warehouse", "received_at"])
+    op.create_index(
+        "ix_stock_snapshots_warehouse", "stock_snapshots", ["warehouse", "received_at"]
+    )
     op.create_table(
         "inventory_skus",
         sa.Column("sku", sa.String(128), primary_key=True),

@@ -40,7 +40,9 @@ def upgrade() -> None:
     op.create_index("ix_edi_files_due", "edi_files", ["direction", "next_attempt_at"])
     op.create_index("ix_edi_files_list", "edi_files", ["received_at", "id"])
     op.create_index("ix_edi_files_partner_state", "edi_files", ["partner", "state"])
-    op.create_index("ix_edi_files_group", "edi_files", ["partner", "direction", "group_control"])
+    op.create_index(
+        "ix_edi_files_group", "edi_files", ["partner", "direction", "group_control"]
+    )
     op.create_table(
         "edi_file_chunks",
         sa.Column("file_id", sa.String(36), primary_key=True),
