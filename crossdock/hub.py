@@ -10,10 +10,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from crossdock.config import Config, sqlalchemy_url
+from crossdock.connectors.edi.as2.async_mdn import post_mdn
+from crossdock.connectors.edi.as2.certificates import notices as as2_certificate_notices
 from crossdock.connectors.edi.transports import open_transport
 from crossdock.connectors.registry import Connected, connect
 from crossdock.engine import Engine, EngineSettings, Lane, Limiter
 from crossdock.erp import Erp, attach_order_to_cash, connect_erp, erp_configured
+from crossdock.flows.edi.as2_mdns import subscription as edi_as2_mdns
 from crossdock.flows.edi.documents import documents as edi_documents_of
 from crossdock.flows.edi.events import subscription as edi_documents
 from crossdock.flows.edi.polling import schedules as edi_poll_schedules
@@ -133,12 +136,14 @@ def build_hub(cfg: Config, *, flows: bool = False) -> Hub:
             sets,
             write=engine_writes(engine),
             scheduled=cfg.edi.poll_schedule is not None,
+            certificates=lambda: as2_certificate_notices(cfg.edi.partners),
         )
         for poll in edi_poll_schedules(cfg.edi):
             engine.schedule(poll)
         engine.subscribe(edi_polls(cfg.edi, edi))
         engine.subscribe(edi_documents(cfg.edi, time.time, erp.operations if erp else None))
         engine.subscribe(edi_purchase_orders(cfg.edi, time.time))
+        engine.subscribe(edi_as2_mdns(cfg.edi, post_mdn))
     hub = Hub(cfg, engine, webhooks, erp=erp, ops=ops, flows=flows, edi=edi)
     hub.closers.extend(shop.close for shop in shops)
     return hub

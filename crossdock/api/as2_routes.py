@@ -10,8 +10,14 @@ again). One that fails a check is answered with ``processed/error: <failure>``
 (decryption-failed, authentication-failed, integrity-check-failed,
 insufficient-message-security, decompression-failed, unexpected-processing-error) and nothing is
 stored; without an MDN requested, with a 400 or 403 problem. A request that is not an AS2
-message for this partner (unknown partner, missing or wrong AS2 headers, an asynchronous MDN
-asked) is a 4xx problem naming the header.
+message for this partner (unknown partner, missing or wrong AS2 headers, a
+``Receipt-Delivery-Option`` that is no HTTP URL) is a 4xx problem naming the header.
+
+An asynchronous MDN asked (``Receipt-Delivery-Option: <url>``, RFC 4130 §7.3) is answered with a
+bare 200 once the message is stored; the MDN is owed in the same transaction and posted later by
+the ``edi-as2-mdn`` consumer group (:mod:`crossdock.flows.edi.as2_mdns`). The partner's own
+asynchronous MDNs, for what we sent with ``mdn: async``, come to ``POST
+/v1/edi/as2/{partner}/mdn``.
 """
 
 from __future__ import annotations
@@ -29,12 +35,16 @@ from sqlalchemy import Connection
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.config.as2 import As2Transport
-from crossdock.connectors.edi.as2 import mdn, smime
+from crossdock.connectors.edi.as2 import async_mdn, certificates, mdn, smime
 from crossdock.connectors.edi.as2.client import quoted, unquoted
 from crossdock.connectors.edi.as2.message import As2Keys, Unpacked, keys_of, unpack
+from crossdock.connectors.edi.as2.mime import MimeError
 from crossdock.engine import Engine
 from crossdock.errors import CrossdockError
 from crossdock.flows.edi.as2 import As2Received, keep_message
+from crossdock.flows.edi.as2_certificates import certificate_refused
+from crossdock.flows.edi.as2_mdns import Settled, mdn_arrived, owe_mdn
+from crossdock.flows.edi.service import retrying_of
 
 log = structlog.get_logger("crossdock.edi.as2")
 
@@ -111,12 +121,14 @@ def _check_headers(request: Request, settings: As2Transport) -> str:
     receiver = unquoted(headers.get("as2-to"))
     if receiver != settings.as2_id:
         raise _problem(400, "AS2-To", "ours", f"AS2-To: this hub's AS2 id is {settings.as2_id}")
-    if headers.get("receipt-delivery-option"):
+    option = headers.get("receipt-delivery-option")
+    if option is not None and async_mdn.delivery_url(option) is None:
         raise _problem(
             400,
             "Receipt-Delivery-Option",
-            "sync_mdn",
-            "Receipt-Delivery-Option: asynchronous MDNs are not supported; ask a synchronous one",
+            "http_url",
+            "Receipt-Delivery-Option: the URL asynchronous MDNs are posted to (http or https, "
+            "at most 2000 characters)",
         )
     return message_id
 
@@ -182,6 +194,10 @@ async def receive(partner: str, request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     wanted = mdn.options(request.headers.get("disposition-notification-options"))
     asks_mdn = bool(request.headers.get("disposition-notification-to"))
+    # RFC 4130 §7.3: the MDN is posted later to this URL; the HTTP answer is a bare 200.
+    async_url = (
+        async_mdn.delivery_url(request.headers.get("receipt-delivery-option")) if asks_mdn else None
+    )
     protocol = wanted.get("signed-receipt-protocol")
     signed_mdn = protocol is not None and "pkcs7-signature" in [v.lower() for v in protocol[1]]
     micalgs = tuple(wanted.get("signed-receipt-micalg", ("", []))[1])
@@ -199,6 +215,22 @@ async def receive(partner: str, request: Request) -> Response:
         (d for d in (smime.digest_name(m) for m in micalgs) if d is not None), settings.digest
     )
 
+    # The MDN is signed with the MIC's digest when we sign with it (never SHA-1).
+    mdn_digest = digest if digest in smime.SIGNING_DIGESTS else settings.digest
+    engine: Engine = request.app.state.hub.engine
+
+    def owed(disposition: str, mic: str | None, text: str) -> dict[str, Any]:
+        assert async_url is not None
+        return async_mdn.due(
+            url=async_url,
+            original_message_id=message_id,
+            disposition=disposition,
+            mic=mic,
+            text=text,
+            signed=signed_mdn,
+            digest=mdn_digest,
+        )
+
     def answer(disposition: str, mic: str | None, text: str) -> Response:
         return _mdn_response(
             settings=settings,
@@ -208,10 +240,44 @@ async def receive(partner: str, request: Request) -> Response:
             mic=mic,
             text=text,
             signed=signed_mdn,
-            # The MDN is signed with the MIC's digest when we sign with it (never SHA-1).
-            digest=digest if digest in smime.SIGNING_DIGESTS else settings.digest,
+            digest=mdn_digest,
         )
 
+    try:
+        await asyncio.to_thread(certificates.check, settings, keys)
+    except certificates.CertificateRefused as exc:
+        # Ours or theirs may not be used now: refused like a bad signature, and an exception.
+        reason, whose = str(exc), exc.whose
+        log.warning(
+            "edi.as2_certificate_refused", partner=partner, message_id=message_id, reason=reason
+        )
+        failure = (
+            "authentication-failed" if exc.whose == "partner" else "unexpected-processing-error"
+        )
+        refusal = (
+            f"processed/error: {failure}",
+            None,
+            f"The message {message_id} was not accepted: {reason}. Nothing was stored.",
+        )
+
+        def refuse(conn: Connection) -> None:
+            certificate_refused(conn, partner, whose, reason, time.time())
+            if async_url is not None:
+                owe_mdn(conn, partner, owed(*refusal), engine.partitions)
+
+        await engine.writer.submit(refuse, appends=async_url is not None)
+        if not asks_mdn:
+            header = "AS2-From" if exc.whose == "partner" else "AS2-To"
+            raise _problem(403, header, "certificate", reason) from None
+        return Response(status_code=200) if async_url is not None else answer(*refusal)
+    except CrossdockError as exc:  # the CRL file cannot be read
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
     try:
         unpacked: Unpacked = await asyncio.to_thread(
             unpack,
@@ -233,13 +299,19 @@ async def receive(partner: str, request: Request) -> Response:
         if not asks_mdn:
             status = 403 if exc.failure in FORBIDDEN else 400
             raise _problem(status, "Content-Type", exc.failure, f"{exc.failure}: {exc}") from None
-        return answer(
+        refusal = (
             f"processed/error: {exc.failure}",
             None,
             f"The message {message_id} was not accepted ({exc.failure}): {exc}. "
             "Nothing was stored.",
         )
-    engine: Engine = request.app.state.hub.engine
+        if async_url is not None:
+            due = owed(*refusal)
+            await engine.writer.submit(
+                lambda c: owe_mdn(c, partner, due, engine.partitions), appends=True
+            )
+            return Response(status_code=200)
+        return answer(*refusal)
     detail: dict[str, Any] = {
         "signed": unpacked.signed,
         "encrypted": unpacked.encrypted,
@@ -247,8 +319,22 @@ async def receive(partner: str, request: Request) -> Response:
         "content_type": unpacked.content_type,
     }
 
+    def receipt(kept: As2Received) -> tuple[str, str | None, str]:
+        if kept.duplicate:
+            return (
+                "processed/warning: duplicate-document",
+                kept.mic,
+                f"The message {message_id} was received before (file {kept.file_id}); "
+                "it was not stored again.",
+            )
+        return (
+            "processed",
+            unpacked.mic,
+            f"The message {message_id} was received and stored as file {kept.file_id}.",
+        )
+
     def write(conn: Connection) -> As2Received:
-        return keep_message(
+        kept = keep_message(
             conn,
             partner=partner,
             message_id=message_id,
@@ -258,23 +344,146 @@ async def receive(partner: str, request: Request) -> Response:
             now=time.time(),
             detail=detail,
         )
+        if async_url is not None:  # owed in the transaction that stores the file
+            owe_mdn(conn, partner, owed(*receipt(kept)), engine.partitions)
+        return kept
 
-    kept = await engine.writer.submit(write)
+    kept = await engine.writer.submit(write, appends=async_url is not None)
     if kept.duplicate:
         log.info("edi.as2_duplicate", partner=partner, message_id=message_id, file_id=kept.file_id)
-        if not asks_mdn:
-            return Response(status_code=200)
-        return answer(
-            "processed/warning: duplicate-document",
-            kept.mic,
-            f"The message {message_id} was received before (file {kept.file_id}); "
-            "it was not stored again.",
-        )
-    log.info("edi.as2_received", partner=partner, message_id=message_id, file_id=kept.file_id)
-    if not asks_mdn:
+    else:
+        log.info("edi.as2_received", partner=partner, message_id=message_id, file_id=kept.file_id)
+    if not asks_mdn or async_url is not None:
         return Response(status_code=200)
-    return answer(
-        "processed",
-        unpacked.mic,
-        f"The message {message_id} was received and stored as file {kept.file_id}.",
+    return answer(*receipt(kept))
+
+
+@router.post(
+    "/{partner}/mdn",
+    response_class=Response,
+    responses={
+        200: {"description": "The MDN settled the message it answers (or was already known)"},
+        403: {"description": "The MDN is not signed by the partner; nothing changed"},
+        404: {"description": "No message of ours awaits an MDN with that Original-Message-ID"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "An asynchronous MDN (RFC 4130 §7.3): multipart/signed around a "
+            "multipart/report, or a bare multipart/report when unsigned MDNs are allowed.",
+            "content": {
+                "multipart/signed": _media("(the multipart/report, then its signature)"),
+                "multipart/report": _media(
+                    "(the human text, then message/disposition-notification)"
+                ),
+            },
+        }
+    },
+)
+async def receive_mdn(partner: str, request: Request) -> Response:
+    """A trading partner's asynchronous MDN for a message we sent with ``mdn: async``: verified
+    against the partner's certificate, then the file it names is delivered (``processed`` with
+    our MIC), failed with an exception (a negative disposition), or sent again (another MIC)."""
+    settings = _profile(request, partner)
+    sender = unquoted(request.headers.get("as2-from"))
+    if sender != settings.partner_as2_id:
+        raise _problem(
+            403, "AS2-From", "partner", "AS2-From: not the AS2 id of this partner's profile"
+        )
+    body = await request.body()
+    if not body:
+        raise _problem(400, "Content-Length", "required", "the MDN has no body")
+    try:
+        keys = await asyncio.to_thread(keys_of, settings)
+    except CrossdockError as exc:
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
+    try:
+        await asyncio.to_thread(certificates.check, settings, keys)
+    except certificates.CertificateRefused as exc:
+        reason, whose = str(exc), exc.whose
+        log.warning("edi.as2_certificate_refused", partner=partner, reason=reason)
+        await request.app.state.hub.engine.writer.submit(
+            lambda c: certificate_refused(c, partner, whose, reason, time.time())
+        )
+        header = "AS2-From" if whose == "partner" else "AS2-To"
+        raise _problem(403, header, "certificate", reason) from None
+    except CrossdockError as exc:  # the CRL file cannot be read
+        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+        raise Problem(
+            503,
+            "Unavailable",
+            f"the AS2 keys of partner {partner} are unreadable",
+            kind="unavailable",
+        ) from None
+    try:
+        receipt = await asyncio.to_thread(
+            mdn.read,
+            request.headers.get("content-type", ""),
+            body,
+            keys.partner,
+            message_id=request.headers.get("message-id"),
+        )
+    except smime.SecurityError as exc:
+        raise _problem(403, "Content-Type", exc.failure, f"the MDN's signature: {exc}") from None
+    except (MimeError, UnicodeError, LookupError, ValueError) as exc:
+        raise _problem(400, "Content-Type", "mdn", f"not a readable MDN: {exc}") from None
+    if settings.signed_mdn and not receipt.signed:
+        raise _problem(
+            403,
+            "Content-Type",
+            "insufficient-message-security",
+            "the MDN is not signed (the profile asks for signed MDNs)",
+        )
+    if receipt.original_message_id is None:
+        raise _problem(
+            400, "Original-Message-ID", "required", "the MDN does not name the message it answers"
+        )
+    hub = request.app.state.hub
+    profile = hub.config.edi.partners[partner]
+    retrying = retrying_of(hub.config.edi)
+    engine: Engine = hub.engine
+    original = receipt.original_message_id
+
+    def write(conn: Connection) -> Settled:
+        return mdn_arrived(
+            conn,
+            partner,
+            profile,
+            original_message_id=original,
+            accepted=receipt.accepted,
+            disposition=receipt.disposition,
+            mic=receipt.mic,
+            same_mic=smime.same_mic,
+            retrying=retrying,
+            now=time.time(),
+        )
+
+    settled = await engine.writer.submit(write)
+    if settled.outcome == "unknown":
+        raise Problem(
+            404,
+            "Not found",
+            f"Original-Message-ID: no message sent to {partner} awaits an MDN as {original}",
+            kind="not-found",
+            errors=[
+                {
+                    "pointer": "/body/Original-Message-ID",
+                    "rule": "awaiting",
+                    "detail": "no message of ours awaits this MDN",
+                }
+            ],
+        )
+    log.info(
+        "edi.as2_async_mdn",
+        partner=partner,
+        original_message_id=original,
+        outcome=settled.outcome,
+        file_id=settled.file_id,
     )
+    return Response(status_code=200)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from crossdock.commands.common import ConfigOption, load
+from crossdock.commands.as2_certificates import certificate_report
+from crossdock.commands.common import USAGE_ERROR, ConfigOption, load
 from crossdock.config import Config, config_path, dump_config
 
 app = typer.Typer(no_args_is_help=True, help="Check and show the configuration.")
@@ -23,9 +24,16 @@ def _source(path: Path | None) -> str:
 def check(config: ConfigOption = None) -> None:
     """Validate the configuration and resolve every secret reference; exit 2 on any problem."""
     cfg = load(config, check_secrets=True)
+    problems, warnings = certificate_report(cfg)
+    for line in problems:
+        typer.echo(f"ERROR: {line}", err=True)
+    if problems:
+        raise typer.Exit(USAGE_ERROR)
     typer.echo(f"OK: {_source(config)}")
     for line in summary(cfg):
         typer.echo(f"  {line}")
+    for line in warnings:
+        typer.echo(f"WARNING: {line}")
 
 
 @app.command()

@@ -158,6 +158,7 @@ UNAUTHENTICATED = {
     ("POST", "/v1/channels/shopify/{system}/webhooks"),  # signed by the shop
     ("POST", "/v1/payments/gateways/{gateway}"),  # authenticated by the gateway's signature
     ("POST", "/v1/edi/as2/{partner}"),  # authenticated by the partner's S/MIME signature
+    ("POST", "/v1/edi/as2/{partner}/mdn"),  # an asynchronous MDN: signed by the partner
 }
 
 

@@ -34,6 +34,9 @@ class Sent:
     """A transport-level receipt when there is one (the AS2 MDN's message id)."""
     detail: dict[str, Any] = field(default_factory=dict)
     """What the transport recorded about the delivery (AS2: Message-ID, MIC, disposition)."""
+    confirm_within_s: float | None = None
+    """The receipt comes later (an asynchronous AS2 MDN): the file is not delivered until it
+    does, and counts as a failed attempt when it has not within this many seconds."""
 
 
 class EdiTransport(Protocol):

@@ -149,29 +149,54 @@ async def _send_one(
             error = exc
 
             def failed(conn: Connection) -> None:
-                _send_failed(conn, file, attempts, error, retrying, clock())
+                send_failed(conn, file, attempts, error, retrying, clock())
 
             await db.write(failed)
             return True
 
     def done(conn: Connection) -> None:
         now = clock()
-        ack = partner.acknowledgement
-        # A 997 answers business sets; a 997 or a TA1 is never acknowledged itself.
-        expects_997 = ack.required and any(s != "997" for s in file.detail.get("sets", []))
         receipt = {"receipt": sent.receipt} if sent.receipt else {}
-        store.set_state(
-            conn,
-            file.id,
-            "sent",
-            now=now,
-            next_attempt_at=now + ack.within_h * 3600 if expects_997 else None,
-            detail={**file.detail, "sent_at": now, **receipt, **sent.detail},
-        )
+        detail = {**file.detail, "sent_at": now, **receipt, **sent.detail}
+        if sent.confirm_within_s is not None:
+            # Not delivered until its receipt arrives (check_receipts fails it when it is late).
+            store.set_state(
+                conn,
+                file.id,
+                "mdn_pending",
+                now=now,
+                next_attempt_at=now + sent.confirm_within_s,
+                detail=detail,
+            )
+            return
+        mark_sent(conn, file, partner, now=now, detail=detail)
 
     await db.write(done)
-    log.info("edi.sent", partner=file.partner, file_id=file.id)
+    confirmed = sent.confirm_within_s is None
+    log.info("edi.sent", partner=file.partner, file_id=file.id, confirmed=confirmed)
     return True
+
+
+def mark_sent(
+    conn: Connection,
+    file: store.EdiFile,
+    partner: EdiPartner,
+    *,
+    now: float,
+    detail: dict[str, Any],
+) -> None:
+    """``file`` is delivered: ``sent``, waiting for its 997 when the partner answers one."""
+    ack = partner.acknowledgement
+    # A 997 answers business sets; a 997 or a TA1 is never acknowledged itself.
+    expects_997 = ack.required and any(s != "997" for s in file.detail.get("sets", []))
+    store.set_state(
+        conn,
+        file.id,
+        "sent",
+        now=now,
+        next_attempt_at=now + ack.within_h * 3600 if expects_997 else None,
+        detail=detail,
+    )
 
 
 def _orphan(file: store.EdiFile, now: float, conn: Connection) -> None:
@@ -188,7 +213,28 @@ def _orphan(file: store.EdiFile, now: float, conn: Connection) -> None:
     )
 
 
-def _send_failed(
+async def check_receipts(
+    db: Database, *, retrying: Retrying, clock: Callable[[], float] = time.time, limit: int = 100
+) -> int:
+    """Files whose asynchronous receipt is overdue: a failed attempt each (sent again after the
+    back-off, or ``failed`` with an exception after ``max_attempts``)."""
+
+    def run(conn: Connection) -> int:
+        now = clock()
+        late = store.due(conn, "out", ("mdn_pending",), now, limit)
+        for file in late:
+            sent_at = float(file.detail.get("sent_at", file.updated_at))
+            error = CrossdockError(
+                f"no MDN for message {file.detail.get('as2_message_id', '?')} "
+                f"{(now - sent_at) / 60:.0f} min after it was sent"
+            )
+            send_failed(conn, file, file.attempts, error, retrying, now)
+        return len(late)
+
+    return await db.write(run)
+
+
+def send_failed(
     conn: Connection,
     file: store.EdiFile,
     attempts: int,

@@ -1,6 +1,6 @@
 """The EDI loop of a node running workers: every ``edi.poll_s`` it picks up each partner's files
 (unless the engine's schedules drive the polls: :mod:`.polling`), processes the stored ones that
-are due, sends the queued ones and checks overdue 997s.
+are due, sends the queued ones and checks overdue receipts (asynchronous AS2 MDNs) and 997s.
 
 Several nodes may run it at once: storing is keyed by the file's hash, processing and sending
 claim a file by its attempt count, so two loops never handle one file twice. One partner's
@@ -22,6 +22,7 @@ from crossdock.config.edi import EdiConfig
 from crossdock.connectors.edi.port import EdiTransport
 from crossdock.engine import Database, Engine
 from crossdock.errors import CrossdockError
+from crossdock.flows.edi.as2_certificates import CertificateAudit, audit_certificates
 from crossdock.flows.edi.inbound import (
     Documents,
     Processor,
@@ -31,10 +32,13 @@ from crossdock.flows.edi.inbound import (
     poll_partner,
     process_due,
 )
-from crossdock.flows.edi.outbound import check_acknowledgements, send_due
+from crossdock.flows.edi.outbound import check_acknowledgements, check_receipts, send_due
 from crossdock.retry import Backoff
 
 log = structlog.get_logger("crossdock.edi")
+
+CERTIFICATE_AUDIT_S = 3600.0
+"""How often the AS2 certificates' dates and revocation are audited (they change by the day)."""
 
 
 def engine_writes(engine: Engine) -> Write:
@@ -66,6 +70,9 @@ class EdiService:
     scheduled: bool = False
     """Polling is driven by the engine's schedules (:mod:`.polling`); the loop only processes,
     sends and checks acknowledgements."""
+    certificates: CertificateAudit | None = None
+    """The AS2 certificates' audit, run every ``CERTIFICATE_AUDIT_S`` (:mod:`.as2_certificates`)."""
+    _audited_at: float | None = field(default=None, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
@@ -116,6 +123,13 @@ class EdiService:
         await send_due(
             db, self.transports, self.config.partners, retrying=retrying, clock=self.clock
         )
+        await check_receipts(db, retrying=retrying, clock=self.clock)
+        now = self.clock()
+        if self.certificates is not None and (
+            self._audited_at is None or now - self._audited_at >= CERTIFICATE_AUDIT_S
+        ):
+            self._audited_at = now
+            await audit_certificates(db, self.certificates, now)
         await check_acknowledgements(db, clock=self.clock)
 
     async def _loop(self) -> None:

@@ -3,7 +3,8 @@ its state and the reason for it.
 
 Inbound states: ``received`` (stored, not yet handled) → ``parsed`` (read whole, answered by
 its 997 or TA1) → ``processed`` (its sets applied) | ``rejected`` (with the reason).
-Outbound: ``queued`` → ``sent`` → ``acknowledged`` | ``ack_rejected`` | ``ack_overdue``, or
+Outbound: ``queued`` (→ ``mdn_pending``: an asynchronous AS2 MDN awaited)
+→ ``sent`` → ``acknowledged`` | ``ack_rejected`` | ``ack_overdue``, or
 ``failed`` when the transport gave up. A file is stored
 from a spool file on disk in one transaction, chunk by chunk, so a large file never sits in memory
 and a crash leaves either the whole file or nothing.
@@ -30,7 +31,15 @@ CHUNK = 1 << 20
 
 Direction = Literal["in", "out"]
 IN_STATES = ("received", "parsed", "rejected", "processed")
-OUT_STATES = ("queued", "sent", "failed", "acknowledged", "ack_rejected", "ack_overdue")
+OUT_STATES = (
+    "queued",
+    "mdn_pending",
+    "sent",
+    "failed",
+    "acknowledged",
+    "ack_rejected",
+    "ack_overdue",
+)
 STATES = IN_STATES + OUT_STATES
 
 

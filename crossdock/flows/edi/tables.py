@@ -30,7 +30,7 @@ edi_files = Table(
     Column("direction", String(3), nullable=False),  # in | out
     Column("name", String(255), nullable=False),  # the file's name at the partner (or ours)
     # in: received | parsed | rejected | processed
-    # out: queued | sent | failed | acknowledged | ack_rejected | ack_overdue
+    # out: queued | mdn_pending | sent | failed | acknowledged | ack_rejected | ack_overdue
     Column("state", String(20), nullable=False),
     Column("reason", Text),
     Column("size", BigInteger, nullable=False),

@@ -1,5 +1,6 @@
 """The AS2 transport of a partner: each outbound file posted as one signed, encrypted message,
-acknowledged by the synchronous MDN in the HTTP answer.
+acknowledged by the synchronous MDN in the HTTP answer, or (``mdn: async``) by an MDN the partner
+posts later to the hub (:func:`check_receipt` checks it there).
 
 A message is delivered only when a receipt says so: a signed MDN (when the profile asks for one)
 that verifies with the partner's certificate, names our Message-ID, says ``processed`` and echoes
@@ -26,7 +27,7 @@ from pathlib import Path
 import httpx
 
 from crossdock.config.as2 import As2Transport
-from crossdock.connectors.edi.as2 import mdn, smime
+from crossdock.connectors.edi.as2 import certificates, mdn, smime
 from crossdock.connectors.edi.as2.message import As2Keys, KeysUnreadable, Packed, keys_of, pack
 from crossdock.connectors.edi.as2.mime import MimeError
 from crossdock.connectors.edi.errors import PartnerRefused
@@ -84,6 +85,12 @@ class As2Mailbox:
         payload = await asyncio.to_thread(source.read_bytes)
         keys = keys_of(s)
         try:
+            certificates.check(s, keys)
+        except certificates.CertificateRefused as exc:
+            raise certificates.CertificateRefused(
+                exc.whose, f"as2 {self.name}: not sent: {exc}"
+            ) from exc
+        try:
             packed = await asyncio.to_thread(pack, payload, name, s, keys)
         except (ValueError, TypeError) as exc:  # e.g. a partner certificate without an RSA key
             raise KeysUnreadable(f"as2 {self.name}: cannot sign or encrypt: {exc}") from exc
@@ -101,17 +108,22 @@ class As2Mailbox:
         }
         if s.sign or s.encrypt:
             headers["Content-Transfer-Encoding"] = "binary"
-        if s.mdn == "sync":
+        if s.mdn != "none":
             headers["Disposition-Notification-To"] = f"{s.as2_id}@{socket.gethostname()}"
             if s.signed_mdn:
                 headers["Disposition-Notification-Options"] = (
                     "signed-receipt-protocol=optional, pkcs7-signature; "
                     f"signed-receipt-micalg=optional, {smime.MICALG[s.digest]}"
                 )
+        if s.mdn == "async" and s.mdn_url is not None:
+            headers["Receipt-Delivery-Option"] = s.mdn_url
         answer = await self._post(name, headers, packed.body)
         detail = {"as2_message_id": ours, "mic": packed.mic}
         if s.mdn == "none":
             return Sent(name, detail={**detail, "mdn": "none"})
+        if s.mdn == "async":
+            # The HTTP answer only says the message arrived; the MDN comes to mdn_url later.
+            return Sent(name, detail={**detail, "mdn": "pending"}, confirm_within_s=s.mdn_within_s)
         receipt = self._receipt(name, answer, ours, packed, keys)
         return Sent(
             name,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.policy import compat32
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -226,6 +226,9 @@ class Partner:
     """Scripted answers, consumed in order (then ``ok``): ``ok``, ``500``, ``unsigned``,
     ``bad_mic``, ``error``, ``forged``, ``empty``."""
     forger: Identity | None = None
+    owed: list[OwedMdn] = field(default_factory=list)
+    """Asynchronous MDNs it owes (a message asked ``Receipt-Delivery-Option``): the test posts
+    them, as the partner's AS2 software would after answering the message's POST."""
 
     def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         self.requests.append(headers)
@@ -256,11 +259,60 @@ class Partner:
         else:
             signer = self.forger if mode == "forged" and self.forger else self.identity
             content_type, out = split_smime(openssl_sign(report, signer))
+        url = headers.get("receipt-delivery-option")
+        if url:  # asynchronous: the HTTP answer is bare, the MDN is posted later
+            self.owed.append(OwedMdn(url, content_type, out, headers["message-id"]))
+            return 200, {}, b""
         return 200, {"Content-Type": content_type, "AS2-From": f'"{PARTNER_ID}"'}, out
 
 
+@dataclass(frozen=True)
+class OwedMdn:
+    url: str
+    content_type: str
+    body: bytes
+    original_message_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": self.content_type,
+            "AS2-Version": "1.2",
+            "AS2-From": f'"{PARTNER_ID}"',
+            "AS2-To": HUB_ID,
+            "Message-ID": f"<mdn-{self.original_message_id.strip('<>')}>",
+        }
+
+
+@dataclass
+class MdnInbox:
+    """The partner's URL for asynchronous MDNs: what the hub posted there, answered with the
+    scripted statuses (then 200)."""
+
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.received.append((headers, body))
+        if status == 200:
+            self.arrived.set()
+        return status, {}, b""
+
+
+class Served(Protocol):
+    url: str
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]: ...
+
+
+S = TypeVar("S", bound=Served)
+
+
 @contextmanager
-def partner_server(partner: Partner) -> Iterator[Partner]:
+def partner_server(partner: S) -> Iterator[S]:
     """``partner`` served on a free port of 127.0.0.1 in a thread."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -272,7 +324,8 @@ def partner_server(partner: Partner) -> Iterator[Partner]:
                 status, out_headers, out = partner.handle(headers, body)
             except Exception as exc:  # a bad message: answered 400, the error kept for the test
                 status, out_headers, out = 400, {}, str(exc).encode()
-                partner.requests.append({"error": str(exc)})
+                if isinstance(partner, Partner):
+                    partner.requests.append({"error": str(exc)})
             self.send_response(status)
             for k, v in out_headers.items():
                 self.send_header(k, v)

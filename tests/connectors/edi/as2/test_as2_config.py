@@ -42,6 +42,20 @@ def test_an_as2_partner_with_its_defaults() -> None:
     )
     assert (transport.require_signed, transport.require_encrypted) == (True, True)
     assert transport.partner_as2_id == "INITECH EDI"
+    assert (transport.mdn_url, transport.mdn_within_s) == (None, 3600.0)
+
+
+def test_an_async_mdn_profile() -> None:
+    text = PARTNER.replace(
+        "/initech.pem\n",
+        "/initech.pem\n        mdn: async\n        mdn_url: https://hub.example/v1/edi/as2/initech/mdn\n",
+    )
+    transport = parse_config(text).edi.partners["initech"].transport
+    assert isinstance(transport, As2Transport)
+    assert (transport.mdn, transport.mdn_url) == (
+        "async",
+        "https://hub.example/v1/edi/as2/initech/mdn",
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,6 +69,15 @@ def test_an_as2_partner_with_its_defaults() -> None:
             "transport.as2.encryption",
         ),
         (("/initech.pem\n", "/initech.pem\n        digest: sha1\n"), "transport.as2.digest"),
+        (("/initech.pem\n", "/initech.pem\n        mdn: async\n"), "transport.as2: mdn: async"),
+        (
+            ("/initech.pem\n", "/initech.pem\n        mdn_url: mailto:edi@x\n"),
+            "transport.as2.mdn_url",
+        ),
+        (
+            ("/initech.pem\n", "/initech.pem\n        mdn_within_s: 0\n"),
+            "transport.as2.mdn_within_s",
+        ),
         (
             ("/initech.pem\n", "/initech.pem\n        private_key_password: secret\n"),
             "transport.as2.private_key_password: secrets must be references",

@@ -58,7 +58,7 @@ def _message(keys: Keys, n: int = 1, **options: bool) -> As2Post:
         ("/v1/edi/as2/acme", {"AS2-To": "OTHER HUB"}, 400, "/headers/AS2-To"),
         (
             "/v1/edi/as2/acme",
-            {"Receipt-Delivery-Option": "https://acme.example/mdn"},
+            {"Receipt-Delivery-Option": "mailto:edi@acme.example"},
             400,
             "/headers/Receipt-Delivery-Option",
         ),
