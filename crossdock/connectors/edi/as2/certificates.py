@@ -48,7 +48,7 @@ class CertificateRefused(CrossdockError):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class CertificateFinding:
     whose: Whose
     message: str
 
@@ -57,12 +57,14 @@ def _utc(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _dates(certificate: x509.Certificate, whose: Whose, now: datetime.datetime) -> list[Finding]:
+def _dates(
+    certificate: x509.Certificate, whose: Whose, now: datetime.datetime
+) -> list[CertificateFinding]:
     name = "our certificate" if whose == "ours" else "the partner's certificate"
     serial = f"{certificate.serial_number:x}"
     if now < certificate.not_valid_before_utc:
         return [
-            Finding(
+            CertificateFinding(
                 whose,
                 f"{name} (serial {serial}) is not valid before "
                 f"{_utc(certificate.not_valid_before_utc)}",
@@ -70,7 +72,7 @@ def _dates(certificate: x509.Certificate, whose: Whose, now: datetime.datetime) 
         ]
     if now > certificate.not_valid_after_utc:
         return [
-            Finding(
+            CertificateFinding(
                 whose,
                 f"{name} (serial {serial}) expired on {_utc(certificate.not_valid_after_utc)}",
             )
@@ -80,7 +82,7 @@ def _dates(certificate: x509.Certificate, whose: Whose, now: datetime.datetime) 
 
 def _usage(
     certificate: x509.Certificate, whose: Whose, *, signs: bool, encrypts: bool
-) -> list[Finding]:
+) -> list[CertificateFinding]:
     try:
         usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -88,9 +90,13 @@ def _usage(
     name = "our certificate" if whose == "ours" else "the partner's certificate"
     found = []
     if signs and not (usage.digital_signature or usage.content_commitment):
-        found.append(Finding(whose, f"{name}'s key usage does not allow digitalSignature"))
+        found.append(
+            CertificateFinding(whose, f"{name}'s key usage does not allow digitalSignature")
+        )
     if encrypts and not usage.key_encipherment:
-        found.append(Finding(whose, f"{name}'s key usage does not allow keyEncipherment"))
+        found.append(
+            CertificateFinding(whose, f"{name}'s key usage does not allow keyEncipherment")
+        )
     return found
 
 
@@ -110,10 +116,10 @@ def read_crl(path: Path) -> x509.CertificateRevocationList:
 
 def _revocation(
     certificate: x509.Certificate, crl: x509.CertificateRevocationList
-) -> list[Finding]:
+) -> list[CertificateFinding]:
     if crl.issuer != certificate.issuer:
         return [
-            Finding(
+            CertificateFinding(
                 "partner",
                 f"partner_crl is issued by {crl.issuer.rfc4514_string()}, not by the partner "
                 f"certificate's issuer {certificate.issuer.rfc4514_string()}",
@@ -124,12 +130,12 @@ def _revocation(
         if not isinstance(public, rsa.RSAPublicKey | ec.EllipticCurvePublicKey) or not (
             crl.is_signature_valid(public)
         ):
-            return [Finding("partner", "partner_crl's signature does not verify")]
+            return [CertificateFinding("partner", "partner_crl's signature does not verify")]
     revoked = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
     if revoked is None:
         return []
     return [
-        Finding(
+        CertificateFinding(
             "partner",
             f"the partner's certificate (serial {certificate.serial_number:x}) was revoked on "
             f"{_utc(revoked.revocation_date_utc)}",
@@ -139,7 +145,7 @@ def _revocation(
 
 def problems(
     settings: As2Transport, keys: As2Keys, now: datetime.datetime | None = None
-) -> list[Finding]:
+) -> list[CertificateFinding]:
     """What forbids using the profile's certificates now (empty: they may be used)."""
     moment = now or datetime.datetime.now(datetime.UTC)
     found = _dates(keys.certificate, "ours", moment) + _dates(keys.partner, "partner", moment)
@@ -171,7 +177,7 @@ def check(settings: As2Transport, keys: As2Keys, now: datetime.datetime | None =
 
 def warnings(
     settings: As2Transport, keys: As2Keys, now: datetime.datetime | None = None
-) -> list[Finding]:
+) -> list[CertificateFinding]:
     """What will soon forbid using the certificates: an expiry within
     ``certificate_warning_days``, a CRL past its next update."""
     moment = now or datetime.datetime.now(datetime.UTC)
@@ -183,7 +189,7 @@ def warnings(
             name = "our certificate" if whose == "ours" else "the partner's certificate"
             days = (after - moment).total_seconds() / 86400
             found.append(
-                Finding(
+                CertificateFinding(
                     "ours" if whose == "ours" else "partner",
                     f"{name} (serial {certificate.serial_number:x}) expires on {_utc(after)}, "
                     f"in {days:.0f} days",
@@ -194,7 +200,7 @@ def warnings(
         next_update = crl.next_update_utc
         if next_update is not None and next_update < moment:
             found.append(
-                Finding(
+                CertificateFinding(
                     "partner",
                     f"partner_crl {settings.partner_crl} is stale: its next update was due "
                     f"{_utc(next_update)}",
@@ -205,7 +211,7 @@ def warnings(
 
 def audit(
     settings: As2Transport, now: datetime.datetime | None = None
-) -> tuple[list[Finding], list[Finding]]:
+) -> tuple[list[CertificateFinding], list[CertificateFinding]]:
     """The profile's keys read now: what forbids their use, and what will soon. Raises
     :class:`~crossdock.errors.CrossdockError` when the keys, the key's password or the CRL
     cannot be read."""
