@@ -3,10 +3,14 @@
 An export covers the window after the watermark (the last export's ``until``; the first reaches
 ``first_export_days`` back) up to the request's time less ``settle_seconds``. The ERP is read in
 batches: one paged read of the window's done moves per warehouse and one of the warehouse's
-quants (never one call per SKU). The export is one CSV (``record,warehouse,sku,date,quantity``,
-where ``record`` is ``sale``, ``return`` or ``receipt`` per day, and ``on_hand`` at the export)
-handed to the sink (a file in a directory or a signed HTTP push); the window, the watermark and
-the history kept for the baseline are then written in one transaction.
+quants (never one call per SKU). The export is one file, CSV or Parquet
+(``record,warehouse,sku,date,quantity``, where ``record`` is ``sale``, ``return`` or ``receipt``
+per day, and ``on_hand`` at the export; see :mod:`.export_files`), written streamed into a
+temporary file of the sink's staging directory and then handed to the sink (renamed into a
+directory, or a signed HTTP push); only then are the window, the watermark and the history kept
+for the baseline written, in one transaction. A failure anywhere before leaves no file under an
+export's name (the temporary file is removed; one left by a killed process is hidden, named
+``.demand-*.part``, and swept by a later export) and the watermark where it was.
 
 The export's id is derived from its window and a retried request keeps its window (the time of
 its event), so a retry after a failed push sends the same export under the same id (receivers
@@ -15,17 +19,17 @@ dedupe by ``webhook-id``; a file is replaced whole, never appended to).
 
 from __future__ import annotations
 
-import csv
-import io
+import asyncio
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 from sqlalchemy import Connection, func, insert, select, update
@@ -33,17 +37,29 @@ from sqlalchemy import Connection, func, insert, select, update
 from crossdock.connectors.odoo.demand_records import DemandMove
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import Engine
+from crossdock.flows.procurement.export_files import ExportFormat, Row, export_rows, write_export
 from crossdock.flows.procurement.forecast_tables import demand_exports, demand_history
 
-__all__ = ["DemandExporter", "ExportResult", "Sink", "directory_sink", "export_csv"]
+__all__ = ["DemandExporter", "ExportResult", "Sink", "directory_sink"]
 
 log = structlog.get_logger("crossdock.forecasting")
 
-Sink = Callable[[str, str, bytes], Awaitable[str]]
-"""``(export id, file name, CSV body) -> where it went``; raises when it could not be delivered."""
+
+class Sink(Protocol):
+    """Where an export goes. The exporter writes it whole into a temporary file of ``staging``
+    (None: the system's temporary directory), then calls the sink with ``(export id, file name,
+    the file)``; the sink returns where it went, or raises when it could not be delivered."""
+
+    @property
+    def staging(self) -> Path | None: ...
+
+    async def __call__(self, export_id: str, name: str, path: Path) -> str: ...
+
 
 NAMESPACE = uuid.UUID("5b0d6c1e-2f7e-4d4e-9a59-6f1f3c0a7e20")
-HEADER = ("record", "warehouse", "sku", "date", "quantity")
+PART_PREFIX, PART_SUFFIX = ".demand-", ".part"
+STALE_PART_S = 6 * 3600.0
+"""A temporary export file this old was left by a killed process (an export takes minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,40 +75,42 @@ def _text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value != 0 else "0"
 
 
-def export_csv(
-    moves: Sequence[DemandMove], on_hand: dict[tuple[str, str], Decimal], as_of: datetime
-) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for m in moves:
-        writer.writerow((m.kind, m.warehouse, m.sku, m.day.isoformat(), _text(m.quantity)))
-    day = as_of.date().isoformat()
-    for (warehouse, sku), quantity in sorted(on_hand.items()):
-        writer.writerow(("on_hand", warehouse, sku, day, _text(quantity)))
-    return out.getvalue().encode()
+@dataclass(frozen=True, slots=True)
+class DirectorySink:
+    """Each export renamed into ``directory`` (the temporary file is written there, so the
+    rename is atomic: a reader sees the whole file or none)."""
+
+    directory: Path
+
+    @property
+    def staging(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory
+
+    async def __call__(self, export_id: str, name: str, path: Path) -> str:
+        target = self.directory / name
+        os.replace(path, target)
+        return str(target)
 
 
 def directory_sink(directory: str) -> Sink:
     """Write each export whole into ``directory`` (a temporary file renamed into place)."""
+    return DirectorySink(Path(directory))
 
-    async def write(export_id: str, name: str, body: bytes) -> str:
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")
+
+def _sweep(staging: Path, now: float) -> None:
+    """Remove temporary export files a killed process left behind."""
+    for part in staging.glob(f"{PART_PREFIX}*{PART_SUFFIX}"):
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            target = folder / name
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return str(target)
+            if now - part.stat().st_mtime > STALE_PART_S:
+                part.unlink()
+        except FileNotFoundError:
+            continue
 
-    return write
+
+def _write(path: Path, fmt: ExportFormat, rows: Iterable[Row], metadata: dict[str, str]) -> None:
+    with path.open("wb") as handle:
+        write_export(handle, fmt, rows, metadata)
 
 
 def watermark(conn: Connection) -> float | None:
@@ -146,7 +164,9 @@ class DemandExporter:
         target: str,
         first_export_days: int,
         settle_seconds: int,
+        fmt: ExportFormat = "csv",
     ) -> None:
+        self.fmt: ExportFormat = fmt
         self.engine = engine
         self.erp = erp
         self.warehouses = list(warehouses)
@@ -172,10 +192,18 @@ class DemandExporter:
             for quant in await self.erp.warehouse_quants(code):
                 key = (quant.warehouse, quant.sku)
                 on_hand[key] = on_hand.get(key, Decimal(0)) + quant.quantity
-        body = export_csv(moves, on_hand, end)
         export_id = str(uuid.uuid5(NAMESPACE, f"{since!r}:{until!r}"))
-        name = f"demand-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.csv"
-        location = await self.sink(export_id, name, body) if self.sink is not None else None
+        name = f"demand-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.{self.fmt}"
+        location = None
+        if self.sink is not None:
+            metadata = {
+                "crossdock.export_id": export_id,
+                "crossdock.since": start.isoformat(),
+                "crossdock.until": end.isoformat(),
+            }
+            location = await self._deliver(
+                self.sink, name, export_id, moves, on_hand, end, metadata
+            )
         rows = len(moves) + len(on_hand)
 
         def write(conn: Connection) -> None:
@@ -197,3 +225,27 @@ class DemandExporter:
         await self.engine.writer.submit(write)
         log.info("forecasting.exported", export_id=export_id, rows=rows, target=self.target)
         return ExportResult(export_id, since, until, rows, location)
+
+    async def _deliver(
+        self,
+        sink: Sink,
+        name: str,
+        export_id: str,
+        moves: Sequence[DemandMove],
+        on_hand: dict[tuple[str, str], Decimal],
+        end: datetime,
+        metadata: dict[str, str],
+    ) -> str:
+        """Write the export streamed into a temporary file and hand it to the sink; the file is
+        removed whatever happens (the sink renamed or sent it, or the export failed)."""
+        staging = sink.staging or Path(tempfile.gettempdir())
+        _sweep(staging, time.time())
+        fd, tmp = tempfile.mkstemp(dir=staging, prefix=PART_PREFIX, suffix=PART_SUFFIX)
+        os.close(fd)
+        part = Path(tmp)
+        try:
+            rows = export_rows(moves, on_hand, end)
+            await asyncio.to_thread(_write, part, self.fmt, rows, metadata)
+            return await sink(export_id, name, part)
+        finally:
+            part.unlink(missing_ok=True)
