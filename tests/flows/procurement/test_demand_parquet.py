@@ -9,6 +9,7 @@ import io
 import os
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import Connection, select
 
 from crossdock.config.secrets import SecretRef
 from crossdock.connectors.memory import MemoryErp
 from crossdock.flows.procurement import export_files
-from crossdock.flows.procurement.demand import ExportResult
+from crossdock.flows.procurement.demand import ExportResult, _slices
+from crossdock.flows.procurement.forecast_tables import demand_history
 from crossdock.webhooks.push import signed_push
 from crossdock.webhooks.signing import new_secret
 from tests.flows.procurement.conftest import seed, serve
@@ -66,12 +69,23 @@ def forecasting(out: Path, fmt: str) -> dict[str, Any]:
     }
 
 
-async def _two_exports(tmp_path: Path, fmt: str, t0: float) -> tuple[ExportResult, ExportResult]:
+def _kept(conn: Connection) -> list[tuple[str, ...]]:
+    h = demand_history.c
+    query = select(h.warehouse, h.sku, h.day, h.kind, h.quantity).order_by(
+        h.warehouse, h.sku, h.day
+    )
+    return sorted(tuple(r) for r in conn.execute(query))
+
+
+async def _two_exports(
+    tmp_path: Path, fmt: str, t0: float
+) -> tuple[list[ExportResult], list[tuple[str, ...]]]:
     url = f"sqlite:///{tmp_path / f'{fmt}.db'}"
     async with serve(url, {}, memory_erp(t0), forecasting=forecasting(tmp_path / fmt, fmt)) as b:
         first = await b.forecasting.export(t0)
         second = await b.forecasting.export(t0 + 3600)
-    return first, second
+        kept = await b.hub.engine.db.read(_kept)
+    return [first, second], kept
 
 
 async def test_parquet_holds_the_csv_rows_typed_in_row_groups(
@@ -79,8 +93,10 @@ async def test_parquet_holds_the_csv_rows_typed_in_row_groups(
 ) -> None:
     monkeypatch.setattr(export_files, "PAGE_ROWS", 2)
     t0 = time.time()
-    as_csv = await _two_exports(tmp_path, "csv", t0)
-    as_parquet = await _two_exports(tmp_path, "parquet", t0)
+    as_csv, kept_by_csv = await _two_exports(tmp_path, "csv", t0)
+    as_parquet, kept_by_parquet = await _two_exports(tmp_path, "parquet", t0)
+    assert kept_by_parquet == kept_by_csv  # the history kept for the baseline, read back
+    assert ("WH", "A", at(t0 - 10 * DAY).date().isoformat(), "sale", "5.5") in kept_by_csv
     for by_csv, by_parquet in zip(as_csv, as_parquet, strict=True):
         assert (by_parquet.since, by_parquet.until) == (by_csv.since, by_csv.until)
         assert by_csv.location is not None and by_parquet.location is not None
@@ -165,3 +181,26 @@ async def test_parquet_is_pushed_signed(tmp_path: Path, monkeypatch: pytest.Monk
     assert table.num_rows == pushed.rows
     assert ("sale", "WH", "A", at(t0 - 10 * DAY).date().isoformat(), "5.5") in parquet_rows(table)
     assert not list(Path(tempfile.gettempdir()).glob(".demand-*.part"))  # sent, then removed
+
+
+async def test_a_long_first_window_is_read_in_slices_that_split_no_day(tmp_path: Path) -> None:
+    t0 = time.time()
+    erp = memory_erp(t0)
+    midnight = datetime.combine(at(t0 - 200 * DAY).date(), datetime.min.time(), UTC)
+    for days in range(0, 200, 3):  # around many midnights, slice boundaries among them
+        erp.add_move("WH", "D", "sale", Decimal(1), midnight + timedelta(days=days, seconds=-30))
+        erp.add_move("WH", "D", "sale", Decimal(2), midnight + timedelta(days=days, seconds=30))
+    settings = forecasting(tmp_path / "out", "parquet") | {"first_export_days": 365}
+    async with serve(f"sqlite:///{tmp_path / 'hub.db'}", {}, erp, forecasting=settings) as b:
+        done = await b.forecasting.export(t0)
+        kept = await b.hub.engine.db.read(_kept)
+    assert erp.calls["demand_history"] == len(_slices(at(done.since), at(done.until)))
+    assert 12 <= erp.calls["demand_history"] <= 13  # 365 days in reads of at most 31
+    rows = parquet_rows(pq.read_table(str(done.location)))
+    moved = [(r[0], r[1], r[2], r[3]) for r in rows if r[0] != "on_hand"]
+    assert len(moved) == len(set(moved))  # no day split between two reads
+    d_days = {r[3]: r[4] for r in rows if r[2] == "D" and r[0] == "sale"}
+    assert d_days[midnight.date().isoformat()] == "2"
+    assert d_days[(midnight + timedelta(days=2)).date().isoformat()] == "1"  # before midnight
+    assert d_days[(midnight + timedelta(days=3)).date().isoformat()] == "2"  # after it
+    assert sum(Decimal(k[4]) for k in kept if k[1] == "D") == Decimal(3 * 67)
