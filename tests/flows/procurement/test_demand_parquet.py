@@ -1,12 +1,16 @@
 """The demand history exported as Parquet: the CSV export's rows, typed (dates, exact decimal
-quantities), written in row groups per page, incremental from the same watermark; a failure
-mid-write leaves no file and the watermark where it was; pushed signed like the CSV."""
+quantities), written in row groups per page, incremental from the same watermark, the ERP read
+in month slices; a failure mid-write, or a kill -9 of the exporting process, leaves no file and
+the watermark where it was; pushed signed like the CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,9 +25,17 @@ from sqlalchemy import Connection, select
 
 from crossdock.config.secrets import SecretRef
 from crossdock.connectors.memory import MemoryErp
+from crossdock.engine import Engine, EngineSettings
 from crossdock.flows.procurement import export_files
-from crossdock.flows.procurement.demand import ExportResult, _slices
+from crossdock.flows.procurement.demand import (
+    DemandExporter,
+    ExportResult,
+    _slices,
+    directory_sink,
+    watermark,
+)
 from crossdock.flows.procurement.forecast_tables import demand_history
+from crossdock.migrations import upgrade
 from crossdock.webhooks.push import signed_push
 from crossdock.webhooks.signing import new_secret
 from tests.flows.procurement.conftest import seed, serve
@@ -41,6 +53,20 @@ def memory_erp(t0: float) -> MemoryErp:
     erp.add_move("WH", "C", "receipt", Decimal(24), at(t0 - 3 * DAY))
     erp.add_move("WH", "A", "sale", Decimal(7), at(t0 + 100))  # in the second window
     return erp
+
+
+def exporter(engine: Engine, out: str, t0: float) -> DemandExporter:
+    """What the hub runs for ``forecasting`` below, on its own (as the kill -9 driver does)."""
+    return DemandExporter(
+        engine,
+        memory_erp(t0),
+        ["WH"],
+        sink=directory_sink(out),
+        target="file",
+        first_export_days=30,
+        settle_seconds=60,
+        fmt="parquet",
+    )
 
 
 def csv_rows(path: Path) -> list[Row]:
@@ -204,3 +230,50 @@ async def test_a_long_first_window_is_read_in_slices_that_split_no_day(tmp_path:
     assert d_days[(midnight + timedelta(days=2)).date().isoformat()] == "1"  # before midnight
     assert d_days[(midnight + timedelta(days=3)).date().isoformat()] == "2"  # after it
     assert sum(Decimal(k[4]) for k in kept if k[1] == "D") == Decimal(3 * 67)
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def test_killed_mid_file_leaves_no_export_and_the_watermark(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    upgrade(url)
+    out = tmp_path / "out"
+    t0 = time.time()
+    killed = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.flows.procurement.export_kill_driver",
+            url,
+            str(out),
+            repr(t0),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert killed.stdout is not None
+    lines = iter(killed.stdout.readline, "")  # log lines first, then the pause point
+    assert any(line.strip() == "written" for line in lines)  # a row group is in the file
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    [part] = os.listdir(out)  # only the hidden temporary file: no export under its name
+    assert part.startswith(".demand-") and part.endswith(".part")
+
+    engine = Engine(url, settings=EngineSettings(partitions=2))
+    await engine.start(workers=False, scheduler=False)
+    try:
+        assert await engine.db.read(watermark) is None  # the cursor did not move
+        restarted = exporter(engine, str(out), t0)
+        done = await restarted.export(t0)
+        assert done.since == t0 - 30 * DAY and done.location is not None
+        assert pq.read_table(done.location).num_rows == done.rows
+        os.utime(out / part, (t0 - DAY, t0 - DAY))
+        later = await restarted.export(t0 + 3600)  # sweeps the part the killed export left
+        assert later.location is not None
+    finally:
+        await engine.stop()
+    assert sorted(os.listdir(out)) == sorted(Path(r.location).name for r in (done, later))
