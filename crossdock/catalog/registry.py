@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from crossdock.model import Order, Shipment
+from crossdock.model import Order, PurchaseOrder, Shipment
 from crossdock.model.base import CanonicalObject
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -271,6 +271,196 @@ PAYMENT_TYPES: tuple[EventType, ...] = (
     ),
 )  # fmt: skip
 
+# What a schedule's event adds to its data (`crossdock.engine` Schedule): absent when the same
+# request is appended by the API or by another flow.
+_TICK = {
+    "schedule": {"type": "string", "description": "The schedule that fired (when one did)."},
+    "tick": {"type": "string", "description": "The tick it fired for (RFC 3339)."},
+}
+_BY = {"by": {"type": "string", "description": "Who asked: `schedule`, or `token:<name>`."}}
+
+
+def _object(model: type[CanonicalObject]) -> dict[str, Any]:
+    """The schema of `data` that is the canonical object itself (its `$defs` at the root)."""
+    schema = model.model_json_schema(mode="validation")
+    for key in ("title", "description"):
+        schema.pop(key, None)
+    schema["additionalProperties"] = True
+    if "$defs" in schema:
+        schema["$defs"] = dict(sorted(schema["$defs"].items()))
+    return schema
+
+
+_COUNT = {"type": "integer", "minimum": 0}
+_SKU_QTY = {
+    "type": "object", "additionalProperties": _QTY, "description": "Quantity per SKU.",
+}
+_DELTA = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object", "properties": {"from": _QTY, "to": _QTY}, "required": ["from", "to"],
+    },
+}
+ORDER_CHANGE_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "order.change_requested", 1,
+        _data(ORDER_ID, {**ORDER_REFS, "reason": STR, "by": STR}, objects={"order": Order}),
+        "flows.shopify (an order edited in the shop), inbound webhooks", (O2C,), "orders",
+        "The channel changed an accepted order (its new version in `order`); the flow changes "
+        "the sale order in the ERP, or asks a person once the warehouse may be picking it.",
+    ),
+    EventType(
+        "order.changed", 1,
+        _data(
+            {**ORDER, "reason": STR, "by": STR, "changed": _DELTA, "added": _SKU_QTY,
+             "removed": _SKU_QTY},
+            {"sale_orders": {"type": "array", "items": {"type": "object"}}},
+        ),
+        O2C, (WEBHOOKS,), "orders",
+        "An order's lines were changed as the channel asked (in the ERP's sale order too when "
+        "it had reached it): quantities changed from/to, lines added and removed per SKU.",
+    ),
+)  # fmt: skip
+
+SHOPIFY = "flows.shopify"
+_SHOPIFY_RECEIVED = {
+    "system": {"type": "string", "description": "The configured Shopify system."},
+    "topic": {"type": "string", "description": "The Shopify webhook topic (`orders/create`)."},
+    "via": {"enum": ["webhook", "pull"]},
+}
+SCHEDULED_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "shopify.pull_due", 1, _data({"system": STR}, _TICK),
+        "scheduler", (SHOPIFY,), "orders",
+        "Internal: pull the shop's orders changed since the last pull (its schedule fired), "
+        "catching what a lost webhook missed.",
+    ),
+    EventType(
+        "shopify.order_received", 1,
+        _data({**_SHOPIFY_RECEIVED, "order": {"type": "object",
+                                              "description": "Shopify's order resource as sent."}}),
+        "api.shopify (webhooks), " + SHOPIFY + " (pull)", (SHOPIFY,), "orders",
+        "Internal: a version of a Shopify order as received (verified webhook or pull), "
+        "mapped into order to cash by the flow.",
+    ),
+    EventType(
+        "shopify.refund_received", 1,
+        _data({**_SHOPIFY_RECEIVED, "refund": {"type": "object",
+                                               "description": "Shopify's refund resource."}}),
+        "api.shopify (webhooks)", (SHOPIFY,), "returns",
+        "Internal: a refund made in Shopify itself (verified webhook), matched to its order.",
+    ),
+    EventType(
+        "edi.poll_requested", 1, _data({"partner": STR}, _TICK),
+        "scheduler", ("flows.edi",), "integration",
+        "Internal: poll a trading partner's mailbox (SFTP/AS2 drop) for new interchanges.",
+    ),
+    EventType(
+        "payments.statements_due", 1, _data({}, _TICK),
+        "scheduler", (PAYMENTS,), "payments",
+        "Internal: pick up the bank statement files in the statements folder.",
+    ),
+)  # fmt: skip
+
+FORECASTING = "flows.procurement.forecasting"
+PROCUREMENT = "flows.procurement"
+_VERSION = {
+    "version_id": {"type": "string", "description": "The forecast version's id."},
+    "version": {"type": "integer", "description": "Its number, rising per import."},
+    "import_id": {"type": "string", "description": "The sender's id of the import."},
+    "source": {"type": "string", "description": "Who sent it (`baseline` when the hub made it)."},
+    "lines_applied": _COUNT,
+    "lines_rejected": _COUNT,
+}
+_PURCHASE_MESSAGE = {
+    "ref": {"type": "string", "description": "The purchase order (its recommendation's ref)."},
+    "message_id": {"type": "string", "description": "The hub's id of the supplier's message."},
+}
+PROCUREMENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "forecasting.export_requested", 1, _data(_BY, _TICK),
+        "scheduler, api.forecasts", (FORECASTING,), "purchasing",
+        "Internal: export the demand history since the last export (file or signed push).",
+    ),
+    EventType(
+        "forecasting.baseline_requested", 1, _data(_BY, _TICK),
+        "scheduler, api.forecasts", (FORECASTING,), "purchasing",
+        "Internal: compute the hub's baseline forecast from the demand history.",
+    ),
+    EventType(
+        "forecasting.drop_scan", 1, _data(_BY, _TICK),
+        "scheduler", (FORECASTING,), "purchasing",
+        "Internal: look for forecast files dropped in the import folder.",
+    ),
+    EventType(
+        "forecast.imported", 1, _data(_VERSION),
+        FORECASTING, (FORECASTING, WEBHOOKS), "purchasing",
+        "A forecast was received and stored as a new version; its SKUs are checked next.",
+    ),
+    EventType(
+        "forecast.applied", 1, _data(_VERSION),
+        FORECASTING, (WEBHOOKS,), "purchasing",
+        "A forecast version is in force: replenishment uses it (rejected lines reported).",
+    ),
+    EventType(
+        "forecast.rejected", 1, _data(_VERSION),
+        FORECASTING, (WEBHOOKS,), "purchasing",
+        "A forecast version was refused (bad lines under the all-or-nothing policy, or unknown "
+        "SKUs): the version in force stays.",
+    ),
+    EventType(
+        "procurement.recommend_requested", 1, _data(_BY, _TICK),
+        "scheduler, api.replenishment", (PROCUREMENT,), "purchasing",
+        "Internal: compute replenishment recommendations now.",
+    ),
+    EventType(
+        "procurement.approved", 1,
+        _data({"recommendation_id": STR, "ref": STR, "by": STR}),
+        "api.replenishment, " + PROCUREMENT + " (automatic under the threshold)",
+        (PROCUREMENT, WEBHOOKS), "purchasing",
+        "A recommendation was approved; the flow creates and confirms its purchase order.",
+    ),
+    EventType(
+        "purchase.ordered", 1, _object(PurchaseOrder),
+        PROCUREMENT, ("flows.edi (850)", WEBHOOKS), "purchasing",
+        "A purchase order was created (and confirmed) in the ERP: the canonical purchase order, "
+        "`refs` naming the ERP's order, status `sent` — what a supplier's subscription receives.",
+    ),
+    EventType(
+        "purchase.acknowledged", 1, _data(_PURCHASE_MESSAGE),
+        "api.purchase_orders, flows.edi (855)", (PROCUREMENT, WEBHOOKS), "purchasing",
+        "The supplier acknowledged a purchase order (accepted, changed or rejected lines); "
+        "the flow applies the changes to the ERP per policy.",
+    ),
+    EventType(
+        "purchase.shipped", 1, _data(_PURCHASE_MESSAGE),
+        "api.purchase_orders, flows.edi (856)", (WEBHOOKS,), "purchasing",
+        "An advance ship notice was received: the expected receipt (lots, serials, dates).",
+    ),
+    EventType(
+        "purchase.receipt_posted", 1, _data(_PURCHASE_MESSAGE),
+        "api.purchase_orders (warehouse)", (PROCUREMENT,), "purchasing",
+        "Internal: the warehouse posted a receipt; the flow reconciles it with the notice and "
+        "the order and validates the ERP's receipt.",
+    ),
+    EventType(
+        "purchase.received", 1,
+        _data(
+            {"purchase_order": STR, "erp_name": {"type": ["string", "null"]}, "warehouse": STR,
+             "received": _SKU_QTY, "backorder": {"type": "boolean"}},
+        ),
+        PROCUREMENT, (WEBHOOKS,), "purchasing",
+        "Goods of a purchase order were received and validated in the ERP (quantities per SKU; "
+        "`backorder` when some remain open).",
+    ),
+    EventType(
+        "purchase.bill_posted", 1, _data(_PURCHASE_MESSAGE),
+        "api.purchase_orders, flows.edi (810)", (PROCUREMENT,), "purchasing",
+        "Internal: a supplier's invoice was posted; the flow matches it three ways and makes "
+        "the vendor bill, or opens an exception for accounts payable.",
+    ),
+)  # fmt: skip
+
 _TYPES: tuple[EventType, ...] = (
     EventType(
         "order.accepted", 2,
@@ -374,6 +564,9 @@ _TYPES: tuple[EventType, ...] = (
         "scheduler, api.reconciliation", ("flows.reconciliation",), "operations",
         "Internal: run a reconciliation now (its schedule fired, or someone asked for it).",
     ),
+    *ORDER_CHANGE_TYPES,
+    *SCHEDULED_TYPES,
+    *PROCUREMENT_TYPES,
 )  # fmt: skip
 
 

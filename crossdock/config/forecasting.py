@@ -9,6 +9,7 @@ forecasts in, and the hub's own baseline forecast when no platform is configured
       export_directory: null      # write each export as a CSV file into this directory
       export_url: null            # or POST each export (CSV) to this URL, signed like webhooks
       export_secret: null         # whsec_ secret reference signing the push (required with a URL)
+      export_format: csv          # csv, or parquet: typed columns, a row group per page
       first_export_days: 365      # the first export reaches this many days back
       settle_seconds: 300         # moves newer than this are left to the next export
       drop_directory: null        # forecast files (CSV) dropped here are imported, then moved
@@ -43,11 +44,14 @@ class ForecastingConfig(ConfigModel):
     export_schedule: Cron | None = None
     """5-field cron (UTC) of a history export; absent: on request only."""
     export_directory: str | None = None
-    """A directory each export is written into as one CSV file (written whole, then renamed)."""
+    """A directory each export is written into as one file (written whole, then renamed)."""
     export_url: AnyHttpUrl | None = None
-    """A URL each export is POSTed to as CSV, signed as the hub's webhooks are."""
+    """A URL each export is POSTed to (its file), signed as the hub's webhooks are."""
     export_secret: SecretRef | None = None
     """The ``whsec_…`` secret signing the push (``webhook-signature``)."""
+    export_format: Literal["csv", "parquet"] = "csv"
+    """The export's file format, to a directory or pushed: CSV, or Parquet (typed columns,
+    quantities as ``decimal128(38, 9)``, one row group per page of rows)."""
     first_export_days: int = Field(default=365, ge=1, le=3650)
     """How far back the first export reaches, in days."""
     settle_seconds: int = Field(default=300, ge=0, le=86400)

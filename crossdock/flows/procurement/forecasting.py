@@ -248,6 +248,7 @@ class Forecasting:
             target=target,
             first_export_days=self.config.first_export_days,
             settle_seconds=self.config.settle_seconds,
+            fmt=self.config.export_format,
         )
 
     async def export(self, requested_at: float | None = None) -> ExportResult:
