@@ -360,6 +360,35 @@ SCHEDULED_TYPES: tuple[EventType, ...] = (
         "scheduler", (PAYMENTS,), "payments",
         "Internal: pick up the bank statement files in the statements folder.",
     ),
+    EventType(
+        "payments.stripe_catchup_due", 1, _data({"gateway": STR}, {**_TICK, **_BY}),
+        "scheduler, api.payments", ("webhooks.stripe_catchup",), "payments",
+        "Internal: list a Stripe gateway's events since the last run and take in those missed.",
+    ),
+    EventType(
+        "edi.as2_mdn_due", 1,
+        _data(
+            {
+                "partner": STR,
+                "mdn": _data(
+                    {
+                        "url": {"type": "string", "description": "Receipt-Delivery-Option."},
+                        "original_message_id": {
+                            "type": "string", "description": "The message answered.",
+                        },
+                        "disposition": {
+                            "type": "string", "description": "processed, or processed/error.",
+                        },
+                        "signed": {"type": "boolean"},
+                        "digest": {"type": "string", "description": "MIC algorithm."},
+                    },
+                    {"mic": {"type": ["string", "null"]}, "text": STR},
+                ),
+            }
+        ),
+        "api.as2", ("flows.edi.as2_mdns",), "integration",
+        "Internal: an asynchronous MDN owed to an AS2 partner, posted to its URL.",
+    ),
 )  # fmt: skip
 
 FORECASTING = "flows.procurement.forecasting"

@@ -14,19 +14,23 @@ one counts as a failed attempt (sent again, then failed with an exception).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from crossdock.config import sqlalchemy_url, validate_config
 from crossdock.config.edi import EdiPartner
 from crossdock.connectors.edi.as2.async_mdn import post_mdn
 from crossdock.connectors.edi.transports import open_transport
-from crossdock.engine import Database, Engine, EngineSettings, list_dead
+from crossdock.engine import Database, Engine, EngineSettings, Event, list_dead
+from crossdock.engine.tables import events
 from crossdock.flows.edi import store
 from crossdock.flows.edi.as2_mdns import GROUP, subscription
 from crossdock.flows.edi.inbound import Retrying
@@ -34,6 +38,7 @@ from crossdock.flows.edi.outbound import ControlNumbers, check_receipts, record_
 from crossdock.flows.exceptions import list_exceptions
 from crossdock.retry import Backoff
 from tests.api.conftest import serve_api
+from tests.catalog.conformance import problems
 from tests.connectors.edi.as2.conftest import Keys, profile
 from tests.connectors.edi.as2.support import (
     MdnInbox,
@@ -113,7 +118,18 @@ async def test_an_async_mdn_is_posted_after_a_restart(
         assert answer.content == b""
         [file] = await api.hub.engine.db.read(lambda c: store.list_files(c, direction="in"))
         assert file.state == "received"
+        owed = await api.hub.engine.db.read(
+            lambda c: c.execute(
+                select(events.c.type, events.c.data).where(events.c.type == "edi.as2_mdn_due")
+            ).all()
+        )
     assert inbox.received == []  # the hub stopped before the MDN was sent
+    # What it owes is the event the catalog describes.
+    [(kind, data)] = owed
+    assert (
+        problems([Event("e", kind, "crossdock", "as2-mdn", datetime.now(UTC), json.loads(data))])
+        == []
+    )
 
     async with _worker(config):
         assert await asyncio.to_thread(inbox.arrived.wait, 60)
