@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -47,6 +47,7 @@ from crossdock.flows.procurement.events import (
     APPROVED,
     BILL_POSTED,
     CONSUMED,
+    COST_BILL_POSTED,
     GROUP,
     RECEIPT_POSTED,
     RECEIVED,
@@ -56,6 +57,7 @@ from crossdock.flows.procurement.events import (
 )
 from crossdock.flows.procurement.figures import order_statuses
 from crossdock.flows.procurement.forecast_store import daily_demand
+from crossdock.flows.procurement.landed import CostBill, Landed, land_charges, record_landed
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
@@ -434,11 +436,13 @@ class Procurement:
                 quantity_tolerance=self.config.bill_quantity_tolerance,
             )
             bills: list[str] = []
+            landed: Landed | None = None
             if not differences:
                 made = await self.erp.create_vendor_bills(
                     [int(rec.po_id or 0)], post=self.config.post_bills
                 )
                 bills = [b.external_ref for b in made]
+                landed = await self._land(rec, invoice.partner_ref, invoice, invoice.invoice_date)
             batch.write(
                 partial(
                     _record_bill,
@@ -447,8 +451,48 @@ class Procurement:
                     invoice_ref=invoice.external_ref,
                     differences=differences,
                     bills=bills,
+                    landed=landed,
                 )
             )
+
+    async def _land(
+        self, rec: RecommendationRow, partner: str, bill: Invoice | CostBill, when: date
+    ) -> Landed | None:
+        return await land_charges(
+            self.erp,
+            self.config.landed_costs,
+            source=self.config.source,
+            rec=rec,
+            partner=partner,
+            bill_ref=bill.external_ref,
+            currency=bill.currency,
+            charges=bill.charges,
+            bill_date=when,
+        )
+
+    async def cost_bills(self, message_ids: list[str], batch: Batch) -> None:
+        """Land the charges of posted carrier's or customs bills (see :mod:`.landed`)."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_message_and_order, message_id=message_id))
+            if found is None or found[0].state != "received":
+                continue
+            message, rec = found
+            bill = CostBill.model_validate_json(message.body)
+            landed = await self._land(rec, bill.partner_ref, bill, bill.bill_date)
+
+            def write(
+                conn: Connection,
+                rec: RecommendationRow = rec,
+                message_id: str = message_id,
+                landed: Landed | None = landed,
+            ) -> None:
+                if landed is None:
+                    return
+                state = "exception" if landed.problem else "applied"
+                mark_message(conn, message_id, state, {"landed": landed.details})
+                record_landed(conn, rec=rec, landed=landed)
+
+            batch.write(write)
 
     async def handle(self, batch: Batch) -> None:
         try:
@@ -462,6 +506,11 @@ class Procurement:
                 await self.receipts(receipts, batch)
             if bill_ids:
                 await self.bills(bill_ids, batch)
+            cost_bills = [
+                str(e.data.get("message_id")) for e in batch.events if e.type == COST_BILL_POSTED
+            ]
+            if cost_bills:
+                await self.cost_bills(cost_bills, batch)
             acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
             if acks:
                 await self.acknowledged(acks, batch)
@@ -520,6 +569,7 @@ def _record_bill(
     invoice_ref: str,
     differences: list[str],
     bills: list[str],
+    landed: Landed | None = None,
 ) -> None:
     now = time.time()
     if differences:
@@ -546,6 +596,8 @@ def _record_bill(
         now=now,
         details={"invoice": invoice_ref, "bills": bills},
     )
+    if landed is not None:
+        record_landed(conn, rec=rec, landed=landed, now=now)
 
 
 def _num(value: Decimal) -> str:
