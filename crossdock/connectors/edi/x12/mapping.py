@@ -1188,7 +1188,9 @@ def invoice_from_810(
         {
             "type": profile.charge_codes.get(segment.get(2), "other"),
             "amount": _cents(segment.get(5), "SAC", position),
-            "description": segment.get(15) or segment.get(2) or None,
+            # an unknown code is kept in the label of the "other" charge it becomes
+            "description": segment.get(15)
+            or (None if segment.get(2) in profile.charge_codes else f"SAC {segment.get(2)}"),
         }
         for position, segment in segments
         if segment.id == "SAC" and segment.get(1) == "C" and segment.get(5)
