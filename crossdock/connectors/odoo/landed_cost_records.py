@@ -44,6 +44,9 @@ class LandedCostRequest:
     charges: tuple[LandedCharge, ...]
     date: date | None = None
     validate: bool = True
+    on_vendor_bill: bool = False
+    """Also bill the charges on the order's draft vendor bill (landed-cost lines, as Odoo's
+    "Create Landed Costs" from a bill expects) and link the landed cost to it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +58,5 @@ class LandedCostRef:
     amount_total: Decimal
     pickings: tuple[str, ...]
     """Names of the receipts it applies to."""
+    vendor_bill_id: int | None = None
+    """The vendor bill it is linked to (``vendor_bill_id``), if any."""

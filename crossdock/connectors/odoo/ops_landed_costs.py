@@ -34,7 +34,7 @@ from crossdock.connectors.odoo.ops_base import OperationsBase
 __all__ = ["LandedCostOperations"]
 
 _MODEL = "stock.landed.cost"
-_FIELDS = ["name", "state", "amount_total", "picking_ids", "description"]
+_FIELDS = ["name", "state", "amount_total", "picking_ids", "description", "vendor_bill_id"]
 
 
 class LandedCostOperations(OperationsBase):
@@ -79,6 +79,9 @@ class LandedCostOperations(OperationsBase):
             sorted({c.product_sku for r in pending for c in r.charges}), context
         )
         receipts = await self._done_receipts(sorted({r.order_id for r in pending}), context)
+        bills = await self._draft_bills(
+            sorted({r.order_id for r in pending if r.on_vendor_bill}), context
+        )
         ready: list[tuple[LandedCostRequest, dict[str, Any], int]] = []
         for request in pending:
             error = _refusal(request, products, receipts)
@@ -94,6 +97,8 @@ class LandedCostOperations(OperationsBase):
             }
             if request.date is not None:
                 vals["date"] = request.date.isoformat()
+            if request.on_vendor_bill and request.order_id in bills:
+                vals["vendor_bill_id"] = bills[request.order_id]
             ready.append((request, vals, pickings[0][1]))
         made: dict[str, int] = {}
         for chunk in chunks(ready, self.settings.batch_size):
@@ -114,8 +119,13 @@ class LandedCostOperations(OperationsBase):
                 created, failed = await bisect_batch(
                     items, send, name=lambda item: f"{_MODEL} {item[0].key}"
                 )
-                for (request, _, _), cost_id in created:
+                for (request, vals, _), cost_id in created:
                     made[request.key] = cost_id
+                    if vals.get("vendor_bill_id"):
+                        try:
+                            await self._bill_charges(vals, context)
+                        except OdooBusinessError as unbilled:
+                            outcome.failed[request.key] = unbilled
                 for (request, _, _), err in failed:
                     outcome.failed[request.key] = err
         drafts = {k: i for k, (i, state) in found.items() if state == "draft"}
@@ -149,11 +159,13 @@ class LandedCostOperations(OperationsBase):
                 state=str(row["state"]),
                 amount_total=Decimal(str(row["amount_total"] or 0)).quantize(Decimal("0.01")),
                 pickings=tuple(names.get(int(p), str(p)) for p in row["picking_ids"]),
+                vendor_bill_id=m2o_id(row.get("vendor_bill_id")),
             )
             if key in outcome.failed:
                 error = outcome.failed[key]
+                where = "left in draft" if ref.state == "draft" else f"made ({ref.state})"
                 outcome.failed[key] = OdooBusinessError(
-                    f"landed cost {ref.name} left in {ref.state}: {error.message}",
+                    f"landed cost {ref.name} {where}: {error.message}",
                     odoo_name=error.odoo_name,
                     model=_MODEL,
                     method=error.method,
@@ -164,6 +176,52 @@ class LandedCostOperations(OperationsBase):
             if key in found:
                 outcome.existing.add(key)
         return outcome
+
+    async def _draft_bills(self, order_ids: list[int], context: dict[str, Any]) -> dict[int, int]:
+        """The latest draft vendor bill of each order (that can still take lines)."""
+        if not order_ids:
+            return {}
+        orders = await self.client.read(
+            "purchase.order", order_ids, ["invoice_ids"], context=context
+        )
+        bill_ids = sorted({int(i) for o in orders for i in o["invoice_ids"]})
+        drafts = {
+            int(r["id"])
+            for r in await self.client.read(
+                "account.move", bill_ids, ["state", "move_type"], context=context
+            )
+            if r["state"] == "draft" and r["move_type"] == "in_invoice"
+        }
+        out: dict[int, int] = {}
+        for order in orders:
+            mine = [int(i) for i in order["invoice_ids"] if int(i) in drafts]
+            if mine:
+                out[int(order["id"])] = max(mine)
+        return out
+
+    async def _bill_charges(self, vals: dict[str, Any], context: dict[str, Any]) -> None:
+        """The charges as landed-cost lines of the vendor bill (right after the landed cost is
+        made: a retry finds the landed cost and adds no second set)."""
+        lines = [
+            (
+                0,
+                0,
+                {
+                    "product_id": line["product_id"],
+                    "name": line["name"],
+                    "quantity": 1,
+                    "price_unit": line["price_unit"],
+                    "is_landed_costs_line": True,
+                },
+            )
+            for _, _, line in vals["cost_lines"]
+        ]
+        await self.client.write(
+            "account.move",
+            [int(vals["vendor_bill_id"])],
+            {"invoice_line_ids": lines},
+            context=context,
+        )
 
     async def _landed_cost_products(
         self, skus: list[str], context: dict[str, Any]

@@ -150,9 +150,12 @@ async def land_charges(
     currency: str,
     charges: list[Charge],
     bill_date: date | None,
+    on_vendor_bill: bool = False,
 ) -> Landed | None:
     """Land ``charges`` of bill ``bill_ref`` (from ``partner``) on order ``rec``; ``None``
-    when there is nothing to land. ERP outages propagate (the batch waits and resumes)."""
+    when there is nothing to land. ``on_vendor_bill``: the charges are the supplier's, billed
+    on the order's draft vendor bill too. ERP outages propagate (the batch waits and
+    resumes)."""
     if not charges:
         return None
     details: dict[str, Any] = {
@@ -193,6 +196,7 @@ async def land_charges(
         ),
         date=bill_date,
         validate=config.validate_costs,
+        on_vendor_bill=on_vendor_bill,
     )
     outcome = await erp.create_landed_costs([request])
     if key in outcome.failed:
@@ -206,6 +210,7 @@ async def land_charges(
             "state": cost.state,
             "amount": format(cost.amount_total, "f"),
             "receipts": list(cost.pickings),
+            "on_vendor_bill": cost.vendor_bill_id is not None,
             "again": key in outcome.existing,
         },
     )

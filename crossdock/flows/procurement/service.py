@@ -438,11 +438,18 @@ class Procurement:
             bills: list[str] = []
             landed: Landed | None = None
             if not differences:
+                # charges to land go on the vendor bill first: it is posted after them
+                charged = bool(invoice.charges) and self.config.landed_costs.enabled
+                post = self.config.post_bills
                 made = await self.erp.create_vendor_bills(
-                    [int(rec.po_id or 0)], post=self.config.post_bills
+                    [int(rec.po_id or 0)], post=post and not charged
                 )
+                landed = await self._land(
+                    rec, invoice.partner_ref, invoice, invoice.invoice_date, on_vendor_bill=True
+                )
+                if charged and post:
+                    made = await self.erp.create_vendor_bills([int(rec.po_id or 0)], post=True)
                 bills = [b.external_ref for b in made]
-                landed = await self._land(rec, invoice.partner_ref, invoice, invoice.invoice_date)
             batch.write(
                 partial(
                     _record_bill,
@@ -456,7 +463,13 @@ class Procurement:
             )
 
     async def _land(
-        self, rec: RecommendationRow, partner: str, bill: Invoice | CostBill, when: date
+        self,
+        rec: RecommendationRow,
+        partner: str,
+        bill: Invoice | CostBill,
+        when: date,
+        *,
+        on_vendor_bill: bool = False,
     ) -> Landed | None:
         return await land_charges(
             self.erp,
@@ -468,6 +481,7 @@ class Procurement:
             currency=bill.currency,
             charges=bill.charges,
             bill_date=when,
+            on_vendor_bill=on_vendor_bill,
         )
 
     async def cost_bills(self, message_ids: list[str], batch: Batch) -> None:

@@ -14,8 +14,9 @@ of ``addons/stock_landed_costs/models/stock_landed_cost.py`` (16 to 19).
   It posts no journal entry: the sandbox keeps no stock accounting.
 * ``button_cancel`` refuses a validated landed cost.
 
-Products get ``landed_cost_ok`` and ``split_method_landed_cost`` (and ``weight``/``volume``);
-categories get ``property_cost_method`` (``standard`` by default, as in Odoo).
+Vendor bill lines get ``is_landed_costs_line``. Products get ``landed_cost_ok`` and
+``split_method_landed_cost`` (and ``weight``/``volume``); categories get
+``property_cost_method`` (``standard`` by default, as in Odoo).
 """
 
 from __future__ import annotations
@@ -278,6 +279,8 @@ def with_landed_costs(specs: list[ModelSpec]) -> list[ModelSpec]:
     for spec in specs:
         if spec.name in ("product.product", "product.template"):
             spec = replace(spec, fields={**spec.fields, **PRODUCT_FIELDS})
+        elif spec.name == "account.move.line":
+            spec = replace(spec, fields={**spec.fields, "is_landed_costs_line": F("boolean")})
         elif spec.name == "product.category":
             cost_method = F("selection", selection=("standard", "fifo", "average"))
             spec = replace(

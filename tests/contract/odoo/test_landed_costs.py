@@ -174,3 +174,49 @@ async def test_refusals_per_request(ops: OdooOperations, uid: str) -> None:
         "stock.landed.cost", [["description", "=", f"r3-{uid}"]], ["state"]
     )
     assert [r["state"] for r in same] == ["draft"]
+
+
+async def test_charges_billed_on_the_orders_draft_vendor_bill(
+    ops: OdooOperations, uid: str
+) -> None:
+    await _installed(ops)
+    p = await _setup(ops, uid)
+    order_id = await _ordered(ops, uid, 5, [(p["a"], "10", "3")], receive=True)
+    assert len(await ops.create_vendor_bills([order_id])) == 1
+    [draft] = await ops.client.read("purchase.order", [order_id], ["invoice_ids"])
+    [bill_id] = draft["invoice_ids"]
+    key = f"contract:LC-{uid}-5:LSUP-{uid}:INV5-{uid}"
+    request = LandedCostRequest(
+        key,
+        order_id,
+        (LandedCharge(p["freight"], "Freight INV5", Decimal("7.50")),),
+        on_vendor_bill=True,
+    )
+    outcome = await ops.create_landed_costs([request])
+    assert outcome.ok, outcome.failed
+    assert outcome.done[key].vendor_bill_id == bill_id and outcome.done[key].state == "done"
+    lines = await ops.client.search_read(
+        "account.move.line",
+        [["move_id", "=", bill_id], ["display_type", "=", "product"]],
+        ["name", "quantity", "price_unit", "is_landed_costs_line"],
+    )
+    assert sorted((ln["price_unit"], ln["is_landed_costs_line"]) for ln in lines) == [
+        (3.0, False),
+        (7.5, True),
+    ]
+    [moved] = await ops.client.read("account.move", [bill_id], ["amount_untaxed"])
+    assert moved["amount_untaxed"] == 37.5
+    again = await ops.create_landed_costs([request])  # found: no second set of lines
+    assert again.existing == {key}
+    assert (
+        len(
+            await ops.client.search_read(
+                "account.move.line",
+                [["move_id", "=", bill_id], ["display_type", "=", "product"]],
+                ["id"],
+            )
+        )
+        == 2
+    )
+    [posted] = await ops.create_vendor_bills([order_id], post=True)
+    assert posted.status == "posted"

@@ -102,7 +102,12 @@ async def test_bill_charges_and_a_brokers_bill_land_on_the_receipt(
     uid = uuid.uuid4().hex[:8]
     supplier, (a, b), costs = await set_up(ops, uid)
     source = f"t{uid}"
-    config = {"warehouses": ["WH"], "source": source, "landed_costs": {"products": costs}}
+    config = {
+        "warehouses": ["WH"],
+        "source": source,
+        "post_bills": True,
+        "landed_costs": {"products": costs},
+    }
     async with serve(db_url, config, erp=ops) as hub:
         assert (await hub.client.post("/v1/replenishment/runs", headers=hub.auth())).is_success
         await until(hub.hub.engine.idle, what="the run")
@@ -172,7 +177,14 @@ async def test_bill_charges_and_a_brokers_bill_land_on_the_receipt(
         landed = await ops.client.search_read(
             "stock.landed.cost",
             [["description", "in", keys]],
-            ["name", "description", "state", "amount_total", "valuation_adjustment_lines"],
+            [
+                "name",
+                "description",
+                "state",
+                "amount_total",
+                "valuation_adjustment_lines",
+                "vendor_bill_id",
+            ],
         )
         assert sorted((r["description"], r["state"], r["amount_total"]) for r in landed) == sorted(
             [(keys[0], "done", 40.0), (keys[1], "done", 20.0)]
@@ -187,6 +199,17 @@ async def test_bill_charges_and_a_brokers_bill_land_on_the_receipt(
             (10.0, 10.0),  # 40 by quantity over 30 + 10
             (30.0, 30.0),
         ]
+        # the supplier's freight is on its vendor bill (a landed-cost line), posted after it
+        [po] = await ops.client.search_read(
+            "purchase.order", [["origin", "=", f"{source}:{ref}"]], ["invoice_ids"]
+        )
+        [vendor_bill] = await ops.client.read(
+            "account.move", po["invoice_ids"], ["state", "amount_untaxed"]
+        )
+        assert (
+            vendor_bill["state"] == "posted" and vendor_bill["amount_untaxed"] == 30 * 4 + 100 + 40
+        )
+        assert freight["vendor_bill_id"][0] == vendor_bill["id"]
         [after] = await ops.client.read("product.product", [ids], ["standard_price"])
         assert after["standard_price"] > before["standard_price"]  # average cost raised
         view = (await hub.client.get(f"/v1/purchase-orders/{ref}", headers=hub.auth())).json()
