@@ -204,6 +204,7 @@ _BILL_EXAMPLE = {
     "currency": "USD",
     "invoice_date": "2026-12-19",
     "lines": [{"sku": "SKU-1", "description": "Widget", "quantity": "38", "unit_price": "4.00"}],
+    "charges": [{"type": "freight", "amount": "25.00"}],
 }
 
 _COST_BILL_EXAMPLE = {
