@@ -19,6 +19,8 @@
   payable.
 - ``purchase.cost_bill_posted`` (subject ``purchase:<ref>``): a carrier's or customs bill of
   charges was posted; the consumer lands them as the ERP's landed cost (see :mod:`.landed`).
+- ``exception.resolved`` of a ``procurement.landed_cost`` exception with action ``retry``: the
+  consumer lands the bill's charges again.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "BILL_POSTED",
     "CONSUMED",
     "COST_BILL_POSTED",
+    "EXCEPTION_RESOLVED",
     "GROUP",
     "ORDERED",
     "RECEIPT_POSTED",
@@ -57,7 +60,16 @@ RECEIPT_POSTED = "purchase.receipt_posted"
 RECEIVED = "purchase.received"
 BILL_POSTED = "purchase.bill_posted"
 COST_BILL_POSTED = "purchase.cost_bill_posted"
-CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED, RECEIPT_POSTED, BILL_POSTED, COST_BILL_POSTED]
+EXCEPTION_RESOLVED = "exception.resolved"
+CONSUMED = [
+    RECOMMEND,
+    APPROVED,
+    ACKNOWLEDGED,
+    RECEIPT_POSTED,
+    BILL_POSTED,
+    COST_BILL_POSTED,
+    EXCEPTION_RESOLVED,
+]
 
 
 def recommend_event(by: str) -> NewEvent:

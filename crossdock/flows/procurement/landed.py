@@ -48,8 +48,10 @@ __all__ = [
     "Landed",
     "land_charges",
     "landed_key",
+    "landed_subject",
     "receive_cost_bill",
     "record_landed",
+    "retried_message",
 ]
 
 EXCEPTION_LANDED = "procurement.landed_cost"
@@ -216,18 +218,34 @@ async def land_charges(
     )
 
 
+def landed_subject(ref: str, message_id: str) -> str:
+    """The subject of the exception of a bill (message) whose charges could not land."""
+    return f"landed:{ref}:{message_id}"
+
+
+def retried_message(subject: str) -> str | None:
+    """The bill (message id) a ``retry`` of a landed-cost exception is about."""
+    parts = subject.split(":")
+    return parts[-1] if len(parts) >= 3 and parts[0] == "landed" else None
+
+
 def record_landed(
-    conn: Connection, *, rec: RecommendationRow, landed: Landed, now: float | None = None
+    conn: Connection,
+    *,
+    rec: RecommendationRow,
+    landed: Landed,
+    message_id: str,
+    now: float | None = None,
 ) -> None:
     """The order's timeline step, and the exception for accounts payable when it could not
-    land."""
+    land (its ``retry`` lands the bill's charges again)."""
     at = time.time() if now is None else now
     if landed.problem is not None:
         open_exception(
             conn,
             type=EXCEPTION_LANDED,
             owner=OWNER_PAYABLE,
-            subject=f"landed:{rec.ref}:{landed.details.get('partner')}:{landed.details.get('bill')}",
+            subject=landed_subject(rec.ref, message_id),
             reason=f"charges of bill {landed.details.get('bill')} on {rec.ref} not landed: "
             + landed.problem,
             actions=["retry", "dismiss"],

@@ -48,6 +48,7 @@ from crossdock.flows.procurement.events import (
     BILL_POSTED,
     CONSUMED,
     COST_BILL_POSTED,
+    EXCEPTION_RESOLVED,
     GROUP,
     RECEIPT_POSTED,
     RECEIVED,
@@ -57,7 +58,14 @@ from crossdock.flows.procurement.events import (
 )
 from crossdock.flows.procurement.figures import order_statuses
 from crossdock.flows.procurement.forecast_store import daily_demand
-from crossdock.flows.procurement.landed import CostBill, Landed, land_charges, record_landed
+from crossdock.flows.procurement.landed import (
+    EXCEPTION_LANDED,
+    CostBill,
+    Landed,
+    land_charges,
+    record_landed,
+    retried_message,
+)
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
@@ -484,6 +492,42 @@ class Procurement:
             on_vendor_bill=on_vendor_bill,
         )
 
+    async def land_again(self, message_ids: list[str], batch: Batch) -> None:
+        """Land again the charges of bills whose landed-cost exception accounts payable
+        resolved with ``retry`` (the landed cost's key keeps a landed one from doubling)."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_message_and_order, message_id=message_id))
+            if found is None:
+                continue
+            message, rec = found
+            landed: Landed | None
+            if message.kind == "bill":
+                invoice = Invoice.model_validate_json(message.body)
+                landed = await self._land(
+                    rec, invoice.partner_ref, invoice, invoice.invoice_date, on_vendor_bill=True
+                )
+            elif message.kind == "cost-bill":
+                bill = CostBill.model_validate_json(message.body)
+                landed = await self._land(rec, bill.partner_ref, bill, bill.bill_date)
+            else:
+                continue
+
+            def write(
+                conn: Connection,
+                rec: RecommendationRow = rec,
+                message_id: str = message_id,
+                landed: Landed | None = landed,
+                kind: str = message.kind,
+            ) -> None:
+                if landed is None:
+                    return
+                if kind == "cost-bill":
+                    state = "exception" if landed.problem else "applied"
+                    mark_message(conn, message_id, state, {"landed": landed.details})
+                record_landed(conn, rec=rec, landed=landed, message_id=message_id)
+
+            batch.write(write)
+
     async def cost_bills(self, message_ids: list[str], batch: Batch) -> None:
         """Land the charges of posted carrier's or customs bills (see :mod:`.landed`)."""
         for message_id in message_ids:
@@ -504,7 +548,7 @@ class Procurement:
                     return
                 state = "exception" if landed.problem else "applied"
                 mark_message(conn, message_id, state, {"landed": landed.details})
-                record_landed(conn, rec=rec, landed=landed)
+                record_landed(conn, rec=rec, landed=landed, message_id=message_id)
 
             batch.write(write)
 
@@ -525,6 +569,15 @@ class Procurement:
             ]
             if cost_bills:
                 await self.cost_bills(cost_bills, batch)
+            retried = [
+                retried_message(e.subject)
+                for e in batch.events
+                if e.type == EXCEPTION_RESOLVED
+                and e.data.get("type") == EXCEPTION_LANDED
+                and e.data.get("action") == "retry"
+            ]
+            if retried:
+                await self.land_again([m for m in retried if m], batch)
             acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
             if acks:
                 await self.acknowledged(acks, batch)
@@ -611,7 +664,7 @@ def _record_bill(
         details={"invoice": invoice_ref, "bills": bills},
     )
     if landed is not None:
-        record_landed(conn, rec=rec, landed=landed, now=now)
+        record_landed(conn, rec=rec, landed=landed, message_id=message_id, now=now)
 
 
 def _num(value: Decimal) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from crossdock.api.auth import create_token
 from crossdock.flows.exceptions import list_exceptions
 from crossdock.flows.procurement.landed import landed_key
 from tests.flows.procurement.conftest import Buying, serve
@@ -207,3 +208,36 @@ async def test_charges_without_configuration_are_noted(buying: Buying) -> None:
     assert last["step"] == "charges-noted"
     assert last["details"]["charges"] == [{"type": "freight", "amount": "50.00"}]
     assert buying.erp.calls.get("create_landed_costs") is None
+
+
+async def test_retry_from_the_exceptions_queue(db_url: str) -> None:
+    async with serve(db_url, LANDED) as b:
+        b.erp.landed_costs.products = {"LC-FREIGHT": None}  # LC-DUTY not a landed cost yet
+        ref = await ordered_acme(b)
+        await received(b, ref)
+        body = bill("INV-9", [("A", "38", "4.00")]) | {
+            "charges": [
+                {"type": "freight", "amount": "30.00"},
+                {"type": "duty", "amount": "9.00"},
+            ]
+        }
+        r = await b.client.post(f"/v1/purchase-orders/{ref}/bills", json=body, headers=b.auth())
+        assert r.status_code == 202
+        await until(b.hub.engine.idle, what="the bill")
+        [held] = await landed_exceptions(b)
+        assert "'LC-DUTY' is not a landed cost" in held.reason
+        assert [s["step"] for s in await steps(b, ref)][-2:] == ["billed", "landed-cost-held"]
+        b.erp.landed_costs.products["LC-DUTY"] = None  # fixed in the ERP
+        ops = await b.hub.engine.writer.submit(lambda c: create_token(c, "ap", ["ops:write"]))
+        r = await b.client.post(
+            f"/v1/exceptions/{held.id}/resolve",
+            json={"action": "retry", "note": "LC-DUTY is a landed cost now"},
+            headers={"Authorization": f"Bearer {ops}"},
+        )
+        assert r.status_code == 200, r.text
+        await until(b.hub.engine.idle, what="the charges landed again")
+        key = landed_key("crossdock", ref, "ACME", "INV-9")
+        assert b.erp.landed_costs.costs[key].amount_total == Decimal("39.00")
+        last = (await steps(b, ref))[-1]
+        assert last["step"] == "landed-cost" and last["details"]["bill"] == "INV-9"
+        assert await landed_exceptions(b) == []  # resolved: none open
