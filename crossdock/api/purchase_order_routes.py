@@ -20,7 +20,13 @@
   order's prices and the quantities received; matching, the ERP's vendor bill is made (posted per
   ``procurement.post_bills``); otherwise an exception for accounts payable lists the differences.
 
-The four are one table (:data:`SUPPLIER_ROUTES`): they differ only in the message's model and the
+- ``POST /v1/purchase-orders/{ref}/landed-costs`` (``purchasing:write``) — a carrier's or
+  customs broker's :class:`~crossdock.flows.procurement.landed.CostBill` of charges (freight,
+  duty, insurance, handling): landed on the order's validated receipts as the ERP's landed cost
+  (``procurement.landed_costs``); a supplier's bill's own ``charges`` land once it matches. Sent
+  again after its charges could not land (an exception for accounts payable), it is retried.
+
+The five are one table (:data:`SUPPLIER_ROUTES`): they differ only in the message's model and the
 seam's function that receives it (:mod:`crossdock.flows.procurement.supplier`, which EDI's 855,
 856 and 810 reach too).
 
@@ -47,6 +53,7 @@ from crossdock.api.bodies import json_body, parse_json_body
 from crossdock.api.problems import Problem
 from crossdock.api.query import StrictQueryRoute
 from crossdock.engine import Engine, format_time, insert_events
+from crossdock.flows.procurement.landed import CostBill, receive_cost_bill
 from crossdock.flows.procurement.store import DecisionError, steps_of
 from crossdock.flows.procurement.supplier import (
     Received,
@@ -197,6 +204,19 @@ _BILL_EXAMPLE = {
     "currency": "USD",
     "invoice_date": "2026-12-19",
     "lines": [{"sku": "SKU-1", "description": "Widget", "quantity": "38", "unit_price": "4.00"}],
+    "charges": [{"type": "freight", "amount": "25.00"}],
+}
+
+_COST_BILL_EXAMPLE = {
+    "external_ref": "FRT-4471",
+    "source": "carrier-portal",
+    "partner_ref": "FASTFREIGHT",
+    "currency": "USD",
+    "bill_date": "2026-12-20",
+    "charges": [
+        {"type": "freight", "amount": "285.00", "split_method": "by_weight"},
+        {"type": "duty", "amount": "120.00", "description": "Customs duty entry 7781"},
+    ],
 }
 
 
@@ -249,6 +269,14 @@ SUPPLIER_ROUTES = (
         receive_bill,
         _BILL_EXAMPLE,
         "A supplier's invoice: matched, then billed in the ERP or held for accounts payable.",
+    ),
+    SupplierRoute(
+        "landed-costs",
+        "post_cost_bill",
+        CostBill,
+        receive_cost_bill,
+        _COST_BILL_EXAMPLE,
+        "A carrier's or customs bill of charges: landed on the order's receipts in the ERP.",
     ),
 )
 

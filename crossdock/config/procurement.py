@@ -21,6 +21,7 @@ and the purchase orders made from them.
       bill_price_tolerance_percent: 0  # a bill's price this far from the order's still matches
       bill_quantity_tolerance: 0  # units billed beyond what was received that still match
       post_bills: false           # post matched vendor bills (else left in draft)
+      landed_costs: {}            # bills' charges as landed costs (crossdock.config.landed_costs)
 
 Every key is optional. Amounts are in each recommendation's currency (the supplier's).
 """
@@ -34,6 +35,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from crossdock.config.base import ConfigModel, Cron
+from crossdock.config.landed_costs import LandedCostsConfig
 
 __all__ = ["ProcurementConfig", "Tolerance"]
 
@@ -80,6 +82,8 @@ class ProcurementConfig(ConfigModel):
     """Units billed beyond what was received that still match."""
     post_bills: bool = False
     """Post matched vendor bills in the ERP (else they stay in draft for accounts payable)."""
+    landed_costs: LandedCostsConfig = Field(default_factory=LandedCostsConfig)
+    """Charges on bills capitalised as the ERP's landed costs (see :mod:`.landed_costs`)."""
 
     def tolerance(self, supplier: str, sku: str) -> Tolerance:
         return (

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from crossdock.connectors.memory_landed_costs import MemoryLandedCosts
 from crossdock.connectors.odoo.batching import BatchOutcome
 from crossdock.connectors.odoo.change_records import SaleOrderChange, WantedLine
 from crossdock.connectors.odoo.demand_records import DemandKind, DemandMove
@@ -33,6 +34,7 @@ from crossdock.connectors.odoo.errors import (
     UnknownCustomerError,
     UnknownSkuError,
 )
+from crossdock.connectors.odoo.landed_cost_records import LandedCostRef, LandedCostRequest
 from crossdock.connectors.odoo.payment_records import (
     OpenInvoice,
     PaymentRegistration,
@@ -239,6 +241,8 @@ class MemoryErp:
         """ERP payments by natural key (see the payments block)."""
         self.moves: list[tuple[datetime, DemandMove]] = []
         """Done moves (sales, returns, receipts) with when they were done (demand history)."""
+        self.landed_costs = MemoryLandedCosts()
+        """Landed-cost products, received orders and landed costs (see its module)."""
 
     # ------------------------------------------------------------------ seeding, for tests
 
@@ -858,6 +862,7 @@ class MemoryErp:
         self, order_id: int, receipt: Receipt, *, backorder: BackorderPolicy | None = None
     ) -> TransferResult:
         """Add the received quantities to the stock of the receipt's warehouse."""
+        self.landed_costs.received.add(order_id)
         for line in receipt.lines:
             key = (receipt.warehouse, line.sku)
             self.on_hand[key] = self.on_hand.get(key, Decimal(0)) + line.quantity
@@ -1248,6 +1253,12 @@ class MemoryErp:
                 self.credits[partner_id] = (credit, limit)
                 found.append(key)
         return found
+
+    async def create_landed_costs(
+        self, requests: Sequence[LandedCostRequest]
+    ) -> BatchOutcome[str, LandedCostRef]:
+        self._count("create_landed_costs")
+        return self.landed_costs.create(requests)
 
 
 if TYPE_CHECKING:

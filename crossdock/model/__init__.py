@@ -11,6 +11,7 @@ from __future__ import annotations
 from crossdock.model.base import CanonicalObject, ValueObject
 from crossdock.model.billing import Invoice, InvoiceLine, Payment, PaymentAllocation
 from crossdock.model.catalog import PriceListEntry, Product
+from crossdock.model.charges import Charge, ChargeType, SplitMethod
 from crossdock.model.freight import FreightCharge, FreightCost
 from crossdock.model.order import Order, OrderLine
 from crossdock.model.party import Address, Customer, OrderCustomer
@@ -61,6 +62,8 @@ __all__ = [
     "AdvanceShipNoticeLine",
     "Amount",
     "CanonicalObject",
+    "Charge",
+    "ChargeType",
     "CountryCode",
     "CurrencyCode",
     "Customer",
@@ -99,6 +102,7 @@ __all__ = [
     "ShipmentLine",
     "ShipmentMilestone",
     "Sku",
+    "SplitMethod",
     "StockEvent",
     "StockLevel",
     "SupplierAcknowledgement",

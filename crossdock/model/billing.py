@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crossdock.model.base import CanonicalObject, ValueObject
+from crossdock.model.charges import Charge
 from crossdock.model.types import (
     Amount,
     CurrencyCode,
@@ -111,6 +112,10 @@ class Invoice(CanonicalObject):
     tax_total: Amount | None = Field(default=None, description="Total tax.")
     total: Amount | None = Field(default=None, description="Total including tax.")
     amount_due: Amount | None = Field(default=None, description="Amount still to be paid.")
+    charges: list[Charge] = Field(
+        default_factory=list,
+        description="Charges beside the lines (freight, duty, …): landed costs of the goods.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Invoice:

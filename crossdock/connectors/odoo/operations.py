@@ -11,6 +11,7 @@ from crossdock.connectors.odoo.client import OdooClient
 from crossdock.connectors.odoo.ops_catalog import CatalogOperations
 from crossdock.connectors.odoo.ops_changes import SaleChangeOperations
 from crossdock.connectors.odoo.ops_demand import DemandOperations
+from crossdock.connectors.odoo.ops_landed_costs import LandedCostOperations
 from crossdock.connectors.odoo.ops_payments import PaymentOperations
 from crossdock.connectors.odoo.ops_purchasing import PurchasingOperations
 from crossdock.connectors.odoo.ops_reconcile import ReconcileReads
@@ -30,6 +31,7 @@ class OdooOperations(
     PaymentOperations,
     DemandOperations,
     SaleChangeOperations,
+    LandedCostOperations,
 ):
     """Customers, catalog, stock, sales, deliveries, invoices and purchasing on one Odoo."""
 

@@ -20,6 +20,7 @@ from typing import Protocol
 from crossdock.connectors.odoo.batching import BatchOutcome
 from crossdock.connectors.odoo.change_records import SaleOrderChange, WantedLine
 from crossdock.connectors.odoo.demand_records import DemandMove
+from crossdock.connectors.odoo.landed_cost_records import LandedCostRef, LandedCostRequest
 from crossdock.connectors.odoo.payment_records import (
     OpenInvoice,
     PaymentRegistration,
@@ -288,4 +289,11 @@ class ErpPort(Protocol):
 
     async def hold_credit(self, partner_refs: Sequence[str], limit: Decimal) -> list[str]:
         """Set the credit limit of the customers (by reference); answers those found."""
+        ...
+
+    async def create_landed_costs(
+        self, requests: Sequence[LandedCostRequest]
+    ) -> BatchOutcome[str, LandedCostRef]:
+        """A landed cost per request on its purchase order's validated receipts, computed and
+        validated on request; idempotent by the request's key (see ``ops_landed_costs``)."""
         ...

@@ -17,6 +17,10 @@
 - ``purchase.bill_posted`` (subject ``purchase:<ref>``): a supplier's invoice was posted; the
   consumer matches it three ways and makes the vendor bill, or opens an exception for accounts
   payable.
+- ``purchase.cost_bill_posted`` (subject ``purchase:<ref>``): a carrier's or customs bill of
+  charges was posted; the consumer lands them as the ERP's landed cost (see :mod:`.landed`).
+- ``exception.resolved`` of a ``procurement.landed_cost`` exception with action ``retry``: the
+  consumer lands the bill's charges again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ __all__ = [
     "APPROVED",
     "BILL_POSTED",
     "CONSUMED",
+    "COST_BILL_POSTED",
+    "EXCEPTION_RESOLVED",
     "GROUP",
     "ORDERED",
     "RECEIPT_POSTED",
@@ -53,7 +59,17 @@ SHIPPED = "purchase.shipped"
 RECEIPT_POSTED = "purchase.receipt_posted"
 RECEIVED = "purchase.received"
 BILL_POSTED = "purchase.bill_posted"
-CONSUMED = [RECOMMEND, APPROVED, ACKNOWLEDGED, RECEIPT_POSTED, BILL_POSTED]
+COST_BILL_POSTED = "purchase.cost_bill_posted"
+EXCEPTION_RESOLVED = "exception.resolved"
+CONSUMED = [
+    RECOMMEND,
+    APPROVED,
+    ACKNOWLEDGED,
+    RECEIPT_POSTED,
+    BILL_POSTED,
+    COST_BILL_POSTED,
+    EXCEPTION_RESOLVED,
+]
 
 
 def recommend_event(by: str) -> NewEvent:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -47,6 +47,8 @@ from crossdock.flows.procurement.events import (
     APPROVED,
     BILL_POSTED,
     CONSUMED,
+    COST_BILL_POSTED,
+    EXCEPTION_RESOLVED,
     GROUP,
     RECEIPT_POSTED,
     RECEIVED,
@@ -56,6 +58,14 @@ from crossdock.flows.procurement.events import (
 )
 from crossdock.flows.procurement.figures import order_statuses
 from crossdock.flows.procurement.forecast_store import daily_demand
+from crossdock.flows.procurement.landed import (
+    EXCEPTION_LANDED,
+    CostBill,
+    Landed,
+    land_charges,
+    record_landed,
+    retried_message,
+)
 from crossdock.flows.procurement.matching import three_way_match
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
@@ -434,10 +444,19 @@ class Procurement:
                 quantity_tolerance=self.config.bill_quantity_tolerance,
             )
             bills: list[str] = []
+            landed: Landed | None = None
             if not differences:
+                # charges to land go on the vendor bill first: it is posted after them
+                charged = bool(invoice.charges) and self.config.landed_costs.enabled
+                post = self.config.post_bills
                 made = await self.erp.create_vendor_bills(
-                    [int(rec.po_id or 0)], post=self.config.post_bills
+                    [int(rec.po_id or 0)], post=post and not charged
                 )
+                landed = await self._land(
+                    rec, invoice.partner_ref, invoice, invoice.invoice_date, on_vendor_bill=True
+                )
+                if charged and post:
+                    made = await self.erp.create_vendor_bills([int(rec.po_id or 0)], post=True)
                 bills = [b.external_ref for b in made]
             batch.write(
                 partial(
@@ -447,8 +466,91 @@ class Procurement:
                     invoice_ref=invoice.external_ref,
                     differences=differences,
                     bills=bills,
+                    landed=landed,
                 )
             )
+
+    async def _land(
+        self,
+        rec: RecommendationRow,
+        partner: str,
+        bill: Invoice | CostBill,
+        when: date,
+        *,
+        on_vendor_bill: bool = False,
+    ) -> Landed | None:
+        return await land_charges(
+            self.erp,
+            self.config.landed_costs,
+            source=self.config.source,
+            rec=rec,
+            partner=partner,
+            bill_ref=bill.external_ref,
+            currency=bill.currency,
+            charges=bill.charges,
+            bill_date=when,
+            on_vendor_bill=on_vendor_bill,
+        )
+
+    async def land_again(self, message_ids: list[str], batch: Batch) -> None:
+        """Land again the charges of bills whose landed-cost exception accounts payable
+        resolved with ``retry`` (the landed cost's key keeps a landed one from doubling)."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_message_and_order, message_id=message_id))
+            if found is None:
+                continue
+            message, rec = found
+            landed: Landed | None
+            if message.kind == "bill":
+                invoice = Invoice.model_validate_json(message.body)
+                landed = await self._land(
+                    rec, invoice.partner_ref, invoice, invoice.invoice_date, on_vendor_bill=True
+                )
+            elif message.kind == "cost-bill":
+                bill = CostBill.model_validate_json(message.body)
+                landed = await self._land(rec, bill.partner_ref, bill, bill.bill_date)
+            else:
+                continue
+
+            def write(
+                conn: Connection,
+                rec: RecommendationRow = rec,
+                message_id: str = message_id,
+                landed: Landed | None = landed,
+                kind: str = message.kind,
+            ) -> None:
+                if landed is None:
+                    return
+                if kind == "cost-bill":
+                    state = "exception" if landed.problem else "applied"
+                    mark_message(conn, message_id, state, {"landed": landed.details})
+                record_landed(conn, rec=rec, landed=landed, message_id=message_id)
+
+            batch.write(write)
+
+    async def cost_bills(self, message_ids: list[str], batch: Batch) -> None:
+        """Land the charges of posted carrier's or customs bills (see :mod:`.landed`)."""
+        for message_id in message_ids:
+            found = await self.engine.db.read(partial(_message_and_order, message_id=message_id))
+            if found is None or found[0].state != "received":
+                continue
+            message, rec = found
+            bill = CostBill.model_validate_json(message.body)
+            landed = await self._land(rec, bill.partner_ref, bill, bill.bill_date)
+
+            def write(
+                conn: Connection,
+                rec: RecommendationRow = rec,
+                message_id: str = message_id,
+                landed: Landed | None = landed,
+            ) -> None:
+                if landed is None:
+                    return
+                state = "exception" if landed.problem else "applied"
+                mark_message(conn, message_id, state, {"landed": landed.details})
+                record_landed(conn, rec=rec, landed=landed, message_id=message_id)
+
+            batch.write(write)
 
     async def handle(self, batch: Batch) -> None:
         try:
@@ -462,6 +564,20 @@ class Procurement:
                 await self.receipts(receipts, batch)
             if bill_ids:
                 await self.bills(bill_ids, batch)
+            cost_bills = [
+                str(e.data.get("message_id")) for e in batch.events if e.type == COST_BILL_POSTED
+            ]
+            if cost_bills:
+                await self.cost_bills(cost_bills, batch)
+            retried = [
+                retried_message(e.subject)
+                for e in batch.events
+                if e.type == EXCEPTION_RESOLVED
+                and e.data.get("type") == EXCEPTION_LANDED
+                and e.data.get("action") == "retry"
+            ]
+            if retried:
+                await self.land_again([m for m in retried if m], batch)
             acks = [str(e.data.get("message_id")) for e in batch.events if e.type == ACKNOWLEDGED]
             if acks:
                 await self.acknowledged(acks, batch)
@@ -520,6 +636,7 @@ def _record_bill(
     invoice_ref: str,
     differences: list[str],
     bills: list[str],
+    landed: Landed | None = None,
 ) -> None:
     now = time.time()
     if differences:
@@ -546,6 +663,8 @@ def _record_bill(
         now=now,
         details={"invoice": invoice_ref, "bills": bills},
     )
+    if landed is not None:
+        record_landed(conn, rec=rec, landed=landed, message_id=message_id, now=now)
 
 
 def _num(value: Decimal) -> str:

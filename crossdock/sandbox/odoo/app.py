@@ -47,6 +47,7 @@ from crossdock.sandbox.odoo.errors import (
     UserError,
     ValueRpcError,
 )
+from crossdock.sandbox.odoo.landed_costs import with_landed_costs
 from crossdock.sandbox.odoo.models import build_specs, seed
 from crossdock.sandbox.odoo.orm import GENERIC_METHODS, POSITIONAL, Env, Registry
 from crossdock.sandbox.odoo.payments import with_payments
@@ -95,7 +96,9 @@ class OdooSandbox:
 
     def __init__(self, settings: SandboxSettings | None = None) -> None:
         self.settings = settings or SandboxSettings()
-        self.registry = Registry(with_payments(with_returns(build_specs())), self.settings.version)
+        self.registry = Registry(
+            with_landed_costs(with_payments(with_returns(build_specs()))), self.settings.version
+        )
         self.store = Store(self.settings.path)
         self.faults = Faults(error_rate=self.settings.error_rate)
         self.random = random.Random(self.settings.seed)

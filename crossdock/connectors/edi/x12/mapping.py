@@ -84,6 +84,17 @@ DEFAULT_UNITS: Mapping[str, str] = MappingProxyType(
 )
 """X12 units of measure (355) and the canonical units they are; others pass through as-is."""
 
+DEFAULT_CHARGE_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "D240": "freight",  # Freight
+        "G830": "freight",  # Shipping and Handling
+        "D500": "handling",  # Handling
+        "H090": "handling",  # Special Handling
+        "D980": "insurance",  # Insurance
+    }
+)
+"""X12 charge codes (1300, SAC02) and the charge types they are (:mod:`crossdock.model.charges`)."""
+
 
 class MappingError(X12Error):
     """A transaction set that cannot become (or be made from) a canonical object.
@@ -126,6 +137,8 @@ class MappingProfile:
     shipped: str = "011"
     estimated_delivery: str = "017"
     warehouse: str | None = None
+    charge_codes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CHARGE_CODES)
+    """SAC02 code of an 810's charge (``SAC01`` ``C``) -> charge type; others are ``other``."""
 
     def unit_in(self, code: str) -> str:
         """The canonical unit of an X12 unit code."""
@@ -1171,6 +1184,17 @@ def invoice_from_810(
                 "order_line_ref": ref.get(2) if ref is not None else None,
             }
         )
+    charges = [
+        {
+            "type": profile.charge_codes.get(segment.get(2), "other"),
+            "amount": _cents(segment.get(5), "SAC", position),
+            # an unknown code is kept in the label of the "other" charge it becomes
+            "description": segment.get(15)
+            or (None if segment.get(2) in profile.charge_codes else f"SAC {segment.get(2)}"),
+        }
+        for position, segment in segments
+        if segment.id == "SAC" and segment.get(1) == "C" and segment.get(5)
+    ]
     tds = _require(_first(summary, "TDS"), "TDS", "810")
     total = _cents(tds.get(1), "TDS", 0)
     taxes = [
@@ -1202,4 +1226,5 @@ def invoice_from_810(
         subtotal=total - tax_total if tax_total is not None else None,
         tax_total=tax_total,
         total=total,
+        charges=charges,
     )
