@@ -488,6 +488,12 @@ PROCUREMENT_TYPES: tuple[EventType, ...] = (
         "Internal: a supplier's invoice was posted; the flow matches it three ways and makes "
         "the vendor bill, or opens an exception for accounts payable.",
     ),
+    EventType(
+        "purchase.cost_bill_posted", 1, _data(_PURCHASE_MESSAGE),
+        "api.purchase_orders (landed-costs)", (PROCUREMENT,), "purchasing",
+        "Internal: a carrier's or customs broker's bill of charges was posted against a purchase "
+        "order; the flow lands them on its receipts as the ERP's landed cost.",
+    ),
 )  # fmt: skip
 
 _TYPES: tuple[EventType, ...] = (

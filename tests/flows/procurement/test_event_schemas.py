@@ -12,6 +12,7 @@ from crossdock.engine import Event
 from tests.catalog.conformance import problems
 from tests.flows.procurement.conftest import Buying, serve
 from tests.flows.procurement.test_forecasts import settled, week
+from tests.flows.procurement.test_landed_costs import cost_bill
 from tests.flows.procurement.test_supplier_api import ack, asn, bill, ordered_acme, receipt
 from tests.support.waiting import until
 
@@ -24,6 +25,7 @@ PUBLISHED = {
     "purchase.receipt_posted",
     "purchase.received",
     "purchase.bill_posted",
+    "purchase.cost_bill_posted",
     "forecast.imported",
     "forecast.applied",
     "forecast.rejected",
@@ -40,6 +42,7 @@ async def _supplier_path(b: Buying) -> None:
         ("shipments", asn()),
         ("receipts", receipt(ref, "GRN-1", [{"sku": "A", "quantity": "38"}])),
         ("bills", bill("INV-1", [("A", "38", "4.00")])),
+        ("landed-costs", cost_bill("FRT-1", [{"type": "freight", "amount": "12"}])),
     ):
         r = await b.client.post(f"/v1/purchase-orders/{ref}/{path}", json=body, headers=b.auth())
         assert r.status_code == 202, (path, r.text)
