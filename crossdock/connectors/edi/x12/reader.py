@@ -363,8 +363,12 @@ class _State:
                 continue
             delimiters = self.delimiters
             terminator = delimiters.segment
-            if delimiters.suffix:
-                pending = pending.replace(terminator + delimiters.suffix, terminator)
+            if delimiters.suffix and terminator not in "\r\n":
+                # The interchange is laid out in lines; X12 data holds no line break, so every
+                # one is layout, wherever the translator put it (after each terminator, or
+                # wrapping long lines).
+                for line_break in delimiters.suffix:
+                    pending = pending.replace(line_break, "")
             last = pending.rfind(terminator)
             if last < 0:
                 return pending

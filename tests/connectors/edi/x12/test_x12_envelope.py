@@ -56,6 +56,20 @@ def test_streams_events_from_small_chunks() -> None:
     assert isinstance(events[2], SetRead) and events[2].result.accepted
 
 
+def test_lines_wrapped_at_any_column_are_layout() -> None:
+    # Some translators and VAN mailboxes wrap what follows the ISA line at a fixed width (80
+    # columns here), cutting segments anywhere; the line breaks are layout, the segments the same.
+    isa, rest = PO_4010.split("\n", 1)
+    flat = rest.replace("\n", "")
+    wrapped = isa + "\n" + "\n".join(flat[i : i + 80] for i in range(0, len(flat), 80)) + "\n"
+    assert "~\n" in wrapped and any(not line.endswith("~") for line in wrapped.splitlines())
+    for chunk in (7, 4096):
+        data = wrapped.encode()
+        [interchange] = load(data[i : i + chunk] for i in range(0, len(data), chunk))
+        assert interchange.report is not None and interchange.report.accepted
+        assert interchange.groups == load(PO_4010.encode())[0].groups
+
+
 def test_counts_and_control_numbers_are_checked() -> None:
     broken = (
         PO_4010.replace("SE*9*0001", "SE*8*0002")
