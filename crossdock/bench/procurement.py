@@ -92,7 +92,9 @@ class _CallTimes:
 def _ms_per(seconds: Mapping[str, float], count: int) -> dict[str, float]:
     """Time spent in each kind of call, in milliseconds per document, largest first."""
     return {
-        k: round(v / count * 1000, 1) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])
+        k: round(v / count * 1000, 1)
+        for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])
+        if v > 0
     }
 
 
