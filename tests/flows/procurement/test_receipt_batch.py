@@ -14,6 +14,9 @@ from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.records import BackorderPolicy, TransferResult
 from crossdock.flows.procurement.receipt_batch import ReceiptToValidate, validate_receipts
 from crossdock.model import Receipt
+from tests.flows.procurement.conftest import seed, serve
+from tests.flows.procurement.test_supplier_api import ordered_acme, receipt
+from tests.support.waiting import until
 
 
 class Recording(MemoryErp):
@@ -79,3 +82,43 @@ async def test_nothing_to_validate_calls_nothing() -> None:
     erp = Recording(refuse=0)
     out = await validate_receipts(cast(ErpPort, erp), [])
     assert erp.calls == [] and out.done == {} and out.failed == {}
+
+
+class RefusingOnce(MemoryErp):
+    """Refuses the first receipts it is given (a picking Odoo will not validate yet)."""
+
+    refused = 0
+
+    async def receive_many(
+        self,
+        receipts: Sequence[tuple[int, Receipt]],
+        *,
+        backorder: BackorderPolicy | None = None,
+        policies: Sequence[BackorderPolicy] | None = None,
+    ) -> BatchOutcome[int, TransferResult]:
+        if self.refused:
+            return await super().receive_many(receipts, backorder=backorder, policies=policies)
+        self.refused += 1
+        outcome: BatchOutcome[int, TransferResult] = BatchOutcome()
+        for order_id, _ in receipts:
+            outcome.failed[order_id] = OdooBusinessError("locked", record=str(order_id))
+        return outcome
+
+
+async def test_a_refused_receipt_fails_its_event_and_is_received_once_later(db_url: str) -> None:
+    erp = RefusingOnce()
+    seed(erp)
+    async with serve(db_url, {}, erp=erp) as b:
+        b.erp = erp
+        ref = await ordered_acme(b)  # A: 38
+        grn = receipt(ref, "GRN-1", [{"sku": "A", "quantity": "38"}])
+        r = await b.client.post(f"/v1/purchase-orders/{ref}/receipts", json=grn, headers=b.auth())
+        assert r.status_code == 202, r.text
+
+        async def received() -> bool:
+            view = (await b.client.get(f"/v1/purchase-orders/{ref}", headers=b.auth())).json()
+            return "received" in [s["step"] for s in view["timeline"]]
+
+        await until(received, what="the receipt validated on its retry")
+        assert erp.refused == 1
+        assert erp.on_hand[("WH", "A")] == 2 + 38  # received once
