@@ -868,6 +868,23 @@ class MemoryErp:
             self.on_hand[key] = self.on_hand.get(key, Decimal(0)) + line.quantity
         return TransferResult(next(self._ids), "done")
 
+    async def receive_many(
+        self,
+        receipts: Sequence[tuple[int, Receipt]],
+        *,
+        backorder: BackorderPolicy | None = None,
+        policies: Sequence[BackorderPolicy] | None = None,
+    ) -> BatchOutcome[int, TransferResult]:
+        """Each receipt as :meth:`receive`, in order; a failure is reported for its order."""
+        outcome: BatchOutcome[int, TransferResult] = BatchOutcome()
+        for index, (order_id, receipt) in enumerate(receipts):
+            policy = policies[index] if policies is not None else backorder
+            try:
+                outcome.done[order_id] = await self.receive(order_id, receipt, backorder=policy)
+            except OdooBusinessError as error:
+                outcome.failed[order_id] = error
+        return outcome
+
     async def create_vendor_bills(
         self, order_ids: Sequence[int], *, post: bool = False
     ) -> list[Invoice]:

@@ -47,10 +47,15 @@ _WIZARD_ANSWERS = {
 
 
 class PickingOperations(OperationsBase):
-    async def read_pickings(self, domain: Sequence[Any]) -> list[PickingInfo]:
+    async def read_pickings(
+        self, domain: Sequence[Any], *, order_field: str = "sale_id"
+    ) -> list[PickingInfo]:
+        """Pickings and their moves, oldest first; ``order_id`` is read from ``order_field``
+        (``purchase_id`` for receipts)."""
         context = await self.all_companies_context()
+        fields = [order_field if f == "sale_id" else f for f in _PICKING_FIELDS]
         rows = await self.client.search_read(
-            "stock.picking", domain, _PICKING_FIELDS, order="id", context=context
+            "stock.picking", domain, fields, order="id", context=context
         )
         move_ids = [m for row in rows for m in row["move_ids"]]
         fields = [*self.dialect.move_fields(), "picking_id"]
@@ -75,7 +80,7 @@ class PickingOperations(OperationsBase):
                 name=str(row["name"]),
                 state=str(row["state"]),
                 picking_type_code=str(row.get("picking_type_code") or ""),
-                order_id=m2o_id(row.get("sale_id")),
+                order_id=m2o_id(row.get(order_field)),
                 backorder_of=m2o_id(row.get("backorder_id")),
                 company_id=int(m2o_id(row["company_id"]) or 0),
                 moves=tuple(sorted(by_picking.get(int(row["id"]), []), key=lambda m: m.id)),
@@ -214,10 +219,23 @@ class PickingOperations(OperationsBase):
         )
 
     async def validate_many(
-        self, picking_ids: Sequence[int], policy: BackorderPolicy, context: Mapping[str, Any]
+        self,
+        picking_ids: Sequence[int],
+        policy: BackorderPolicy | Mapping[int, BackorderPolicy],
+        context: Mapping[str, Any],
     ) -> tuple[str, ...]:
         """One ``button_validate`` on many pickings, its wizards answered once for all of them
-        (Odoo's backorder wizard lists every picking short of its demand); the answers given."""
+        (Odoo's backorder wizard lists every picking short of its demand); the answers given.
+
+        ``policy`` may differ per picking id: when the short pickings differ, the backorder
+        wizard gets one line per short picking saying whether it keeps a backorder (as a person
+        unticking some in Odoo) and is answered with ``process``.
+        """
+        policies = (
+            {int(p): policy for p in picking_ids}
+            if isinstance(policy, str)
+            else {int(p): policy[int(p)] for p in picking_ids}
+        )
         answered: list[str] = []
         result = await self.client.call(
             "stock.picking", "button_validate", list(picking_ids), context=context
@@ -227,10 +245,20 @@ class PickingOperations(OperationsBase):
                 break
             wizard_model = str(result["res_model"])
             wizard_context = {**context, **dict(result.get("context") or {})}
-            answer = _WIZARD_ANSWERS[wizard_model] or (
-                "process" if policy == "create" else "process_cancel_backorder"
-            )
-            [wizard_id] = await self.client.create(wizard_model, [{}], context=wizard_context)
+            answer = _WIZARD_ANSWERS[wizard_model]
+            vals: dict[str, Any] = {}
+            if answer is None:  # the backorder wizard
+                short = _ids_of(wizard_context.get("default_pick_ids"))
+                chosen = {policies.get(p, "create") for p in short} or set(policies.values())
+                if len(chosen) == 1:
+                    answer = "process" if chosen == {"create"} else "process_cancel_backorder"
+                else:
+                    answer = "process"
+                    vals["backorder_confirmation_line_ids"] = [
+                        (0, 0, {"picking_id": p, "to_backorder": policies.get(p) == "create"})
+                        for p in short
+                    ]
+            [wizard_id] = await self.client.create(wizard_model, [vals], context=wizard_context)
             answered.append(f"{wizard_model}.{answer}")
             result = await self.client.call(
                 wizard_model, answer, [wizard_id], context=wizard_context
@@ -249,3 +277,17 @@ class PickingOperations(OperationsBase):
             context=await self.all_companies_context(),
         )
         return tuple(int(r["id"]) for r in rows)
+
+
+def _ids_of(value: Any) -> list[int]:
+    """Record ids of an x2many default in a context: ids or ``(4, id)`` / ``(6, 0, ids)``."""
+    ids: list[int] = []
+    for item in value or []:
+        if isinstance(item, list | tuple):
+            if item and item[0] == 6:
+                ids += [int(i) for i in item[2]]
+            elif item and item[0] == 4:
+                ids.append(int(item[1]))
+        else:
+            ids.append(int(item))
+    return ids

@@ -157,6 +157,7 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
         receipts: Sequence[tuple[int, Receipt]],
         *,
         backorder: BackorderPolicy | None = None,
+        policies: Sequence[BackorderPolicy] | None = None,
     ) -> BatchOutcome[int, TransferResult]:
         """Receive goods against many confirmed purchase orders, by purchase order id.
 
@@ -164,54 +165,50 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
         in one search, the quantities written with one ``write`` per distinct quantity (moves
         already holding theirs only marked picked, lots and serials per tracked move), and all
         of them validated with one ``button_validate`` whose backorder wizard is answered per
-        ``backorder`` (default: settings). A receipt Odoo refuses is isolated by bisection and
-        reported alone; an order received twice in the list is received in a second round (its
-        backorder takes the second receipt).
+        ``backorder`` (default: settings), or per receipt by ``policies`` (one per receipt, in
+        order: the wizard then says per picking whether it keeps a backorder). A receipt Odoo
+        refuses is isolated by bisection and reported alone; an order received twice in the
+        list is received in a second round (its backorder takes the second receipt).
         """
-        policy = backorder or self.settings.backorder
+        default = backorder or self.settings.backorder
+        if policies is not None and len(policies) != len(receipts):
+            raise ValueError("policies: one per receipt")
         outcome: BatchOutcome[int, TransferResult] = BatchOutcome()
-        rounds: list[dict[int, Receipt]] = []
-        for order_id, receipt in receipts:
+        rounds: list[dict[int, tuple[Receipt, BackorderPolicy]]] = []
+        for index, (order_id, receipt) in enumerate(receipts):
             free = next((r for r in rounds if order_id not in r), None)
             if free is None:
                 free = {}
                 rounds.append(free)
-            free[order_id] = receipt
+            free[order_id] = (receipt, policies[index] if policies is not None else default)
         for batch in rounds:
             for chunk in chunks(list(batch.items()), self.settings.batch_size):
-                await self._receive_round(dict(chunk), policy, outcome)
+                await self._receive_round(dict(chunk), outcome)
         return outcome
 
     async def _receive_round(
         self,
-        receipts: dict[int, Receipt],
-        policy: BackorderPolicy,
+        receipts: dict[int, tuple[Receipt, BackorderPolicy]],
         outcome: BatchOutcome[int, TransferResult],
     ) -> None:
         """One receipt per order: quantities written, then validated together."""
         context = {**await self.all_companies_context(), "skip_sms": True}
-        rows = await self.client.search_read(
-            "stock.picking",
+        picking_of: dict[int, PickingInfo] = {}
+        for found in await self.read_pickings(
             [
                 ["purchase_id", "in", sorted(receipts)],
                 ["picking_type_code", "=", "incoming"],
                 ["state", "not in", ["done", "cancel"]],
             ],
-            ["purchase_id"],
-            order="id",
-            context=context,
-        )
-        picking_of: dict[int, int] = {}
-        for row in rows:
-            picking_of.setdefault(int(m2o_id(row["purchase_id"]) or 0), int(row["id"]))
-        pickings = {
-            p.id: p for p in await self.read_pickings([["id", "in", sorted(picking_of.values())]])
-        }
+            order_field="purchase_id",
+        ):
+            picking_of.setdefault(found.order_id or 0, found)  # the oldest open one
         by_value: dict[float, list[int]] = {}
         picked_only: list[int] = []
         ready: list[tuple[int, int]] = []
-        for order_id, receipt in receipts.items():
-            picking = pickings.get(picking_of.get(order_id, 0))
+        policy_of: dict[int, BackorderPolicy] = {}
+        for order_id, (receipt, policy) in receipts.items():
+            picking = picking_of.get(order_id)
             if picking is None:
                 outcome.failed[order_id] = OdooBusinessError(
                     "nothing left to receive", model="purchase.order", record=f"id={order_id}"
@@ -232,6 +229,7 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
                 else:
                     by_value.setdefault(float(take), []).append(move.id)
             ready.append((order_id, picking.id))
+            policy_of[picking.id] = policy
         for quantity, move_ids in by_value.items():
             await self.client.write(
                 "stock.move", move_ids, self.dialect.shipped_move_vals(quantity), context=context
@@ -240,7 +238,7 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
             await self.client.write("stock.move", picked_only, {"picked": True}, context=context)
 
         async def send(batch: Sequence[tuple[int, int]]) -> list[tuple[str, ...]]:
-            answered = await self.validate_many([p for _, p in batch], policy, context)
+            answered = await self.validate_many([p for _, p in batch], policy_of, context)
             return [answered] * len(batch)
 
         validated, failed = await bisect_batch(
@@ -251,20 +249,22 @@ class PurchasingOperations(PickingOperations, SalesOperations, OperationsBase):
         if not validated:
             return
         picking_ids = [p for (_, p), _ in validated]
-        states = await self.client.read("stock.picking", picking_ids, ["state"], context=context)
-        state_of = {int(r["id"]): str(r["state"]) for r in states}
-        backorders = await self.client.search_read(
+        validated_ids = set(picking_ids)
+        # the validated pickings' states and the backorders they left, in one search
+        rows = await self.client.search_read(
             "stock.picking",
-            [["backorder_id", "in", picking_ids]],
-            ["backorder_id"],
+            ["|", ["id", "in", picking_ids], ["backorder_id", "in", picking_ids]],
+            ["state", "backorder_id"],
             order="id",
             context=context,
         )
+        state_of: dict[int, str] = {}
         backorders_of: dict[int, list[int]] = {}
-        for row in backorders:
-            backorders_of.setdefault(int(m2o_id(row["backorder_id"]) or 0), []).append(
-                int(row["id"])
-            )
+        for row in rows:
+            state_of.setdefault(int(row["id"]), str(row["state"]))
+            parent = int(m2o_id(row["backorder_id"]) or 0)
+            if parent in validated_ids:
+                backorders_of.setdefault(parent, []).append(int(row["id"]))
         for (order_id, picking_id), answered in validated:
             outcome.done[order_id] = TransferResult(
                 picking_id,

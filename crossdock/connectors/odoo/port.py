@@ -175,6 +175,17 @@ class ErpPort(Protocol):
         self, order_id: int, receipt: Receipt, *, backorder: BackorderPolicy | None = None
     ) -> TransferResult: ...
 
+    async def receive_many(
+        self,
+        receipts: Sequence[tuple[int, Receipt]],
+        *,
+        backorder: BackorderPolicy | None = None,
+        policies: Sequence[BackorderPolicy] | None = None,
+    ) -> BatchOutcome[int, TransferResult]:
+        """Receipts against many purchase orders (by id), validated together; ``policies``: the
+        backorder policy of each receipt, in order (else ``backorder``). Failures per order."""
+        ...
+
     async def create_vendor_bills(
         self, order_ids: Sequence[int], *, post: bool = False
     ) -> list[Invoice]: ...

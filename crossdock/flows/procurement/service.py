@@ -67,6 +67,7 @@ from crossdock.flows.procurement.landed import (
     retried_message,
 )
 from crossdock.flows.procurement.matching import three_way_match
+from crossdock.flows.procurement.receipt_batch import ReceiptToValidate, validate_receipts
 from crossdock.flows.procurement.receiving import Reconciled, reconcile_receipt
 from crossdock.flows.procurement.recommend import Recommendation, Skipped, recommend
 from crossdock.flows.procurement.store import (
@@ -379,7 +380,10 @@ class Procurement:
             batch.write(write)
 
     async def receipts(self, message_ids: list[str], batch: Batch) -> None:
-        """Reconcile posted receipts; validate the ERP's receipt of those within tolerance."""
+        """Reconcile posted receipts; validate the ERP's receipts of those within tolerance
+        together (see :mod:`~crossdock.flows.procurement.receipt_batch`)."""
+        reconciled: list[tuple[str, RecommendationRow, Reconciled]] = []
+        to_validate: list[ReceiptToValidate] = []
         for message_id in message_ids:
             found = await self.engine.db.read(partial(_receipt_context, message_id=message_id))
             if found is None:
@@ -404,23 +408,36 @@ class Procurement:
                 announced_lots=lots,
                 tolerance=partial(self.config.tolerance, rec.supplier_ref),
             )
-            transfer_state = None
-            if not result.held:
-                lines = [ln for ln in receipt.lines if ln.quantity > 0]
-                if lines:
-                    done = await self.erp.receive(
+            reconciled.append((message_id, rec, result))
+            lines = [ln for ln in receipt.lines if ln.quantity > 0]
+            if not result.held and lines:
+                to_validate.append(
+                    ReceiptToValidate(
+                        message_id,
+                        rec.id,
                         int(rec.po_id or 0),
                         receipt.model_copy(update={"lines": lines}),
-                        backorder="create" if result.backorder == "create" else "cancel",
+                        "create" if result.backorder == "create" else "cancel",
                     )
-                    transfer_state = done.state
+                )
+        validated = await validate_receipts(self.erp, to_validate)
+        events = {str(e.data.get("message_id")): e for e in batch.events}
+        stopped: set[str] = set()
+        for message_id, rec, result in reconciled:
+            if message_id in validated.failed:
+                # the refused receipt fails alone; its order's later ones come again with it
+                stopped.add(rec.id)
+                batch.fail(events[message_id], validated.failed[message_id])
+            if rec.id in stopped:
+                continue
+            done = validated.done.get(message_id)
             batch.write(
                 partial(
                     _record_receipt,
                     rec=rec,
                     message_id=message_id,
                     result=result,
-                    transfer_state=transfer_state,
+                    transfer_state=done.state if done is not None else None,
                     partitions=self.engine.partitions,
                 )
             )

@@ -110,3 +110,39 @@ async def test_orders_in_one_batch_and_receipts_validated_together(
     assert [p.state for p in pickings] == ["done", "done"]
     [level_a, level_b] = await ops.stock_levels([a, b])
     assert (level_a.on_hand, level_b.on_hand) == (10 + 4 + 2 + 3 + 10, 10 + 10 + 2 + 10)
+
+
+async def test_receipts_with_their_own_backorder_policy_validated_together(
+    ops: OdooOperations, uid: str
+) -> None:
+    a = f"PP-{uid}-A"
+    assert (await ops.upsert_products([product(a)])).ok
+    await ops.client.create(
+        "res.partner", [{"name": f"Supplier {uid}", "ref": f"SUP-{uid}", "supplier_rank": 1}]
+    )
+    created = await ops.create_purchase_orders([_po(uid, n, [a]) for n in range(3)])
+    ids = [created.done[f"planner:PB-{uid}-{n}"].id for n in range(3)]
+    await ops.confirm_purchase_orders(ids)
+
+    validates = _calls(ops, "stock.picking.button_validate")
+    outcome = await ops.receive_many(
+        [
+            (ids[0], _receipt(uid, 0, [(a, "4")])),  # short, the rest kept
+            (ids[1], _receipt(uid, 1, [(a, "7")])),  # short, the rest closed
+            (ids[2], _receipt(uid, 2, [(a, "10")])),  # all
+        ],
+        policies=["create", "cancel", "cancel"],
+    )
+    assert outcome.ok
+    assert _calls(ops, "stock.picking.button_validate") == validates + 1
+    kept, closed, full = (outcome.done[i] for i in ids)
+    assert (kept.state, closed.state, full.state) == ("done", "done", "done")
+    assert len(kept.backorder_ids) == 1
+    assert closed.backorder_ids == () and full.backorder_ids == ()
+    assert kept.wizards == ("stock.backorder.confirmation.process",)
+    [rest] = [p for p in await ops.receipt_pickings([ids[0]]) if p.id == kept.backorder_ids[0]]
+    assert rest.state not in ("done", "cancel")
+    assert [(m.sku, m.demand) for m in rest.moves] == [(a, 6)]
+    assert [p.state for p in await ops.receipt_pickings([ids[1]])] == ["done"]
+    [level] = await ops.stock_levels([a])
+    assert level.on_hand == 4 + 7 + 10
