@@ -13,6 +13,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from crossdock.config.base import ConfigModel
+from crossdock.retry import Backoff
 
 
 class EngineConfig(ConfigModel):
@@ -38,6 +39,12 @@ class EngineConfig(ConfigModel):
     """First retry delay; doubled on each attempt (with jitter)."""
     backoff_max_s: float = Field(default=3600.0, gt=0)
     """Longest retry delay."""
+
+    @property
+    def backoff(self) -> Backoff:
+        """The retry delays of a consumer group: from ``backoff_base_s``, doubled up to
+        ``backoff_max_s``."""
+        return Backoff(base_s=self.backoff_base_s, max_s=self.backoff_max_s)
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from crossdock.config.schema import Config
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Backoff, Engine, Schedule, Subscription
+from crossdock.engine import Engine, Schedule, Subscription
 from crossdock.flows.inventory.events import CONSUMED, EMITTED, TICK
 from crossdock.flows.inventory.settings import GROUP, SOURCE, InventorySettings
 from crossdock.flows.inventory.store import Position, warehouse_positions
@@ -49,7 +49,7 @@ def register(engine: Engine, erp: ErpPort | None, config: Config) -> InventorySy
             lane=lane,
             batch_size=config.engine.batch_size,
             max_attempts=config.engine.max_attempts,
-            backoff=Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s),
+            backoff=config.engine.backoff,
             start_at="latest",
         )
     )

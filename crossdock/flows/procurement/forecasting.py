@@ -39,7 +39,6 @@ from crossdock.config.schema import Config
 from crossdock.connectors.odoo import OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.engine import (
-    Backoff,
     Batch,
     Engine,
     NewEvent,
@@ -397,7 +396,7 @@ def register_forecasting(
             lane="batch" if "batch" in engine.lanes else "default",
             batch_size=20,
             max_attempts=config.engine.max_attempts,
-            backoff=Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s),
+            backoff=config.engine.backoff,
             start_at="latest",
         )
     )

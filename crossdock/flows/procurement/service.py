@@ -30,7 +30,6 @@ from crossdock.connectors.odoo import OdooBusinessError, OdooTransientError
 from crossdock.connectors.odoo.port import ErpPort
 from crossdock.connectors.odoo.replenishment_records import PurchaseLineChange
 from crossdock.engine import (
-    Backoff,
     Batch,
     Engine,
     NewEvent,
@@ -780,7 +779,7 @@ def register(engine: Engine, erp: ErpPort, config: Config, *, system: str = "odo
             lane="batch" if "batch" in engine.lanes else "default",
             batch_size=50,
             max_attempts=config.engine.max_attempts,
-            backoff=Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s),
+            backoff=config.engine.backoff,
             start_at="latest",
         )
     )

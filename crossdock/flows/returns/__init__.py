@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from crossdock.config.schema import Config
 from crossdock.connectors.odoo.port import ErpPort
-from crossdock.engine import Backoff, Engine, Subscription
+from crossdock.engine import Engine, Subscription
 from crossdock.flows.returns.events import CONSUMED, EMITTED, GROUP, SOURCE
 from crossdock.flows.returns.handler import Returns
 
@@ -33,7 +33,7 @@ def register(engine: Engine, erp: ErpPort, config: Config) -> list[Subscription]
         lane=LANE if LANE in engine.lanes else "default",
         batch_size=config.engine.batch_size,
         max_attempts=config.engine.max_attempts,
-        backoff=Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s),
+        backoff=config.engine.backoff,
     )
     engine.subscribe(subscription)
     return [subscription]

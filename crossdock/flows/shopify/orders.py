@@ -42,7 +42,6 @@ from crossdock.connectors.shopify.records import (
     REFUND_RECEIVED,
     order_subject_of,
 )
-from crossdock.engine import Backoff as EngineBackoff
 from crossdock.engine import Batch, Engine, NewEvent, Subscription, insert_events
 from crossdock.flows.exceptions import open_exception, withdraw_exceptions
 from crossdock.flows.order_to_cash.accept import accept, intake
@@ -305,9 +304,7 @@ def register_orders(engine: Engine, config: Config) -> ShopifyOrders | None:
             lane="orders" if "orders" in engine.lanes else "default",
             batch_size=config.engine.batch_size,
             max_attempts=config.engine.max_attempts,
-            backoff=EngineBackoff(
-                base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s
-            ),
+            backoff=config.engine.backoff,
         )
     )
     return flow

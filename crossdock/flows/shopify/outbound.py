@@ -34,7 +34,7 @@ from sqlalchemy import Connection, insert, select
 from crossdock.connectors.shopify.errors import ShopifyError
 from crossdock.connectors.shopify.port import ShopPort
 from crossdock.connectors.shopify.records import FulfilmentLine, InventoryChange
-from crossdock.engine import Backoff, Batch, Engine, Subscription
+from crossdock.engine import Batch, Engine, Subscription
 from crossdock.flows.exceptions import open_exception
 from crossdock.flows.shopify.orders import received_event
 from crossdock.flows.shopify.refunds import CONSUMED as REFUNDS_CONSUMED
@@ -235,7 +235,7 @@ class Outbound:
 
 
 def subscriptions(outbound: Outbound, engine: Engine, config: Any) -> list[Subscription]:
-    backoff = Backoff(base_s=config.engine.backoff_base_s, max_s=config.engine.backoff_max_s)
+    backoff = config.engine.backoff
     common: dict[str, Any] = {
         "batch_size": config.engine.batch_size,
         "max_attempts": config.engine.max_attempts,
