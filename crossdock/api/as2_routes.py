@@ -97,6 +97,18 @@ def _problem(status: int, header: str, rule: str, detail: str) -> Problem:
     )
 
 
+def _keys_unreadable(partner: str, exc: Exception) -> Problem:
+    """Our keys, a key's password or a CRL file cannot be read: the hub's fault, logged, and
+    a 503 for the partner to try again."""
+    log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
+    return Problem(
+        503,
+        "Unavailable",
+        f"the AS2 keys of partner {partner} are unreadable",
+        kind="unavailable",
+    )
+
+
 def _profile(request: Request, partner: str) -> As2Transport:
     partners = request.app.state.hub.config.edi.partners
     profile = partners.get(partner)
@@ -204,13 +216,7 @@ async def receive(partner: str, request: Request) -> Response:
     try:
         keys = await asyncio.to_thread(keys_of, settings)
     except CrossdockError as exc:  # KeysUnreadable, or the key password's secret
-        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
-        raise Problem(
-            503,
-            "Unavailable",
-            f"the AS2 keys of partner {partner} are unreadable",
-            kind="unavailable",
-        ) from None
+        raise _keys_unreadable(partner, exc) from None
     digest = next(
         (d for d in (smime.digest_name(m) for m in micalgs) if d is not None), settings.digest
     )
@@ -271,13 +277,7 @@ async def receive(partner: str, request: Request) -> Response:
             raise _problem(403, header, "certificate", reason) from None
         return Response(status_code=200) if async_url is not None else answer(*refusal)
     except CrossdockError as exc:  # the CRL file cannot be read
-        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
-        raise Problem(
-            503,
-            "Unavailable",
-            f"the AS2 keys of partner {partner} are unreadable",
-            kind="unavailable",
-        ) from None
+        raise _keys_unreadable(partner, exc) from None
     try:
         unpacked: Unpacked = await asyncio.to_thread(
             unpack,
@@ -396,13 +396,7 @@ async def receive_mdn(partner: str, request: Request) -> Response:
     try:
         keys = await asyncio.to_thread(keys_of, settings)
     except CrossdockError as exc:
-        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
-        raise Problem(
-            503,
-            "Unavailable",
-            f"the AS2 keys of partner {partner} are unreadable",
-            kind="unavailable",
-        ) from None
+        raise _keys_unreadable(partner, exc) from None
     try:
         await asyncio.to_thread(certificates.check, settings, keys)
     except certificates.CertificateRefused as exc:
@@ -414,13 +408,7 @@ async def receive_mdn(partner: str, request: Request) -> Response:
         header = "AS2-From" if whose == "partner" else "AS2-To"
         raise _problem(403, header, "certificate", reason) from None
     except CrossdockError as exc:  # the CRL file cannot be read
-        log.error("edi.as2_keys_unreadable", partner=partner, error=str(exc))
-        raise Problem(
-            503,
-            "Unavailable",
-            f"the AS2 keys of partner {partner} are unreadable",
-            kind="unavailable",
-        ) from None
+        raise _keys_unreadable(partner, exc) from None
     try:
         receipt = await asyncio.to_thread(
             mdn.read,
