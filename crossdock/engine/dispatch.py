@@ -228,21 +228,25 @@ class Dispatcher:
             scanned = read_claimed(conn, claim, per_partition, sub.types)
             return _Claimed(claim, per_partition, sub.types, *scanned)
 
-        for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
-            if kind == "partitions":
-                claimed = await self._writer.submit(claim_and_read, priority=lane.priority)
+        def claim(conn: Connection) -> _Claimed | SubjectClaim | None:
+            # Both kinds are tried in one trip to the writer: a lane woken with nothing left
+            # for it costs one operation, not two.
+            for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
+                claimed: _Claimed | SubjectClaim | None
+                if kind == "partitions":
+                    claimed = claim_and_read(conn)
+                else:
+                    claimed = claim_subject(conn, dialect, groups, lease, now, caps=caps)
                 if claimed is not None:
-                    await self._run_partitions(claimed, lane)
-                    return True
-            else:
-                subject = await self._writer.submit(
-                    lambda c: claim_subject(c, dialect, groups, lease, now, caps=caps),
-                    priority=lane.priority,
-                )
-                if subject is not None:
-                    await self._run_subject(subject, lane)
-                    return True
-        return False
+                    return claimed
+            return None
+
+        claimed = await self._writer.submit(claim, priority=lane.priority)
+        if isinstance(claimed, _Claimed):
+            await self._run_partitions(claimed, lane)
+        elif claimed is not None:
+            await self._run_subject(claimed, lane)
+        return claimed is not None
 
     @contextlib.asynccontextmanager
     async def _heartbeat(
