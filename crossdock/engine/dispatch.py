@@ -103,6 +103,14 @@ class _Claimed:
     parked: set[str]
 
 
+@dataclass(frozen=True)
+class _Passed:
+    """Partitions claimed, found without an event of the group's types, and moved past in the
+    claiming transaction."""
+
+    group: str
+
+
 @dataclass
 class _Plan:
     """What a delivery decided, applied in the acknowledging transaction."""
@@ -219,30 +227,42 @@ class Dispatcher:
         spread = max(1, self._partitions // lane.concurrency)
         caps = self._caps(groups)
 
-        def claim_and_read(conn: Connection) -> _Claimed | None:
+        def claim_and_read(conn: Connection) -> _Claimed | _Passed | None:
             claim = claim_partitions(conn, dialect, groups, lease, now, spread, caps=caps)
             if claim is None:
                 return None
             sub = self._subs[claim.group]  # a group removed meanwhile: its lease simply expires
             per_partition = max(1, sub.batch_size // len(claim.positions))
-            scanned = read_claimed(conn, claim, per_partition, sub.types)
-            return _Claimed(claim, per_partition, sub.types, *scanned)
+            scanned, parked = read_claimed(conn, claim, per_partition, sub.types)
+            if not any(found for found, _ in scanned.values()):
+                # Nothing of the group's types in the round (the log's other groups' events):
+                # the cursors move past it and the lease ends in this transaction, as the
+                # round's acknowledgement would, without a second trip to the writer.
+                advance_partitions(conn, claim, {p: to for p, (_, to) in scanned.items()}, None)
+                return _Passed(claim.group)
+            return _Claimed(claim, per_partition, sub.types, scanned, parked)
 
-        for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
-            if kind == "partitions":
-                claimed = await self._writer.submit(claim_and_read, priority=lane.priority)
+        def claim(conn: Connection) -> _Claimed | _Passed | SubjectClaim | None:
+            # Both kinds are tried in one trip to the writer: a lane woken with nothing left
+            # for it costs one operation, not two.
+            for kind in ("parked", "partitions") if prefer_parked else ("partitions", "parked"):
+                claimed: _Claimed | _Passed | SubjectClaim | None
+                if kind == "partitions":
+                    claimed = claim_and_read(conn)
+                else:
+                    claimed = claim_subject(conn, dialect, groups, lease, now, caps=caps)
                 if claimed is not None:
-                    await self._run_partitions(claimed, lane)
-                    return True
-            else:
-                subject = await self._writer.submit(
-                    lambda c: claim_subject(c, dialect, groups, lease, now, caps=caps),
-                    priority=lane.priority,
-                )
-                if subject is not None:
-                    await self._run_subject(subject, lane)
-                    return True
-        return False
+                    return claimed
+            return None
+
+        claimed = await self._writer.submit(claim, priority=lane.priority)
+        if isinstance(claimed, _Claimed):
+            await self._run_partitions(claimed, lane)
+        elif isinstance(claimed, _Passed):
+            self.stats.batches += 1
+        elif claimed is not None:
+            await self._run_subject(claimed, lane)
+        return claimed is not None
 
     @contextlib.asynccontextmanager
     async def _heartbeat(

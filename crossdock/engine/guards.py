@@ -12,7 +12,9 @@ Only one holder of a key at a time; the next holder looks up again and finds wha
 - SQLite (one machine): ``flock`` on one of ``SLOTS`` lock files per kind of key (the part before
   the first ``:``) beside the database, chosen by
   the key's hash; the kernel frees them when the process dies. Two keys may share a slot: they
-  then wait for each other, which is only slower.
+  then wait for each other, which is only slower. Tasks of one process take a slot's
+  ``asyncio.Lock`` before its file, so they wait for each other without polling the file: only
+  holders in other processes are polled for.
 
 Keys are strings naming the effect, e.g. ``customer:shop:C-1`` or ``sale_order:shop:WS-1``.
 Guards nest: a task holding keys may take more inside (a batch's sale orders, then their
@@ -157,6 +159,8 @@ class FileGuards:
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
+        self._made = False
+        self._local: dict[str, asyncio.Lock] = {}
         self._held: contextvars.ContextVar[frozenset[Any]] = contextvars.ContextVar(
             "file_guards_held", default=frozenset()
         )
@@ -164,20 +168,31 @@ class FileGuards:
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
         with _nested(self._held, {slot_of(k) for k in keys}) as slots:
-            if slots:
+            if slots and not self._made:
                 self._dir.mkdir(parents=True, exist_ok=True)
+                self._made = True
+            locked: list[asyncio.Lock] = []
             held: list[int] = []
             try:
                 for slot in slots:
+                    local = self._local.setdefault(slot, asyncio.Lock())
+                    await local.acquire()
+                    locked.append(local)
                     held.append(await self._take(self._dir / f"{slot}.lock"))
                 yield
             finally:
                 for fd in reversed(held):
                     os.close(fd)  # closing the file releases its lock
+                for local in reversed(locked):
+                    local.release()
 
     @staticmethod
     async def _take(path: Path) -> int:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # the directory was removed while the hub ran
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         wait = POLL_S[0]
         try:
             while True:

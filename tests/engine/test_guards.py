@@ -15,6 +15,7 @@ import pytest
 
 from crossdock.engine import Engine
 from crossdock.engine.guards import slot_of
+from crossdock.migrations import upgrade
 from tests.support.waiting import until
 
 NODES = 3
@@ -161,3 +162,41 @@ async def _done(task: asyncio.Task[None]) -> bool:
 def _pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
     root = str(Path(__file__).resolve().parents[2])
     monkeypatch.setenv("PYTHONPATH", root)
+
+
+async def test_a_waiter_of_the_same_engine_takes_the_key_when_it_is_released(
+    tmp_path: Path,
+) -> None:
+    # On SQLite, tasks of one process wait on the slot's lock in the process, not by polling
+    # its file: the waiter holds the key within a few turns of the event loop after the holder
+    # lets it go.
+    url = f"sqlite:///{tmp_path / 'guards.db'}"
+    upgrade(url)
+    engine = Engine(url)
+    await engine.start(workers=False, scheduler=False)
+    holding, release, entered = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with engine.guard("customer:shop:C-1"):
+            holding.set()
+            await release.wait()
+
+    try:
+        first = asyncio.create_task(holder())
+        await asyncio.wait_for(holding.wait(), timeout=30)
+        waiter = asyncio.create_task(_enter_and_signal(engine, "customer:shop:C-1", entered))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not entered.is_set()
+        release.set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert entered.is_set()
+        await asyncio.wait_for(asyncio.gather(first, waiter), timeout=30)
+    finally:
+        await engine.stop()
+
+
+async def _enter_and_signal(engine: Engine, key: str, entered: asyncio.Event) -> None:
+    async with engine.guard(key):
+        entered.set()

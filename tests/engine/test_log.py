@@ -18,7 +18,13 @@ from sqlalchemy.pool import NullPool
 
 from crossdock.engine import Engine, EnvelopeError, NewEvent
 from crossdock.engine.database import Database, normalize_url
-from crossdock.engine.log import dump_data, partition_of, prepare, read_partitions
+from crossdock.engine.log import (
+    dump_data,
+    partition_of,
+    prepare,
+    read_partitions,
+    type_clause,
+)
 from crossdock.engine.tables import events, partition_heads
 
 
@@ -128,9 +134,17 @@ async def test_writer_tells_whether_more_urgent_work_waits(db_url: str) -> None:
         assert not writer.waiting_above(-100)
 
 
-def test_reading_claimed_partitions_matches_reading_each_alone(db_url: str) -> None:
+@pytest.mark.parametrize(
+    "patterns",
+    [("work.*",), ("rare.item",), ("absent.kind", "absent.*")],
+    ids=["common", "one-subject", "absent"],
+)
+def test_reading_claimed_partitions_matches_reading_each_alone(
+    db_url: str, patterns: tuple[str, ...]
+) -> None:
     """Claims of every size (so every padding of the statements), with partitions behind, at and
-    past their last event: the same events and read-to positions as one plain query each."""
+    past their last event: the same events and read-to positions as one plain query each, for
+    types found everywhere, in one subject's partition only, and nowhere."""
 
     async def fill() -> None:
         async with Engine(db_url) as engine:
@@ -139,26 +153,24 @@ def test_reading_claimed_partitions_matches_reading_each_alone(db_url: str) -> N
                     NewEvent("work.item" if i % 3 else "other.item", "t", f"s:{i % 37}", {"i": i})
                     for i in range(2000)
                 ]
+                + [NewEvent("rare.item", "t", "s:rare", {"i": i}) for i in range(30)]
             )
 
     asyncio.run(fill())
+    matches = type_clause(patterns)
     db = Database(db_url)
     try:
         rng = random.Random(7)
         for size in range(1, 33):
             positions = {p: rng.choice([0, 0, 300, 10_000]) for p in rng.sample(range(32), size)}
-            got = db.read_sync(lambda c, p=positions: read_partitions(c, p, 20, ("work.*",)))
+            got = db.read_sync(lambda c, p=positions: read_partitions(c, p, 20, patterns))
 
             def plain(conn: Connection, wanted: dict[int, int] = positions) -> dict[int, Any]:
                 out = {}
                 for partition, after in wanted.items():
                     found = conn.execute(
                         select(events.c.seq)
-                        .where(
-                            events.c.partition == partition,
-                            events.c.seq > after,
-                            events.c.type.startswith("work."),
-                        )
+                        .where(events.c.partition == partition, events.c.seq > after, matches)
                         .order_by(events.c.seq)
                         .limit(20)
                     ).scalars()
