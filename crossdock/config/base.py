@@ -1,15 +1,17 @@
 """What every configuration section shares: the base model (unknown keys refused, values frozen,
-never quoted), the `Name` of entries and references, and `Cron` for a schedule's expression."""
+never quoted), the `Name` of entries and references, `Cron` for a schedule's expression, and
+`RetryPolicy` for the waits between tries."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from crossdock.engine import cron_problem
+from crossdock.retry import Backoff
 
 
 class ConfigModel(BaseModel):
@@ -46,3 +48,16 @@ def _check_cron(value: str) -> str:
 
 Cron = Annotated[str, AfterValidator(_check_cron)]
 """A 5-field cron expression, checked by the engine's schedules' own rules."""
+
+
+class RetryPolicy(ConfigModel):
+    """The waits between tries: from ``base_s``, times ``factor`` each try, up to ``max_s``."""
+
+    base_s: float = Field(default=30.0, gt=0)
+    factor: float = Field(default=2.0, ge=1)
+    max_s: float = Field(default=3600.0, gt=0)
+
+    @property
+    def backoff(self) -> Backoff:
+        """The project's back-off with these waits."""
+        return Backoff(base_s=self.base_s, factor=self.factor, max_s=self.max_s)

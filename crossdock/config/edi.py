@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from crossdock.config.as2 import As2Transport
-from crossdock.config.base import ConfigModel, Cron, Name
+from crossdock.config.base import ConfigModel, Cron, Name, RetryPolicy
 from crossdock.config.secrets import SecretRef
 
 __all__ = [
@@ -157,14 +157,6 @@ class DirectoryTransport(ConfigModel):
 Transport = Annotated[
     SftpTransport | DirectoryTransport | As2Transport, Field(discriminator="kind")
 ]
-
-
-class RetryPolicy(ConfigModel):
-    """The waits between tries of a transport call or of a file's processing."""
-
-    base_s: float = Field(default=30.0, gt=0)
-    factor: float = Field(default=2.0, ge=1)
-    max_s: float = Field(default=3600.0, gt=0)
 
 
 def _sets(*names: Set) -> list[Set]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from crossdock.config.base import ConfigModel, Cron
+from crossdock.config.base import ConfigModel, Cron, RetryPolicy
 from crossdock.config.secrets import SecretRef
 from crossdock.engine import timezone_problem
 
@@ -32,11 +32,10 @@ RETENTION_S = 30 * 86400
 """Stripe lists events for 30 days."""
 
 
-class CatchUpRetry(ConfigModel):
-    """The waits between tries of a run Stripe did not answer (the project's back-off)."""
+class CatchUpRetry(RetryPolicy):
+    """The waits between tries of a run Stripe did not answer: no longer than the schedule's
+    usual interval."""
 
-    base_s: float = Field(default=30.0, gt=0)
-    factor: float = Field(default=2.0, ge=1)
     max_s: float = Field(default=900.0, gt=0)
 
 

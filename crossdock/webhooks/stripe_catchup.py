@@ -46,7 +46,6 @@ from crossdock.connectors.stripe.inbound import EVENT_KINDS
 from crossdock.engine import Batch, Engine, NewEvent, Reject, Schedule, Subscription, new_event_id
 from crossdock.errors import Unavailable
 from crossdock.flows.exceptions import open_exception
-from crossdock.retry import Backoff
 from crossdock.webhooks import gateways
 from crossdock.webhooks.catchup_tables import stripe_catchup_runs
 
@@ -161,7 +160,6 @@ class StripeCatchUp:
         out = []
         for name, gateway in self.gateways.items():
             settings = gateway.catch_up
-            r = settings.retry
             out.append(
                 Subscription(
                     group_name(name),
@@ -170,7 +168,7 @@ class StripeCatchUp:
                     lane=lane,
                     batch_size=1,
                     max_attempts=settings.max_attempts,
-                    backoff=Backoff(base_s=r.base_s, factor=r.factor, max_s=r.max_s),
+                    backoff=settings.retry.backoff,
                     start_at="latest",
                 )
             )

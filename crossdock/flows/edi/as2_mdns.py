@@ -37,7 +37,6 @@ from crossdock.flows.edi.inbound import ACTIONS, OWNER, Retrying
 from crossdock.flows.edi.outbound import mark_sent, send_failed
 from crossdock.flows.edi.tables import edi_files
 from crossdock.flows.exceptions import open_exception
-from crossdock.retry import Backoff
 
 __all__ = ["GROUP", "MDN_DUE", "MdnSender", "Settled", "mdn_arrived", "owe_mdn", "subscription"]
 
@@ -107,14 +106,13 @@ def subscription(
                 disposition=data.get("disposition"),
             )
 
-    r = config.retry
     return Subscription(
         GROUP,
         (MDN_DUE,),
         handle,
         batch_size=1,
         max_attempts=config.max_attempts,
-        backoff=Backoff(base_s=r.base_s, factor=r.factor, max_s=r.max_s),
+        backoff=config.retry.backoff,
     )
 
 

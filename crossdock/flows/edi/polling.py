@@ -18,7 +18,6 @@ from crossdock.config.edi import EdiConfig
 from crossdock.engine import Batch, Reject, Schedule, Subscription
 from crossdock.flows.edi.inbound import TransportFailed
 from crossdock.flows.edi.service import EdiService
-from crossdock.retry import Backoff
 
 __all__ = ["GROUP", "POLL", "schedules", "subscription"]
 
@@ -58,13 +57,12 @@ def subscription(config: EdiConfig, service: EdiService) -> Subscription:
                 log.warning("edi.poll_failed", partner=name, attempt=batch.attempt, error=str(exc))
                 batch.fail(event, exc)
 
-    r = config.retry
     return Subscription(
         GROUP,
         (POLL,),
         handle,
         batch_size=1,
         max_attempts=config.max_attempts,
-        backoff=Backoff(base_s=r.base_s, factor=r.factor, max_s=r.max_s),
+        backoff=config.retry.backoff,
         start_at="latest",
     )

@@ -33,7 +33,6 @@ from crossdock.flows.edi.inbound import (
     process_due,
 )
 from crossdock.flows.edi.outbound import check_acknowledgements, check_receipts, send_due
-from crossdock.retry import Backoff
 
 log = structlog.get_logger("crossdock.edi")
 
@@ -51,8 +50,7 @@ def engine_writes(engine: Engine) -> Write:
 
 
 def retrying_of(config: EdiConfig) -> Retrying:
-    r = config.retry
-    return Retrying(config.max_attempts, Backoff(base_s=r.base_s, factor=r.factor, max_s=r.max_s))
+    return Retrying(config.max_attempts, config.retry.backoff)
 
 
 @dataclass
