@@ -395,7 +395,8 @@ class _State:
                 if collecting is not None and not raw.startswith(prefixes):
                     if raw:
                         collecting.append(raw)
-                        self.set_plain = self.set_plain and None
+                        if self.set_plain:
+                            self.set_plain = None  # not looked at: looked for at the set's end
                     continue
                 if not raw:
                     continue
@@ -675,7 +676,8 @@ class _State:
         assert delimiters is not None
         if self.set_raw is not None and not raw.startswith(self.prefixes):
             self.set_raw.append(raw)
-            self.set_plain = self.set_plain and None
+            if self.set_plain:
+                self.set_plain = None
             return
         segment = self.segment(raw)
         if self.set_raw is not None and segment.id != "SE":
