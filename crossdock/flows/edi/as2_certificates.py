@@ -16,7 +16,7 @@ from crossdock.engine import Database
 from crossdock.flows.edi.inbound import ACTIONS, OWNER
 from crossdock.flows.exceptions import open_exception
 
-__all__ = ["CertificateAudit", "audit_certificates", "certificate_expiring", "certificate_refused"]
+__all__ = ["CertificateAudit", "audit_certificates", "certificate_refused"]
 
 log = structlog.get_logger("crossdock.edi.as2")
 
@@ -28,26 +28,18 @@ CertificateAudit = Callable[[], Sequence[tuple[str, str, str, str]]]
 def certificate_refused(
     conn: Connection, partner: str, whose: str, reason: str, now: float
 ) -> None:
-    open_exception(
-        conn,
-        type="edi_as2_certificate",
-        owner=OWNER,
-        subject=f"as2-certificate:{partner}:{whose}",
-        reason=f"partner {partner}: AS2 messages refused: {reason}",
-        actions=ACTIONS,
-        now=now,
-    )
+    """A message was refused because of ``whose`` certificate: its exception."""
+    _open(conn, "refused", partner, whose, reason, now)
 
 
-def certificate_expiring(
-    conn: Connection, partner: str, whose: str, reason: str, now: float
-) -> None:
+def _open(conn: Connection, kind: str, partner: str, whose: str, reason: str, now: float) -> None:
+    refused = kind == "refused"
     open_exception(
         conn,
-        type="edi_as2_certificate_expiring",
+        type="edi_as2_certificate" if refused else "edi_as2_certificate_expiring",
         owner=OWNER,
         subject=f"as2-certificate:{partner}:{whose}",
-        reason=f"partner {partner}: {reason}",
+        reason=f"partner {partner}: {'AS2 messages refused: ' if refused else ''}{reason}",
         actions=ACTIONS,
         now=now,
     )
@@ -62,8 +54,7 @@ async def audit_certificates(db: Database, audit: CertificateAudit, now: float) 
 
     def write(conn: Connection) -> None:
         for partner, whose, kind, what in found:
-            opener = certificate_refused if kind == "refused" else certificate_expiring
-            opener(conn, partner, whose, what, now)
+            _open(conn, kind, partner, whose, what, now)
 
     if found:
         await db.write(write)
